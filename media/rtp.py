@@ -1,0 +1,195 @@
+"""Pure RTP helpers: header rewriting, extension blocks, keyframe detection."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+_HEADER = struct.Struct("!BBHII")
+_SEQ_MOD = 1 << 16
+_TS_MOD = 1 << 32
+
+
+def seq_add(a: int, b: int) -> int:
+    """Add modulo 2**16."""
+    return (a + b) % _SEQ_MOD
+
+
+def seq_newer(a: int, b: int) -> bool:
+    """True if sequence number a is after b (RFC 3550 wraparound)."""
+    return a != b and ((a - b) % _SEQ_MOD) < 0x8000
+
+
+def ts_add(a: int, b: int) -> int:
+    """Add modulo 2**32."""
+    return (a + b) % _TS_MOD
+
+
+@dataclass(slots=True)
+class SourcePacket:
+    """One RTP packet as received from a producer, parsed once."""
+
+    payload_type: int
+    marker: int
+    sequence_number: int
+    timestamp: int
+    payload: bytes
+    padding_size: int = 0
+    abs_send_time: int | None = None
+    audio_level: tuple[bool, int] | None = None
+    keyframe_start: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class ExtensionIds:
+    """Header-extension IDs negotiated on one consumer's connection (0 = not negotiated)."""
+
+    mid: int = 0
+    abs_send_time: int = 0
+    audio_level: int = 0
+
+
+def extension_block(
+    ids: ExtensionIds, mid: bytes, abs_send_time: int | None, audio_level: tuple[bool, int] | None
+) -> bytes:
+    """Serialise a one-byte-header extension block (RFC 8285), empty if no element."""
+    body = bytearray()
+    if ids.mid and mid:
+        body.append((ids.mid << 4) | (len(mid) - 1))
+        body += mid
+    if ids.abs_send_time and abs_send_time is not None:
+        body.append((ids.abs_send_time << 4) | 2)
+        body += (abs_send_time & 0xFFFFFF).to_bytes(3, "big")
+    if ids.audio_level and audio_level is not None:
+        body.append(ids.audio_level << 4)
+        body.append((0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F))
+    if not body:
+        return b""
+    body += b"\x00" * (-len(body) % 4)
+    return b"\xbe\xde" + (len(body) // 4).to_bytes(2, "big") + bytes(body)
+
+
+def build_packet(
+    *,
+    payload_type: int,
+    marker: int,
+    sequence_number: int,
+    timestamp: int,
+    ssrc: int,
+    extensions: bytes,
+    payload: bytes,
+    padding_size: int = 0,
+) -> bytes:
+    """Serialise an RTP packet from rewritten header fields and a shared payload."""
+    first = 0x80 | (0x10 if extensions else 0) | (0x20 if padding_size else 0)
+    header = _HEADER.pack(
+        first, (marker << 7) | payload_type, sequence_number, timestamp, ssrc
+    )
+    if padding_size:
+        padding = b"\x00" * (padding_size - 1) + bytes([padding_size])
+        return header + extensions + payload + padding
+    return header + extensions + payload
+
+
+@dataclass(slots=True)
+class Rewriter:
+    """Per-consumer mapping of a producer's sequence numbers and timestamps."""
+
+    ssrc: int
+    payload_type: int
+    seq_start: int
+    ts_offset: int
+    seq_offset: int | None = field(default=None)
+
+    @property
+    def started(self) -> bool:
+        """True once the first packet fixed the sequence-number offset."""
+        return self.seq_offset is not None
+
+    def start(self, source_seq: int) -> None:
+        """Anchor the mapping so that source_seq becomes seq_start."""
+        self.seq_offset = (self.seq_start - source_seq) % _SEQ_MOD
+
+    def map_seq(self, source_seq: int) -> int:
+        """Producer sequence number to consumer sequence number."""
+        assert self.seq_offset is not None
+        return (source_seq + self.seq_offset) % _SEQ_MOD
+
+    def unmap_seq(self, consumer_seq: int) -> int:
+        """Consumer sequence number (e.g. from a NACK) back to the producer's."""
+        assert self.seq_offset is not None
+        return (consumer_seq - self.seq_offset) % _SEQ_MOD
+
+    def is_before_start(self, source_seq: int) -> bool:
+        """True for packets older than the first one forwarded (would map backwards)."""
+        assert self.seq_offset is not None
+        return seq_newer(self.seq_start, self.map_seq(source_seq))
+
+    def map_ts(self, source_ts: int) -> int:
+        """Producer RTP timestamp to consumer RTP timestamp."""
+        return (source_ts + self.ts_offset) % _TS_MOD
+
+
+def is_keyframe_start(codec: str, payload: bytes) -> bool:
+    """True if this payload begins a keyframe (VP8 or H.264); audio always True."""
+    name = codec.lower()
+    if name == "video/vp8":
+        return _vp8_keyframe_start(payload)
+    if name == "video/h264":
+        return _h264_keyframe_start(payload)
+    return not name.startswith("video/")
+
+
+def _vp8_keyframe_start(payload: bytes) -> bool:
+    # RFC 7741 payload descriptor, then the VP8 frame tag whose P bit is 0 on keyframes.
+    if len(payload) < 1:
+        return False
+    first = payload[0]
+    start_of_partition = bool(first & 0x10)
+    partition_id = first & 0x07
+    if not start_of_partition or partition_id != 0:
+        return False
+    pos = 1
+    if first & 0x80:
+        if len(payload) < 2:
+            return False
+        ext = payload[1]
+        pos = 2
+        if ext & 0x80:
+            if len(payload) <= pos:
+                return False
+            pos += 2 if payload[pos] & 0x80 else 1
+        if ext & 0x40:
+            pos += 1
+        if ext & 0x30:
+            pos += 1
+    if len(payload) <= pos:
+        return False
+    return (payload[pos] & 0x01) == 0
+
+
+_H264_IDR = 5
+_H264_SPS = 7
+_H264_STAP_A = 24
+_H264_FU_A = 28
+
+
+def _h264_keyframe_start(payload: bytes) -> bool:
+    # An IDR or SPS NAL unit, alone, aggregated (STAP-A) or as the first fragment (FU-A).
+    if not payload:
+        return False
+    nal_type = payload[0] & 0x1F
+    if nal_type in (_H264_IDR, _H264_SPS):
+        return True
+    if nal_type == _H264_STAP_A:
+        pos = 1
+        while pos + 2 < len(payload):
+            size = int.from_bytes(payload[pos : pos + 2], "big")
+            if payload[pos + 2] & 0x1F in (_H264_IDR, _H264_SPS):
+                return True
+            pos += 2 + size
+        return False
+    if nal_type == _H264_FU_A and len(payload) >= 2:
+        fu_header = payload[1]
+        return bool(fu_header & 0x80) and (fu_header & 0x1F) in (_H264_IDR, _H264_SPS)
+    return False

@@ -1,0 +1,39 @@
+"""Typed media settings, validated at construction."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class IceServer:
+    """One STUN or TURN server given to clients and to the SFU's own ICE agent."""
+
+    urls: str
+    username: str | None = None
+    credential: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSettings:
+    """Where the SFU gathers and announces ICE candidates, and forwarding limits."""
+
+    # The only local address aioice may gather host candidates on.
+    gather_address: str = "127.0.0.1"
+    # The address written into our candidates (a server behind NAT announces its public one).
+    announced_address: str | None = None
+    # Empty means host candidates only; aiortc would otherwise try an unreachable public STUN.
+    ice_servers: tuple[IceServer, ...] = field(default_factory=tuple)
+    keyframe_interval_s: float = 0.5
+    history_packets: int = 1024
+    max_transports_per_router: int = 500
+
+    def __post_init__(self) -> None:
+        ipaddress.ip_address(self.gather_address)
+        if self.announced_address is not None:
+            ipaddress.ip_address(self.announced_address)
+        if self.keyframe_interval_s <= 0:
+            raise ValueError("keyframe_interval_s must be positive")
+        if self.history_packets <= 0 or 65536 % self.history_packets:
+            raise ValueError("history_packets must divide 65536")

@@ -1,0 +1,1 @@
+"""The room domain: participants, roles, the lobby and its rules. Pure Python, no I/O."""

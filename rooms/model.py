@@ -1,0 +1,159 @@
+"""The people in a room and in its lobby, as plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from rooms.roles import Permission, Role, permissions_of
+
+
+class Kind(StrEnum):
+    """How someone came in: with an account, or as a guest who only gave a name."""
+
+    USER = "user"
+    GUEST = "guest"
+
+
+class LeaveReason(StrEnum):
+    """Why someone is no longer in the room."""
+
+    LEFT = "left"
+    REMOVED = "removed"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(slots=True)
+class Participant:
+    """One join of one person; `id` is opaque and chosen by the server."""
+
+    id: str
+    name: str
+    kind: Kind
+    role: Role
+    joined_at: float
+    user_id: int | None = None
+    institution: str | None = None
+
+    @property
+    def base_role(self) -> Role:
+        """The role someone returns to when taken out of the presenters group."""
+        return Role.GUEST if self.kind is Kind.GUEST else Role.PARTICIPANT
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        """What this participant may do now."""
+        return permissions_of(self.role)
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the participant holds a permission."""
+        return permission in self.permissions
+
+    def public(self) -> dict[str, Any]:
+        """The protocol's Participant object."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role.value,
+            "kind": self.kind.value,
+            "institution": self.institution,
+        }
+
+
+@dataclass(slots=True)
+class Knock:
+    """Someone waiting in the lobby to be let in."""
+
+    id: str
+    name: str
+    kind: Kind
+    since: float
+    user_id: int | None = None
+    institution: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The protocol's Knock object."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "institution": self.institution,
+            "kind": self.kind.value,
+            "since": self.since,
+        }
+
+    def admit(self, now: float) -> Participant:
+        """The participant this knocker becomes once admitted."""
+        role = Role.GUEST if self.kind is Kind.GUEST else Role.PARTICIPANT
+        return Participant(
+            id=self.id,
+            name=self.name,
+            kind=self.kind,
+            role=role,
+            joined_at=now,
+            user_id=self.user_id,
+            institution=self.institution,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Everyone:
+    """Every admitted participant of the room."""
+
+
+@dataclass(frozen=True, slots=True)
+class Moderators:
+    """Every admitted participant who may moderate (hosts)."""
+
+
+@dataclass(frozen=True, slots=True)
+class One:
+    """A single participant or knocker."""
+
+    participant_id: str
+
+
+Audience = Everyone | Moderators | One
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something to tell an audience; `name` and `payload` are the protocol's."""
+
+    name: str
+    payload: dict[str, Any]
+    audience: Audience
+
+
+@dataclass(frozen=True, slots=True)
+class Attach:
+    """Start delivering room events to this participant (moderator: also lobby events)."""
+
+    participant_id: str
+    moderator: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Detach:
+    """Stop delivering room events to this participant or knocker."""
+
+    participant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionsChanged:
+    """The participant's rights changed: media it may no longer produce must stop."""
+
+    participant_id: str
+    permissions: frozenset[Permission]
+
+
+Effect = Attach | Detach | PermissionsChanged
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What an accepted command produced: events to send, then effects to run."""
+
+    events: list[Event] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)

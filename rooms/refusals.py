@@ -1,0 +1,58 @@
+"""Typed refusals: every 'no' the room core can say, with a sentence a person understands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Machine-readable refusal codes, shared with the protocol (docs/protocol.md)."""
+
+    INVALID_PAYLOAD = "invalid_payload"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    NAME_REQUIRED = "name_required"
+    NAME_TOO_LONG = "name_too_long"
+    UNKNOWN_ROOM = "unknown_room"
+    UNKNOWN_PARTICIPANT = "unknown_participant"
+    NOT_SIGNED_IN = "not_signed_in"
+    NOT_JOINED = "not_joined"
+    ALREADY_JOINED = "already_joined"
+    NOT_PERMITTED = "not_permitted"
+    DENIED = "denied"
+    INVALID_ROLE = "invalid_role"
+    RATE_LIMITED = "rate_limited"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    ROOM_FULL = "room_full"
+
+
+MESSAGES: dict[Reason, str] = {
+    Reason.INVALID_PAYLOAD: "The request is malformed.",
+    Reason.PAYLOAD_TOO_LARGE: "The request is too large.",
+    Reason.NAME_REQUIRED: "Please enter a name.",
+    Reason.NAME_TOO_LONG: "The name is too long (at most 64 characters).",
+    Reason.UNKNOWN_ROOM: "This room does not exist.",
+    Reason.UNKNOWN_PARTICIPANT: "That person is not in this room.",
+    Reason.NOT_SIGNED_IN: "Please sign in first.",
+    Reason.NOT_JOINED: "Join the room first.",
+    Reason.ALREADY_JOINED: "You are already in a room on this connection.",
+    Reason.NOT_PERMITTED: "You are not allowed to do that.",
+    Reason.DENIED: "This meeting does not admit guests.",
+    Reason.INVALID_ROLE: "That role cannot be given this way.",
+    Reason.RATE_LIMITED: "Too many requests; please wait a moment.",
+    Reason.UNSUPPORTED_VERSION: "This client speaks a protocol version the server does not.",
+    Reason.ROOM_FULL: "The room is full.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A command the room did not accept; nothing in the room changed."""
+
+    reason: Reason
+    detail: str = ""
+
+    @property
+    def message(self) -> str:
+        """The human sentence for this refusal."""
+        return self.detail or MESSAGES[self.reason]

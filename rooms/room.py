@@ -1,0 +1,264 @@
+"""The room state machine: commands in (with the time), events and effects out. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rooms.commands import Admit, Command, Deny, Join, Leave, Remove, SetGuestPolicy, SetRole
+from rooms.model import (
+    Attach,
+    Detach,
+    Event,
+    Everyone,
+    Kind,
+    Knock,
+    LeaveReason,
+    Moderators,
+    One,
+    Outcome,
+    Participant,
+    PermissionsChanged,
+)
+from rooms.policy import Admission, GuestPolicy, admission
+from rooms.refusals import Reason, Refusal
+from rooms.roles import ASSIGNABLE_ROLES, Permission, Role
+
+PROTOCOL_VERSION = 1
+
+
+@dataclass
+class Room:
+    """One live room: who is in, who waits, and the rules between them.
+
+    `apply` either refuses a command (the room is left exactly as it was) or changes the room
+    and returns what to tell whom and what the I/O shell must do.
+    """
+
+    id: str
+    title: str
+    guest_policy: GuestPolicy = GuestPolicy.ASK_HOST
+    max_participants: int = 500
+    participants: dict[str, Participant] = field(default_factory=dict)
+    lobby: dict[str, Knock] = field(default_factory=dict)
+    # Signed-in people a host removed knock again instead of walking back in.
+    removed_users: set[int] = field(default_factory=set)
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @property
+    def host_present(self) -> bool:
+        """Whether someone who can admit knockers is in the room."""
+        return any(p.may(Permission.MODERATE) for p in self.participants.values())
+
+    @property
+    def empty(self) -> bool:
+        """Nobody in the room and nobody waiting."""
+        return not self.participants and not self.lobby
+
+    def snapshot_for(self, participant_id: str) -> dict[str, Any]:
+        """The `room_state` payload one participant sees."""
+        you = self.participants[participant_id]
+        lobby = [k.public() for k in self.lobby.values()] if you.may(Permission.MODERATE) else []
+        return {
+            "v": PROTOCOL_VERSION,
+            "room": {"id": self.id, "title": self.title, "guest_policy": self.guest_policy.value},
+            "you": you.public(),
+            "participants": [p.public() for p in self.participants.values()],
+            "lobby": lobby,
+        }
+
+    # -- the one entry point ---------------------------------------------------------------
+
+    def apply(self, command: Command, now: float) -> Outcome | Refusal:
+        """Run one command at time `now`."""
+        match command:
+            case Join():
+                return self._join(command, now)
+            case Leave():
+                return self._leave(command)
+            case Admit():
+                return self._admit(command, now)
+            case Deny():
+                return self._deny(command)
+            case SetRole():
+                return self._set_role(command)
+            case Remove():
+                return self._remove(command)
+            case SetGuestPolicy():
+                return self._set_guest_policy(command, now)
+
+    # -- commands --------------------------------------------------------------------------
+
+    def _join(self, cmd: Join, now: float) -> Outcome | Refusal:
+        if cmd.actor in self.participants or cmd.actor in self.lobby:
+            return Refusal(Reason.ALREADY_JOINED)
+        if cmd.owner:
+            role = Role.HOST
+        else:
+            role = Role.GUEST if cmd.kind is Kind.GUEST else Role.PARTICIPANT
+        if cmd.claimed_role is not None and cmd.claimed_role is not role:
+            return Refusal(Reason.NOT_PERMITTED, f"You cannot enter as {cmd.claimed_role.value}.")
+        if len(self.participants) + len(self.lobby) >= self.max_participants:
+            return Refusal(Reason.ROOM_FULL)
+        expected = cmd.owner or (cmd.expected and cmd.user_id not in self.removed_users)
+        verdict = admission(self.guest_policy, expected=expected)
+        if verdict is Admission.DENY:
+            return Refusal(Reason.DENIED)
+        if verdict is Admission.WAIT:
+            self.lobby[cmd.actor] = Knock(
+                id=cmd.actor,
+                name=cmd.name,
+                kind=cmd.kind,
+                since=now,
+                user_id=cmd.user_id,
+                institution=cmd.institution,
+            )
+            return Outcome(events=self._lobby_events())
+        participant = Participant(
+            id=cmd.actor,
+            name=cmd.name,
+            kind=cmd.kind,
+            role=role,
+            joined_at=now,
+            user_id=cmd.user_id,
+            institution=cmd.institution,
+        )
+        return self._enter(participant)
+
+    def _leave(self, cmd: Leave) -> Outcome | Refusal:
+        if cmd.actor in self.lobby:
+            del self.lobby[cmd.actor]
+            return Outcome(events=self._lobby_events(), effects=[Detach(cmd.actor)])
+        if cmd.actor not in self.participants:
+            return Refusal(Reason.NOT_JOINED)
+        return self._exit(cmd.actor, cmd.reason)
+
+    def _admit(self, cmd: Admit, now: float) -> Outcome | Refusal:
+        refusal = self._check_moderator(cmd.actor)
+        if refusal is not None:
+            return refusal
+        knock = self.lobby.pop(cmd.target, None)
+        if knock is None:
+            return Refusal(Reason.UNKNOWN_PARTICIPANT)
+        outcome = self._enter(knock.admit(now))
+        outcome.events[0:0] = [Event("admitted", {}, One(knock.id))]
+        outcome.events.extend(self._lobby_events())
+        return outcome
+
+    def _deny(self, cmd: Deny) -> Outcome | Refusal:
+        refusal = self._check_moderator(cmd.actor)
+        if refusal is not None:
+            return refusal
+        if cmd.target not in self.lobby:
+            return Refusal(Reason.UNKNOWN_PARTICIPANT)
+        del self.lobby[cmd.target]
+        events = [Event("denied", {"reason": "denied_by_host"}, One(cmd.target))]
+        return Outcome(events=events + self._lobby_events(), effects=[Detach(cmd.target)])
+
+    def _set_role(self, cmd: SetRole) -> Outcome | Refusal:
+        refusal = self._check_moderator(cmd.actor)
+        if refusal is not None:
+            return refusal
+        if cmd.role not in ASSIGNABLE_ROLES:
+            return Refusal(Reason.INVALID_ROLE)
+        target = self.participants.get(cmd.target)
+        if target is None:
+            return Refusal(Reason.UNKNOWN_PARTICIPANT)
+        if target.role is Role.HOST:
+            return Refusal(Reason.NOT_PERMITTED, "A host's role cannot be changed.")
+        new_role = target.base_role if cmd.role is Role.PARTICIPANT else cmd.role
+        if new_role is target.role:
+            return Outcome()
+        target.role = new_role
+        return Outcome(
+            events=[Event("participant_updated", {"participant": target.public()}, Everyone())],
+            effects=[PermissionsChanged(target.id, target.permissions)],
+        )
+
+    def _remove(self, cmd: Remove) -> Outcome | Refusal:
+        refusal = self._check_moderator(cmd.actor)
+        if refusal is not None:
+            return refusal
+        target = self.participants.get(cmd.target)
+        if target is None:
+            return Refusal(Reason.UNKNOWN_PARTICIPANT)
+        if target.role is Role.HOST:
+            return Refusal(Reason.NOT_PERMITTED, "A host cannot be removed.")
+        if target.user_id is not None:
+            self.removed_users.add(target.user_id)
+        outcome = self._exit(target.id, LeaveReason.REMOVED)
+        outcome.events.insert(0, Event("removed", {}, One(target.id)))
+        return outcome
+
+    def _set_guest_policy(self, cmd: SetGuestPolicy, now: float) -> Outcome | Refusal:
+        refusal = self._check_moderator(cmd.actor)
+        if refusal is not None:
+            return refusal
+        self.guest_policy = cmd.policy
+        outcome = Outcome(
+            events=[Event("policy_changed", {"guest_policy": cmd.policy.value}, Everyone())]
+        )
+        if cmd.policy is GuestPolicy.ASK_HOST or not self.lobby:
+            return outcome
+        waiting, self.lobby = list(self.lobby.values()), {}
+        for knock in waiting:
+            if cmd.policy is GuestPolicy.ALWAYS_ADMIT:
+                entered = self._enter(knock.admit(now))
+                outcome.events.append(Event("admitted", {}, One(knock.id)))
+                outcome.events.extend(entered.events)
+                outcome.effects.extend(entered.effects)
+            else:
+                outcome.events.append(Event("denied", {"reason": "policy"}, One(knock.id)))
+                outcome.effects.append(Detach(knock.id))
+        outcome.events.extend(self._lobby_events())
+        return outcome
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _check_moderator(self, actor: str) -> Refusal | None:
+        participant = self.participants.get(actor)
+        if participant is None:
+            return Refusal(Reason.NOT_JOINED)
+        if not participant.may(Permission.MODERATE):
+            return Refusal(Reason.NOT_PERMITTED)
+        return None
+
+    def _enter(self, participant: Participant) -> Outcome:
+        """Put a participant in the room and tell everyone."""
+        host_was_present = self.host_present
+        self.participants[participant.id] = participant
+        moderator = participant.may(Permission.MODERATE)
+        events = [
+            Event("participant_joined", {"participant": participant.public()}, Everyone()),
+            Event("room_state", self.snapshot_for(participant.id), One(participant.id)),
+        ]
+        if moderator and not host_was_present:
+            events.extend(self._waiting_events())
+        return Outcome(events=events, effects=[Attach(participant.id, moderator)])
+
+    def _exit(self, participant_id: str, reason: LeaveReason) -> Outcome:
+        """Take a participant out of the room and tell everyone."""
+        del self.participants[participant_id]
+        events = [
+            Event(
+                "participant_left",
+                {"participant": participant_id, "reason": reason.value},
+                Everyone(),
+            )
+        ]
+        if not self.host_present:
+            events.extend(self._waiting_events())
+        return Outcome(events=events, effects=[Detach(participant_id)])
+
+    def _lobby_events(self) -> list[Event]:
+        """The lobby for the hosts, and each knocker's place in it."""
+        lobby = [k.public() for k in self.lobby.values()]
+        return [Event("lobby", {"lobby": lobby}, Moderators()), *self._waiting_events()]
+
+    def _waiting_events(self) -> list[Event]:
+        present = self.host_present
+        return [
+            Event("waiting", {"position": position, "host_present": present}, One(knock_id))
+            for position, knock_id in enumerate(self.lobby, start=1)
+        ]

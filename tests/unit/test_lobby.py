@@ -1,0 +1,191 @@
+"""Lobby flows of the room state machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from rooms.commands import Admit, Deny, Join, Leave, Remove, SetGuestPolicy, SetRole
+from rooms.model import Attach, Detach, Everyone, Kind, LeaveReason, Moderators
+from rooms.policy import GuestPolicy
+from rooms.refusals import Reason
+from rooms.roles import Role
+from rooms.room import Room
+from tests.unit.roomkit import NOW, guest, names, ok, pupil, refused, room_with_host, to
+
+
+def test_owner_enters_as_host_and_sees_room_state() -> None:
+    room = Room(id="r1", title="Algebra")
+    out = ok(room.apply(Join(actor="h", name="T", kind=Kind.USER, user_id=1, owner=True), NOW))
+    assert room.participants["h"].role is Role.HOST
+    state = to(out, "h")[0]
+    assert state.name == "room_state"
+    assert state.payload["you"]["role"] == "host"
+    assert out.effects == [Attach("h", moderator=True)]
+
+
+def test_pupil_of_class_goes_straight_in() -> None:
+    room = room_with_host()
+    out = ok(room.apply(pupil("p", 7), NOW))
+    assert "p" in room.participants and not room.lobby
+    assert room.participants["p"].role is Role.PARTICIPANT
+    assert names(out) == ["participant_joined", "room_state"]
+
+
+def test_guest_knocks_then_is_denied() -> None:
+    room = room_with_host()
+    out = ok(room.apply(guest("g"), NOW))
+    assert list(room.lobby) == ["g"] and "g" not in room.participants
+    lobby = [e for e in out.events if e.name == "lobby"][0]
+    assert lobby.audience == Moderators()
+    assert lobby.payload["lobby"][0]["name"] == "Guest"
+    assert to(out, "g")[0].payload == {"position": 1, "host_present": True}
+
+    out = ok(room.apply(Deny(actor="h", target="g"), NOW + 1))
+    assert not room.lobby and "g" not in room.participants
+    assert to(out, "g")[0].payload == {"reason": "denied_by_host"}
+    assert Detach("g") in out.effects
+
+
+def test_guest_knocks_then_is_admitted() -> None:
+    room = room_with_host()
+    ok(room.apply(guest("g"), NOW))
+    out = ok(room.apply(Admit(actor="h", target="g"), NOW + 5))
+    assert room.participants["g"].role is Role.GUEST
+    assert room.participants["g"].joined_at == NOW + 5
+    assert [e.name for e in to(out, "g")] == ["admitted", "room_state"]
+    joined = [e for e in out.events if e.name == "participant_joined"][0]
+    assert joined.audience == Everyone() and joined.payload["participant"]["id"] == "g"
+    assert Attach("g", moderator=False) in out.effects
+    assert [e.payload for e in out.events if e.name == "lobby"] == [{"lobby": []}]
+
+
+def test_queue_positions_follow_arrival_and_update_when_one_leaves() -> None:
+    room = room_with_host()
+    for i, actor in enumerate(["a", "b", "c"]):
+        ok(room.apply(guest(actor, f"G{i}"), NOW + i))
+    out = ok(room.apply(Leave(actor="a"), NOW + 10))
+    assert list(room.lobby) == ["b", "c"]
+    assert to(out, "b")[0].payload["position"] == 1
+    assert to(out, "c")[0].payload["position"] == 2
+    lobby = [e for e in out.events if e.name == "lobby"][0]
+    assert [k["id"] for k in lobby.payload["lobby"]] == ["b", "c"]
+    assert Detach("a") in out.effects
+
+
+def test_host_leaves_while_someone_waits_then_comes_back() -> None:
+    room = room_with_host()
+    ok(room.apply(guest("g"), NOW))
+    out = ok(room.apply(Leave(actor="h"), NOW + 1))
+    assert to(out, "g")[0].payload == {"position": 1, "host_present": False}
+    assert list(room.lobby) == ["g"]
+    out = ok(room.apply(Join(actor="h2", name="T", kind=Kind.USER, user_id=1, owner=True), NOW + 2))
+    assert to(out, "g")[0].payload == {"position": 1, "host_present": True}
+    state = [e for e in to(out, "h2") if e.name == "room_state"][0]
+    assert [k["id"] for k in state.payload["lobby"]] == ["g"]
+
+
+def test_non_moderators_do_not_see_the_lobby() -> None:
+    room = room_with_host()
+    ok(room.apply(guest("g"), NOW))
+    out = ok(room.apply(pupil("p", 3), NOW))
+    assert [e for e in to(out, "p") if e.name == "room_state"][0].payload["lobby"] == []
+
+
+@pytest.mark.parametrize("policy", [GuestPolicy.ALWAYS_ADMIT, GuestPolicy.ALWAYS_DENY])
+def test_policy_switched_while_people_wait(policy: GuestPolicy) -> None:
+    room = room_with_host()
+    ok(room.apply(guest("g1"), NOW))
+    ok(room.apply(pupil("x", 9, expected=False), NOW))
+    out = ok(room.apply(SetGuestPolicy(actor="h", policy=policy), NOW + 1))
+    assert not room.lobby
+    assert room.guest_policy is policy
+    if policy is GuestPolicy.ALWAYS_ADMIT:
+        assert set(room.participants) == {"h", "g1", "x"}
+        assert room.participants["x"].role is Role.PARTICIPANT
+        assert [e.name for e in to(out, "g1")] == ["admitted", "room_state"]
+    else:
+        assert set(room.participants) == {"h"}
+        assert to(out, "g1")[0].payload == {"reason": "policy"}
+        assert Detach("x") in out.effects
+
+
+def test_policy_switched_to_ask_host_keeps_waiters_waiting() -> None:
+    room = room_with_host()
+    ok(room.apply(SetGuestPolicy(actor="h", policy=GuestPolicy.ASK_HOST), NOW))
+    ok(room.apply(guest("g"), NOW))
+    ok(room.apply(SetGuestPolicy(actor="h", policy=GuestPolicy.ASK_HOST), NOW))
+    assert list(room.lobby) == ["g"]
+
+
+def test_always_deny_refuses_guests_but_not_the_class() -> None:
+    room = room_with_host()
+    ok(room.apply(SetGuestPolicy(actor="h", policy=GuestPolicy.ALWAYS_DENY), NOW))
+    assert refused(room.apply(guest("g"), NOW)).reason is Reason.DENIED
+    assert "g" not in room.lobby
+    ok(room.apply(pupil("p", 4), NOW))
+    assert "p" in room.participants
+
+
+def test_always_admit_lets_guests_straight_in() -> None:
+    room = room_with_host()
+    ok(room.apply(SetGuestPolicy(actor="h", policy=GuestPolicy.ALWAYS_ADMIT), NOW))
+    ok(room.apply(guest("g"), NOW))
+    assert room.participants["g"].role is Role.GUEST
+
+
+def test_removed_pupil_must_knock_to_come_back() -> None:
+    room = room_with_host()
+    ok(room.apply(pupil("p", 4), NOW))
+    out = ok(room.apply(Remove(actor="h", target="p"), NOW))
+    assert [e.name for e in to(out, "p")] == ["removed"]
+    left = [e for e in out.events if e.name == "participant_left"][0]
+    assert left.payload == {"participant": "p", "reason": LeaveReason.REMOVED.value}
+    ok(room.apply(pupil("p2", 4), NOW))
+    assert "p2" in room.lobby
+
+
+def test_presenter_and_back_restores_the_base_role() -> None:
+    room = room_with_host()
+    ok(room.apply(guest("g"), NOW))
+    ok(room.apply(Admit(actor="h", target="g"), NOW))
+    out = ok(room.apply(SetRole(actor="h", target="g", role=Role.PRESENTER), NOW))
+    assert room.participants["g"].role is Role.PRESENTER
+    assert out.events[0].payload["participant"]["role"] == "presenter"
+    ok(room.apply(SetRole(actor="h", target="g", role=Role.PARTICIPANT), NOW))
+    assert room.participants["g"].role.value == "guest"
+    assert ok(room.apply(SetRole(actor="h", target="g", role=Role.PARTICIPANT), NOW)).events == []
+
+
+def test_spoofed_role_claim_is_refused() -> None:
+    room = room_with_host()
+    cmd = Join(actor="p", name="P", kind=Kind.USER, user_id=5, expected=True,
+               claimed_role=Role.HOST)
+    assert refused(room.apply(cmd, NOW)).reason is Reason.NOT_PERMITTED
+    assert "p" not in room.participants
+
+
+def test_double_join_and_unknown_targets_are_refused() -> None:
+    room = room_with_host()
+    assert refused(room.apply(pupil("h", 2), NOW)).reason is Reason.ALREADY_JOINED
+    assert refused(room.apply(Admit(actor="h", target="nobody"), NOW)).reason is (
+        Reason.UNKNOWN_PARTICIPANT
+    )
+    assert refused(room.apply(Leave(actor="nobody"), NOW)).reason is Reason.NOT_JOINED
+
+
+def test_room_full() -> None:
+    room = Room(id="r", title="t", max_participants=2)
+    ok(room.apply(Join(actor="h", name="T", kind=Kind.USER, user_id=1, owner=True), NOW))
+    ok(room.apply(pupil("a", 2), NOW))
+    assert refused(room.apply(pupil("b", 3), NOW)).reason is Reason.ROOM_FULL
+
+
+def test_refusal_leaves_the_room_unchanged() -> None:
+    room = room_with_host()
+    ok(room.apply(guest("g"), NOW))
+    ok(room.apply(pupil("p", 2), NOW))
+    before = (dict(room.participants), dict(room.lobby), room.guest_policy)
+    refused(room.apply(Admit(actor="p", target="g"), NOW))
+    refused(room.apply(SetRole(actor="h", target="h", role=Role.PRESENTER), NOW))
+    refused(room.apply(SetRole(actor="h", target="p", role=Role.HOST), NOW))
+    assert (dict(room.participants), dict(room.lobby), room.guest_policy) == before

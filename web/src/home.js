@@ -1,0 +1,206 @@
+// The index page: sign in; a teacher's dashboard (create a room, invite link, their rooms);
+// a pupil's short note.
+import { api } from "./protocol.js";
+import { initI18n, onLanguageChange, t } from "./i18n.js";
+import {
+  announce,
+  busy,
+  byId,
+  clearError,
+  copyText,
+  fieldValue,
+  focusOn,
+  h,
+  showError,
+  showOnly,
+} from "./dom.js";
+
+const SECTIONS = ["loading", "signin", "pupil", "teacher"];
+
+/** @type {object|null} */
+let user = null;
+/** @type {object[]} */
+let rooms = [];
+/** @type {object[]} */
+let classes = [];
+
+function setUserName() {
+  for (const el of document.querySelectorAll(".user-name")) {
+    el.textContent = user ? user.display_name : "";
+  }
+}
+
+function policyText(policy) {
+  return t(`policy.${policy}`);
+}
+
+function renderClasses() {
+  const select = byId("room-class");
+  const chosen = select.value;
+  select.replaceChildren(h("option", { value: "", text: t("home.no_class") }));
+  for (const c of classes) {
+    select.append(h("option", { value: String(c.id), text: c.name }));
+  }
+  select.value = [...select.options].some((o) => o.value === chosen) ? chosen : "";
+}
+
+function roomItem(room) {
+  const details = [room.class_name ? room.class_name : t("home.no_class"), policyText(room.guest_policy)];
+  const copyButton = h("button", {
+    type: "button",
+    class: "small",
+    text: t("home.copy"),
+    "aria-label": t("home.copy_room", { title: room.title }),
+  });
+  copyButton.addEventListener("click", async () => {
+    const ok = await copyText(room.invite_url);
+    announce(ok ? t("home.copied") : t("home.copy_failed"));
+  });
+  return h(
+    "li",
+    { class: "room-item" },
+    h(
+      "div",
+      {},
+      h("a", { href: roomPath(room), class: "room-link", text: room.title }),
+      h("div", { class: "muted", text: details.join(" · ") }),
+    ),
+    copyButton,
+  );
+}
+
+function roomPath(room) {
+  return `/r/${encodeURIComponent(room.id)}`;
+}
+
+function renderRooms() {
+  const list = byId("rooms");
+  list.replaceChildren(...rooms.map(roomItem));
+  byId("rooms-empty").hidden = rooms.length > 0;
+}
+
+function showCreated(room) {
+  byId("created-title").textContent = room.title;
+  const input = /** @type {HTMLInputElement} */ (byId("invite-link"));
+  input.value = room.invite_url;
+  byId("open-room").setAttribute("href", roomPath(room));
+  byId("created").hidden = false;
+}
+
+async function showSignedIn() {
+  setUserName();
+  if (user.kind !== "teacher") {
+    showOnly(SECTIONS, "pupil");
+    return;
+  }
+  showOnly(SECTIONS, "teacher");
+  try {
+    [classes, rooms] = await Promise.all([api.classes(), api.rooms()]);
+  } catch (e) {
+    showError(e);
+  }
+  renderClasses();
+  renderRooms();
+}
+
+function showSignIn() {
+  user = null;
+  setUserName();
+  showOnly(SECTIONS, "signin");
+}
+
+function wire() {
+  const signinForm = /** @type {HTMLFormElement} */ (byId("signin-form"));
+  signinForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    const login = fieldValue(signinForm, "login");
+    const password = signinForm.elements.namedItem("password").value;
+    if (!login || !password) {
+      showError({ code: "credentials_required" });
+      focusOn(byId(login ? "signin-password" : "signin-login"));
+      return;
+    }
+    await busy(signinForm, async () => {
+      try {
+        user = await api.signIn(login, password);
+        signinForm.reset();
+        await showSignedIn();
+        focusOn(byId(user.kind === "teacher" ? "teacher-title" : "pupil-title"));
+      } catch (e) {
+        showError(e);
+      }
+    });
+  });
+
+  for (const button of document.querySelectorAll(".signout")) {
+    button.addEventListener("click", async () => {
+      clearError();
+      try {
+        await api.signOut();
+      } catch (e) {
+        showError(e);
+        return;
+      }
+      showSignIn();
+      focusOn(byId("signin-title"));
+    });
+  }
+
+  const createForm = /** @type {HTMLFormElement} */ (byId("create-form"));
+  createForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    const title = fieldValue(createForm, "title");
+    if (!title) {
+      showError({ code: "title_required" });
+      focusOn(byId("room-title"));
+      return;
+    }
+    const classValue = fieldValue(createForm, "class_id");
+    const policyInput = createForm.querySelector('input[name="guest_policy"]:checked');
+    const policy = policyInput ? policyInput.value : "ask_host";
+    await busy(createForm, async () => {
+      try {
+        const room = await api.createRoom(title, classValue ? Number(classValue) : null, policy);
+        rooms = [room, ...rooms.filter((r) => r.id !== room.id)];
+        renderRooms();
+        showCreated(room);
+        createForm.reset();
+        announce(t("home.created_announce", { title: room.title }));
+        focusOn(byId("invite-link"));
+      } catch (e) {
+        showError(e);
+      }
+    });
+  });
+
+  byId("copy-invite").addEventListener("click", async () => {
+    const input = /** @type {HTMLInputElement} */ (byId("invite-link"));
+    const ok = await copyText(input.value, input);
+    announce(ok ? t("home.copied") : t("home.copy_failed"));
+  });
+
+  onLanguageChange(() => {
+    if (user && user.kind === "teacher") {
+      renderClasses();
+      renderRooms();
+    }
+  });
+}
+
+async function main() {
+  await initI18n();
+  wire();
+  try {
+    user = await api.me();
+  } catch (e) {
+    showError(e);
+  }
+  if (user) await showSignedIn();
+  else showSignIn();
+}
+
+main().catch((e) => {
+  console.error(e); // eslint-disable-line no-console
+});
