@@ -1,0 +1,84 @@
+"""The aiohttp application factory: every resource set up and torn down in `cleanup_ctx`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import socketio
+from aiohttp import web
+from redis.asyncio import Redis
+
+from server import http_api, pages
+from server.auth import Tokens, installation_secret
+from server.db.accounts import Store
+from server.db.engine import migrate, open_engine, sessions
+from server.demo import CREDENTIALS_FILE, create_demo_school
+from server.keys import DEMO, ENGINE, LOGIN_LIMITS, REDIS, SETTINGS, SIGNALLING, STORE, TOKENS
+from server.ratelimit import KeyedBuckets
+from server.settings import Settings
+from server.signalling import Signalling
+
+log = logging.getLogger(__name__)
+# engine.io cuts off frames above this; our own per-event cap (64 KiB) answers with an error.
+MAX_FRAME_BYTES = 1024 * 1024
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    settings.data.mkdir(parents=True, exist_ok=True)
+    engine = open_engine(settings.db_url)
+    await migrate(engine)
+    store = Store(sessions(engine))
+    app[ENGINE], app[STORE] = engine, store
+    app[TOKENS] = Tokens(installation_secret(settings.data), settings.session_hours * 3600)
+    app[DEMO] = await create_demo_school(store, settings.data) if settings.demo else None
+    demo = app[DEMO]
+    if demo is not None:
+        login, password = demo.teacher
+        log.warning(
+            "Demo school created. Teacher login: %s  one-time password: %s  "
+            "(pupils' logins and passwords are in %s)",
+            login,
+            password,
+            settings.data / CREDENTIALS_FILE,
+        )
+    yield
+    await engine.dispose()
+
+
+async def _signalling(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    manager = None
+    app[REDIS] = None
+    if settings.redis:
+        # The Redis manager fans out emits between nodes; live room state stays per process.
+        manager = socketio.AsyncRedisManager(settings.redis)
+        app[REDIS] = Redis.from_url(settings.redis)
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=settings.origins,
+        max_http_buffer_size=MAX_FRAME_BYTES,
+        transports=["websocket", "polling"],
+    )
+    sio.attach(app)
+    app[SIGNALLING] = Signalling(sio, settings, app[STORE], app[TOKENS])
+    yield
+    await app[SIGNALLING].close()
+    redis = app[REDIS]
+    if redis is not None:
+        await redis.aclose()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """A ready-to-run Sabaq application for these settings."""
+    app = web.Application(middlewares=[pages.security_headers], client_max_size=64 * 1024)
+    app[SETTINGS] = settings
+    app[LOGIN_LIMITS] = KeyedBuckets(rate=0.2, burst=10)  # 10 tries, then one per 5 s
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_signalling)
+    app.add_routes(http_api.routes)
+    app.add_routes(pages.routes)
+    pages.add_static(app)
+    return app

@@ -1,0 +1,1 @@
+"""The data layer: tables, migrations and stores, on SQLAlchemy (SQLite or PostgreSQL)."""

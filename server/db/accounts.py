@@ -1,0 +1,196 @@
+"""Accounts, classes and rooms as stored records."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.auth import DUMMY_HASH, hash_password, verify_password
+from server.db.tables import ClassMember, RoomRecord, SchoolClass, User
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user as the rest of the server sees it (never with the hash)."""
+
+    id: int
+    login: str
+    display_name: str
+    kind: str
+
+    def public(self) -> dict[str, object]:
+        """The protocol's User object."""
+        return {
+            "id": self.id,
+            "login": self.login,
+            "display_name": self.display_name,
+            "kind": self.kind,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRoom:
+    """A room's durable facts."""
+
+    id: str
+    title: str
+    owner_id: int
+    class_id: int | None
+    class_name: str | None
+    guest_policy: str
+
+
+def _account(user: User) -> Account:
+    return Account(user.id, user.login, user.display_name, user.kind)
+
+
+class DuplicateLogin(Exception):
+    """A login that is already taken."""
+
+
+class Store:
+    """Reads and writes accounts, classes and rooms; one short transaction per call."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def count_users(self) -> int:
+        """How many accounts exist."""
+        async with self._sessions() as s:
+            return int(await s.scalar(select(func.count()).select_from(User)) or 0)
+
+    async def create_user(self, login: str, display_name: str, kind: str, password: str) -> Account:
+        """A new account; raises DuplicateLogin if the login is taken."""
+        user = User(
+            login=login,
+            display_name=display_name,
+            kind=kind,
+            password_hash=hash_password(password),
+            created_at=datetime.now(UTC),
+        )
+        async with self._sessions() as s:
+            s.add(user)
+            try:
+                await s.commit()
+            except IntegrityError as exc:
+                raise DuplicateLogin(login) from exc
+            return _account(user)
+
+    async def authenticate(self, login: str, password: str) -> Account | None:
+        """The account if login and password match."""
+        async with self._sessions() as s:
+            user = await s.scalar(select(User).where(User.login == login))
+        if user is None:
+            verify_password(DUMMY_HASH, password)
+            return None
+        return _account(user) if verify_password(user.password_hash, password) else None
+
+    async def account(self, user_id: int) -> Account | None:
+        """The account with this id."""
+        async with self._sessions() as s:
+            user = await s.get(User, user_id)
+            return None if user is None else _account(user)
+
+    async def create_class(self, name: str, pupil_ids: list[int]) -> int:
+        """A class with these pupils; returns its id."""
+        async with self._sessions() as s:
+            school_class = SchoolClass(name=name)
+            s.add(school_class)
+            await s.flush()
+            s.add_all(ClassMember(class_id=school_class.id, user_id=uid) for uid in pupil_ids)
+            await s.commit()
+            return school_class.id
+
+    async def classes(self) -> list[tuple[int, str, int]]:
+        """Every class as (id, name, number of pupils)."""
+        async with self._sessions() as s:
+            rows = await s.execute(
+                select(SchoolClass.id, SchoolClass.name, func.count(ClassMember.id))
+                .outerjoin(ClassMember, ClassMember.class_id == SchoolClass.id)
+                .group_by(SchoolClass.id, SchoolClass.name)
+                .order_by(SchoolClass.name)
+            )
+            return [(int(i), str(n), int(c)) for i, n, c in rows]
+
+    async def in_class(self, user_id: int, class_id: int) -> bool:
+        """Whether the user is a pupil of the class."""
+        async with self._sessions() as s:
+            found = await s.scalar(
+                select(ClassMember.id).where(
+                    ClassMember.user_id == user_id, ClassMember.class_id == class_id
+                )
+            )
+            return found is not None
+
+    async def class_exists(self, class_id: int) -> bool:
+        """Whether a class with this id exists."""
+        async with self._sessions() as s:
+            return await s.get(SchoolClass, class_id) is not None
+
+    async def create_room(
+        self, title: str, owner_id: int, class_id: int | None, guest_policy: str
+    ) -> StoredRoom:
+        """A new room with an unguessable id (the invite link is the room's address)."""
+        record = RoomRecord(
+            id=secrets.token_urlsafe(9),
+            title=title,
+            owner_id=owner_id,
+            class_id=class_id,
+            guest_policy=guest_policy,
+            created_at=datetime.now(UTC),
+        )
+        async with self._sessions() as s:
+            s.add(record)
+            await s.commit()
+        room = await self.room(record.id)
+        assert room is not None
+        return room
+
+    async def room(self, room_id: str) -> StoredRoom | None:
+        """The room with this id."""
+        async with self._sessions() as s:
+            row = (
+                await s.execute(
+                    select(RoomRecord, SchoolClass.name)
+                    .outerjoin(SchoolClass, SchoolClass.id == RoomRecord.class_id)
+                    .where(RoomRecord.id == room_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        record, class_name = row
+        return StoredRoom(
+            record.id,
+            record.title,
+            record.owner_id,
+            record.class_id,
+            class_name,
+            record.guest_policy,
+        )
+
+    async def rooms_of(self, owner_id: int) -> list[StoredRoom]:
+        """The rooms a teacher created, newest first."""
+        async with self._sessions() as s:
+            rows = await s.execute(
+                select(RoomRecord, SchoolClass.name)
+                .outerjoin(SchoolClass, SchoolClass.id == RoomRecord.class_id)
+                .where(RoomRecord.owner_id == owner_id)
+                .order_by(RoomRecord.created_at.desc())
+            )
+            return [
+                StoredRoom(r.id, r.title, r.owner_id, r.class_id, n, r.guest_policy)
+                for r, n in rows
+            ]
+
+    async def set_guest_policy(self, room_id: str, policy: str) -> None:
+        """Remember a room's guest policy for its next session."""
+        async with self._sessions() as s:
+            record = await s.get(RoomRecord, room_id)
+            if record is not None:
+                record.guest_policy = policy
+                await s.commit()

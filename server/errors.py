@@ -1,0 +1,26 @@
+"""JSON error answers with the protocol's shape: a code and a human sentence."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from rooms.refusals import MESSAGES, Reason
+
+STATUS: dict[Reason, int] = {
+    Reason.INVALID_PAYLOAD: 400,
+    Reason.NAME_REQUIRED: 400,
+    Reason.NAME_TOO_LONG: 400,
+    Reason.PAYLOAD_TOO_LARGE: 413,
+    Reason.NOT_SIGNED_IN: 401,
+    Reason.NOT_PERMITTED: 403,
+    Reason.UNKNOWN_ROOM: 404,
+    Reason.RATE_LIMITED: 429,
+}
+
+
+def error(reason: Reason, message: str | None = None, status: int | None = None) -> web.Response:
+    """A JSON error response."""
+    return web.json_response(
+        {"error": {"code": reason.value, "message": message or MESSAGES[reason]}},
+        status=status or STATUS.get(reason, 400),
+    )

@@ -1,0 +1,183 @@
+"""The JSON HTTP API: sign-in, classes and rooms (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from rooms.names import clean_name
+from rooms.policy import GuestPolicy
+from rooms.refusals import Reason, Refusal
+from server.db.accounts import Account, StoredRoom
+from server.errors import error
+from server.keys import LOGIN_LIMITS, SETTINGS, STORE, TOKENS
+from server.signalling import SESSION_COOKIE
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+MAX_TITLE = 120
+
+
+class LoginBody(BaseModel):
+    """`POST /api/session`."""
+
+    model_config = ConfigDict(extra="forbid")
+    login: StrictStr = Field(min_length=1, max_length=64)
+    password: StrictStr = Field(min_length=1, max_length=256)
+
+
+class RoomBody(BaseModel):
+    """`POST /api/rooms`."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: StrictStr = Field(max_length=1000)
+    class_id: StrictInt | None = None
+    guest_policy: GuestPolicy = GuestPolicy.ASK_HOST
+
+
+async def _body(request: web.Request, model: type[BaseModel]) -> Any:
+    """The request's JSON as `model`, or an error response."""
+    try:
+        return model.model_validate(json.loads(await request.read()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "body"
+            return error(Reason.INVALID_PAYLOAD, f"{where}: {first['msg']}.")
+        return error(Reason.INVALID_PAYLOAD, "The body must be a JSON object.")
+
+
+async def current_user(request: web.Request) -> Account | None:
+    """The signed-in account from the session cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    claims = request.app[TOKENS].check(token) if token else None
+    return None if claims is None else await request.app[STORE].account(claims.user_id)
+
+
+def _room_info(request: web.Request, room: StoredRoom) -> dict[str, Any]:
+    return {
+        "id": room.id,
+        "title": room.title,
+        "class_id": room.class_id,
+        "class_name": room.class_name,
+        "guest_policy": room.guest_policy,
+        "invite_url": f"{request.app[SETTINGS].base_url}/r/{room.id}",
+    }
+
+
+@routes.post("/api/session")
+async def sign_in(request: web.Request) -> web.Response:
+    """Check login and password; set the session cookie."""
+    address = request.remote or "?"
+    if not request.app[LOGIN_LIMITS].take(address, time.monotonic()):
+        log.warning("sign-in rate limit hit from %s", address)
+        return error(Reason.RATE_LIMITED)
+    body = await _body(request, LoginBody)
+    if isinstance(body, web.Response):
+        return body
+    account = await request.app[STORE].authenticate(body.login, body.password)
+    if account is None:
+        log.info("failed sign-in for %r from %s", body.login, address)
+        return web.json_response(
+            {"error": {"code": "invalid_credentials", "message": "Wrong login or password."}},
+            status=401,
+        )
+    settings = request.app[SETTINGS]
+    response = web.json_response({"user": account.public()})
+    response.set_cookie(
+        SESSION_COOKIE,
+        request.app[TOKENS].issue(account.id),
+        httponly=True,
+        samesite="Lax",
+        secure=settings.base_url.startswith("https://"),
+        path="/",
+        max_age=int(settings.session_hours * 3600),
+    )
+    log.info("%s signed in from %s", account.login, address)
+    return response
+
+
+@routes.delete("/api/session")
+async def sign_out(_request: web.Request) -> web.Response:
+    """Forget the session cookie."""
+    response = web.Response(status=204)
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.get("/api/me")
+async def me(request: web.Request) -> web.Response:
+    """Who is signed in."""
+    account = await current_user(request)
+    if account is None:
+        return error(Reason.NOT_SIGNED_IN)
+    return web.json_response({"user": account.public()})
+
+
+async def _teacher(request: web.Request) -> Account | web.Response:
+    account = await current_user(request)
+    if account is None:
+        return error(Reason.NOT_SIGNED_IN)
+    if account.kind != "teacher":
+        return error(Reason.NOT_PERMITTED, "Only teachers can do this.")
+    return account
+
+
+@routes.get("/api/classes")
+async def classes(request: web.Request) -> web.Response:
+    """The school's classes, for a teacher choosing whom a room is for."""
+    teacher = await _teacher(request)
+    if isinstance(teacher, web.Response):
+        return teacher
+    rows = await request.app[STORE].classes()
+    return web.json_response({"classes": [{"id": i, "name": n, "pupils": c} for i, n, c in rows]})
+
+
+@routes.post("/api/rooms")
+async def create_room(request: web.Request) -> web.Response:
+    """A teacher creates a room and gets its invite link."""
+    teacher = await _teacher(request)
+    if isinstance(teacher, web.Response):
+        return teacher
+    body = await _body(request, RoomBody)
+    if isinstance(body, web.Response):
+        return body
+    title = clean_name(body.title)
+    if isinstance(title, Refusal):
+        message = {
+            Reason.NAME_REQUIRED: "Please give the room a title.",
+            Reason.NAME_TOO_LONG: "The title is too long (at most 64 characters).",
+        }
+        return error(title.reason, message.get(title.reason, title.message))
+    store = request.app[STORE]
+    if body.class_id is not None and not await store.class_exists(body.class_id):
+        return error(Reason.INVALID_PAYLOAD, "There is no class with that id.")
+    room = await store.create_room(title, teacher.id, body.class_id, body.guest_policy.value)
+    log.info("%s created room %s (%r)", teacher.login, room.id, room.title)
+    return web.json_response({"room": _room_info(request, room)}, status=201)
+
+
+@routes.get("/api/rooms")
+async def my_rooms(request: web.Request) -> web.Response:
+    """The signed-in teacher's rooms."""
+    teacher = await _teacher(request)
+    if isinstance(teacher, web.Response):
+        return teacher
+    rooms = await request.app[STORE].rooms_of(teacher.id)
+    return web.json_response({"rooms": [_room_info(request, r) for r in rooms]})
+
+
+@routes.get("/api/rooms/{room_id}")
+async def room_info(request: web.Request) -> web.Response:
+    """What a room page shows before joining: its title and class."""
+    room = await request.app[STORE].room(request.match_info["room_id"])
+    if room is None:
+        return error(Reason.UNKNOWN_ROOM)
+    return web.json_response(
+        {"room": {"id": room.id, "title": room.title, "class_name": room.class_name}}
+    )

@@ -1,0 +1,23 @@
+"""Typed keys for what the aiohttp application holds."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.auth import Tokens
+from server.db.accounts import Store
+from server.demo import DemoSchool
+from server.ratelimit import KeyedBuckets
+from server.settings import Settings
+from server.signalling import Signalling
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+STORE = web.AppKey("store", Store)
+TOKENS = web.AppKey("tokens", Tokens)
+DEMO: web.AppKey[DemoSchool | None] = web.AppKey("demo")
+SIGNALLING = web.AppKey("signalling", Signalling)
+REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
+LOGIN_LIMITS = web.AppKey("login_limits", KeyedBuckets)

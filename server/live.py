@@ -1,0 +1,59 @@
+"""The rooms that are live in this process, loaded from the store on first join."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rooms.policy import GuestPolicy
+from rooms.room import Room
+from server.db.accounts import Store, StoredRoom
+
+
+@dataclass
+class LiveRoom:
+    """A room's live state beside the durable facts it was opened from."""
+
+    room: Room
+    record: StoredRoom
+
+
+class LiveRooms:
+    """Opens rooms on demand and forgets them when the last person leaves."""
+
+    def __init__(self, store: Store, max_room_size: int) -> None:
+        self._store = store
+        self._max = max_room_size
+        self._live: dict[str, LiveRoom] = {}
+
+    async def open(self, room_id: str) -> LiveRoom | None:
+        """The live room, opened from the store if needed; None if no such room exists."""
+        live = self._live.get(room_id)
+        if live is not None:
+            return live
+        record = await self._store.room(room_id)
+        if record is None:
+            return None
+        # Another join may have opened it while we awaited the store: keep the first one.
+        live = self._live.get(room_id)
+        if live is None:
+            room = Room(
+                id=record.id,
+                title=record.title,
+                guest_policy=GuestPolicy(record.guest_policy),
+                max_participants=self._max,
+            )
+            live = self._live[room_id] = LiveRoom(room, record)
+        return live
+
+    def get(self, room_id: str) -> LiveRoom | None:
+        """The live room, if open."""
+        return self._live.get(room_id)
+
+    def close_if_empty(self, room_id: str) -> None:
+        """Forget a room nobody is in or waiting for."""
+        live = self._live.get(room_id)
+        if live is not None and live.room.empty:
+            del self._live[room_id]
+
+    def __len__(self) -> int:
+        return len(self._live)

@@ -1,0 +1,110 @@
+"""HTML pages, static files, health checks and the security headers on every answer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import text
+
+from server.keys import ENGINE, REDIS, STORE
+
+log = logging.getLogger(__name__)
+WEB = Path(__file__).resolve().parent.parent / "web"
+PAGES = WEB / "pages"
+PUBLIC = WEB / "public"
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+routes = web.RouteTableDef()
+
+
+@web.middleware
+async def security_headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A strict CSP and friends on every answer (JSON included: it costs nothing)."""
+    try:
+        response = await handler(request)
+    except web.HTTPNotFound:
+        response = page("404.html", status=404)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault(
+        "Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)"
+    )
+    return response
+
+
+def page(name: str, status: int = 200) -> web.FileResponse:
+    """One of web/pages, never cached (it names the current bundle)."""
+    response = web.FileResponse(PAGES / name, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    response.content_type = "text/html"
+    return response
+
+
+@routes.get("/")
+async def index(_request: web.Request) -> web.FileResponse:
+    """Sign-in and the teacher's dashboard."""
+    return page("index.html")
+
+
+@routes.get("/r/{room_id}")
+async def room_page(request: web.Request) -> web.FileResponse:
+    """The room, or a 404 page that says the room does not exist."""
+    if await request.app[STORE].room(request.match_info["room_id"]) is None:
+        return page("404.html", status=404)
+    return page("room.html")
+
+
+@routes.get("/healthz")
+async def healthz(_request: web.Request) -> web.Response:
+    """The process is alive."""
+    return web.json_response({"status": "ok"})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    """The process can serve: its database (and Redis, when configured) answer."""
+    checks: dict[str, str] = {}
+    try:
+        async with request.app[ENGINE].connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready", with the reason shown
+        checks["database"] = f"error: {type(exc).__name__}"
+    redis = request.app[REDIS]
+    if redis is not None:
+        try:
+            await redis.ping()  # type: ignore[misc]  # redis-py types ping as sync|async
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+def add_static(app: web.Application) -> None:
+    """Serve web/public under /static/."""
+    PUBLIC.mkdir(parents=True, exist_ok=True)
+    app.router.add_static("/static/", PUBLIC, follow_symlinks=False)

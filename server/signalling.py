@@ -1,0 +1,370 @@
+"""The socket.io namespace: validate → command → effects → emit, one ordered queue per socket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from rooms.commands import Admit, Command, Deny, Join, Leave, Remove, SetGuestPolicy, SetRole
+from rooms.model import (
+    Attach,
+    Detach,
+    Event,
+    Everyone,
+    Kind,
+    LeaveReason,
+    Moderators,
+    One,
+    Outcome,
+    PermissionsChanged,
+)
+from rooms.names import clean_name
+from rooms.refusals import Reason, Refusal
+from rooms.room import PROTOCOL_VERSION
+from server.auth import Tokens
+from server.db.accounts import Account, Store
+from server.live import LiveRoom, LiveRooms
+from server.payloads import (
+    Empty,
+    JoinPayload,
+    SetGuestPolicyPayload,
+    SetRolePayload,
+    Target,
+)
+from server.ratelimit import TokenBucket
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "sabaq_session"
+Ack = dict[str, Any]
+Handler = Callable[["Connection", Any], Awaitable[Ack]]
+INSTITUTION_REFUSALS = {
+    Reason.NAME_REQUIRED: Refusal(Reason.NAME_REQUIRED, "Please enter your institution."),
+    Reason.NAME_TOO_LONG: Refusal(
+        Reason.NAME_TOO_LONG, "The institution's name is too long (at most 64 characters)."
+    ),
+}
+
+
+def refusal_ack(refusal: Refusal) -> Ack:
+    """The acknowledgement for a refused command."""
+    return {"ok": False, "error": {"code": refusal.reason.value, "message": refusal.message}}
+
+
+@dataclass(eq=False)
+class Connection:
+    """One socket: who it is, where it is, and its queue of commands."""
+
+    sid: str
+    user: Account | None
+    address: str
+    queue: asyncio.Queue[tuple[str, Any, asyncio.Future[Ack]] | None] = field(
+        default_factory=asyncio.Queue
+    )
+    worker: asyncio.Task[None] | None = None
+    room_id: str | None = None
+    participant_id: str | None = None
+    # 20 commands a second with a burst of 40 is far above what a person clicks.
+    bucket: TokenBucket = field(default_factory=lambda: TokenBucket(rate=20, burst=40))
+
+
+def _session_token(environ: dict[str, Any]) -> str | None:
+    try:
+        cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+    except CookieError:
+        return None
+    morsel = cookie.get(SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+class Signalling:
+    """Owns the socket.io server and the live rooms of this process."""
+
+    def __init__(
+        self, sio: socketio.AsyncServer, settings: Settings, store: Store, tokens: Tokens
+    ) -> None:
+        self.sio = sio
+        self.settings = settings
+        self.store = store
+        self.tokens = tokens
+        self.rooms = LiveRooms(store, settings.max_room_size)
+        self.connections: dict[str, Connection] = {}
+        self.sid_of: dict[str, str] = {}
+        self._handlers: dict[str, tuple[type[BaseModel], Handler]] = {
+            "join": (JoinPayload, self._join),
+            "leave": (Empty, self._leave),
+            "admit": (Target, self._admit),
+            "deny": (Target, self._deny),
+            "set_role": (SetRolePayload, self._set_role),
+            "remove": (Target, self._remove),
+            "set_guest_policy": (SetGuestPolicyPayload, self._set_guest_policy),
+        }
+        sio.on("connect", self._on_connect)
+        sio.on("disconnect", self._on_disconnect)
+        sio.on("*", self._on_event)
+
+    # -- connection lifecycle ----------------------------------------------------------------
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], _auth: Any = None) -> None:
+        user = None
+        token = _session_token(environ)
+        if token:
+            claims = self.tokens.check(token)
+            if claims is not None:
+                user = await self.store.account(claims.user_id)
+        address = str(environ.get("REMOTE_ADDR", "?"))
+        conn = Connection(sid=sid, user=user, address=address)
+        conn.worker = asyncio.create_task(self._work(conn), name=f"socket {sid}")
+        self.connections[sid] = conn
+        log.info(
+            "socket %s connected from %s as %s", sid, address, user.login if user else "anonymous"
+        )
+
+    async def _on_disconnect(self, sid: str, *_args: Any) -> None:
+        conn = self.connections.pop(sid, None)
+        if conn is None:
+            return
+        conn.queue.put_nowait(None)  # the worker leaves the room after pending commands
+        if conn.worker is not None:
+            await conn.worker
+        log.info("socket %s disconnected", sid)
+
+    async def close(self) -> None:
+        """Stop every connection's worker (graceful shutdown)."""
+        for sid in list(self.connections):
+            await self._on_disconnect(sid)
+
+    async def _work(self, conn: Connection) -> None:
+        """Run one socket's commands strictly in arrival order."""
+        while (item := await conn.queue.get()) is not None:
+            name, data, done = item
+            try:
+                done.set_result(await self._dispatch(conn, name, data))
+            except Exception as exc:  # a bug must not kill the socket's queue
+                log.exception("command %s from %s failed", name, conn.sid)
+                if not done.done():
+                    done.set_exception(exc)
+        if conn.room_id is not None and conn.participant_id is not None:
+            await self._apply(
+                conn, Leave(actor=conn.participant_id, reason=LeaveReason.DISCONNECTED)
+            )
+
+    # -- events in ---------------------------------------------------------------------------
+
+    async def _on_event(self, event: str, sid: str, data: Any = None) -> Ack:
+        conn = self.connections.get(sid)
+        if conn is None:
+            return refusal_ack(Refusal(Reason.NOT_JOINED))
+        done: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        conn.queue.put_nowait((event, data, done))
+        ack = await done
+        if not ack.get("ok", False):
+            await self.sio.emit("error", {"command": event, **ack["error"]}, to=sid)
+        return ack
+
+    async def _dispatch(self, conn: Connection, name: str, data: Any) -> Ack:
+        entry = self._handlers.get(name)
+        if entry is None:
+            return refusal_ack(Refusal(Reason.INVALID_PAYLOAD, f"Unknown event {name!r}."))
+        if not conn.bucket.take(time.monotonic()):
+            return refusal_ack(Refusal(Reason.RATE_LIMITED))
+        if len(json.dumps(data, ensure_ascii=False).encode()) > self.settings.max_event_bytes:
+            return refusal_ack(Refusal(Reason.PAYLOAD_TOO_LARGE))
+        model, handler = entry
+        try:
+            payload = model.model_validate({} if data is None and model is Empty else data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "payload"
+            if first["type"] == "extra_forbidden":
+                log.warning(
+                    "socket %s (%s) sent a field it may not set: %s in %s",
+                    conn.sid,
+                    conn.address,
+                    where,
+                    name,
+                )
+            return refusal_ack(Refusal(Reason.INVALID_PAYLOAD, f"{where}: {first['msg']}."))
+        return await handler(conn, payload)
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    async def _join(self, conn: Connection, p: JoinPayload) -> Ack:
+        if p.v != PROTOCOL_VERSION:
+            return refusal_ack(Refusal(Reason.UNSUPPORTED_VERSION))
+        if conn.room_id is not None:
+            return refusal_ack(Refusal(Reason.ALREADY_JOINED))
+        live = await self.rooms.open(p.room)
+        if live is None:
+            return refusal_ack(Refusal(Reason.UNKNOWN_ROOM))
+        pid = "p" + secrets.token_urlsafe(9)
+        cmd = await self._join_command(conn, live, p, pid)
+        if isinstance(cmd, Refusal):
+            self.rooms.close_if_empty(p.room)
+            return refusal_ack(cmd)
+        conn.room_id, conn.participant_id = p.room, pid
+        self.sid_of[pid] = conn.sid
+        result = await self._apply(conn, cmd)
+        if isinstance(result, Refusal):
+            self.rooms.close_if_empty(p.room)
+            return refusal_ack(result)
+        room = live.room
+        if pid in room.participants:
+            return {"ok": True, "status": "joined", "you": room.participants[pid].public()}
+        knock = room.lobby[pid].public()
+        you = {
+            "id": pid,
+            "name": knock["name"],
+            "kind": knock["kind"],
+            "institution": knock["institution"],
+            "role": "guest" if cmd.kind is Kind.GUEST else "participant",
+        }
+        return {"ok": True, "status": "waiting", "you": you}
+
+    async def _join_command(
+        self, conn: Connection, live: LiveRoom, p: JoinPayload, pid: str
+    ) -> Join | Refusal:
+        if p.as_ == "user":
+            if conn.user is None:
+                return Refusal(Reason.NOT_SIGNED_IN)
+            if p.name is not None or p.institution is not None:
+                return Refusal(Reason.INVALID_PAYLOAD, "A signed-in name comes from the account.")
+            user, record = conn.user, live.record
+            expected = record.class_id is not None and await self.store.in_class(
+                user.id, record.class_id
+            )
+            return Join(
+                actor=pid,
+                name=user.display_name,
+                kind=Kind.USER,
+                user_id=user.id,
+                owner=user.id == record.owner_id,
+                expected=expected,
+                claimed_role=p.role,
+            )
+        name = clean_name(p.name if p.name is not None else "")
+        if isinstance(name, Refusal):
+            return name
+        institution = clean_name(p.institution if p.institution is not None else "")
+        if isinstance(institution, Refusal):
+            return INSTITUTION_REFUSALS.get(institution.reason, institution)
+        return Join(
+            actor=pid, name=name, kind=Kind.GUEST, institution=institution, claimed_role=p.role
+        )
+
+    async def _leave(self, conn: Connection, _p: Empty) -> Ack:
+        return await self._room_command(conn, lambda me: Leave(actor=me))
+
+    async def _admit(self, conn: Connection, p: Target) -> Ack:
+        return await self._room_command(conn, lambda me: Admit(actor=me, target=p.participant))
+
+    async def _deny(self, conn: Connection, p: Target) -> Ack:
+        return await self._room_command(conn, lambda me: Deny(actor=me, target=p.participant))
+
+    async def _remove(self, conn: Connection, p: Target) -> Ack:
+        return await self._room_command(conn, lambda me: Remove(actor=me, target=p.participant))
+
+    async def _set_role(self, conn: Connection, p: SetRolePayload) -> Ack:
+        return await self._room_command(
+            conn, lambda me: SetRole(actor=me, target=p.participant, role=p.role)
+        )
+
+    async def _set_guest_policy(self, conn: Connection, p: SetGuestPolicyPayload) -> Ack:
+        ack = await self._room_command(conn, lambda me: SetGuestPolicy(actor=me, policy=p.policy))
+        if ack["ok"] and conn.room_id is not None:
+            await self.store.set_guest_policy(conn.room_id, p.policy.value)
+        return ack
+
+    async def _room_command(self, conn: Connection, build: Callable[[str], Command]) -> Ack:
+        if conn.participant_id is None:
+            return refusal_ack(Refusal(Reason.NOT_JOINED))
+        result = await self._apply(conn, build(conn.participant_id))
+        return refusal_ack(result) if isinstance(result, Refusal) else {"ok": True}
+
+    # -- running outcomes --------------------------------------------------------------------
+
+    async def _apply(self, conn: Connection, cmd: Command) -> Outcome | Refusal:
+        assert conn.room_id is not None
+        room_id = conn.room_id
+        live = self.rooms.get(room_id)
+        if live is None:
+            return Refusal(Reason.NOT_JOINED)
+        result = live.room.apply(cmd, time.time())
+        if isinstance(result, Refusal):
+            level = logging.WARNING if result.reason is Reason.NOT_PERMITTED else logging.INFO
+            log.log(
+                level,
+                "room %s refused %s from %s (%s): %s",
+                room_id,
+                type(cmd).__name__,
+                cmd.actor,
+                conn.address,
+                result.reason.value,
+            )
+            if isinstance(cmd, Join):
+                self._forget(cmd.actor)
+            return result
+        for effect in result.effects:
+            if isinstance(effect, Attach):
+                await self._attach(room_id, effect)
+        for event in result.events:
+            await self._emit(room_id, event)
+        for effect in result.effects:
+            if isinstance(effect, Detach):
+                await self._detach(room_id, effect.participant_id)
+            elif isinstance(effect, PermissionsChanged):
+                log.info(
+                    "room %s: %s may now %s",
+                    room_id,
+                    effect.participant_id,
+                    sorted(p.value for p in effect.permissions),
+                )
+        self.rooms.close_if_empty(room_id)
+        return result
+
+    async def _emit(self, room_id: str, event: Event) -> None:
+        audience = event.audience
+        if isinstance(audience, Everyone):
+            await self.sio.emit(event.name, event.payload, room=f"room:{room_id}")
+        elif isinstance(audience, Moderators):
+            await self.sio.emit(event.name, event.payload, room=f"mods:{room_id}")
+        elif isinstance(audience, One):
+            sid = self.sid_of.get(audience.participant_id)
+            if sid is not None:
+                await self.sio.emit(event.name, event.payload, to=sid)
+
+    async def _attach(self, room_id: str, effect: Attach) -> None:
+        sid = self.sid_of.get(effect.participant_id)
+        if sid is None:
+            return
+        await self.sio.enter_room(sid, f"room:{room_id}")
+        if effect.moderator:
+            await self.sio.enter_room(sid, f"mods:{room_id}")
+
+    async def _detach(self, room_id: str, participant_id: str) -> None:
+        sid = self._forget(participant_id)
+        if sid is None:
+            return
+        for channel in (f"room:{room_id}", f"mods:{room_id}"):
+            with contextlib.suppress(KeyError, ValueError):
+                await self.sio.leave_room(sid, channel)
+
+    def _forget(self, participant_id: str) -> str | None:
+        """Free the socket of a participant that is no longer in any room."""
+        sid = self.sid_of.pop(participant_id, None)
+        conn = self.connections.get(sid) if sid else None
+        if conn is not None and conn.participant_id == participant_id:
+            conn.room_id = conn.participant_id = None
+        return sid
