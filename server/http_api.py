@@ -43,7 +43,11 @@ class RoomBody(BaseModel):
 async def _body(request: web.Request, model: type[BaseModel]) -> Any:
     """The request's JSON as `model`, or an error response."""
     try:
-        return model.model_validate(json.loads(await request.read()))
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return error(Reason.PAYLOAD_TOO_LARGE, "The request is larger than 64 KiB.")
+    try:
+        return model.model_validate(json.loads(raw))
     except (ValueError, UnicodeDecodeError) as exc:
         if isinstance(exc, ValidationError):
             first = exc.errors()[0]

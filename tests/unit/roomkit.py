@@ -46,5 +46,6 @@ def guest(actor: str, name: str = "Guest") -> Join:
 
 def pupil(actor: str, user_id: int, expected: bool = True) -> Join:
     """A signed-in pupil's join command."""
-    return Join(actor=actor, name=f"Pupil {user_id}", kind=Kind.USER, user_id=user_id,
-                expected=expected)
+    return Join(
+        actor=actor, name=f"Pupil {user_id}", kind=Kind.USER, user_id=user_id, expected=expected
+    )

@@ -158,8 +158,9 @@ def test_presenter_and_back_restores_the_base_role() -> None:
 
 def test_spoofed_role_claim_is_refused() -> None:
     room = room_with_host()
-    cmd = Join(actor="p", name="P", kind=Kind.USER, user_id=5, expected=True,
-               claimed_role=Role.HOST)
+    cmd = Join(
+        actor="p", name="P", kind=Kind.USER, user_id=5, expected=True, claimed_role=Role.HOST
+    )
     assert refused(room.apply(cmd, NOW)).reason is Reason.NOT_PERMITTED
     assert "p" not in room.participants
 

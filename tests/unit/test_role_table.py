@@ -27,20 +27,48 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
 
 ALLOWED = None  # the command is accepted
 TABLE: dict[str, dict[Role, Reason | None]] = {
-    "admit": {Role.HOST: ALLOWED, Role.PRESENTER: Reason.NOT_PERMITTED,
-              Role.PARTICIPANT: Reason.NOT_PERMITTED, Role.GUEST: Reason.NOT_PERMITTED},
-    "deny": {Role.HOST: ALLOWED, Role.PRESENTER: Reason.NOT_PERMITTED,
-             Role.PARTICIPANT: Reason.NOT_PERMITTED, Role.GUEST: Reason.NOT_PERMITTED},
-    "set_role": {Role.HOST: ALLOWED, Role.PRESENTER: Reason.NOT_PERMITTED,
-                 Role.PARTICIPANT: Reason.NOT_PERMITTED, Role.GUEST: Reason.NOT_PERMITTED},
-    "remove": {Role.HOST: ALLOWED, Role.PRESENTER: Reason.NOT_PERMITTED,
-               Role.PARTICIPANT: Reason.NOT_PERMITTED, Role.GUEST: Reason.NOT_PERMITTED},
-    "set_guest_policy": {Role.HOST: ALLOWED, Role.PRESENTER: Reason.NOT_PERMITTED,
-                         Role.PARTICIPANT: Reason.NOT_PERMITTED, Role.GUEST: Reason.NOT_PERMITTED},
-    "leave": {Role.HOST: ALLOWED, Role.PRESENTER: ALLOWED, Role.PARTICIPANT: ALLOWED,
-              Role.GUEST: ALLOWED},
-    "join_again": {Role.HOST: Reason.ALREADY_JOINED, Role.PRESENTER: Reason.ALREADY_JOINED,
-                   Role.PARTICIPANT: Reason.ALREADY_JOINED, Role.GUEST: Reason.ALREADY_JOINED},
+    "admit": {
+        Role.HOST: ALLOWED,
+        Role.PRESENTER: Reason.NOT_PERMITTED,
+        Role.PARTICIPANT: Reason.NOT_PERMITTED,
+        Role.GUEST: Reason.NOT_PERMITTED,
+    },
+    "deny": {
+        Role.HOST: ALLOWED,
+        Role.PRESENTER: Reason.NOT_PERMITTED,
+        Role.PARTICIPANT: Reason.NOT_PERMITTED,
+        Role.GUEST: Reason.NOT_PERMITTED,
+    },
+    "set_role": {
+        Role.HOST: ALLOWED,
+        Role.PRESENTER: Reason.NOT_PERMITTED,
+        Role.PARTICIPANT: Reason.NOT_PERMITTED,
+        Role.GUEST: Reason.NOT_PERMITTED,
+    },
+    "remove": {
+        Role.HOST: ALLOWED,
+        Role.PRESENTER: Reason.NOT_PERMITTED,
+        Role.PARTICIPANT: Reason.NOT_PERMITTED,
+        Role.GUEST: Reason.NOT_PERMITTED,
+    },
+    "set_guest_policy": {
+        Role.HOST: ALLOWED,
+        Role.PRESENTER: Reason.NOT_PERMITTED,
+        Role.PARTICIPANT: Reason.NOT_PERMITTED,
+        Role.GUEST: Reason.NOT_PERMITTED,
+    },
+    "leave": {
+        Role.HOST: ALLOWED,
+        Role.PRESENTER: ALLOWED,
+        Role.PARTICIPANT: ALLOWED,
+        Role.GUEST: ALLOWED,
+    },
+    "join_again": {
+        Role.HOST: Reason.ALREADY_JOINED,
+        Role.PRESENTER: Reason.ALREADY_JOINED,
+        Role.PARTICIPANT: Reason.ALREADY_JOINED,
+        Role.GUEST: Reason.ALREADY_JOINED,
+    },
 }
 
 

@@ -1,0 +1,98 @@
+"""Shared fixtures: a real Sabaq server running in-process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from server.app import create_app
+from server.demo import CREDENTIALS_FILE
+from server.keys import STORE
+from server.settings import Settings
+
+
+@dataclass
+class LiveServer:
+    """A running server and the demo accounts it created."""
+
+    url: str
+    app: web.Application
+    settings: Settings
+    teacher: tuple[str, str]
+    pupils: list[tuple[str, str]]
+    class_id: int
+
+
+def _read_demo_accounts(data: Path) -> tuple[tuple[str, str], list[tuple[str, str]]]:
+    """The demo logins and passwords the server wrote on first start."""
+    accounts = [
+        line.split()
+        for line in (data / CREDENTIALS_FILE).read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    teacher = next((a[1], a[2]) for a in accounts if a[0] == "teacher")
+    return teacher, [(a[1], a[2]) for a in accounts if a[0] == "pupil"]
+
+
+@asynccontextmanager
+async def running_server(data: Path, **settings: Any) -> AsyncIterator[LiveServer]:
+    """Start the real application on a free loopback port; stop it on exit."""
+    # Bind first so the settings (invite links, allowed origin) know the real port.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = Settings(host="127.0.0.1", port=port, data=data, **settings)
+    app = create_app(config)
+    runner = web.AppRunner(app, shutdown_timeout=1)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    try:
+        teacher: tuple[str, str] = ("", "")
+        pupils: list[tuple[str, str]] = []
+        if (data / CREDENTIALS_FILE).exists():
+            teacher, pupils = _read_demo_accounts(data)
+        classes = await app[STORE].classes()
+        yield LiveServer(
+            url=config.base_url,
+            app=app,
+            settings=config,
+            teacher=teacher,
+            pupils=pupils,
+            class_id=classes[0][0] if classes else 0,
+        )
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with a migrated database and a demo school, made once per run.
+
+    Hashing the demo passwords with argon2 is deliberately slow; copying the folder is not.
+    """
+    template = tmp_path_factory.mktemp("template") / "data"
+
+    async def make() -> None:
+        async with running_server(template):
+            pass
+
+    asyncio.run(make())
+    return template
+
+
+@pytest.fixture
+async def live_server(tmp_path: Path, demo_data: Path) -> AsyncIterator[LiveServer]:
+    """A fresh server with its own copy of the demo school."""
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    async with running_server(data) as server:
+        yield server

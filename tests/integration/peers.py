@@ -1,0 +1,116 @@
+"""Test clients: an HTTP session per person and a socket.io client that records events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import socketio
+
+from server.signalling import SESSION_COOKIE
+from tests.conftest import LiveServer
+
+EVENTS = (
+    "room_state",
+    "participant_joined",
+    "participant_updated",
+    "participant_left",
+    "lobby",
+    "waiting",
+    "admitted",
+    "denied",
+    "removed",
+    "policy_changed",
+    "error",
+)
+
+
+async def sign_in(server: LiveServer, login: str, password: str) -> str:
+    """The session token for an account (what the browser keeps as a cookie)."""
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(
+            f"{server.url}/api/session", json={"login": login, "password": password}
+        )
+        assert response.status == 200, await response.text()
+        return response.cookies[SESSION_COOKIE].value
+
+
+async def create_room(
+    server: LiveServer, token: str, title: str = "Algebra 7A", **fields: Any
+) -> dict[str, Any]:
+    """A room created through the HTTP API."""
+    body = {"title": title, "class_id": server.class_id, "guest_policy": "ask_host", **fields}
+    async with aiohttp.ClientSession(cookies={SESSION_COOKIE: token}) as http:
+        response = await http.post(f"{server.url}/api/rooms", json=body)
+        assert response.status == 201, await response.text()
+        room: dict[str, Any] = (await response.json())["room"]
+        return room
+
+
+class Peer:
+    """A socket.io client that keeps every event it receives, in order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: list[tuple[str, Any]] = []
+        self._changed = asyncio.Condition()
+        for event in EVENTS:
+            self.sio.on(event, self._recorder(event))
+
+    def _recorder(self, event: str) -> Any:
+        async def record(data: Any = None) -> None:
+            async with self._changed:
+                self.events.append((event, data))
+                self._changed.notify_all()
+
+        return record
+
+    async def connect(self, server: LiveServer, token: str | None = None, **headers: str) -> None:
+        """Open the socket, with the session cookie when signed in."""
+        if token:
+            headers["Cookie"] = f"{SESSION_COOKIE}={token}"
+        await self.sio.connect(server.url, headers=headers, transports=["websocket"])
+
+    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
+        """Send a command and return its acknowledgement."""
+        ack: dict[str, Any] = await self.sio.call(event, data, timeout=10)
+        return ack
+
+    async def wait(self, event: str, match: Any = None, timeout: float = 10) -> Any:
+        """The first recorded `event` (whose payload satisfies `match`), waiting for it."""
+
+        def found() -> tuple[Any] | None:
+            # Wrapped in a tuple: an empty payload ({}) is a real event, not "not yet".
+            for name, data in self.events:
+                if name == event and (match is None or match(data)):
+                    return (data if data is not None else {},)
+            return None
+
+        async with self._changed:
+            hit = await asyncio.wait_for(self._changed.wait_for(found), timeout)
+        assert hit is not None
+        return hit[0]
+
+    def seen(self, event: str) -> list[Any]:
+        """Payloads of `event` received so far."""
+        return [data for name, data in self.events if name == event]
+
+    async def close(self) -> None:
+        """Disconnect."""
+        await self.sio.disconnect()
+
+
+@asynccontextmanager
+async def peers(*names: str) -> AsyncIterator[list[Peer]]:
+    """Several peers, all disconnected at the end."""
+    made = [Peer(n) for n in names]
+    try:
+        yield made
+    finally:
+        for peer in made:
+            if peer.sio.connected:
+                await peer.close()

@@ -1,0 +1,161 @@
+"""Host, pupil and guest over real socket.io against a real server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import LiveServer
+from tests.integration.peers import Peer, create_room, peers, sign_in
+
+
+async def host_in_room(server: LiveServer, host: Peer, **room_fields: Any) -> dict[str, Any]:
+    """Teacher signs in, creates a room, joins it as host."""
+    token = await sign_in(server, *server.teacher)
+    room = await create_room(server, token, **room_fields)
+    await host.connect(server, token)
+    ack = await host.call("join", {"v": 1, "room": room["id"], "as": "user"})
+    assert ack["ok"] and ack["status"] == "joined" and ack["you"]["role"] == "host"
+    return room
+
+
+def guest_join(
+    room_id: str, name: str = "Asel Bekova", institution: str = "School 12"
+) -> dict[str, Any]:
+    return {"v": 1, "room": room_id, "as": "guest", "name": name, "institution": institution}
+
+
+async def test_invite_link_points_at_the_room_page(live_server: LiveServer) -> None:
+    token = await sign_in(live_server, *live_server.teacher)
+    room = await create_room(live_server, token)
+    assert room["invite_url"] == f"{live_server.url}/r/{room['id']}"
+    assert room["class_name"] == "7A" and room["guest_policy"] == "ask_host"
+
+
+async def test_pupil_of_the_class_goes_straight_in(live_server: LiveServer) -> None:
+    async with peers("host", "pupil") as (host, pupil):
+        room = await host_in_room(live_server, host)
+        await pupil.connect(live_server, await sign_in(live_server, *live_server.pupils[0]))
+        ack = await pupil.call("join", {"v": 1, "room": room["id"], "as": "user"})
+        assert ack["ok"] and ack["status"] == "joined"
+        assert ack["you"]["role"] == "participant" and ack["you"]["name"] == "Aigerim Nurlanova"
+        joined = await host.wait(
+            "participant_joined",
+            lambda d: (
+                d["participant"]["kind"] == "user" and d["participant"]["role"] == "participant"
+            ),
+        )
+        assert joined["participant"]["id"] == ack["you"]["id"]
+        state = await pupil.wait("room_state")
+        assert [p["role"] for p in state["participants"]] == ["host", "participant"]
+        assert state["lobby"] == []
+
+
+async def test_guest_knocks_and_host_admits(live_server: LiveServer) -> None:
+    async with peers("host", "guest") as (host, guest):
+        room = await host_in_room(live_server, host)
+        await guest.connect(live_server)
+        ack = await guest.call("join", guest_join(room["id"]))
+        assert ack["ok"] and ack["status"] == "waiting" and ack["you"]["role"] == "guest"
+        assert await guest.wait("waiting") == {"position": 1, "host_present": True}
+        lobby = await host.wait("lobby", lambda d: d["lobby"])
+        knock = lobby["lobby"][0]
+        assert (knock["name"], knock["institution"]) == ("Asel Bekova", "School 12")
+
+        assert (await host.call("admit", {"participant": knock["id"]}))["ok"]
+        await guest.wait("admitted")
+        state = await guest.wait("room_state")
+        assert {p["name"]: p["role"] for p in state["participants"]} == {
+            "Gulnara Sadykova": "host",
+            "Asel Bekova": "guest",
+        }
+        await host.wait("participant_joined", lambda d: d["participant"]["id"] == knock["id"])
+        await host.wait("lobby", lambda d: d["lobby"] == [])
+
+
+async def test_guest_denied_and_knocker_leaving(live_server: LiveServer) -> None:
+    async with peers("host", "g1", "g2") as (host, g1, g2):
+        room = await host_in_room(live_server, host)
+        for peer, name in ((g1, "First"), (g2, "Second")):
+            await peer.connect(live_server)
+            assert (await peer.call("join", guest_join(room["id"], name)))["ok"]
+        lobby = await host.wait("lobby", lambda d: len(d["lobby"]) == 2)
+        first, second = (k["id"] for k in lobby["lobby"])
+        await g2.wait("waiting", lambda d: d["position"] == 2)
+
+        assert (await host.call("deny", {"participant": first}))["ok"]
+        assert await g1.wait("denied") == {"reason": "denied_by_host"}
+        await g2.wait("waiting", lambda d: d["position"] == 1)
+
+        assert (await g2.call("leave", {}))["ok"]
+        await host.wait("lobby", lambda d: d["lobby"] == [])
+        # A denied guest's connection survives; it may knock again.
+        again = await g1.call("join", guest_join(room["id"], "First"))
+        assert again["ok"] and again["status"] == "waiting"
+        assert second != first
+
+
+async def test_knocker_disconnecting_disappears_from_the_lobby(live_server: LiveServer) -> None:
+    async with peers("host", "guest") as (host, guest):
+        room = await host_in_room(live_server, host)
+        await guest.connect(live_server)
+        await guest.call("join", guest_join(room["id"]))
+        await host.wait("lobby", lambda d: len(d["lobby"]) == 1)
+        await guest.close()
+        await host.wait("lobby", lambda d: d["lobby"] == [])
+
+
+async def test_presenter_and_back_and_remove(live_server: LiveServer) -> None:
+    async with peers("host", "pupil") as (host, pupil):
+        room = await host_in_room(live_server, host)
+        await pupil.connect(live_server, await sign_in(live_server, *live_server.pupils[1]))
+        me = (await pupil.call("join", {"v": 1, "room": room["id"], "as": "user"}))["you"]["id"]
+
+        assert (await host.call("set_role", {"participant": me, "role": "presenter"}))["ok"]
+        updated = await pupil.wait("participant_updated")
+        assert updated["participant"]["role"] == "presenter"
+        assert (await host.call("set_role", {"participant": me, "role": "participant"}))["ok"]
+        await pupil.wait("participant_updated", lambda d: d["participant"]["role"] == "participant")
+
+        assert (await host.call("remove", {"participant": me}))["ok"]
+        await pupil.wait("removed")
+        left = await host.wait("participant_left")
+        assert left == {"participant": me, "reason": "removed"}
+        # Removed: the pupil's next entry waits in the lobby instead of walking back in.
+        ack = await pupil.call("join", {"v": 1, "room": room["id"], "as": "user"})
+        assert ack["status"] == "waiting"
+
+
+async def test_policy_switch_admits_waiting_guests(live_server: LiveServer) -> None:
+    async with peers("host", "guest") as (host, guest):
+        room = await host_in_room(live_server, host)
+        await guest.connect(live_server)
+        await guest.call("join", guest_join(room["id"]))
+        await host.wait("lobby", lambda d: len(d["lobby"]) == 1)
+        assert (await host.call("set_guest_policy", {"policy": "always_admit"}))["ok"]
+        await guest.wait("admitted")
+        changed = await guest.wait("policy_changed")
+        assert changed == {"guest_policy": "always_admit"}
+
+
+async def test_always_deny_room_refuses_guests(live_server: LiveServer) -> None:
+    async with peers("host", "guest") as (host, guest):
+        room = await host_in_room(live_server, host, guest_policy="always_deny")
+        await guest.connect(live_server)
+        ack = await guest.call("join", guest_join(room["id"]))
+        assert ack == {
+            "ok": False,
+            "error": {"code": "denied", "message": "This meeting does not admit guests."},
+        }
+
+
+async def test_host_leaving_tells_knockers(live_server: LiveServer) -> None:
+    async with peers("host", "guest") as (host, guest):
+        room = await host_in_room(live_server, host)
+        await guest.connect(live_server)
+        await guest.call("join", guest_join(room["id"]))
+        await guest.wait("waiting", lambda d: d["host_present"])
+        await host.close()
+        assert await guest.wait("waiting", lambda d: not d["host_present"]) == {
+            "position": 1,
+            "host_present": False,
+        }

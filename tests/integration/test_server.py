@@ -1,0 +1,193 @@
+"""The server as an operator meets it: pages, health, restart, Redis, PostgreSQL, the CLI."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from server.keys import STORE
+from server.signalling import SESSION_COOKIE
+from tests.conftest import LiveServer, running_server
+from tests.integration.peers import create_room, peers, sign_in
+from tests.integration.test_lobby_flow import guest_join, host_in_room
+
+REDIS_URL = os.environ.get("SABAQ_TEST_REDIS", "redis://127.0.0.1:6379/15")
+PG_ADMIN = os.environ.get("SABAQ_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+async def test_pages_carry_a_strict_csp_and_unknown_rooms_404(live_server: LiveServer) -> None:
+    token = await sign_in(live_server, *live_server.teacher)
+    room = await create_room(live_server, token)
+    async with aiohttp.ClientSession() as http:
+        for path in ("/", f"/r/{room['id']}"):
+            response = await http.get(live_server.url + path)
+            assert response.status == 200 and response.content_type == "text/html"
+            csp = response.headers["Content-Security-Policy"]
+            assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+            assert "frame-ancestors 'none'" in csp
+        response = await http.get(f"{live_server.url}/r/no-such-room")
+        assert response.status == 404 and response.content_type == "text/html"
+        assert "Content-Security-Policy" in response.headers
+        api = await http.get(f"{live_server.url}/api/rooms/no-such-room")
+        assert api.status == 404 and (await api.json())["error"]["code"] == "unknown_room"
+        info = await (await http.get(f"{live_server.url}/api/rooms/{room['id']}")).json()
+        assert info["room"] == {"id": room["id"], "title": "Algebra 7A", "class_name": "7A"}
+
+
+async def test_health_and_readiness(live_server: LiveServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        assert await (await http.get(f"{live_server.url}/healthz")).json() == {"status": "ok"}
+        ready = await (await http.get(f"{live_server.url}/readyz")).json()
+        assert ready == {"status": "ready", "checks": {"database": "ok"}}
+
+
+async def test_session_cookie_is_httponly_and_sign_out_clears_it(live_server: LiveServer) -> None:
+    # unsafe=True: aiohttp's jar otherwise keeps no cookies for a bare IP such as 127.0.0.1.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        login, password = live_server.teacher
+        response = await http.post(
+            f"{live_server.url}/api/session", json={"login": login, "password": password}
+        )
+        cookie = response.cookies[SESSION_COOKIE]
+        assert cookie["httponly"] and cookie["samesite"] == "Lax"
+        me = await (await http.get(f"{live_server.url}/api/me")).json()
+        assert me["user"]["kind"] == "teacher" and "password_hash" not in me["user"]
+        assert (await http.delete(f"{live_server.url}/api/session")).status == 204
+        assert (await http.get(f"{live_server.url}/api/me")).status == 401
+
+
+async def test_rooms_and_sessions_survive_a_restart(tmp_path: Path, demo_data: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    async with running_server(data) as first:
+        token = await sign_in(first, *first.teacher)
+        room = await create_room(first, token, title="Geometry")
+    async with running_server(data) as second, peers("host") as (host,):
+        # Same secret, same database: the old cookie and the old invite link still work.
+        await host.connect(second, token)
+        ack = await host.call("join", {"v": 1, "room": room["id"], "as": "user"})
+        assert ack["ok"] and ack["you"]["role"] == "host"
+        assert await second.app[STORE].count_users() == 5
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """The local Redis (database 15, emptied before and after)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()  # type: ignore[misc]  # redis-py types ping as sync|async
+    except OSError as exc:
+        pytest.fail(f"Redis is not running at {REDIS_URL} (scripts/install starts it): {exc}")
+    await client.flushdb()
+    yield REDIS_URL
+    await client.flushdb()
+    await client.aclose()
+
+
+async def test_events_fan_out_through_redis(tmp_path: Path, redis_url: str) -> None:
+    async with running_server(tmp_path / "data", redis=redis_url) as server:
+        async with aiohttp.ClientSession() as http:
+            ready = await (await http.get(f"{server.url}/readyz")).json()
+            assert ready["checks"] == {"database": "ok", "redis": "ok"}
+        async with peers("host", "guest") as (host, guest):
+            room = await host_in_room(server, host)
+            await guest.connect(server)
+            await guest.call("join", guest_join(room["id"]))
+            knock = (await host.wait("lobby", lambda d: d["lobby"]))["lobby"][0]["id"]
+            await host.call("admit", {"participant": knock})
+            await guest.wait("room_state")
+
+
+async def test_unreachable_redis_makes_the_server_not_ready(tmp_path: Path) -> None:
+    async with (
+        running_server(tmp_path / "data", redis="redis://127.0.0.1:1/0") as server,
+        aiohttp.ClientSession() as http,
+    ):
+        response = await http.get(f"{server.url}/readyz")
+        assert response.status == 503
+        assert (await response.json())["checks"]["redis"].startswith("error")
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database on the local server, dropped afterwards."""
+    name = f"sabaq_test_{secrets.token_hex(4)}"
+    try:
+        admin = await asyncpg.connect(PG_ADMIN)
+    except OSError as exc:
+        pytest.fail(f"PostgreSQL is not running at {PG_ADMIN} (scripts/install starts it): {exc}")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    user_host = PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0]
+    try:
+        yield f"postgresql+asyncpg://{user_host}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_postgresql_is_a_url_away(tmp_path: Path, postgres_url: str) -> None:
+    async with running_server(tmp_path / "data", database_url=postgres_url) as server:
+        token = await sign_in(server, *server.teacher)
+        room = await create_room(server, token)
+        async with peers("host", "pupil") as (host, pupil):
+            await host.connect(server, token)
+            await host.call("join", {"v": 1, "room": room["id"], "as": "user"})
+            await pupil.connect(server, await sign_in(server, *server.pupils[0]))
+            ack = await pupil.call("join", {"v": 1, "room": room["id"], "as": "user"})
+            assert ack["status"] == "joined"
+    # Restarting on the same database migrates nothing twice and keeps the room.
+    async with (
+        running_server(tmp_path / "data", database_url=postgres_url) as again,
+        aiohttp.ClientSession() as http,
+    ):
+        info = await http.get(f"{again.url}/api/rooms/{room['id']}")
+        assert info.status == 200
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the `sabaq` command as an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
+def test_help_explains_every_flag() -> None:
+    result = run_cli("serve", "--help")
+    assert result.returncode == 0
+    for flag in ("--host", "--port", "--data", "--redis", "--public-url"):
+        assert flag in result.stdout
+    assert "SABAQ_" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--port", "99999"], {}, "bad setting port"),
+        (["--redis", "http://x"], {}, "bad setting redis"),
+        (["--public-url", "sabaq"], {}, "bad setting public_url"),
+        ([], {"SABAQ_PORT": "eighty"}, "bad setting port"),
+        ([], {"SABAQ_ALLOWED_ORIGINS": '["*"]'}, "bad setting allowed_origins"),
+    ],
+)
+def test_bad_settings_stop_with_a_clear_message(
+    args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = run_cli("serve", *args, **env)
+    assert result.returncode == 2
+    assert message in result.stderr
