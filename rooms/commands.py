@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rooms.layouts import Layout
 from rooms.model import Kind, LeaveReason
 from rooms.policy import GuestPolicy
+from rooms.polls import PollKind
 from rooms.roles import Role
 
 
@@ -72,4 +74,167 @@ class SetGuestPolicy:
     policy: GuestPolicy
 
 
-Command = Join | Leave | Admit | Deny | SetRole | Remove | SetGuestPolicy
+@dataclass(frozen=True, slots=True)
+class SendChat:
+    """A message to everyone (`to` None) or privately to one participant."""
+
+    actor: str
+    text: str
+    to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteChat:
+    """A host deletes a message for everyone."""
+
+    actor: str
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MuteChat:
+    """A host mutes or unmutes one participant's chat."""
+
+    actor: str
+    target: str
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LockChat:
+    """A host locks or unlocks public and/or private chat for participants and guests."""
+
+    actor: str
+    public: bool | None = None
+    private: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseHand:
+    """Ask for the right to speak and/or show video."""
+
+    actor: str
+    speak: bool = True
+    video: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LowerHand:
+    """Lower one's own hand, or (a host) someone else's."""
+
+    actor: str
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LowerAllHands:
+    """A host lowers every hand."""
+
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRights:
+    """A host grants mic and/or camera, optionally for `seconds`."""
+
+    actor: str
+    target: str
+    speak: bool
+    video: bool
+    seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeRights:
+    """A host takes granted mic and camera rights back."""
+
+    actor: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passes: timed grants run out. Sent by the server at `Room.next_deadline()`."""
+
+    actor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePoll:
+    """A host or presenter prepares a poll, and launches it at once if asked."""
+
+    actor: str
+    kind: PollKind
+    question: str
+    options: tuple[str, ...] = ()
+    anonymous: bool = True
+    launch: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchPoll:
+    """Open a prepared poll for answers."""
+
+    actor: str
+    poll_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """Answer an open poll (again, to change the answer)."""
+
+    actor: str
+    poll_id: int
+    choices: tuple[int, ...] = ()
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePoll:
+    """Stop taking answers."""
+
+    actor: str
+    poll_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResults:
+    """Show a closed poll's results to everyone."""
+
+    actor: str
+    poll_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetLayout:
+    """A host picks the layout everyone sees."""
+
+    actor: str
+    layout: Layout
+
+
+Command = (
+    Join
+    | Leave
+    | Admit
+    | Deny
+    | SetRole
+    | Remove
+    | SetGuestPolicy
+    | SendChat
+    | DeleteChat
+    | MuteChat
+    | LockChat
+    | RaiseHand
+    | LowerHand
+    | LowerAllHands
+    | GrantRights
+    | RevokeRights
+    | Tick
+    | CreatePoll
+    | LaunchPoll
+    | Vote
+    | ClosePoll
+    | PublishResults
+    | SetLayout
+)

@@ -9,6 +9,14 @@ from typing import Any
 from rooms.roles import Permission, Role, permissions_of
 
 
+class Channel(StrEnum):
+    """Broadcast groups of a room: everyone, hosts, hosts and presenters."""
+
+    ROOM = "room"
+    MODERATORS = "mods"
+    STAFF = "staff"
+
+
 class Kind(StrEnum):
     """How someone came in: with an account, or as a guest who only gave a name."""
 
@@ -35,6 +43,31 @@ class Participant:
     joined_at: float
     user_id: int | None = None
     institution: str | None = None
+    # Rights a host granted on top of the role (mic, camera), possibly until a deadline.
+    granted: frozenset[Permission] = frozenset()
+    granted_until: float | None = None
+    chat_muted: bool = False
+    hand: Hand | None = None
+
+    @property
+    def identity(self) -> str:
+        """The person behind this join: stable across reconnects for signed-in users."""
+        return f"u{self.user_id}" if self.user_id is not None else self.id
+
+    @property
+    def staff(self) -> bool:
+        """Hosts and presenters: they see raised hands and run polls."""
+        return self.role in (Role.HOST, Role.PRESENTER)
+
+    @property
+    def channels(self) -> frozenset[Channel]:
+        """Which broadcasts this participant receives."""
+        channels = {Channel.ROOM}
+        if self.may(Permission.MODERATE):
+            channels.add(Channel.MODERATORS)
+        if self.staff:
+            channels.add(Channel.STAFF)
+        return frozenset(channels)
 
     @property
     def base_role(self) -> Role:
@@ -44,7 +77,7 @@ class Participant:
     @property
     def permissions(self) -> frozenset[Permission]:
         """What this participant may do now."""
-        return permissions_of(self.role)
+        return permissions_of(self.role) | self.granted
 
     def may(self, permission: Permission) -> bool:
         """Whether the participant holds a permission."""
@@ -58,7 +91,21 @@ class Participant:
             "role": self.role.value,
             "kind": self.kind.value,
             "institution": self.institution,
+            "mic": self.may(Permission.SPEAK),
+            "camera": self.may(Permission.VIDEO),
+            "granted_until": self.granted_until if self.granted else None,
+            "chat_muted": self.chat_muted,
         }
+
+
+@dataclass(slots=True)
+class Hand:
+    """A raised hand: what it asks for, and when it went up (queue order)."""
+
+    speak: bool
+    video: bool
+    raised_at: float
+    seq: int
 
 
 @dataclass(slots=True)
@@ -107,13 +154,18 @@ class Moderators:
 
 
 @dataclass(frozen=True, slots=True)
+class Staff:
+    """Every admitted host and presenter."""
+
+
+@dataclass(frozen=True, slots=True)
 class One:
     """A single participant or knocker."""
 
     participant_id: str
 
 
-Audience = Everyone | Moderators | One
+Audience = Everyone | Moderators | Staff | One
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +179,10 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Attach:
-    """Start delivering room events to this participant (moderator: also lobby events)."""
+    """Deliver exactly these broadcast channels to this participant from now on."""
 
     participant_id: str
-    moderator: bool
+    channels: frozenset[Channel]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +200,15 @@ class PermissionsChanged:
     permissions: frozenset[Permission]
 
 
-Effect = Attach | Detach | PermissionsChanged
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Keep something with the lesson: a public chat message, a deletion, a poll's results."""
+
+    kind: str
+    data: dict[str, Any]
+
+
+Effect = Attach | Detach | PermissionsChanged | Record
 
 
 @dataclass(slots=True)

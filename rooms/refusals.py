@@ -24,6 +24,15 @@ class Reason(StrEnum):
     RATE_LIMITED = "rate_limited"
     UNSUPPORTED_VERSION = "unsupported_version"
     ROOM_FULL = "room_full"
+    TOO_LONG = "too_long"
+    EMPTY = "empty"
+    CHAT_LOCKED = "chat_locked"
+    CHAT_MUTED = "chat_muted"
+    UNKNOWN_MESSAGE = "unknown_message"
+    UNKNOWN_POLL = "unknown_poll"
+    POLL_NOT_OPEN = "poll_not_open"
+    INVALID_CHOICE = "invalid_choice"
+    INVALID_STATE = "invalid_state"
 
 
 MESSAGES: dict[Reason, str] = {
@@ -42,6 +51,15 @@ MESSAGES: dict[Reason, str] = {
     Reason.RATE_LIMITED: "Too many requests; please wait a moment.",
     Reason.UNSUPPORTED_VERSION: "This client speaks a protocol version the server does not.",
     Reason.ROOM_FULL: "The room is full.",
+    Reason.TOO_LONG: "The text is too long.",
+    Reason.EMPTY: "The text is empty.",
+    Reason.CHAT_LOCKED: "The host has locked this chat.",
+    Reason.CHAT_MUTED: "The host has muted your chat.",
+    Reason.UNKNOWN_MESSAGE: "There is no such message.",
+    Reason.UNKNOWN_POLL: "There is no such poll.",
+    Reason.POLL_NOT_OPEN: "This poll is not open for answers.",
+    Reason.INVALID_CHOICE: "That answer does not fit this poll.",
+    Reason.INVALID_STATE: "That cannot be done in the poll's current state.",
 }
 
 

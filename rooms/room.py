@@ -5,7 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rooms.commands import Admit, Command, Deny, Join, Leave, Remove, SetGuestPolicy, SetRole
+from rooms import chat_commands, hands, poll_commands
+from rooms.chat import Chat
+from rooms.commands import (
+    Admit,
+    ClosePoll,
+    Command,
+    CreatePoll,
+    DeleteChat,
+    Deny,
+    GrantRights,
+    Join,
+    LaunchPoll,
+    Leave,
+    LockChat,
+    LowerAllHands,
+    LowerHand,
+    MuteChat,
+    PublishResults,
+    RaiseHand,
+    Remove,
+    RevokeRights,
+    SendChat,
+    SetGuestPolicy,
+    SetLayout,
+    SetRole,
+    Tick,
+    Vote,
+)
+from rooms.layouts import Layout
 from rooms.model import (
     Attach,
     Detach,
@@ -21,6 +49,7 @@ from rooms.model import (
     PermissionsChanged,
 )
 from rooms.policy import Admission, GuestPolicy, admission
+from rooms.polls import Poll, PollState
 from rooms.refusals import Reason, Refusal
 from rooms.roles import ASSIGNABLE_ROLES, Permission, Role
 
@@ -43,6 +72,11 @@ class Room:
     lobby: dict[str, Knock] = field(default_factory=dict)
     # Signed-in people a host removed knock again instead of walking back in.
     removed_users: set[int] = field(default_factory=set)
+    layout: Layout = Layout.LECTURE
+    chat: Chat = field(default_factory=Chat)
+    polls: dict[int, Poll] = field(default_factory=dict)
+    next_poll_id: int = 0
+    hand_seq: int = 0
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -56,16 +90,56 @@ class Room:
         """Nobody in the room and nobody waiting."""
         return not self.participants and not self.lobby
 
+    def hand_queue(self) -> list[Participant]:
+        """Participants with a raised hand, first raised first."""
+        raised = [p for p in self.participants.values() if p.hand is not None]
+        return sorted(raised, key=lambda p: p.hand.seq if p.hand else 0)
+
+    def next_deadline(self) -> float | None:
+        """When the next timed grant runs out (the server sends `Tick` then)."""
+        deadlines = [p.granted_until for p in self.participants.values() if p.granted_until]
+        return min(deadlines, default=None)
+
     def snapshot_for(self, participant_id: str) -> dict[str, Any]:
         """The `room_state` payload one participant sees."""
         you = self.participants[participant_id]
         lobby = [k.public() for k in self.lobby.values()] if you.may(Permission.MODERATE) else []
+        if you.staff:
+            polls = [p.for_staff() for p in self.polls.values()]
+        else:
+            polls = [p.public() for p in self.polls.values() if p.state is not PollState.DRAFT]
+        queue = self.hand_queue()
+        position = next((i for i, p in enumerate(queue, 1) if p.id == participant_id), None)
+        hands = (
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "speak": p.hand.speak,
+                    "video": p.hand.video,
+                    "position": i,
+                }
+                for i, p in enumerate(queue, 1)
+                if p.hand is not None
+            ]
+            if you.staff
+            else []
+        )
         return {
             "v": PROTOCOL_VERSION,
-            "room": {"id": self.id, "title": self.title, "guest_policy": self.guest_policy.value},
+            "room": {
+                "id": self.id,
+                "title": self.title,
+                "guest_policy": self.guest_policy.value,
+                "layout": self.layout.value,
+            },
             "you": you.public(),
             "participants": [p.public() for p in self.participants.values()],
             "lobby": lobby,
+            "chat": {"messages": self.chat.history_for(you.identity), **self.chat.settings()},
+            "polls": polls,
+            "hands": hands,
+            "hand": {"position": position},
         }
 
     # -- the one entry point ---------------------------------------------------------------
@@ -87,6 +161,38 @@ class Room:
                 return self._remove(command)
             case SetGuestPolicy():
                 return self._set_guest_policy(command, now)
+            case SendChat():
+                return chat_commands.send_chat(self, command, now)
+            case DeleteChat():
+                return chat_commands.delete_chat(self, command)
+            case MuteChat():
+                return chat_commands.mute_chat(self, command)
+            case LockChat():
+                return chat_commands.lock_chat(self, command)
+            case RaiseHand():
+                return hands.raise_hand(self, command, now)
+            case LowerHand():
+                return hands.lower_hand(self, command)
+            case LowerAllHands():
+                return hands.lower_all_hands(self, command)
+            case GrantRights():
+                return hands.grant_rights(self, command, now)
+            case RevokeRights():
+                return hands.revoke_rights(self, command)
+            case Tick():
+                return hands.tick(self, command, now)
+            case CreatePoll():
+                return poll_commands.create_poll(self, command)
+            case LaunchPoll():
+                return poll_commands.launch_poll(self, command)
+            case Vote():
+                return poll_commands.vote(self, command)
+            case ClosePoll():
+                return poll_commands.close_poll(self, command)
+            case PublishResults():
+                return poll_commands.publish_results(self, command)
+            case SetLayout():
+                return poll_commands.set_layout(self, command)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -171,9 +277,16 @@ class Room:
         if new_role is target.role:
             return Outcome()
         target.role = new_role
+        # Presenters see the hands and the polls' live results: send them the current state.
         return Outcome(
-            events=[Event("participant_updated", {"participant": target.public()}, Everyone())],
-            effects=[PermissionsChanged(target.id, target.permissions)],
+            events=[
+                Event("participant_updated", {"participant": target.public()}, Everyone()),
+                Event("room_state", self.snapshot_for(target.id), One(target.id)),
+            ],
+            effects=[
+                Attach(target.id, target.channels),
+                PermissionsChanged(target.id, target.permissions),
+            ],
         )
 
     def _remove(self, cmd: Remove) -> Outcome | Refusal:
@@ -227,19 +340,19 @@ class Room:
     def _enter(self, participant: Participant) -> Outcome:
         """Put a participant in the room and tell everyone."""
         host_was_present = self.host_present
+        participant.chat_muted = participant.identity in self.chat.muted
         self.participants[participant.id] = participant
-        moderator = participant.may(Permission.MODERATE)
         events = [
             Event("participant_joined", {"participant": participant.public()}, Everyone()),
             Event("room_state", self.snapshot_for(participant.id), One(participant.id)),
         ]
-        if moderator and not host_was_present:
+        if participant.may(Permission.MODERATE) and not host_was_present:
             events.extend(self._waiting_events())
-        return Outcome(events=events, effects=[Attach(participant.id, moderator)])
+        return Outcome(events=events, effects=[Attach(participant.id, participant.channels)])
 
     def _exit(self, participant_id: str, reason: LeaveReason) -> Outcome:
         """Take a participant out of the room and tell everyone."""
-        del self.participants[participant_id]
+        had_hand = self.participants.pop(participant_id).hand is not None
         events = [
             Event(
                 "participant_left",
@@ -249,6 +362,8 @@ class Room:
         ]
         if not self.host_present:
             events.extend(self._waiting_events())
+        if had_hand:
+            events.extend(hands.hand_events(self))
         return Outcome(events=events, effects=[Detach(participant_id)])
 
     def _lobby_events(self) -> list[Event]:

@@ -15,7 +15,7 @@ from server.db.accounts import Store
 from server.db.engine import migrate, open_engine, sessions
 from server.demo import CREDENTIALS_FILE, create_demo_school
 from server.keys import DEMO, ENGINE, LOGIN_LIMITS, REDIS, SETTINGS, SIGNALLING, STORE, TOKENS
-from server.ratelimit import KeyedBuckets
+from rooms.ratelimit import KeyedBuckets
 from server.settings import Settings
 from server.signalling import Signalling
 

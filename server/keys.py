@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.auth import Tokens
 from server.db.accounts import Store
 from server.demo import DemoSchool
-from server.ratelimit import KeyedBuckets
+from rooms.ratelimit import KeyedBuckets
 from server.settings import Settings
 from server.signalling import Signalling
 

@@ -42,7 +42,7 @@ from server.payloads import (
     SetRolePayload,
     Target,
 )
-from server.ratelimit import TokenBucket
+from rooms.ratelimit import TokenBucket
 from server.settings import Settings
 
 log = logging.getLogger(__name__)

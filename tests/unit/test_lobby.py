@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rooms.commands import Admit, Deny, Join, Leave, Remove, SetGuestPolicy, SetRole
-from rooms.model import Attach, Detach, Everyone, Kind, LeaveReason, Moderators
+from rooms.model import Attach, Channel, Detach, Everyone, Kind, LeaveReason, Moderators
 from rooms.policy import GuestPolicy
 from rooms.refusals import Reason
 from rooms.roles import Role
@@ -20,7 +20,7 @@ def test_owner_enters_as_host_and_sees_room_state() -> None:
     state = to(out, "h")[0]
     assert state.name == "room_state"
     assert state.payload["you"]["role"] == "host"
-    assert out.effects == [Attach("h", moderator=True)]
+    assert out.effects == [Attach("h", frozenset(Channel))]
 
 
 def test_pupil_of_class_goes_straight_in() -> None:
@@ -55,7 +55,7 @@ def test_guest_knocks_then_is_admitted() -> None:
     assert [e.name for e in to(out, "g")] == ["admitted", "room_state"]
     joined = [e for e in out.events if e.name == "participant_joined"][0]
     assert joined.audience == Everyone() and joined.payload["participant"]["id"] == "g"
-    assert Attach("g", moderator=False) in out.effects
+    assert Attach("g", frozenset({Channel.ROOM})) in out.effects
     assert [e.payload for e in out.events if e.name == "lobby"] == [{"lobby": []}]
 
 

@@ -6,9 +6,33 @@ from collections.abc import Callable
 
 import pytest
 
-from rooms.commands import Admit, Command, Deny, Join, Leave, Remove, SetGuestPolicy, SetRole
+from rooms.commands import (
+    Admit,
+    ClosePoll,
+    Command,
+    CreatePoll,
+    DeleteChat,
+    Deny,
+    GrantRights,
+    Join,
+    LaunchPoll,
+    Leave,
+    LockChat,
+    LowerAllHands,
+    MuteChat,
+    RaiseHand,
+    Remove,
+    RevokeRights,
+    SendChat,
+    SetGuestPolicy,
+    SetLayout,
+    SetRole,
+    Vote,
+)
+from rooms.layouts import Layout
 from rooms.model import Kind, Outcome
 from rooms.policy import GuestPolicy
+from rooms.polls import PollKind
 from rooms.refusals import Reason, Refusal
 from rooms.roles import Role
 from rooms.room import Room
@@ -23,10 +47,40 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "set_guest_policy": lambda a: SetGuestPolicy(actor=a, policy=GuestPolicy.ALWAYS_ADMIT),
     "leave": lambda a: Leave(actor=a),
     "join_again": lambda a: Join(actor=a, name="again", kind=Kind.USER, user_id=99),
+    "send_chat": lambda a: SendChat(actor=a, text="hello"),
+    "delete_chat": lambda a: DeleteChat(actor=a, message_id=1),
+    "mute_chat": lambda a: MuteChat(actor=a, target="t", muted=True),
+    "lock_chat": lambda a: LockChat(actor=a, public=True),
+    "raise_hand": lambda a: RaiseHand(actor=a),
+    "lower_all_hands": lambda a: LowerAllHands(actor=a),
+    "grant_rights": lambda a: GrantRights(actor=a, target="t", speak=True, video=False),
+    "revoke_rights": lambda a: RevokeRights(actor=a, target="t"),
+    "create_poll": lambda a: CreatePoll(actor=a, kind=PollKind.YES_NO, question="Ready?"),
+    "launch_poll": lambda a: LaunchPoll(actor=a, poll_id=1),
+    "vote": lambda a: Vote(actor=a, poll_id=2, choices=(0,)),
+    "close_poll": lambda a: ClosePoll(actor=a, poll_id=2),
+    "set_layout": lambda a: SetLayout(actor=a, layout=Layout.SHARING),
 }
 
 ALLOWED = None  # the command is accepted
+NO = Reason.NOT_PERMITTED
+HOST_ONLY = {Role.HOST: ALLOWED, Role.PRESENTER: NO, Role.PARTICIPANT: NO, Role.GUEST: NO}
+STAFF_ONLY = {Role.HOST: ALLOWED, Role.PRESENTER: ALLOWED, Role.PARTICIPANT: NO, Role.GUEST: NO}
+EVERYONE = dict.fromkeys(Role, ALLOWED)
 TABLE: dict[str, dict[Role, Reason | None]] = {
+    "send_chat": EVERYONE,
+    "delete_chat": HOST_ONLY,
+    "mute_chat": HOST_ONLY,
+    "lock_chat": HOST_ONLY,
+    "raise_hand": EVERYONE,
+    "lower_all_hands": HOST_ONLY,
+    "grant_rights": HOST_ONLY,
+    "revoke_rights": HOST_ONLY,
+    "create_poll": STAFF_ONLY,
+    "launch_poll": STAFF_ONLY,
+    "vote": EVERYONE,
+    "close_poll": STAFF_ONLY,
+    "set_layout": HOST_ONLY,
     "admit": {
         Role.HOST: ALLOWED,
         Role.PRESENTER: Reason.NOT_PERMITTED,
@@ -83,6 +137,9 @@ def room_with_actor(role: Role) -> Room:
     ok(room.apply(Join(actor="h", name="Host", kind=Kind.USER, user_id=1, owner=True), NOW))
     ok(room.apply(pupil("t", 2), NOW))
     ok(room.apply(guest("k"), NOW))
+    ok(room.apply(SendChat(actor="h", text="message 1"), NOW))
+    ok(room.apply(CreatePoll(actor="h", kind=PollKind.YES_NO, question="draft 1"), NOW))
+    ok(room.apply(CreatePoll(actor="h", kind=PollKind.YES_NO, question="open 2", launch=True), NOW))
     if role is Role.HOST:
         ok(room.apply(Join(actor="a", name="Co", kind=Kind.USER, user_id=1, owner=True), NOW))
     elif role is Role.GUEST:
@@ -96,27 +153,34 @@ def room_with_actor(role: Role) -> Room:
     return room
 
 
+def state_of(room: Room) -> object:
+    """Everything a refused command must leave as it was."""
+    return (
+        {
+            k: (p.role, p.name, p.granted, p.chat_muted, p.hand)
+            for k, p in room.participants.items()
+        },
+        list(room.lobby),
+        room.guest_policy,
+        room.layout,
+        room.chat.settings(),
+        [(m.id, m.deleted) for m in room.chat.public_messages],
+        {i: (p.state, p.published, dict(p.answers)) for i, p in room.polls.items()},
+    )
+
+
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_command_by_role(command: str, role: Role) -> None:
     room = room_with_actor(role)
-    before = (
-        {k: (p.role, p.name) for k, p in room.participants.items()},
-        list(room.lobby),
-        room.guest_policy,
-    )
+    before = state_of(room)
     result = room.apply(COMMANDS[command]("a"), NOW + 1)
     expected = TABLE[command][role]
     if expected is ALLOWED:
         assert isinstance(result, Outcome), result
     else:
         assert isinstance(result, Refusal) and result.reason is expected, result
-        after = (
-            {k: (p.role, p.name) for k, p in room.participants.items()},
-            list(room.lobby),
-            room.guest_policy,
-        )
-        assert after == before
+        assert state_of(room) == before
 
 
 @pytest.mark.parametrize("command", ["admit", "deny", "set_role", "remove", "set_guest_policy"])

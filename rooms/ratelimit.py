@@ -1,4 +1,4 @@
-"""A token bucket: bursts are allowed, sustained floods are not."""
+"""Token buckets: bursts are allowed, sustained floods are not (pure; time is passed in)."""
 
 from __future__ import annotations
 
