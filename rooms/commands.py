@@ -23,6 +23,8 @@ class Join:
     owner: bool = False
     expected: bool = False
     claimed_role: Role | None = None
+    # The identity of an earlier admitted join of the same person (a verified resume token).
+    resumes: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

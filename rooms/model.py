@@ -48,11 +48,15 @@ class Participant:
     granted_until: float | None = None
     chat_muted: bool = False
     hand: Hand | None = None
+    # A guest who came back with a resume token keeps the identity of the first join.
+    origin: str | None = None
 
     @property
     def identity(self) -> str:
-        """The person behind this join: stable across reconnects for signed-in users."""
-        return f"u{self.user_id}" if self.user_id is not None else self.id
+        """The person behind this join: stable across reconnects."""
+        if self.user_id is not None:
+            return f"u{self.user_id}"
+        return self.origin or self.id
 
     @property
     def staff(self) -> bool:
@@ -118,6 +122,7 @@ class Knock:
     since: float
     user_id: int | None = None
     institution: str | None = None
+    origin: str | None = None
 
     def public(self) -> dict[str, Any]:
         """The protocol's Knock object."""
@@ -140,6 +145,7 @@ class Knock:
             joined_at=now,
             user_id=self.user_id,
             institution=self.institution,
+            origin=self.origin,
         )
 
 

@@ -72,6 +72,7 @@ class Room:
     lobby: dict[str, Knock] = field(default_factory=dict)
     # Signed-in people a host removed knock again instead of walking back in.
     removed_users: set[int] = field(default_factory=set)
+    removed_identities: set[str] = field(default_factory=set)
     layout: Layout = Layout.LECTURE
     chat: Chat = field(default_factory=Chat)
     polls: dict[int, Poll] = field(default_factory=dict)
@@ -207,7 +208,8 @@ class Room:
             return Refusal(Reason.NOT_PERMITTED, f"You cannot enter as {cmd.claimed_role.value}.")
         if len(self.participants) + len(self.lobby) >= self.max_participants:
             return Refusal(Reason.ROOM_FULL)
-        expected = cmd.owner or (cmd.expected and cmd.user_id not in self.removed_users)
+        removed = cmd.user_id in self.removed_users or cmd.resumes in self.removed_identities
+        expected = cmd.owner or ((cmd.expected or cmd.resumes is not None) and not removed)
         verdict = admission(self.guest_policy, expected=expected)
         if verdict is Admission.DENY:
             return Refusal(Reason.DENIED)
@@ -219,6 +221,7 @@ class Room:
                 since=now,
                 user_id=cmd.user_id,
                 institution=cmd.institution,
+                origin=cmd.resumes,
             )
             return Outcome(events=self._lobby_events())
         participant = Participant(
@@ -229,6 +232,7 @@ class Room:
             joined_at=now,
             user_id=cmd.user_id,
             institution=cmd.institution,
+            origin=cmd.resumes,
         )
         return self._enter(participant)
 
@@ -300,6 +304,7 @@ class Room:
             return Refusal(Reason.NOT_PERMITTED, "A host cannot be removed.")
         if target.user_id is not None:
             self.removed_users.add(target.user_id)
+        self.removed_identities.add(target.identity)
         outcome = self._exit(target.id, LeaveReason.REMOVED)
         outcome.events.insert(0, Event("removed", {}, One(target.id)))
         return outcome

@@ -9,13 +9,24 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import http_api, pages
+from rooms.ratelimit import KeyedBuckets
+from server import exports, http_api, pages
+from server.archive import Archive
 from server.auth import Tokens, installation_secret
 from server.db.accounts import Store
 from server.db.engine import migrate, open_engine, sessions
 from server.demo import CREDENTIALS_FILE, create_demo_school
-from server.keys import DEMO, ENGINE, LOGIN_LIMITS, REDIS, SETTINGS, SIGNALLING, STORE, TOKENS
-from rooms.ratelimit import KeyedBuckets
+from server.keys import (
+    ARCHIVE,
+    DEMO,
+    ENGINE,
+    LOGIN_LIMITS,
+    REDIS,
+    SETTINGS,
+    SIGNALLING,
+    STORE,
+    TOKENS,
+)
 from server.settings import Settings
 from server.signalling import Signalling
 
@@ -30,7 +41,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     engine = open_engine(settings.db_url)
     await migrate(engine)
     store = Store(sessions(engine))
-    app[ENGINE], app[STORE] = engine, store
+    app[ENGINE], app[STORE], app[ARCHIVE] = engine, store, Archive(sessions(engine))
     app[TOKENS] = Tokens(installation_secret(settings.data), settings.session_hours * 3600)
     app[DEMO] = await create_demo_school(store, settings.data) if settings.demo else None
     demo = app[DEMO]
@@ -63,7 +74,7 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
         transports=["websocket", "polling"],
     )
     sio.attach(app)
-    app[SIGNALLING] = Signalling(sio, settings, app[STORE], app[TOKENS])
+    app[SIGNALLING] = Signalling(sio, settings, app[STORE], app[TOKENS], app[ARCHIVE])
     yield
     await app[SIGNALLING].close()
     redis = app[REDIS]
@@ -79,6 +90,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_signalling)
     app.add_routes(http_api.routes)
+    app.add_routes(exports.routes)
     app.add_routes(pages.routes)
     pages.add_static(app)
     return app

@@ -56,10 +56,23 @@ class SessionClaims:
     expires_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class ResumeClaims:
+    """An admitted person's way back into the same lesson after a network blip."""
+
+    room: str
+    session: str
+    identity: str
+    name: str
+    institution: str | None
+
+
 class Tokens:
-    """Issues and checks session tokens signed with the installation secret."""
+    """Issues and checks session and resume tokens signed with the installation secret."""
 
     AUDIENCE = "sabaq-session"
+    RESUME_AUDIENCE = "sabaq-resume"
+    RESUME_LIFETIME_S = 12 * 3600
 
     def __init__(self, secret: bytes, lifetime_s: float) -> None:
         self._secret = secret
@@ -88,4 +101,32 @@ class Tokens:
             )
             return SessionClaims(user_id=int(claims["sub"]), expires_at=float(claims["exp"]))
         except (jwt.PyJWTError, ValueError):
+            return None
+
+    def issue_resume(self, claims: ResumeClaims, now: float | None = None) -> str:
+        """A token that lets this person back into this room session without knocking."""
+        issued = time.time() if now is None else now
+        payload = {
+            "aud": self.RESUME_AUDIENCE,
+            "exp": int(issued + self.RESUME_LIFETIME_S),
+            "room": claims.room,
+            "session": claims.session,
+            "sub": claims.identity,
+            "name": claims.name,
+            "inst": claims.institution,
+        }
+        return jwt.encode(payload, self._secret, algorithm="HS256")
+
+    def check_resume(self, token: str) -> ResumeClaims | None:
+        """The claims of a valid resume token, or None."""
+        try:
+            c = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=self.RESUME_AUDIENCE,
+                options={"require": ["sub", "exp", "aud", "room", "session", "name"]},
+            )
+            return ResumeClaims(c["room"], c["session"], c["sub"], c["name"], c.get("inst"))
+        except (jwt.PyJWTError, KeyError):
             return None

@@ -116,11 +116,9 @@ async def sign_out(_request: web.Request) -> web.Response:
 
 @routes.get("/api/me")
 async def me(request: web.Request) -> web.Response:
-    """Who is signed in."""
+    """Who is signed in (`user` is null for nobody: not an error for an anonymous page)."""
     account = await current_user(request)
-    if account is None:
-        return error(Reason.NOT_SIGNED_IN)
-    return web.json_response({"user": account.public()})
+    return web.json_response({"user": None if account is None else account.public()})
 
 
 async def _teacher(request: web.Request) -> Account | web.Response:

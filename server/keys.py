@@ -6,16 +6,18 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rooms.ratelimit import KeyedBuckets
+from server.archive import Archive
 from server.auth import Tokens
 from server.db.accounts import Store
 from server.demo import DemoSchool
-from rooms.ratelimit import KeyedBuckets
 from server.settings import Settings
 from server.signalling import Signalling
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 STORE = web.AppKey("store", Store)
+ARCHIVE = web.AppKey("archive", Archive)
 TOKENS = web.AppKey("tokens", Tokens)
 DEMO: web.AppKey[DemoSchool | None] = web.AppKey("demo")
 SIGNALLING = web.AppKey("signalling", Signalling)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 
 from rooms.policy import GuestPolicy
 from rooms.room import Room
@@ -15,6 +16,8 @@ class LiveRoom:
 
     room: Room
     record: StoredRoom
+    # One opening of the room (a lesson); chat and polls are kept per session.
+    session: str = field(default_factory=lambda: secrets.token_hex(8))
 
 
 class LiveRooms:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from rooms.layouts import Layout
 from rooms.policy import GuestPolicy
+from rooms.polls import PollKind
 from rooms.roles import Role
 
 ParticipantId = StrictStr
@@ -28,6 +30,7 @@ class JoinPayload(Payload):
     name: StrictStr | None = Field(None, max_length=1000)
     institution: StrictStr | None = Field(None, max_length=1000)
     role: Role | None = None
+    resume: StrictStr | None = Field(None, max_length=4096)
 
 
 class Empty(Payload):
@@ -51,3 +54,82 @@ class SetGuestPolicyPayload(Payload):
     """`set_guest_policy`."""
 
     policy: GuestPolicy
+
+
+class ChatSend(Payload):
+    """`chat_send`: the text is checked by the room (length cap, blank)."""
+
+    text: StrictStr = Field(max_length=10_000)
+    to: ParticipantId | None = Field(None, min_length=1, max_length=64)
+
+
+class ChatDelete(Payload):
+    """`chat_delete`."""
+
+    message: StrictInt = Field(ge=1)
+
+
+class ChatMute(Payload):
+    """`chat_mute`."""
+
+    participant: ParticipantId = Field(min_length=1, max_length=64)
+    muted: StrictBool
+
+
+class ChatLock(Payload):
+    """`chat_lock`: either switch may be left out."""
+
+    public: StrictBool | None = None
+    private: StrictBool | None = None
+
+
+class HandRaise(Payload):
+    """`hand_raise`."""
+
+    speak: StrictBool = True
+    video: StrictBool = False
+
+
+class HandLower(Payload):
+    """`hand_lower`: one's own hand, or (a host) someone else's."""
+
+    participant: ParticipantId | None = Field(None, min_length=1, max_length=64)
+
+
+class RightsGrant(Payload):
+    """`rights_grant`."""
+
+    participant: ParticipantId = Field(min_length=1, max_length=64)
+    speak: StrictBool
+    video: StrictBool
+    seconds: StrictInt | None = None
+
+
+class PollCreate(Payload):
+    """`poll_create`: lengths are checked by the room (typed errors, never truncated)."""
+
+    kind: PollKind
+    question: StrictStr = Field(max_length=10_000)
+    options: list[StrictStr] = Field(default_factory=list, max_length=50)
+    anonymous: StrictBool = True
+    launch: StrictBool = False
+
+
+class PollRef(Payload):
+    """`poll_launch`, `poll_close`, `poll_publish`."""
+
+    poll: StrictInt = Field(ge=1)
+
+
+class PollVote(Payload):
+    """`poll_vote`: option indexes, or a text for free-text polls."""
+
+    poll: StrictInt = Field(ge=1)
+    choices: list[StrictInt] = Field(default_factory=list, max_length=50)
+    text: StrictStr | None = Field(None, max_length=10_000)
+
+
+class LayoutSet(Payload):
+    """`set_layout`."""
+
+    layout: Layout

@@ -8,7 +8,6 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -16,9 +15,10 @@ from typing import Any
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from rooms.commands import Admit, Command, Deny, Join, Leave, Remove, SetGuestPolicy, SetRole
+from rooms.commands import Command, Join, Leave, Tick
 from rooms.model import (
     Attach,
+    Channel,
     Detach,
     Event,
     Everyone,
@@ -28,28 +28,25 @@ from rooms.model import (
     One,
     Outcome,
     PermissionsChanged,
+    Record,
+    Staff,
 )
 from rooms.names import clean_name
+from rooms.ratelimit import TokenBucket
 from rooms.refusals import Reason, Refusal
 from rooms.room import PROTOCOL_VERSION
-from server.auth import Tokens
+from server.archive import Archive
+from server.auth import ResumeClaims, Tokens
+from server.commands import ROOM_COMMANDS
 from server.db.accounts import Account, Store
 from server.live import LiveRoom, LiveRooms
-from server.payloads import (
-    Empty,
-    JoinPayload,
-    SetGuestPolicyPayload,
-    SetRolePayload,
-    Target,
-)
-from rooms.ratelimit import TokenBucket
+from server.payloads import JoinPayload, SetGuestPolicyPayload
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "sabaq_session"
 Ack = dict[str, Any]
-Handler = Callable[["Connection", Any], Awaitable[Ack]]
 INSTITUTION_REFUSALS = {
     Reason.NAME_REQUIRED: Refusal(Reason.NAME_REQUIRED, "Please enter your institution."),
     Reason.NAME_TOO_LONG: Refusal(
@@ -93,7 +90,12 @@ class Signalling:
     """Owns the socket.io server and the live rooms of this process."""
 
     def __init__(
-        self, sio: socketio.AsyncServer, settings: Settings, store: Store, tokens: Tokens
+        self,
+        sio: socketio.AsyncServer,
+        settings: Settings,
+        store: Store,
+        tokens: Tokens,
+        archive: Archive,
     ) -> None:
         self.sio = sio
         self.settings = settings
@@ -102,15 +104,10 @@ class Signalling:
         self.rooms = LiveRooms(store, settings.max_room_size)
         self.connections: dict[str, Connection] = {}
         self.sid_of: dict[str, str] = {}
-        self._handlers: dict[str, tuple[type[BaseModel], Handler]] = {
-            "join": (JoinPayload, self._join),
-            "leave": (Empty, self._leave),
-            "admit": (Target, self._admit),
-            "deny": (Target, self._deny),
-            "set_role": (SetRolePayload, self._set_role),
-            "remove": (Target, self._remove),
-            "set_guest_policy": (SetGuestPolicyPayload, self._set_guest_policy),
-        }
+        self.archive = archive
+        # One timer per room, for the next timed grant to run out.
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._ticks: set[asyncio.Task[Outcome | Refusal]] = set()
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("*", self._on_event)
@@ -142,7 +139,10 @@ class Signalling:
         log.info("socket %s disconnected", sid)
 
     async def close(self) -> None:
-        """Stop every connection's worker (graceful shutdown)."""
+        """Stop timers and every connection's worker (graceful shutdown)."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
         for sid in list(self.connections):
             await self._on_disconnect(sid)
 
@@ -151,11 +151,18 @@ class Signalling:
         while (item := await conn.queue.get()) is not None:
             name, data, done = item
             try:
-                done.set_result(await self._dispatch(conn, name, data))
-            except Exception as exc:  # a bug must not kill the socket's queue
+                ack = await self._dispatch(conn, name, data)
+            except Exception:  # a bug must not kill the socket's queue nor leave it unanswered
                 log.exception("command %s from %s failed", name, conn.sid)
-                if not done.done():
-                    done.set_exception(exc)
+                ack = {
+                    "ok": False,
+                    "error": {
+                        "code": "internal_error",
+                        "message": "The server failed; please try again.",
+                    },
+                }
+            if not done.done():
+                done.set_result(ack)
         if conn.room_id is not None and conn.participant_id is not None:
             await self._apply(
                 conn, Leave(actor=conn.participant_id, reason=LeaveReason.DISCONNECTED)
@@ -175,16 +182,18 @@ class Signalling:
         return ack
 
     async def _dispatch(self, conn: Connection, name: str, data: Any) -> Ack:
-        entry = self._handlers.get(name)
+        entry: tuple[type[BaseModel], Any] | None = (
+            (JoinPayload, None) if name == "join" else ROOM_COMMANDS.get(name)
+        )
         if entry is None:
             return refusal_ack(Refusal(Reason.INVALID_PAYLOAD, f"Unknown event {name!r}."))
         if not conn.bucket.take(time.monotonic()):
             return refusal_ack(Refusal(Reason.RATE_LIMITED))
         if len(json.dumps(data, ensure_ascii=False).encode()) > self.settings.max_event_bytes:
             return refusal_ack(Refusal(Reason.PAYLOAD_TOO_LARGE))
-        model, handler = entry
+        model, build = entry
         try:
-            payload = model.model_validate({} if data is None and model is Empty else data)
+            payload = model.model_validate({} if data is None else data)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "payload"
@@ -197,7 +206,17 @@ class Signalling:
                     name,
                 )
             return refusal_ack(Refusal(Reason.INVALID_PAYLOAD, f"{where}: {first['msg']}."))
-        return await handler(conn, payload)
+        if isinstance(payload, JoinPayload):
+            return await self._join(conn, payload)
+        if conn.participant_id is None or conn.room_id is None:
+            return refusal_ack(Refusal(Reason.NOT_JOINED))
+        room_id = conn.room_id
+        result = await self._apply(conn, build(conn.participant_id, payload))
+        if isinstance(result, Refusal):
+            return refusal_ack(result)
+        if isinstance(payload, SetGuestPolicyPayload):  # remembered for the room's next lesson
+            await self.store.set_guest_policy(room_id, payload.policy.value)
+        return {"ok": True}
 
     # -- handlers ----------------------------------------------------------------------------
 
@@ -236,6 +255,14 @@ class Signalling:
     async def _join_command(
         self, conn: Connection, live: LiveRoom, p: JoinPayload, pid: str
     ) -> Join | Refusal:
+        resumes = None
+        if p.resume is not None:
+            claims = self.tokens.check_resume(p.resume)
+            if claims is None or (claims.room, claims.session) != (live.room.id, live.session):
+                # An old or foreign token: enter the ordinary way instead.
+                log.info("socket %s: resume token not valid for room %s", conn.sid, p.room)
+            else:
+                resumes = claims
         if p.as_ == "user":
             if conn.user is None:
                 return Refusal(Reason.NOT_SIGNED_IN)
@@ -245,6 +272,7 @@ class Signalling:
             expected = record.class_id is not None and await self.store.in_class(
                 user.id, record.class_id
             )
+            back = resumes is not None and resumes.identity == f"u{user.id}"
             return Join(
                 actor=pid,
                 name=user.display_name,
@@ -253,6 +281,17 @@ class Signalling:
                 owner=user.id == record.owner_id,
                 expected=expected,
                 claimed_role=p.role,
+                resumes=f"u{user.id}" if back else None,
+            )
+        if resumes is not None and not resumes.identity.startswith("u"):
+            # The guest comes back as who they were admitted as, whatever the form says now.
+            return Join(
+                actor=pid,
+                name=resumes.name,
+                kind=Kind.GUEST,
+                institution=resumes.institution,
+                claimed_role=p.role,
+                resumes=resumes.identity,
             )
         name = clean_name(p.name if p.name is not None else "")
         if isinstance(name, Refusal):
@@ -264,40 +303,19 @@ class Signalling:
             actor=pid, name=name, kind=Kind.GUEST, institution=institution, claimed_role=p.role
         )
 
-    async def _leave(self, conn: Connection, _p: Empty) -> Ack:
-        return await self._room_command(conn, lambda me: Leave(actor=me))
-
-    async def _admit(self, conn: Connection, p: Target) -> Ack:
-        return await self._room_command(conn, lambda me: Admit(actor=me, target=p.participant))
-
-    async def _deny(self, conn: Connection, p: Target) -> Ack:
-        return await self._room_command(conn, lambda me: Deny(actor=me, target=p.participant))
-
-    async def _remove(self, conn: Connection, p: Target) -> Ack:
-        return await self._room_command(conn, lambda me: Remove(actor=me, target=p.participant))
-
-    async def _set_role(self, conn: Connection, p: SetRolePayload) -> Ack:
-        return await self._room_command(
-            conn, lambda me: SetRole(actor=me, target=p.participant, role=p.role)
-        )
-
-    async def _set_guest_policy(self, conn: Connection, p: SetGuestPolicyPayload) -> Ack:
-        ack = await self._room_command(conn, lambda me: SetGuestPolicy(actor=me, policy=p.policy))
-        if ack["ok"] and conn.room_id is not None:
-            await self.store.set_guest_policy(conn.room_id, p.policy.value)
-        return ack
-
-    async def _room_command(self, conn: Connection, build: Callable[[str], Command]) -> Ack:
-        if conn.participant_id is None:
-            return refusal_ack(Refusal(Reason.NOT_JOINED))
-        result = await self._apply(conn, build(conn.participant_id))
-        return refusal_ack(result) if isinstance(result, Refusal) else {"ok": True}
-
     # -- running outcomes --------------------------------------------------------------------
 
     async def _apply(self, conn: Connection, cmd: Command) -> Outcome | Refusal:
         assert conn.room_id is not None
-        room_id = conn.room_id
+        result = await self.apply_to_room(conn.room_id, cmd, conn.address)
+        if isinstance(result, Refusal) and isinstance(cmd, Join):
+            self._forget(cmd.actor)
+        return result
+
+    async def apply_to_room(
+        self, room_id: str, cmd: Command, address: str = "server"
+    ) -> Outcome | Refusal:
+        """Run a command on a live room and carry out what it produced."""
         live = self.rooms.get(room_id)
         if live is None:
             return Refusal(Reason.NOT_JOINED)
@@ -310,11 +328,9 @@ class Signalling:
                 room_id,
                 type(cmd).__name__,
                 cmd.actor,
-                conn.address,
+                address,
                 result.reason.value,
             )
-            if isinstance(cmd, Join):
-                self._forget(cmd.actor)
             return result
         for effect in result.effects:
             if isinstance(effect, Attach):
@@ -331,8 +347,46 @@ class Signalling:
                     effect.participant_id,
                     sorted(p.value for p in effect.permissions),
                 )
+            elif isinstance(effect, Record):
+                await self.archive.record(live.session, room_id, effect)
+        self._schedule_tick(room_id)
         self.rooms.close_if_empty(room_id)
         return result
+
+    def _schedule_tick(self, room_id: str) -> None:
+        """Wake the room when its next timed grant runs out."""
+        old = self._timers.pop(room_id, None)
+        if old is not None:
+            old.cancel()
+        live = self.rooms.get(room_id)
+        deadline = live.room.next_deadline() if live is not None else None
+        if deadline is None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, deadline - time.time())
+
+        def fire() -> None:
+            self._timers.pop(room_id, None)
+            task = loop.create_task(self.apply_to_room(room_id, Tick()))
+            self._ticks.add(task)
+            task.add_done_callback(self._ticks.discard)
+
+        self._timers[room_id] = loop.call_later(delay, fire)
+
+    def _resume_token(self, room_id: str, participant_id: str) -> str | None:
+        live = self.rooms.get(room_id)
+        participant = live.room.participants.get(participant_id) if live else None
+        if live is None or participant is None:
+            return None
+        return self.tokens.issue_resume(
+            ResumeClaims(
+                room_id,
+                live.session,
+                participant.identity,
+                participant.name,
+                participant.institution,
+            )
+        )
 
     async def _emit(self, room_id: str, event: Event) -> None:
         audience = event.audience
@@ -340,26 +394,40 @@ class Signalling:
             await self.sio.emit(event.name, event.payload, room=f"room:{room_id}")
         elif isinstance(audience, Moderators):
             await self.sio.emit(event.name, event.payload, room=f"mods:{room_id}")
+        elif isinstance(audience, Staff):
+            await self.sio.emit(event.name, event.payload, room=f"staff:{room_id}")
         elif isinstance(audience, One):
             sid = self.sid_of.get(audience.participant_id)
-            if sid is not None:
-                await self.sio.emit(event.name, event.payload, to=sid)
+            if sid is None:
+                return
+            payload = event.payload
+            if event.name == "room_state":
+                # The way back in after a network blip: the same person, without knocking again.
+                payload = {
+                    **payload,
+                    "resume": self._resume_token(room_id, audience.participant_id),
+                }
+            await self.sio.emit(event.name, payload, to=sid)
 
     async def _attach(self, room_id: str, effect: Attach) -> None:
         sid = self.sid_of.get(effect.participant_id)
         if sid is None:
             return
-        await self.sio.enter_room(sid, f"room:{room_id}")
-        if effect.moderator:
-            await self.sio.enter_room(sid, f"mods:{room_id}")
+        for channel in Channel:
+            name = f"{channel.value}:{room_id}"
+            if channel in effect.channels:
+                await self.sio.enter_room(sid, name)
+            else:
+                with contextlib.suppress(KeyError, ValueError):
+                    await self.sio.leave_room(sid, name)
 
     async def _detach(self, room_id: str, participant_id: str) -> None:
         sid = self._forget(participant_id)
         if sid is None:
             return
-        for channel in (f"room:{room_id}", f"mods:{room_id}"):
+        for channel in Channel:
             with contextlib.suppress(KeyError, ValueError):
-                await self.sio.leave_room(sid, channel)
+                await self.sio.leave_room(sid, f"{channel.value}:{room_id}")
 
     def _forget(self, participant_id: str) -> str | None:
         """Free the socket of a participant that is no longer in any room."""

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -54,3 +63,32 @@ class RoomRecord(Base):
     )
     guest_policy: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChatRecord(Base):
+    """A public chat message kept with the lesson (private messages are never stored)."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (UniqueConstraint("session", "message_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    session: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[int] = mapped_column(Integer)
+    sender_name: Mapped[str] = mapped_column(String(64))
+    sender_role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Float)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PollRecord(Base):
+    """A poll's question and results as last closed or published."""
+
+    __tablename__ = "poll_results"
+    __table_args__ = (UniqueConstraint("session", "poll_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    session: Mapped[str] = mapped_column(String(32))
+    poll_id: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Float)

@@ -25,6 +25,16 @@ EVENTS = (
     "removed",
     "policy_changed",
     "error",
+    "chat_message",
+    "chat_deleted",
+    "chat_settings",
+    "hands",
+    "hand",
+    "poll_opened",
+    "poll_updated",
+    "poll_closed",
+    "poll_results",
+    "layout_changed",
 )
 
 

@@ -159,3 +159,35 @@ async def test_host_leaving_tells_knockers(live_server: LiveServer) -> None:
             "position": 1,
             "host_present": False,
         }
+
+
+async def test_admitted_guest_resumes_after_a_network_blip(live_server: LiveServer) -> None:
+    async with peers("host", "guest", "again", "forged") as (host, guest, again, forged):
+        room = await host_in_room(live_server, host)
+        await guest.connect(live_server)
+        await guest.call("join", guest_join(room["id"]))
+        knock = (await host.wait("lobby", lambda d: d["lobby"]))["lobby"][0]["id"]
+        await host.call("admit", {"participant": knock})
+        resume = (await guest.wait("room_state"))["resume"]
+        await guest.close()
+        await host.wait("participant_left", lambda d: d["reason"] == "disconnected")
+
+        await again.connect(live_server)
+        # The token, not the form, says who this is: no knocking, the same name.
+        ack = await again.call("join", {**guest_join(room["id"], "Someone Else"), "resume": resume})
+        assert ack["status"] == "joined" and ack["you"]["name"] == "Asel Bekova"
+
+        await forged.connect(live_server)
+        ack = await forged.call("join", {**guest_join(room["id"]), "resume": resume + "x"})
+        assert ack["status"] == "waiting"
+
+        # Removed: the same token no longer opens the door.
+        await host.call("remove", {"participant": ack_id(again)})
+        await again.wait("removed")
+        back = await again.call("join", {**guest_join(room["id"]), "resume": resume})
+        assert back["status"] == "waiting"
+
+
+def ack_id(peer: Peer) -> str:
+    """The participant id a peer was given in its latest room_state."""
+    return str(peer.seen("room_state")[-1]["you"]["id"])

@@ -1,0 +1,85 @@
+"""What a lesson keeps: public chat and poll results, written as the room produces them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rooms.model import Record
+from server.db.tables import ChatRecord, PollRecord
+
+log = logging.getLogger(__name__)
+
+
+class Archive:
+    """Stores `Record` effects; a failed write is logged and never breaks the room."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def record(self, session: str, room_id: str, effect: Record) -> None:
+        """Keep one record of a live room session."""
+        try:
+            async with self._sessions() as s:
+                await self._write(s, session, room_id, effect)
+                await s.commit()
+        except Exception:  # the lesson goes on even if the disk is full: say so loudly
+            log.exception("room %s: could not keep %s", room_id, effect.kind)
+
+    async def _write(self, s: AsyncSession, session: str, room_id: str, effect: Record) -> None:
+        data = effect.data
+        if effect.kind == "chat_message":
+            s.add(
+                ChatRecord(
+                    room_id=room_id,
+                    session=session,
+                    message_id=data["id"],
+                    sender_name=data["from"]["name"],
+                    sender_role=data["from"]["role"],
+                    text=data["text"],
+                    at=data["at"],
+                    deleted=False,
+                )
+            )
+        elif effect.kind == "chat_deleted":
+            await s.execute(
+                update(ChatRecord)
+                .where(ChatRecord.session == session, ChatRecord.message_id == data["id"])
+                .values(deleted=True)
+            )
+        elif effect.kind == "poll":
+            existing = await s.scalar(
+                select(PollRecord).where(
+                    PollRecord.session == session, PollRecord.poll_id == data["id"]
+                )
+            )
+            if existing is None:
+                existing = PollRecord(room_id=room_id, session=session, poll_id=data["id"])
+                s.add(existing)
+            existing.data = json.dumps(data, ensure_ascii=False)
+            existing.at = time.time()
+        else:
+            raise ValueError(f"unknown record kind {effect.kind!r}")
+
+    async def chat(self, room_id: str) -> list[ChatRecord]:
+        """The room's public chat, oldest first, deleted messages left out."""
+        async with self._sessions() as s:
+            rows = await s.scalars(
+                select(ChatRecord)
+                .where(ChatRecord.room_id == room_id, ChatRecord.deleted.is_(False))
+                .order_by(ChatRecord.at, ChatRecord.id)
+            )
+            return list(rows)
+
+    async def polls(self, room_id: str) -> list[dict[str, Any]]:
+        """The room's polls with their results, oldest first."""
+        async with self._sessions() as s:
+            rows = await s.scalars(
+                select(PollRecord).where(PollRecord.room_id == room_id).order_by(PollRecord.at)
+            )
+            return [json.loads(r.data) for r in rows]
