@@ -7,6 +7,7 @@ one fails loudly instead of silently decoding, re-encoding or dropping media.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,10 +26,13 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RtcpPacket,
+    RtcpPsfbPacket,
     RtcpSenderInfo,
     RtcpSrPacket,
     RtpPacket,
+    pack_remb_fci,
 )
 
 from .settings import MediaSettings
@@ -38,6 +42,7 @@ __all__ = [
     "NackGenerator",
     "RtcpPacket",
     "RtpPacket",
+    "RtpSink",
     "SenderIds",
     "codec_preferences",
     "hook_receiver",
@@ -45,9 +50,9 @@ __all__ = [
     "install_host_address",
     "negotiated_codecs",
     "rtc_configuration",
+    "rtp_sink",
     "send_nack",
     "send_pli",
-    "send_rtp",
     "sender_ids",
 ]
 
@@ -97,7 +102,7 @@ def announce(sdp: str, settings: MediaSettings) -> str:
     return sdp.replace(f"c=IN IP4 {gathered}", f"c=IN IP4 {announced}")
 
 
-class IdleTrack(MediaStreamTrack):  # type: ignore[misc]
+class IdleTrack(MediaStreamTrack):
     """A track that never yields: the sender negotiates its m-line and RTCP but never encodes."""
 
     def __init__(self, kind: str) -> None:
@@ -111,25 +116,47 @@ class IdleTrack(MediaStreamTrack):  # type: ignore[misc]
         raise RuntimeError("unreachable")
 
 
-def hook_receiver(receiver: RTCRtpReceiver, on_rtp: RtpHandler, on_rtcp: RtcpHandler) -> None:
+def hook_receiver(
+    receiver: RTCRtpReceiver, clock_rate: int, on_rtp: RtpHandler, on_rtcp: RtcpHandler
+) -> None:
     """Divert a receiver's RTP to us before its jitter buffer and decoder; keep its RTCP RR."""
     original_rtcp = receiver._handle_rtcp_packet
     # aiortc's own RR loop reports on these statistics; we keep feeding them.
-    streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams
+    streams: dict[int, StreamStatistics] = receiver.__dict__["_RTCRtpReceiver__remote_streams"]
+
+    # The uplink's bandwidth estimate goes back to the publisher as REMB, as aiortc would do:
+    # without feedback a browser's encoder stays at its start bitrate.
+    estimator: Any = receiver.__dict__["_RTCRtpReceiver__remote_bitrate_estimator"]
 
     async def handle_rtp(packet: RtpPacket, arrival_time_ms: int) -> None:
         stats = streams.get(packet.ssrc)
         if stats is None:
-            stats = streams[packet.ssrc] = StreamStatistics(90000)
+            stats = streams[packet.ssrc] = StreamStatistics(clock_rate)
         stats.add(packet)
+        ast = packet.extensions.abs_send_time
+        if estimator is not None and ast is not None:
+            remb = estimator.add(
+                abs_send_time=ast,
+                arrival_time_ms=arrival_time_ms,
+                payload_size=len(packet.payload) + packet.padding_size,
+                ssrc=packet.ssrc,
+            )
+            rtcp_ssrc = receiver.__dict__["_RTCRtpReceiver__rtcp_ssrc"]
+            if remb is not None and rtcp_ssrc is not None:
+                await receiver._send_rtcp(
+                    RtcpPsfbPacket(
+                        fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)
+                    )
+                )
         await on_rtp(packet, arrival_time_ms)
 
     async def handle_rtcp(packet: Any) -> None:
         await original_rtcp(packet)
         await on_rtcp(packet)
 
-    receiver._handle_rtp_packet = handle_rtp
-    receiver._handle_rtcp_packet = handle_rtcp
+    # Instance attributes shadow the methods: RTCDtlsTransport looks them up per packet.
+    receiver._handle_rtp_packet = handle_rtp  # type: ignore[method-assign]
+    receiver._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
 
 
 async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
@@ -161,13 +188,11 @@ def hook_sender(sender: RTCRtpSender, on_rtcp: RtcpHandler, sender_info: SenderI
                 packet = RtcpSrPacket(ssrc=packet.ssrc, sender_info=info)
             out += bytes(packet)
         if out:
-            try:
+            with contextlib.suppress(ConnectionError):
                 await sender.transport._send_rtp(out)
-            except ConnectionError:
-                pass
 
-    sender._handle_rtcp_packet = handle_rtcp
-    sender._send_rtcp = send_rtcp
+    sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
+    sender._send_rtcp = send_rtcp  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +220,14 @@ def sender_ids(transceiver: RTCRtpTransceiver) -> SenderIds:
         (
             c.payloadType
             for c in codecs
-            if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") == primary.payloadType
+            if c.mimeType.lower().endswith("/rtx")
+            and c.parameters.get("apt") == primary.payloadType
         ),
         None,
     )
     ext = {e.uri: e.id for e in transceiver._headerExtensions}
+    if transceiver.mid is None or primary.payloadType is None:
+        raise ValueError("transceiver not negotiated")
     return SenderIds(
         ssrc=transceiver.sender._ssrc,
         rtx_ssrc=transceiver.sender._rtx_ssrc,
@@ -215,8 +243,11 @@ def codec_preferences(kind: str, codec: RTCRtpCodecParameters) -> list[RTCRtpCod
     from aiortc.rtcpeerconnection import is_codec_compatible
 
     caps = RTCRtpSender.getCapabilities(kind).codecs
-    chosen = [c for c in caps if not c.mimeType.lower().endswith("/rtx") and
-              is_codec_compatible(_as_params(c), codec)][:1]
+    chosen = [
+        c
+        for c in caps
+        if not c.mimeType.lower().endswith("/rtx") and is_codec_compatible(_as_params(c), codec)
+    ][:1]
     if not chosen:
         raise ValueError(f"codec {codec.mimeType} not supported for forwarding")
     rtx = [c for c in caps if c.mimeType.lower().endswith("/rtx")]
@@ -225,11 +256,37 @@ def codec_preferences(kind: str, codec: RTCRtpCodecParameters) -> list[RTCRtpCod
 
 def _as_params(cap: RTCRtpCodecCapability) -> RTCRtpCodecParameters:
     return RTCRtpCodecParameters(
-        mimeType=cap.mimeType, clockRate=cap.clockRate, channels=cap.channels,
-        payloadType=0, parameters=dict(cap.parameters),
+        mimeType=cap.mimeType,
+        clockRate=cap.clockRate,
+        channels=cap.channels,
+        payloadType=0,
+        parameters=dict(cap.parameters),
     )
 
 
-async def send_rtp(sender: RTCRtpSender, data: bytes) -> None:
-    """Protect and send one RTP/RTCP datagram on the sender's (bundled) DTLS transport."""
-    await sender.transport._send_rtp(data)
+RtpSink = Callable[[bytes], None]
+
+
+def rtp_sink(sender: RTCRtpSender) -> RtpSink | None:
+    """A synchronous 'protect and sendto' for RTP on a connected sender, else None.
+
+    aiortc's path (RTCDtlsTransport._send_rtp → RTCIceTransport._send → aioice) costs three
+    coroutines per packet and per viewer; the fan-out calls this instead.
+    """
+    dtls = sender.transport
+    if dtls.state != "connected":
+        return None
+    srtp = dtls._tx_srtp
+    pair = dtls.transport._connection._nominated.get(1)
+    if srtp is None or pair is None:
+        return None
+    udp = pair.protocol.transport
+    addr = pair.remote_addr
+    protect = srtp.protect
+
+    # No per-packet state check: consumers close with their transport, and a datagram
+    # transport that lost its socket drops (and counts) what it is given.
+    def send(data: bytes) -> None:
+        udp.sendto(protect(data), addr)
+
+    return send

@@ -10,7 +10,7 @@ T = TypeVar("T")
 class PacketHistory(Generic[T]):
     """Ring buffer of the last `size` packets, indexed by 16-bit sequence number."""
 
-    __slots__ = ("_seqs", "_items", "_size")
+    __slots__ = ("_items", "_seqs", "_size")
 
     def __init__(self, size: int = 1024) -> None:
         if size <= 0 or (1 << 16) % size:

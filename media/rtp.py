@@ -25,6 +25,9 @@ def ts_add(a: int, b: int) -> int:
     return (a + b) % _TS_MOD
 
 
+ExtensionKey = tuple["ExtensionIds", bytes]
+
+
 @dataclass(slots=True)
 class SourcePacket:
     """One RTP packet as received from a producer, parsed once."""
@@ -38,6 +41,9 @@ class SourcePacket:
     abs_send_time: int | None = None
     audio_level: tuple[bool, int] | None = None
     keyframe_start: bool = False
+    # Extension blocks already serialised for this packet, shared by consumers whose
+    # connections agreed the same IDs and MID (the common case).
+    ext_cache: dict[ExtensionKey, bytes] = field(default_factory=dict)
 
 
 @dataclass(slots=True, frozen=True)
@@ -82,9 +88,7 @@ def build_packet(
 ) -> bytes:
     """Serialise an RTP packet from rewritten header fields and a shared payload."""
     first = 0x80 | (0x10 if extensions else 0) | (0x20 if padding_size else 0)
-    header = _HEADER.pack(
-        first, (marker << 7) | payload_type, sequence_number, timestamp, ssrc
-    )
+    header = _HEADER.pack(first, (marker << 7) | payload_type, sequence_number, timestamp, ssrc)
     if padding_size:
         padding = b"\x00" * (padding_size - 1) + bytes([padding_size])
         return header + extensions + payload + padding
@@ -100,6 +104,9 @@ class Rewriter:
     seq_start: int
     ts_offset: int
     seq_offset: int | None = field(default=None)
+    # Highest producer sequence number forwarded, and how many packets after the start it is.
+    highest: int = 0
+    highest_index: int = 0
 
     @property
     def started(self) -> bool:
@@ -109,6 +116,17 @@ class Rewriter:
     def start(self, source_seq: int) -> None:
         """Anchor the mapping so that source_seq becomes seq_start."""
         self.seq_offset = (self.seq_start - source_seq) % _SEQ_MOD
+        self.highest = source_seq
+        self.highest_index = 0
+
+    def accept(self, source_seq: int) -> bool:
+        """Track the highest packet; False for packets from before the start (unmappable)."""
+        delta = (source_seq - self.highest) & 0xFFFF
+        if delta < 0x8000:
+            self.highest = source_seq
+            self.highest_index += delta
+            return True
+        return self.highest_index + delta - _SEQ_MOD >= 0
 
     def map_seq(self, source_seq: int) -> int:
         """Producer sequence number to consumer sequence number."""
@@ -119,11 +137,6 @@ class Rewriter:
         """Consumer sequence number (e.g. from a NACK) back to the producer's."""
         assert self.seq_offset is not None
         return (consumer_seq - self.seq_offset) % _SEQ_MOD
-
-    def is_before_start(self, source_seq: int) -> bool:
-        """True for packets older than the first one forwarded (would map backwards)."""
-        assert self.seq_offset is not None
-        return seq_newer(self.seq_start, self.map_seq(source_seq))
 
     def map_ts(self, source_ts: int) -> int:
         """Producer RTP timestamp to consumer RTP timestamp."""

@@ -1,6 +1,6 @@
 // The index page: sign in; a teacher's dashboard (create a room, invite link, their rooms);
 // a pupil's short note.
-import { api } from "./protocol.js";
+import { api } from "./api.js";
 import { initI18n, onLanguageChange, t } from "./i18n.js";
 import {
   announce,
@@ -52,8 +52,23 @@ function roomItem(room) {
     text: t("home.copy"),
     "aria-label": t("home.copy_room", { title: room.title }),
   });
+  // Shown only when the clipboard is unavailable (e.g. plain http): the link, selected.
+  const fallback = /** @type {HTMLInputElement} */ (
+    h("input", {
+      readonly: true,
+      hidden: true,
+      class: "link-fallback",
+      value: room.invite_url,
+      "aria-label": t("home.invite_link_of", { title: room.title }),
+    })
+  );
   copyButton.addEventListener("click", async () => {
     const ok = await copyText(room.invite_url);
+    if (!ok) {
+      fallback.hidden = false;
+      fallback.focus();
+      fallback.select();
+    }
     announce(ok ? t("home.copied") : t("home.copy_failed"));
   });
   return h(
@@ -61,9 +76,10 @@ function roomItem(room) {
     { class: "room-item" },
     h(
       "div",
-      {},
+      { class: "room-info" },
       h("a", { href: roomPath(room), class: "room-link", text: room.title }),
       h("div", { class: "muted", text: details.join(" · ") }),
+      fallback,
     ),
     copyButton,
   );

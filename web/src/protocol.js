@@ -1,28 +1,12 @@
 // Sabaq signalling client (docs/protocol.md, version 1). No DOM code lives here:
 // the UI modules listen to the events this module emits and call its commands.
 import { io } from "socket.io-client";
+import { ProtocolError, toProtocolError } from "./api.js";
+
+export { api, ProtocolError, toProtocolError } from "./api.js";
 
 export const PROTOCOL_VERSION = 1;
 const ACK_TIMEOUT_MS = 15000;
-
-/** A refusal from the server (or a local failure), carrying a protocol error code. */
-export class ProtocolError extends Error {
-  /** @param {string} code @param {string} message @param {string} [command] */
-  constructor(code, message, command) {
-    super(message || code);
-    this.name = "ProtocolError";
-    this.code = code;
-    this.command = command || null;
-  }
-}
-
-/** Turns an error body `{code, message}` (or anything else) into a ProtocolError. */
-export function toProtocolError(body, command) {
-  if (body && typeof body === "object" && typeof body.code === "string") {
-    return new ProtocolError(body.code, String(body.message || ""), command);
-  }
-  return new ProtocolError("unknown_error", "Unexpected answer from the server.", command);
-}
 
 /** A tiny event emitter: on(name, fn) returns an unsubscribe function. */
 class Emitter {
@@ -46,65 +30,6 @@ class Emitter {
   }
 }
 
-// ---------------------------------------------------------------- HTTP API
-
-async function http(method, path, body) {
-  /** @type {RequestInit} */
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(path, init);
-  } catch {
-    throw new ProtocolError("network_error", "The server cannot be reached.");
-  }
-  if (res.status === 204) return {};
-  let data = null;
-  try {
-    data = await res.json();
-  } catch {
-    data = null;
-  }
-  if (!res.ok) throw toProtocolError(data);
-  return data || {};
-}
-
-/** The JSON HTTP API of docs/protocol.md. Every method rejects with a ProtocolError. */
-export const api = {
-  /** @returns {Promise<object>} the User */
-  async signIn(login, password) {
-    return (await http("POST", "/api/session", { login, password })).user;
-  },
-  async signOut() {
-    await http("DELETE", "/api/session");
-  },
-  /** @returns {Promise<object|null>} the signed-in User, or null */
-  async me() {
-    try {
-      return (await http("GET", "/api/me")).user;
-    } catch (e) {
-      if (e instanceof ProtocolError && e.code === "not_signed_in") return null;
-      throw e;
-    }
-  },
-  async classes() {
-    return (await http("GET", "/api/classes")).classes;
-  },
-  async createRoom(title, classId, guestPolicy) {
-    return (await http("POST", "/api/rooms", { title, class_id: classId, guest_policy: guestPolicy }))
-      .room;
-  },
-  async rooms() {
-    return (await http("GET", "/api/rooms")).rooms;
-  },
-  async room(id) {
-    return (await http("GET", `/api/rooms/${encodeURIComponent(id)}`)).room;
-  },
-};
-
 // ---------------------------------------------------------------- socket.io
 
 /**
@@ -115,7 +40,8 @@ export const api = {
  *
  * Emitted events: "status" ({status}), "room_state", "participant_joined", "participant_updated",
  * "participant_left", "lobby", "waiting", "admitted", "denied", "removed", "policy_changed",
- * "error" (a ProtocolError), "ended" ({reason}).
+ * "error" (a ProtocolError), "ended" ({reason: "denied" | "removed" | "left" | "disconnected" |
+ * "failed", detail: the server's payload, e.g. {reason: "denied_by_host" | "policy"} for denied}).
  */
 export class RoomConnection extends Emitter {
   /** @param {string} roomId */
@@ -170,8 +96,12 @@ export class RoomConnection extends Emitter {
       // After a network blip the server has forgotten us: join again with the same request.
       if (this.status === "reconnecting" && this.joinRequest) {
         this.sendJoin(this.joinRequest).catch((e) => {
-          this.emit("error", e);
-          this.end("failed", { code: e.code });
+          if (e.code === "denied") {
+            this.end("denied", { reason: "policy" });
+          } else {
+            this.emit("error", new ProtocolError(e.code, e.message, "rejoin"));
+            this.end("failed", { code: e.code });
+          }
         });
       }
     });
@@ -288,7 +218,7 @@ export class RoomConnection extends Emitter {
     if (this.status === "ended") return;
     this.close();
     this.setStatus("ended");
-    this.emit("ended", { reason, ...detail });
+    this.emit("ended", { reason, detail: detail || {} });
   }
 
   close() {

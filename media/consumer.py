@@ -1,0 +1,226 @@
+"""Consumer: one producer forwarded to one viewer, with per-consumer header rewriting."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import RTCRtpTransceiver
+from aiortc.rtp import (
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    RtcpPsfbPacket,
+    RtcpRtpfbPacket,
+    RtcpSenderInfo,
+)
+
+from . import aiortc_hooks as hooks
+from .interfaces import InvalidStateError
+from .producer import AiortcProducer
+from .rtp import ExtensionIds, ExtensionKey, Rewriter, SourcePacket, build_packet, extension_block
+
+_MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+_ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+_AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+
+class AiortcConsumer:
+    """Writes a producer's packets onto a negotiated, never-encoding aiortc sender."""
+
+    def __init__(
+        self,
+        *,
+        producer: AiortcProducer,
+        viewer_id: str,
+        transceiver: RTCRtpTransceiver,
+        on_close: Callable[[AiortcConsumer], None],
+    ) -> None:
+        self._id = uuid.uuid4().hex
+        self.producer = producer
+        self.viewer_id = viewer_id
+        self.transceiver = transceiver
+        self._on_close = on_close
+        self._closed = False
+        self._sender = transceiver.sender
+        self._rewriter: Rewriter | None = None
+        self._sink: hooks.RtpSink | None = None
+        self._ext_key: ExtensionKey = (ExtensionIds(), b"")
+        self._ext_ids = ExtensionIds()
+        self._mid = b""
+        self._rtx: tuple[int, int] | None = None  # (payload type, ssrc)
+        # Random start values, in the lower half to avoid early SRTP rollover problems.
+        self._rtx_seq = random.randrange(0x8000)  # noqa: S311 - not security relevant
+        self.packets_sent = 0
+        self.octets_sent = 0
+        self.retransmissions = 0
+        self.keyframe_requests = 0
+        self._waiting_keyframe_since_request = False
+        hooks.hook_sender(self._sender, self._on_rtcp, self._sender_info)
+        producer.consumers.add(self)
+
+    @property
+    def id(self) -> str:
+        """Unique consumer id."""
+        return self._id
+
+    @property
+    def producer_id(self) -> str:
+        """The forwarded producer."""
+        return self.producer.id
+
+    @property
+    def participant_id(self) -> str:
+        """The viewer this copy goes to."""
+        return self.viewer_id
+
+    @property
+    def mid(self) -> str | None:
+        """The m-line (MID) carrying this consumer on the viewer's connection."""
+        mid: str | None = self.transceiver.mid
+        return mid
+
+    @property
+    def closed(self) -> bool:
+        """True once closed."""
+        return self._closed
+
+    @property
+    def active(self) -> bool:
+        """True once negotiated and forwarding."""
+        return self._rewriter is not None
+
+    def activate(self) -> None:
+        """Read the negotiated SSRC / payload type / extension IDs and start forwarding."""
+        if self._closed:
+            raise InvalidStateError("consumer closed")
+        if self._rewriter is not None:
+            return
+        ids = hooks.sender_ids(self.transceiver)
+        self._ext_ids = ExtensionIds(
+            mid=ids.extension_ids.get(_MID_URI, 0),
+            abs_send_time=ids.extension_ids.get(_ABS_SEND_TIME_URI, 0),
+            audio_level=ids.extension_ids.get(_AUDIO_LEVEL_URI, 0),
+        )
+        self._mid = ids.mid.encode()
+        if ids.rtx_payload_type is not None:
+            self._rtx = (ids.rtx_payload_type, ids.rtx_ssrc)
+        self._rewriter = Rewriter(
+            ssrc=ids.ssrc,
+            payload_type=int(ids.codec.payloadType or 0),
+            seq_start=random.randrange(0x8000),  # noqa: S311
+            ts_offset=random.randrange(1 << 32),  # noqa: S311
+        )
+        self._ext_key = (self._ext_ids, self._mid)
+        # A late joiner needs a keyframe as soon as it can receive one (see forward()).
+        self._sink = hooks.rtp_sink(self._sender)
+        if self._sink is not None:
+            self._request_keyframe()
+
+    def _request_keyframe(self) -> None:
+        if not self.producer.closed:
+            self.keyframe_requests += 1
+            self.producer.request_keyframe()
+
+    def forward(self, sp: SourcePacket) -> None:
+        """Rewrite one producer packet for this viewer and send it (the hot path)."""
+        rw = self._rewriter
+        if rw is None or self._closed:
+            return
+        sink = self._sink
+        if sink is None:
+            # Resolved once the viewer's DTLS handshake is done; only then can a keyframe
+            # reach it, so that is when to ask for one.
+            sink = self._sink = hooks.rtp_sink(self._sender)
+            if sink is None:
+                return
+            if not rw.started:
+                self._request_keyframe()
+        if rw.seq_offset is None:
+            if not sp.keyframe_start:
+                return  # video before the first keyframe cannot be decoded: wait for one
+            rw.start(sp.sequence_number)
+        elif not rw.accept(sp.sequence_number):
+            return
+        key = self._ext_key
+        ext = sp.ext_cache.get(key)
+        if ext is None:
+            ext = sp.ext_cache[key] = extension_block(
+                self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level
+            )
+        sink(
+            build_packet(
+                payload_type=rw.payload_type,
+                marker=sp.marker,
+                sequence_number=rw.map_seq(sp.sequence_number),
+                timestamp=rw.map_ts(sp.timestamp),
+                ssrc=rw.ssrc,
+                extensions=ext,
+                payload=sp.payload,
+                padding_size=sp.padding_size,
+            )
+        )
+        self.packets_sent += 1
+        self.octets_sent += len(sp.payload)
+
+    def _retransmit(self, consumer_seq: int) -> None:
+        rw = self._rewriter
+        if rw is None or not rw.started or self._closed:
+            return
+        sp = self.producer.history.get(rw.unmap_seq(consumer_seq))
+        if sp is None:
+            return
+        ext = extension_block(self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level)
+        if self._rtx is not None:
+            # RFC 4588: RTX stream on its own SSRC, original sequence number first.
+            pt, ssrc = self._rtx
+            seq = self._rtx_seq
+            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+            payload = consumer_seq.to_bytes(2, "big") + sp.payload
+        else:
+            pt, ssrc, seq, payload = rw.payload_type, rw.ssrc, consumer_seq, sp.payload
+        data = build_packet(
+            payload_type=pt,
+            marker=sp.marker,
+            sequence_number=seq,
+            timestamp=rw.map_ts(sp.timestamp),
+            ssrc=ssrc,
+            extensions=ext,
+            payload=payload,
+        )
+        if self._sink is not None:
+            self._sink(data)
+            self.retransmissions += 1
+
+    async def _on_rtcp(self, packet: Any) -> None:
+        if self._closed:
+            return
+        if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            for seq in packet.lost:
+                self._retransmit(seq)
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+            self._request_keyframe()
+
+    def _sender_info(self) -> RtcpSenderInfo | None:
+        # The publisher's NTP↔RTP pair, moved into this consumer's timestamp space, keeps
+        # audio and video of one publisher in sync at the viewer.
+        sr = self.producer.last_sr
+        rw = self._rewriter
+        if sr is None or rw is None or not rw.started:
+            return None
+        return RtcpSenderInfo(
+            ntp_timestamp=sr[0],
+            rtp_timestamp=rw.map_ts(sr[1]),
+            packet_count=self.packets_sent & 0xFFFFFFFF,
+            octet_count=self.octets_sent & 0xFFFFFFFF,
+        )
+
+    def close(self) -> None:
+        """Stop forwarding to this viewer (idempotent); the transport renegotiates."""
+        if self._closed:
+            return
+        self._closed = True
+        self.producer.consumers.discard(self)
+        self._on_close(self)

@@ -1,0 +1,186 @@
+"""Producer: one incoming track, parsed once and fanned out to its consumers as RTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aiortc import RTCRtpReceiver
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpSrPacket
+
+from . import aiortc_hooks as hooks
+from .history import PacketHistory
+from .interfaces import InvalidStateError, Kind, Source
+from .keyframes import KeyframeCoalescer
+from .rtp import SourcePacket, is_keyframe_start
+
+if TYPE_CHECKING:
+    from .consumer import AiortcConsumer
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RTCP_PSFB_FIR", "RTCP_PSFB_PLI", "AiortcProducer"]
+
+
+class AiortcProducer:
+    """Receives a publisher's RTP through a hooked aiortc receiver, never decoding it."""
+
+    def __init__(
+        self,
+        *,
+        participant_id: str,
+        source: Source,
+        kind: Kind,
+        receiver: RTCRtpReceiver,
+        codecs: list[RTCRtpCodecParameters],
+        keyframe_interval: float,
+        history_packets: int,
+        on_close: Callable[[AiortcProducer], None],
+    ) -> None:
+        self._id = uuid.uuid4().hex
+        self._participant_id = participant_id
+        self._source: Source = source
+        self._kind: Kind = kind
+        self._receiver = receiver
+        self._codecs = {c.payloadType: c for c in codecs}
+        media = [c for c in codecs if not c.mimeType.lower().endswith("/rtx")]
+        if not media:
+            raise ValueError("no media codec negotiated")
+        self.codec = media[0]
+        self._closed = False
+        self._on_close = on_close
+        self.consumers: set[AiortcConsumer] = set()
+        self.history: PacketHistory[SourcePacket] = PacketHistory(history_packets)
+        self.media_ssrc: int | None = None
+        # (NTP timestamp, RTP timestamp) of the publisher's last sender report.
+        self.last_sr: tuple[int, int] | None = None
+        self.sr_history: deque[int] = deque(maxlen=8)  # recent SR RTP timestamps, for tests
+        self._coalescer = KeyframeCoalescer(keyframe_interval)
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._nack = hooks.NackGenerator() if kind == "video" else None
+        self.packets_received = 0
+        self.keyframe_requests_sent = 0
+        hooks.hook_receiver(receiver, self.codec.clockRate, self._on_rtp, self._on_rtcp)
+
+    @property
+    def id(self) -> str:
+        """Unique producer id."""
+        return self._id
+
+    @property
+    def participant_id(self) -> str:
+        """The publishing participant."""
+        return self._participant_id
+
+    @property
+    def source(self) -> Source:
+        """mic, camera or screen."""
+        return self._source
+
+    @property
+    def kind(self) -> Kind:
+        """audio or video."""
+        return self._kind
+
+    @property
+    def closed(self) -> bool:
+        """True once closed."""
+        return self._closed
+
+    def request_keyframe(self) -> None:
+        """Ask the publisher for a keyframe, coalesced to one PLI per window."""
+        if self._closed:
+            raise InvalidStateError("producer closed")
+        if self._kind != "video":
+            return
+        loop = asyncio.get_running_loop()
+        delay = self._coalescer.request(loop.time())
+        if delay is None:
+            return
+        if delay == 0:
+            self._send_pli()
+        else:
+            self._timer = loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        if not self._closed and self._coalescer.fire(asyncio.get_running_loop().time()):
+            self._send_pli()
+
+    def _send_pli(self) -> None:
+        if self.media_ssrc is None:
+            return  # nothing received yet: the first frame of a stream is a keyframe anyway
+        self.keyframe_requests_sent += 1
+        self._spawn(hooks.send_pli(self._receiver, self.media_ssrc))
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _on_rtp(self, packet: hooks.RtpPacket, arrival_time_ms: int) -> None:
+        if self._closed:
+            return
+        codec = self._codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        payload: bytes = packet.payload
+        seq: int = packet.sequence_number
+        payload_type: int = packet.payload_type
+        if codec.mimeType.lower().endswith("/rtx"):
+            # Retransmission from the publisher: original sequence number in the first 2 bytes.
+            apt = codec.parameters.get("apt")
+            if len(payload) < 2 or not isinstance(apt, int) or apt not in self._codecs:
+                return
+            seq = int.from_bytes(payload[:2], "big")
+            payload = payload[2:]
+            payload_type = apt
+            if self._nack is not None:
+                self._nack.missing.discard(seq)
+        else:
+            self.media_ssrc = packet.ssrc
+            if self._nack is not None and self._nack.add(packet):
+                self._spawn(
+                    hooks.send_nack(self._receiver, packet.ssrc, sorted(self._nack.missing))
+                )
+        self.packets_received += 1
+        ext = packet.extensions
+        sp = SourcePacket(
+            payload_type=payload_type,
+            marker=packet.marker,
+            sequence_number=seq,
+            timestamp=packet.timestamp,
+            payload=payload,
+            padding_size=packet.padding_size,
+            abs_send_time=ext.abs_send_time,
+            audio_level=ext.audio_level,
+            keyframe_start=self._kind == "audio" or is_keyframe_start(self.codec.mimeType, payload),
+        )
+        self.history.add(seq, sp)
+        for consumer in list(self.consumers):
+            consumer.forward(sp)
+
+    async def _on_rtcp(self, packet: Any) -> None:
+        if isinstance(packet, RtcpSrPacket):
+            info = packet.sender_info
+            self.last_sr = (info.ntp_timestamp, info.rtp_timestamp)
+            self.sr_history.append(info.rtp_timestamp)
+
+    def close(self) -> None:
+        """Stop forwarding and close every consumer of this producer (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for consumer in list(self.consumers):
+            consumer.close()
+        self.history.clear()
+        self._on_close(self)

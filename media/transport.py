@@ -1,0 +1,260 @@
+"""Transport: one aiortc peer connection, either publish (client offers) or subscribe."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+
+from . import aiortc_hooks as hooks
+from .consumer import AiortcConsumer
+from .interfaces import (
+    InvalidStateError,
+    NegotiationError,
+    NegotiationNeeded,
+    Source,
+    TransportRole,
+)
+from .producer import AiortcProducer
+from .settings import MediaSettings
+
+if TYPE_CHECKING:
+    from .router import AiortcRouter
+
+logger = logging.getLogger(__name__)
+
+
+class AiortcTransport:
+    """A participant's publish (up) or subscribe (down) peer connection."""
+
+    def __init__(
+        self,
+        router: AiortcRouter,
+        participant_id: str,
+        role: TransportRole,
+        settings: MediaSettings,
+    ) -> None:
+        self._id = uuid.uuid4().hex
+        self._router = router
+        self._participant_id = participant_id
+        self._role: TransportRole = role
+        self._settings = settings
+        self.pc = RTCPeerConnection(hooks.rtc_configuration(settings))
+        self._closed = False
+        self._lock = asyncio.Lock()
+        self.producers: dict[str, AiortcProducer] = {}  # by MID
+        self.consumers: list[AiortcConsumer] = []
+        self._callbacks: list[NegotiationNeeded] = []
+        self._negotiating = False
+        self._needs_negotiation = False
+        self._scheduled: asyncio.Handle | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # An m-line whose producer the room closed (permission revoked) stays dead until the
+        # client publishes again on a new MID.
+        self._retired_mids: set[str] = set()
+
+    @property
+    def id(self) -> str:
+        """Unique transport id."""
+        return self._id
+
+    @property
+    def participant_id(self) -> str:
+        """The participant owning this connection."""
+        return self._participant_id
+
+    @property
+    def role(self) -> TransportRole:
+        """publish or subscribe."""
+        return self._role
+
+    @property
+    def closed(self) -> bool:
+        """True once closed."""
+        return self._closed
+
+    def _check(self, role: TransportRole) -> None:
+        if self._closed:
+            raise InvalidStateError("transport closed")
+        if self._role != role:
+            raise InvalidStateError(f"not a {role} transport")
+
+    # -- publish --------------------------------------------------------------------------
+
+    async def accept_offer(self, sdp: str, sources: Mapping[str, Source] | None = None) -> str:
+        """Apply a publisher's (re)offer; create/close producers; return our answer SDP.
+
+        `sources` maps the offer's MIDs to mic/camera/screen; unmapped audio is mic and
+        unmapped video is camera.
+        """
+        self._check("publish")
+        async with self._lock:
+            try:
+                await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            except Exception as exc:
+                raise NegotiationError(str(exc)) from exc
+            if self._closed:
+                raise InvalidStateError("transport closed")
+            for t in self.pc.getTransceivers():
+                self._sync_producer(t, sources or {})
+            answer = await self.pc.createAnswer()
+            await self.pc.setLocalDescription(answer)
+            return hooks.announce(self.pc.localDescription.sdp, self._settings)
+
+    def _sync_producer(self, t: RTCRtpTransceiver, sources: Mapping[str, Source]) -> None:
+        mid: str | None = t.mid
+        if mid is None:
+            return
+        receiving = t._offerDirection in ("recvonly", "sendrecv")
+        existing = self.producers.get(mid)
+        if existing is not None and (not receiving or existing.closed):
+            existing.close()
+            self.producers.pop(mid, None)
+            existing = None
+        if not receiving or existing is not None or mid in self._retired_mids:
+            return
+        default: Source = "mic" if t.kind == "audio" else "camera"
+        source = sources.get(mid, default)
+        producer = AiortcProducer(
+            participant_id=self._participant_id,
+            source=source,
+            kind="audio" if t.kind == "audio" else "video",
+            receiver=t.receiver,
+            codecs=hooks.negotiated_codecs(t),
+            keyframe_interval=self._settings.keyframe_interval_s,
+            history_packets=self._settings.history_packets,
+            on_close=self._producer_closed,
+        )
+        self.producers[mid] = producer
+        self._router._add_producer(producer)
+
+    def _producer_closed(self, producer: AiortcProducer) -> None:
+        for mid, p in list(self.producers.items()):
+            if p is producer:
+                self._retired_mids.add(mid)
+                del self.producers[mid]
+        self._router._remove_producer(producer)
+
+    # -- subscribe ------------------------------------------------------------------------
+
+    def on_negotiation_needed(self, callback: NegotiationNeeded) -> None:
+        """Register a callback run when consumers were added or removed (subscribe only).
+
+        If consumers already wait for negotiation, the callback runs soon after registering.
+        """
+        self._callbacks.append(callback)
+        if self._needs_negotiation and not self._negotiating:
+            self._needs_negotiation = False
+            self._negotiation_needed()
+
+    def _add_consumer(self, producer: AiortcProducer) -> AiortcConsumer:
+        self._check("subscribe")
+        t = self.pc.addTransceiver(hooks.IdleTrack(producer.kind), direction="sendonly")
+        t.setCodecPreferences(hooks.codec_preferences(producer.kind, producer.codec))
+        # Viewers group tracks by stream id: one stream per publishing participant.
+        t.sender._stream_id = producer.participant_id
+        consumer = AiortcConsumer(
+            producer=producer,
+            viewer_id=self._participant_id,
+            transceiver=t,
+            on_close=self._consumer_closed,
+        )
+        self.consumers.append(consumer)
+        self._negotiation_needed()
+        return consumer
+
+    def _consumer_closed(self, consumer: AiortcConsumer) -> None:
+        if consumer in self.consumers:
+            self.consumers.remove(consumer)
+        t = consumer.transceiver
+        t.direction = "inactive"
+        self._spawn(t.stop())
+        if not self._closed:
+            self._negotiation_needed()
+
+    def _negotiation_needed(self) -> None:
+        if self._negotiating:
+            self._needs_negotiation = True
+            return
+        if self._scheduled is None and self._callbacks:
+            # Coalesce every change made in one loop iteration into one renegotiation.
+            self._scheduled = asyncio.get_running_loop().call_soon(self._fire_negotiation)
+        elif not self._callbacks:
+            self._needs_negotiation = True
+
+    def _fire_negotiation(self) -> None:
+        self._scheduled = None
+        if self._closed:
+            return
+        for cb in list(self._callbacks):
+            result = cb(self)
+            if inspect.isawaitable(result):
+                self._spawn(result)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def create_offer(self) -> str:
+        """Create and apply our offer for the current consumers (subscribe only)."""
+        self._check("subscribe")
+        async with self._lock:
+            self._negotiating = True
+            self._needs_negotiation = False
+            offer = await self.pc.createOffer()
+            await self.pc.setLocalDescription(offer)
+            return hooks.announce(self.pc.localDescription.sdp, self._settings)
+
+    async def accept_answer(self, sdp: str) -> None:
+        """Apply the viewer's answer; start forwarding to newly negotiated consumers."""
+        self._check("subscribe")
+        async with self._lock:
+            try:
+                await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+            except Exception as exc:
+                raise NegotiationError(str(exc)) from exc
+            for consumer in self.consumers:
+                if not consumer.closed and consumer.mid is not None:
+                    consumer.activate()
+            self._negotiating = False
+        if self._needs_negotiation:
+            self._needs_negotiation = False
+            self._negotiation_needed()
+
+    def consumer_map(self) -> dict[str, dict[str, str]]:
+        """MID → {consumer_id, producer_id, participant_id, source, kind} for the client's tiles."""
+        return {
+            c.mid: {
+                "consumer_id": c.id,
+                "producer_id": c.producer.id,
+                "participant_id": c.producer.participant_id,
+                "source": c.producer.source,
+                "kind": c.producer.kind,
+            }
+            for c in self.consumers
+            if c.mid is not None and not c.closed
+        }
+
+    # -- both -----------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close producers or consumers, then the peer connection (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+        for producer in list(self.producers.values()):
+            producer.close()
+        for consumer in list(self.consumers):
+            consumer.close()
+        self._router._remove_transport(self)
+        await self.pc.close()
+        for task in list(self._tasks):
+            task.cancel()

@@ -1,0 +1,103 @@
+"""What a person does in the browser, step by step (shared by the end-to-end tests)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Locator, Page, expect
+
+LOCALES = Path(__file__).resolve().parents[2] / "web" / "public" / "locales"
+
+
+def strings(lang: str = "en") -> dict[str, str]:
+    """The locale file's strings, so tests assert on exactly what users read."""
+    data: dict[str, str] = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    return data
+
+
+EN = strings("en")
+
+
+def text(key: str, lang: str = "en", **params: Any) -> str:
+    value = strings(lang)[key] if lang != "en" else EN[key]
+    for name, param in params.items():
+        value = value.replace("{" + name + "}", str(param))
+    return value
+
+
+@dataclass
+class Room:
+    id: str
+    title: str
+    invite_url: str
+
+
+async def sign_in_home(page: Page, base_url: str, login: str, password: str) -> None:
+    """Signs in on the index page."""
+    await page.goto(base_url + "/")
+    await expect(page.locator("#signin")).to_be_visible()
+    await page.get_by_label(EN["form.login"], exact=True).fill(login)
+    await page.get_by_label(EN["form.password"], exact=True).fill(password)
+    await page.locator("#signin-form").get_by_role("button", name=EN["form.signin"]).click()
+
+
+async def create_room(
+    page: Page, title: str, *, class_id: int | None = None, policy: str = "ask_host"
+) -> Room:
+    """On the teacher's dashboard: creates a room and reads its invite link."""
+    await expect(page.locator("#teacher")).to_be_visible()
+    await page.get_by_label(EN["home.room_title"], exact=True).fill(title)
+    if class_id is not None:
+        await page.get_by_label(EN["home.room_class"], exact=True).select_option(
+            value=str(class_id)
+        )
+    await page.get_by_label(EN[f"policy.{policy}"], exact=True).check()
+    await page.get_by_role("button", name=EN["home.create"]).click()
+    invite = page.get_by_role("textbox", name=EN["home.invite_link"], exact=True)
+    await expect(invite).to_have_value(re.compile(r"/r/\S+$"))
+    url = await invite.input_value()
+    room_id = url.rstrip("/").rsplit("/", 1)[-1]
+    await expect(page.locator("#rooms").get_by_role("link", name=title)).to_be_visible()
+    return Room(room_id, title, url)
+
+
+async def teacher_hosts(
+    page: Page, base_url: str, teacher: tuple[str, str], title: str, **room_args: Any
+) -> Room:
+    """The teacher signs in, creates a room, opens its invite link and enters as host."""
+    await sign_in_home(page, base_url, *teacher)
+    room = await create_room(page, title, **room_args)
+    await page.goto(room.invite_url)
+    await expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    await page.get_by_role("button", name=EN["room.enter"], exact=True).click()
+    await expect(page.locator("#inside")).to_be_visible()
+    await expect(page.locator("#host-panel")).to_be_visible()
+    return room
+
+
+async def guest_knocks(page: Page, room: Room, name: str, institution: str) -> None:
+    """A guest opens the invite link and asks to enter."""
+    await page.goto(room.invite_url)
+    await expect(page.get_by_role("heading", level=1)).to_have_text(room.title)
+    await page.get_by_label(EN["room.full_name"], exact=True).fill(name)
+    await page.get_by_label(EN["room.institution"], exact=True).fill(institution)
+    await page.get_by_role("button", name=EN["room.guest_enter"], exact=True).click()
+
+
+def participants(page: Page) -> Locator:
+    return page.locator("#participants > li")
+
+
+def participant(page: Page, name: str) -> Locator:
+    """The participant-list row whose name is exactly `name`."""
+    return participants(page).filter(has=page.locator(".person-name").get_by_text(name, exact=True))
+
+
+def knock(page: Page, name: str) -> Locator:
+    return page.locator("#knocks > li").filter(
+        has=page.locator(".person-name").get_by_text(name, exact=True)
+    )

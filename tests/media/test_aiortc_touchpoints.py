@@ -1,0 +1,131 @@
+"""Fail loudly when an aiortc/aioice upgrade moves an internal that media/ relies on."""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+
+import aioice
+import aioice.ice
+import aiortc.rtcdtlstransport
+import aiortc.rtcpeerconnection
+import aiortc.rtcrtpreceiver
+import aiortc.rtcrtpsender
+import pytest
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+
+from media.aiortc_hooks import IdleTrack, install_host_address
+
+pytestmark = pytest.mark.timeout(20)
+
+
+def params(func: object) -> list[str]:
+    return list(inspect.signature(func).parameters)  # type: ignore[arg-type]
+
+
+def source(obj: object) -> str:
+    return inspect.getsource(obj)  # type: ignore[arg-type]
+
+
+def test_versions_are_the_pinned_ones() -> None:
+    assert version("aiortc") == "1.16.0", "media/aiortc_hooks.py was written against 1.16.0"
+    assert version("aioice").startswith("0.")
+
+
+def test_aioice_gathers_through_module_level_get_host_addresses() -> None:
+    assert params(aioice.ice.get_host_addresses) == ["use_ipv4", "use_ipv6"]
+    assert "get_host_addresses(" in source(aioice.ice.Connection.gather_candidates)
+
+
+async def test_install_host_address_gathers_exactly_loopback() -> None:
+    install_host_address("127.0.0.1")
+    conn = aioice.Connection(ice_controlling=True, stun_server=None)
+    try:
+        await conn.gather_candidates()
+        hosts = {c.host for c in conn.local_candidates}
+        assert hosts == {"127.0.0.1"}
+    finally:
+        await conn.close()
+
+
+def test_receiver_internals() -> None:
+    assert params(RTCRtpReceiver._handle_rtp_packet) == ["self", "packet", "arrival_time_ms"]
+    assert params(RTCRtpReceiver._handle_rtcp_packet) == ["self", "packet"]
+    assert params(RTCRtpReceiver._send_rtcp_pli) == ["self", "media_ssrc"]
+    assert params(RTCRtpReceiver._send_rtcp_nack) == ["self", "media_ssrc", "lost"]
+    init = source(RTCRtpReceiver.__init__)
+    assert "self.__remote_streams: dict[int, StreamStatistics]" in init
+    assert "self.__decoder_queue" in init
+    assert "self.__remote_bitrate_estimator = RemoteBitrateEstimator()" in init
+    assert "self.__rtcp_ssrc: Optional[int] = None" in init
+    assert params(RTCRtpReceiver._send_rtcp) == ["self", "packet"]
+    # aiortc's RR loop reads the statistics we keep feeding.
+    assert "self.__remote_streams.items()" in source(RTCRtpReceiver._run_rtcp)
+    assert params(aiortc.rtcrtpreceiver.StreamStatistics.add) == ["self", "packet"]
+    assert params(aiortc.rtcrtpreceiver.NackGenerator.add) == ["self", "packet"]
+    # The decoder is created only by the worker fed from the receiver's queue.
+    assert params(aiortc.rtcrtpreceiver.decoder_worker)[1] == "input_q"
+    assert "get_decoder(codec)" in source(aiortc.rtcrtpreceiver.decoder_worker)
+
+
+def test_dtls_transport_dispatches_to_instance_handlers() -> None:
+    assert params(RTCDtlsTransport._send_rtp) == ["self", "data"]
+    dispatch = source(RTCDtlsTransport._handle_rtp_data)
+    assert "receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)" in dispatch
+    assert "recipient._handle_rtcp_packet(packet)" in source(RTCDtlsTransport._handle_rtcp_data)
+    assert "register_sender(sender, ssrc=sender._ssrc)" in source(
+        RTCDtlsTransport._register_rtp_sender
+    )
+
+
+def test_sender_internals() -> None:
+    assert params(RTCRtpSender._handle_rtcp_packet) == ["self", "packet"]
+    assert params(RTCRtpSender._send_rtcp) == ["self", "packets"]
+    rtcp = source(RTCRtpSender._run_rtcp)
+    assert "RtcpSrPacket(" in rtcp and "await self._send_rtcp(packets)" in rtcp
+    # The encoder is only created once a track yields a frame, which IdleTrack never does.
+    frame = source(RTCRtpSender._next_encoded_frame)
+    assert frame.index("await self.__track.recv()") < frame.index("get_encoder(codec)")
+    init = source(RTCRtpSender.__init__)
+    assert "self._ssrc = " in init and "self._rtx_ssrc = " in init
+    assert "self._stream_id = " in init
+
+
+def test_transceiver_and_peer_connection_internals() -> None:
+    pc_source = source(aiortc.rtcpeerconnection)
+    assert "transceiver._codecs = common" in pc_source
+    assert "transceiver._headerExtensions = find_common_header_extensions(" in pc_source
+    assert "transceiver._offerDirection = direction" in pc_source
+    assert 'media.msid = f"{transceiver.sender._stream_id} {transceiver.sender._track_id}"' in (
+        pc_source
+    )
+    assert params(aiortc.rtcpeerconnection.is_codec_compatible) == ["a", "b"]
+    assert hasattr(RTCRtpTransceiver, "setCodecPreferences")
+
+
+async def test_idle_track_sender_negotiates_without_encoding() -> None:
+    pc = RTCPeerConnection()
+    try:
+        t = pc.addTransceiver(IdleTrack("video"), direction="sendonly")
+        assert t.sender._track_id == t.sender.track.id
+        offer = await pc.createOffer()
+        assert "a=sendonly" in offer.sdp
+        assert f"a=ssrc:{t.sender._ssrc} " in offer.sdp
+    finally:
+        await pc.close()
+
+
+@pytest.mark.parametrize("attr", ["_ssrc", "_rtx_ssrc", "_stream_id"])
+async def test_sender_attributes_exist(attr: str) -> None:
+    pc = RTCPeerConnection()
+    try:
+        t = pc.addTransceiver("audio", direction="sendonly")
+        assert hasattr(t.sender, attr)
+        assert hasattr(t, "_codecs") and hasattr(t, "_headerExtensions")
+        assert hasattr(t.receiver, "_RTCRtpReceiver__remote_streams")
+        assert hasattr(t.receiver, "_RTCRtpReceiver__decoder_queue")
+        assert hasattr(t.receiver, "_RTCRtpReceiver__remote_bitrate_estimator")
+        assert hasattr(t.receiver, "_RTCRtpReceiver__rtcp_ssrc")
+    finally:
+        await pc.close()

@@ -1,0 +1,315 @@
+"""Integration: real aiortc peers on 127.0.0.1 through the router."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Any
+
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.rtp import RtcpSenderInfo, RtcpSrPacket
+
+from media.interfaces import InvalidStateError
+from media.router import AiortcRouter
+
+from .helpers import (
+    PatternVideoTrack,
+    Subscriber,
+    drop_incoming_rtp,
+    nominated_pairs,
+    publish,
+    subscribe,
+)
+
+LOOPBACK = "127.0.0.1"
+
+
+def has_frames(sub: Subscriber, *, video: int = 0, audio: int = 0) -> bool:
+    """True once a subscriber decoded at least this many frames of each kind."""
+    return sub.frames("video") >= video and sub.frames("audio") >= audio
+
+
+@pytest.fixture
+async def router() -> AsyncIterator[AiortcRouter]:
+    r = AiortcRouter()
+    yield r
+    await r.close()
+
+
+@pytest.mark.timeout(60)
+async def test_three_subscribers_decode_video_and_audio(router: AiortcRouter) -> None:
+    subs = [await subscribe(router, f"viewer{i}") for i in range(3)]
+    pub = await publish(router, "teacher")
+    try:
+        for sub in subs:
+            await sub.wait_for(partial(has_frames, sub, video=30, audio=50), 20)
+        assert len(router.producers()) == 2
+        for p in router.producers():
+            assert len(p.consumers) == 3
+            assert all(c.packets_sent > 0 for c in p.consumers)
+        # Hard rule: everything on loopback, on both ends of every connection.
+        for pc in (
+            [pub.pc, pub.transport.pc] + [s.pc for s in subs] + [s.transport.pc for s in subs]
+        ):
+            pairs = nominated_pairs(pc)
+            assert pairs
+            for local, remote in pairs:
+                assert local[0] == LOOPBACK and remote[0] == LOOPBACK, pairs
+    finally:
+        for sub in subs:
+            await sub.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(60)
+async def test_h264_is_forwarded(router: AiortcRouter) -> None:
+    sub = await subscribe(router, "viewer")
+    pub = await publish(router, "teacher", audio=False, video_codec="video/H264")
+    try:
+        await sub.wait_for(lambda: sub.frames("video") >= 20, 20)
+        (producer,) = router.producers()
+        assert producer.codec.mimeType.lower() == "video/h264"
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(60)
+async def test_late_joiner_gets_keyframe_quickly(router: AiortcRouter) -> None:
+    # aiortc's encoder makes a keyframe only every 3000 frames (100 s): 2 s late is as late as 5 s
+    # for this purpose (no natural keyframe in either window) and saves 3 s of test time.
+    early = await subscribe(router, "early")
+    pub = await publish(router, "teacher", audio=False)
+    try:
+        await early.wait_for(lambda: early.frames("video") >= 60, 20)
+        (producer,) = router.producers()
+        requests_before = producer.keyframe_requests_sent
+        late = await subscribe(router, "late")
+        started = time.monotonic()
+        try:
+            await late.wait_for(lambda: late.frames("video") >= 1, 5)
+            first = next(iter(late.tracks.values())).first_frame_at
+            assert first is not None
+            assert first - started < 1.5  # ICE + DTLS + one PLI round trip; 100 s without PLI
+            assert producer.keyframe_requests_sent > requests_before
+        finally:
+            await late.close()
+    finally:
+        await early.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(90)
+async def test_nack_recovers_five_percent_loss(router: AiortcRouter) -> None:
+    clean = await subscribe(router, "clean")
+    lossy = await subscribe(router, "lossy")
+    pub = await publish(router, "teacher", audio=False, noise=True)
+    try:
+        await lossy.wait_for(lambda: lossy.negotiations >= 1, 10)
+        counts = drop_incoming_rtp(lossy.pc, 0.05)
+        await lossy.wait_for(lambda: lossy.frames("video") >= 5, 10)
+        assert pub.video is not None
+        sent0, got0 = pub.video.frames_sent, lossy.frames("video")
+        await lossy.wait_for(lambda: counts["dropped"] >= 25, 30)
+        await clean.wait_for(
+            lambda: pub.video is not None and pub.video.frames_sent >= sent0 + 90, 10
+        )
+        await lossy.wait_for(lambda: lossy.frames("video") >= got0 + 80, 5)
+        (producer,) = router.producers()
+        by_viewer = {c.viewer_id: c for c in producer.consumers}
+        assert by_viewer["lossy"].retransmissions > 0
+        assert by_viewer["clean"].retransmissions == 0
+        sent = pub.video.frames_sent - sent0
+        got = lossy.frames("video") - got0
+        assert got >= 0.9 * sent, (got, sent, counts)
+        print("loss:", counts, "rtx:", by_viewer["lossy"].retransmissions, "frames", got, "/", sent)
+    finally:
+        await clean.close()
+        await lossy.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(60)
+async def test_closing_producer_stops_forwarding(router: AiortcRouter) -> None:
+    sub = await subscribe(router, "viewer")
+    pub = await publish(router, "teacher")
+    try:
+        await sub.wait_for(lambda: sub.frames("video") >= 10 and sub.frames("audio") >= 10, 20)
+        camera = next(p for p in router.producers() if p.source == "camera")
+        negotiations = sub.negotiations
+        assert router.close_producer("teacher", "camera") is True
+        assert camera.closed and not camera.consumers
+        assert router.close_producer("teacher", "camera") is False
+        with pytest.raises(InvalidStateError):
+            camera.request_keyframe()
+        await sub.wait_for(lambda: sub.negotiations > negotiations, 10)
+        video_after = sub.frames("video")
+        audio_after = sub.frames("audio")
+        await sub.wait_for(lambda: sub.frames("audio") >= audio_after + 50, 10)
+        assert sub.frames("video") <= video_after + 1  # at most one frame in flight
+        assert [p.source for p in router.producers()] == ["mic"]
+        assert len(sub.transport.consumer_map()) == 1
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(60)
+async def test_participant_leaving_closes_its_consumers_everywhere(router: AiortcRouter) -> None:
+    teacher = await publish(router, "teacher", audio=False)
+    pupil_pub = await publish(router, "pupil", video=False)
+    pupil_sub = await subscribe(router, "pupil")
+    other = await subscribe(router, "other")
+    try:
+        await other.wait_for(
+            lambda: other.frames("video") >= 10 and other.frames("audio") >= 10, 20
+        )
+        await pupil_sub.wait_for(lambda: pupil_sub.frames("video") >= 10, 20)
+        assert len(other.transport.consumers) == 2
+        pupil_consumers = list(pupil_sub.transport.consumers)
+        negotiations = other.negotiations
+
+        await router.remove_participant("pupil")
+
+        assert pupil_sub.transport.closed and pupil_pub.transport.closed
+        assert all(c.closed for c in pupil_consumers)
+        assert [p.participant_id for p in router.producers()] == ["teacher"]
+        assert [c.producer.participant_id for c in other.transport.consumers] == ["teacher"]
+        await other.wait_for(lambda: other.negotiations > negotiations, 10)
+        audio_after = other.frames("audio")
+        video_after = other.frames("video")
+        await other.wait_for(lambda: other.frames("video") >= video_after + 30, 10)
+        assert other.frames("audio") <= audio_after + 2
+        with pytest.raises(InvalidStateError):
+            await pupil_sub.transport.create_offer()
+    finally:
+        await other.close()
+        await pupil_sub.close()
+        await pupil_pub.pc.close()
+        await teacher.pc.close()
+
+
+@pytest.mark.timeout(30)
+async def test_close_cascades_and_is_idempotent(router: AiortcRouter) -> None:
+    sub = await subscribe(router, "viewer")
+    pub = await publish(router, "teacher")
+    try:
+        await sub.wait_for(lambda: sub.frames("video") >= 1, 20)
+        producers = router.producers()
+        consumers = [c for p in producers for c in p.consumers]
+        await router.close()
+        await router.close()
+        assert router.closed and not router.transports
+        assert all(p.closed for p in producers) and all(c.closed for c in consumers)
+        assert pub.transport.closed and sub.transport.closed
+        with pytest.raises(InvalidStateError):
+            await router.create_transport("x", "subscribe")
+        with pytest.raises(InvalidStateError):
+            router.close_producer("teacher", "mic")
+        with pytest.raises(InvalidStateError):
+            await pub.transport.accept_offer("v=0")
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(60)
+async def test_publisher_renegotiates_to_add_and_remove_tracks(router: AiortcRouter) -> None:
+    sub = await subscribe(router, "viewer")
+    pub = await publish(router, "teacher", video=False)
+    try:
+        await sub.wait_for(lambda: sub.frames("audio") >= 10, 20)
+        # Publish the screen on the same connection: one more m-line, no new call.
+        screen = PatternVideoTrack()
+        t = pub.pc.addTransceiver(screen, direction="sendonly")
+        await pub.pc.setLocalDescription(await pub.pc.createOffer())
+        assert t.mid is not None
+        answer = await pub.transport.accept_offer(pub.pc.localDescription.sdp, {t.mid: "screen"})
+        await pub.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await sub.wait_for(lambda: sub.frames("video") >= 10, 20)
+        assert sorted(p.source for p in router.producers()) == ["mic", "screen"]
+        assert {v["source"] for v in sub.transport.consumer_map().values()} == {"mic", "screen"}
+
+        # Unpublish it: the m-line goes inactive and the producer closes.
+        t.direction = "inactive"
+        await pub.pc.setLocalDescription(await pub.pc.createOffer())
+        answer = await pub.transport.accept_offer(pub.pc.localDescription.sdp)
+        await pub.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        assert [p.source for p in router.producers()] == ["mic"]
+        video_after = sub.frames("video")
+        audio_after = sub.frames("audio")
+        await sub.wait_for(lambda: sub.frames("audio") >= audio_after + 30, 10)
+        assert sub.frames("video") <= video_after + 1
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(60)
+async def test_sender_reports_carry_the_publishers_clock(router: AiortcRouter) -> None:
+    reports: list[RtcpSenderInfo] = []
+    got_report = asyncio.Event()
+
+    def capture(pc: RTCPeerConnection) -> None:
+        @pc.on("track")
+        def on_track(track: object) -> None:
+            for t in pc.getTransceivers():
+                original = t.receiver._handle_rtcp_packet
+                if getattr(original, "captured", False):
+                    continue
+
+                async def handle(packet: object, original: Any = original) -> None:
+                    if isinstance(packet, RtcpSrPacket):
+                        reports.append(packet.sender_info)
+                        got_report.set()
+                    await original(packet)
+
+                handle.captured = True  # type: ignore[attr-defined]
+                t.receiver._handle_rtcp_packet = handle  # type: ignore[method-assign]
+
+    sub = await subscribe(router, "viewer", on_pc=capture)
+    pub = await publish(router, "teacher", audio=False)
+    try:
+        (producer,) = router.producers()
+        await sub.wait_for(lambda: sub.frames("video") >= 1, 20)
+        # Sender reports come every 0.5-1.5 s.
+        async with asyncio.timeout(15):
+            await got_report.wait()
+        assert producer.last_sr is not None
+        (consumer,) = producer.consumers
+        rw = consumer._rewriter
+        assert rw is not None
+        info = reports[-1]
+        assert info.ntp_timestamp != 0 and info.packet_count > 0
+        # The NTP↔RTP pair is the publisher's one, moved into the consumer's timestamp space.
+        assert (info.rtp_timestamp - rw.ts_offset) % 2**32 in {
+            producer.last_sr[1],
+            *producer.sr_history,
+        }
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(30)
+async def test_keyframe_requests_are_coalesced_not_dropped(router: AiortcRouter) -> None:
+    sub = await subscribe(router, "viewer")
+    pub = await publish(router, "teacher", audio=False)
+    try:
+        await sub.wait_for(lambda: sub.frames("video") >= 5, 20)
+        (producer,) = router.producers()
+        before = producer.keyframe_requests_sent
+        for _ in range(20):
+            producer.request_keyframe()
+        assert producer.keyframe_requests_sent - before <= 1
+        # Woken by each decoded frame: the held request goes out at the end of the window.
+        await sub.wait_for(
+            lambda: producer.keyframe_requests_sent > before and producer._timer is None, 5
+        )
+        assert producer.keyframe_requests_sent - before <= 2
+    finally:
+        await sub.close()
+        await pub.pc.close()
