@@ -1,0 +1,179 @@
+"""Signalling benchmark: `python -m bench.signal --clients N --seconds S [--rate R]`.
+
+Starts the Sabaq server in its own process (fresh data folder, 127.0.0.1), connects N socket.io
+guests to one room from worker processes, sends chat at R messages/s into the room, and prints
+one JSON object as its last stdout line: fan-out latency (send → every receiver), deliveries/s,
+errors (refused sends + deliveries that never arrived) and the server's CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+CLIENTS_PER_WORKER = 150
+SENDERS_RATE = 1.0  # each sender stays well under the 3/s chat limit per person
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def wait_ready(url: str, within: float) -> None:
+    async with aiohttp.ClientSession() as http, asyncio.timeout(within):
+        while True:
+            try:
+                if (await http.get(f"{url}/readyz")).status == 200:
+                    return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+
+
+async def make_room(url: str, data: Path) -> str:
+    """Sign in as the demo teacher and create an always-admit room."""
+    line = next(
+        ln
+        for ln in (data / "demo-accounts.txt").read_text().splitlines()
+        if ln.startswith("teacher")
+    )
+    _, login, password = line.split()
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        await http.post(f"{url}/api/session", json={"login": login, "password": password})
+        response = await http.post(
+            f"{url}/api/rooms", json={"title": "Bench", "guest_policy": "always_admit"}
+        )
+        room: dict[str, Any] = (await response.json())["room"]
+        return str(room["id"])
+
+
+async def run(clients: int, seconds: float, rate: float) -> dict[str, Any]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "SABAQ_MAX_ROOM_SIZE": str(max(500, clients + 10))}
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data",
+            tmp,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        workers: list[asyncio.subprocess.Process] = []
+        try:
+            await wait_ready(url, 60)
+            room = await make_room(url, Path(tmp))
+            senders = max(1, round(rate / SENDERS_RATE))
+            for first in range(0, clients, CLIENTS_PER_WORKER):
+                count = min(CLIENTS_PER_WORKER, clients - first)
+                worker_senders = min(count, max(0, senders - first))
+                workers.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable,
+                        "-m",
+                        "bench._signal_clients",
+                        "--url",
+                        url,
+                        "--room",
+                        room,
+                        "--first",
+                        str(first),
+                        "--count",
+                        str(count),
+                        "--senders",
+                        str(worker_senders),
+                        "--rate",
+                        str(SENDERS_RATE),
+                        "--seconds",
+                        str(seconds),
+                        stdin=asyncio.subprocess.PIPE,
+                        stdout=asyncio.subprocess.PIPE,
+                        limit=256 * 1024 * 1024,
+                    )
+                )
+            for worker in workers:
+                assert worker.stdout is not None
+                line = await asyncio.wait_for(worker.stdout.readline(), 300)
+                if not line.startswith(b"ready"):
+                    raise RuntimeError(f"worker failed to get ready: {line!r}")
+            cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+            for worker in workers:
+                assert worker.stdin is not None
+                worker.stdin.write(b"go\n")
+                await worker.stdin.drain()
+            results = []
+            for worker in workers:
+                assert worker.stdout is not None
+                line = await asyncio.wait_for(worker.stdout.readline(), seconds + 120)
+                if not results:  # sending is over when the first worker reports
+                    cpu1, t1 = cpu_seconds(server.pid), time.monotonic()
+                results.append(json.loads(line.decode().split(" ", 1)[1]))
+        finally:
+            for proc in [*workers, server]:
+                if proc.returncode is None:
+                    proc.terminate()
+                    await proc.wait()
+    sent = sum(r["sent"] for r in results)
+    latencies = [x for r in results for x in r["latencies_ms"]]
+    expected = sent * clients
+    errors = sum(r["errors"] for r in results) + max(0, expected - len(latencies))
+    return {
+        "clients": clients,
+        "nodes": 1,
+        "seconds": seconds,
+        "messages_per_s": round(sent / seconds, 2),
+        "deliveries_per_s": round(len(latencies) / seconds, 1),
+        "fanout_ms": {
+            "p50": round(statistics.median(latencies), 2) if latencies else None,
+            "p95": round(percentile(latencies, 0.95), 2),
+            "p99": round(percentile(latencies, 0.99), 2),
+        },
+        "errors": errors,
+        "server_cpu_pct": round(100 * (cpu1 - cpu0) / (t1 - t0), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=300, help="socket.io clients in the room")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long to send chat")
+    parser.add_argument("--rate", type=float, default=10.0, help="chat messages/s into the room")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(run(args.clients, args.seconds, args.rate))))
+
+
+if __name__ == "__main__":
+    main()
