@@ -1,0 +1,1 @@
+"""The lesson bridge to the class journal: a durable outbox and the journal adapters."""
