@@ -99,12 +99,10 @@ def delete_chat(room: Room, cmd: DeleteChat) -> Outcome | Refusal:
 
 def mute_chat(room: Room, cmd: MuteChat) -> Outcome | Refusal:
     """A host mutes or unmutes one participant's chat."""
-    actor = checks.moderator(room, cmd.actor)
-    if isinstance(actor, Refusal):
-        return actor
-    target = checks.target(room, cmd.target)
-    if isinstance(target, Refusal):
-        return target
+    found = checks.moderator_and_target(room, cmd.actor, cmd.target)
+    if isinstance(found, Refusal):
+        return found
+    _, target = found
     if target.may(Permission.MODERATE):
         return Refusal(Reason.NOT_PERMITTED, "A host's chat cannot be muted.")
     target.chat_muted = cmd.muted

@@ -47,3 +47,14 @@ def text(raw: str, limit: int) -> str | Refusal:
     if len(raw) > limit:
         return Refusal(Reason.TOO_LONG, f"The text is longer than {limit} characters.")
     return raw
+
+
+def moderator_and_target(
+    room: Room, actor: str, target_id: str
+) -> tuple[Participant, Participant] | Refusal:
+    """A host acting on a participant of the room: both, or the refusal."""
+    host = moderator(room, actor)
+    if isinstance(host, Refusal):
+        return host
+    other = target(room, target_id)
+    return other if isinstance(other, Refusal) else (host, other)

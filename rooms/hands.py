@@ -94,12 +94,10 @@ def lower_all_hands(room: Room, cmd: LowerAllHands) -> Outcome | Refusal:
 
 def grant_rights(room: Room, cmd: GrantRights, now: float) -> Outcome | Refusal:
     """A host grants mic and/or camera (optionally for a while); the hand comes down."""
-    actor = checks.moderator(room, cmd.actor)
-    if isinstance(actor, Refusal):
-        return actor
-    target = checks.target(room, cmd.target)
-    if isinstance(target, Refusal):
-        return target
+    found = checks.moderator_and_target(room, cmd.actor, cmd.target)
+    if isinstance(found, Refusal):
+        return found
+    _, target = found
     if target.role is Role.HOST:
         return Refusal(Reason.NOT_PERMITTED, "A host already has every right.")
     if not (cmd.speak or cmd.video):
@@ -132,12 +130,10 @@ def revoke(room: Room, target: Participant) -> Outcome:
 
 def revoke_rights(room: Room, cmd: RevokeRights) -> Outcome | Refusal:
     """A host takes granted mic and camera back."""
-    actor = checks.moderator(room, cmd.actor)
-    if isinstance(actor, Refusal):
-        return actor
-    target = checks.target(room, cmd.target)
-    if isinstance(target, Refusal):
-        return target
+    found = checks.moderator_and_target(room, cmd.actor, cmd.target)
+    if isinstance(found, Refusal):
+        return found
+    _, target = found
     return revoke(room, target) if target.granted else Outcome()
 
 

@@ -213,27 +213,20 @@ class Room:
         verdict = admission(self.guest_policy, expected=expected)
         if verdict is Admission.DENY:
             return Refusal(Reason.DENIED)
-        if verdict is Admission.WAIT:
-            self.lobby[cmd.actor] = Knock(
-                id=cmd.actor,
-                name=cmd.name,
-                kind=cmd.kind,
-                since=now,
-                user_id=cmd.user_id,
-                institution=cmd.institution,
-                origin=cmd.resumes,
-            )
-            return Outcome(events=self._lobby_events())
-        participant = Participant(
+        knock = Knock(
             id=cmd.actor,
             name=cmd.name,
             kind=cmd.kind,
-            role=role,
-            joined_at=now,
+            since=now,
             user_id=cmd.user_id,
             institution=cmd.institution,
             origin=cmd.resumes,
         )
+        if verdict is Admission.WAIT:
+            self.lobby[cmd.actor] = knock
+            return Outcome(events=self._lobby_events())
+        participant = knock.admit(now)
+        participant.role = role
         return self._enter(participant)
 
     def _leave(self, cmd: Leave) -> Outcome | Refusal:
