@@ -47,6 +47,7 @@ from rooms.model import (
     Outcome,
     Participant,
     PermissionsChanged,
+    Record,
 )
 from rooms.policy import Admission, GuestPolicy, admission
 from rooms.polls import Poll, PollState
@@ -151,7 +152,7 @@ class Room:
             case Join():
                 return self._join(command, now)
             case Leave():
-                return self._leave(command)
+                return self._leave(command, now)
             case Admit():
                 return self._admit(command, now)
             case Deny():
@@ -159,7 +160,7 @@ class Room:
             case SetRole():
                 return self._set_role(command)
             case Remove():
-                return self._remove(command)
+                return self._remove(command, now)
             case SetGuestPolicy():
                 return self._set_guest_policy(command, now)
             case SendChat():
@@ -229,13 +230,13 @@ class Room:
         participant.role = role
         return self._enter(participant)
 
-    def _leave(self, cmd: Leave) -> Outcome | Refusal:
+    def _leave(self, cmd: Leave, now: float) -> Outcome | Refusal:
         if cmd.actor in self.lobby:
             del self.lobby[cmd.actor]
             return Outcome(events=self._lobby_events(), effects=[Detach(cmd.actor)])
         if cmd.actor not in self.participants:
             return Refusal(Reason.NOT_JOINED)
-        return self._exit(cmd.actor, cmd.reason)
+        return self._exit(cmd.actor, cmd.reason, now)
 
     def _admit(self, cmd: Admit, now: float) -> Outcome | Refusal:
         refusal = self._check_moderator(cmd.actor)
@@ -286,7 +287,7 @@ class Room:
             ],
         )
 
-    def _remove(self, cmd: Remove) -> Outcome | Refusal:
+    def _remove(self, cmd: Remove, now: float) -> Outcome | Refusal:
         refusal = self._check_moderator(cmd.actor)
         if refusal is not None:
             return refusal
@@ -298,7 +299,7 @@ class Room:
         if target.user_id is not None:
             self.removed_users.add(target.user_id)
         self.removed_identities.add(target.identity)
-        outcome = self._exit(target.id, LeaveReason.REMOVED)
+        outcome = self._exit(target.id, LeaveReason.REMOVED, now)
         outcome.events.insert(0, Event("removed", {}, One(target.id)))
         return outcome
 
@@ -346,9 +347,25 @@ class Room:
         ]
         if participant.may(Permission.MODERATE) and not host_was_present:
             events.extend(self._waiting_events())
-        return Outcome(events=events, effects=[Attach(participant.id, participant.channels)])
+        # Presence is kept for attendance (signed-in pupils) and the guest log (guests).
+        presence = Record(
+            "presence",
+            {
+                "event": "join",
+                "at": participant.joined_at,
+                "participant": participant.id,
+                "identity": participant.identity,
+                "user_id": participant.user_id,
+                "name": participant.name,
+                "kind": participant.kind.value,
+                "institution": participant.institution,
+            },
+        )
+        return Outcome(
+            events=events, effects=[Attach(participant.id, participant.channels), presence]
+        )
 
-    def _exit(self, participant_id: str, reason: LeaveReason) -> Outcome:
+    def _exit(self, participant_id: str, reason: LeaveReason, now: float) -> Outcome:
         """Take a participant out of the room and tell everyone."""
         had_hand = self.participants.pop(participant_id).hand is not None
         events = [
@@ -362,7 +379,11 @@ class Room:
             events.extend(self._waiting_events())
         if had_hand:
             events.extend(hands.hand_events(self))
-        return Outcome(events=events, effects=[Detach(participant_id)])
+        presence = Record(
+            "presence",
+            {"event": "leave", "at": now, "participant": participant_id, "how": reason.value},
+        )
+        return Outcome(events=events, effects=[Detach(participant_id), presence])
 
     def _lobby_events(self) -> list[Event]:
         """The lobby for the hosts, and each knocker's place in it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -11,16 +13,43 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms.model import Record
-from server.db.tables import ChatRecord, PollRecord
+from server.db.tables import ChatRecord, PollRecord, PresenceRecord
 
 log = logging.getLogger(__name__)
 
 
 class Archive:
-    """Stores `Record` effects; a failed write is logged and never breaks the room."""
+    """Stores `Record` effects in order; a failed write is logged and never breaks the room."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._queue: asyncio.Queue[tuple[str, str, Record]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    def enqueue(self, session: str, room_id: str, effect: Record) -> None:
+        """Keep a record, written by one background writer in the order given."""
+        self._queue.put_nowait((session, room_id, effect))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_all(), name="archive writer")
+
+    async def _write_all(self) -> None:
+        while True:
+            session, room_id, effect = await self._queue.get()
+            await self.record(session, room_id, effect)
+            self._queue.task_done()
+
+    async def flush(self) -> None:
+        """Wait until everything queued is written."""
+        await self._queue.join()
+
+    async def close(self) -> None:
+        """Write what is queued, then stop the writer."""
+        if self._writer is not None:
+            await self.flush()
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
 
     async def record(self, session: str, room_id: str, effect: Record) -> None:
         """Keep one record of a live room session."""
@@ -63,11 +92,35 @@ class Archive:
                 s.add(existing)
             existing.data = json.dumps(data, ensure_ascii=False)
             existing.at = time.time()
+        elif effect.kind == "presence" and data["event"] == "join":
+            s.add(
+                PresenceRecord(
+                    room_id=room_id,
+                    session=session,
+                    participant_id=data["participant"],
+                    identity=data["identity"],
+                    user_id=data["user_id"],
+                    name=data["name"],
+                    kind=data["kind"],
+                    institution=data["institution"],
+                    joined_at=data["at"],
+                )
+            )
+        elif effect.kind == "presence":
+            await s.execute(
+                update(PresenceRecord)
+                .where(
+                    PresenceRecord.session == session,
+                    PresenceRecord.participant_id == data["participant"],
+                )
+                .values(left_at=data["at"], how=data["how"])
+            )
         else:
             raise ValueError(f"unknown record kind {effect.kind!r}")
 
     async def chat(self, room_id: str) -> list[ChatRecord]:
         """The room's public chat, oldest first, deleted messages left out."""
+        await self.flush()  # what was said a moment ago belongs in the answer
         async with self._sessions() as s:
             rows = await s.scalars(
                 select(ChatRecord)
@@ -78,8 +131,20 @@ class Archive:
 
     async def polls(self, room_id: str) -> list[dict[str, Any]]:
         """The room's polls with their results, oldest first."""
+        await self.flush()  # what was said a moment ago belongs in the answer
         async with self._sessions() as s:
             rows = await s.scalars(
                 select(PollRecord).where(PollRecord.room_id == room_id).order_by(PollRecord.at)
             )
             return [json.loads(r.data) for r in rows]
+
+    async def presence(self, room_id: str) -> list[PresenceRecord]:
+        """Every stretch of time anyone spent in the room, in order of arrival."""
+        await self.flush()  # what was said a moment ago belongs in the answer
+        async with self._sessions() as s:
+            rows = await s.scalars(
+                select(PresenceRecord)
+                .where(PresenceRecord.room_id == room_id)
+                .order_by(PresenceRecord.joined_at, PresenceRecord.id)
+            )
+            return list(rows)

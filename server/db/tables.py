@@ -108,3 +108,22 @@ class OutboxRecord(Base):
     next_attempt_at: Mapped[float] = mapped_column(Float)
     delivered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class PresenceRecord(Base):
+    """One stretch of someone's time in a room session: the input of attendance."""
+
+    __tablename__ = "presence"
+    __table_args__ = (UniqueConstraint("session", "participant_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    session: Mapped[str] = mapped_column(String(32))
+    participant_id: Mapped[str] = mapped_column(String(32))
+    identity: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    institution: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    joined_at: Mapped[float] = mapped_column(Float)
+    left_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    how: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -191,3 +191,32 @@ async def test_admitted_guest_resumes_after_a_network_blip(live_server: LiveServ
 def ack_id(peer: Peer) -> str:
     """The participant id a peer was given in its latest room_state."""
     return str(peer.seen("room_state")[-1]["you"]["id"])
+
+
+async def test_presence_is_kept_for_attendance_and_the_guest_log(live_server: LiveServer) -> None:
+    from server.keys import ARCHIVE
+
+    async with peers("host", "pupil", "guest") as (host, pupil, guest):
+        room = await host_in_room(live_server, host)
+        await pupil.connect(live_server, await sign_in(live_server, *live_server.pupils[0]))
+        await pupil.call("join", {"v": 1, "room": room["id"], "as": "user"})
+        await guest.connect(live_server)
+        await guest.call("join", guest_join(room["id"]))
+        knock = (await host.wait("lobby", lambda d: d["lobby"]))["lobby"][0]["id"]
+        await host.call("admit", {"participant": knock})
+        await guest.wait("room_state")
+        await pupil.close()
+        await host.wait("participant_left", lambda d: d["reason"] == "disconnected")
+        rows = await live_server.app[ARCHIVE].presence(room["id"])
+    by_name = {r.name: r for r in rows}
+    assert set(by_name) == {"Gulnara Sadykova", "Aigerim Nurlanova", "Asel Bekova"}
+    pupil_row = by_name["Aigerim Nurlanova"]
+    assert pupil_row.user_id is not None and pupil_row.how == "disconnected"
+    assert pupil_row.left_at is not None and pupil_row.left_at >= pupil_row.joined_at
+    guest_row = by_name["Asel Bekova"]
+    assert (guest_row.kind, guest_row.institution, guest_row.user_id) == (
+        "guest",
+        "School 12",
+        None,
+    )
+    assert guest_row.left_at is None  # still in the room

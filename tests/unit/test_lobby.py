@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rooms.commands import Admit, Deny, Join, Leave, Remove, SetGuestPolicy, SetRole
-from rooms.model import Attach, Channel, Detach, Everyone, Kind, LeaveReason, Moderators
+from rooms.model import Attach, Channel, Detach, Everyone, Kind, LeaveReason, Moderators, Record
 from rooms.policy import GuestPolicy
 from rooms.refusals import Reason
 from rooms.roles import Role
@@ -20,7 +20,10 @@ def test_owner_enters_as_host_and_sees_room_state() -> None:
     state = to(out, "h")[0]
     assert state.name == "room_state"
     assert state.payload["you"]["role"] == "host"
-    assert out.effects == [Attach("h", frozenset(Channel))]
+    assert out.effects[0] == Attach("h", frozenset(Channel))
+    presence = out.effects[1]
+    assert isinstance(presence, Record) and presence.kind == "presence"
+    assert presence.data["event"] == "join" and presence.data["user_id"] == 1
 
 
 def test_pupil_of_class_goes_straight_in() -> None:
@@ -190,3 +193,17 @@ def test_refusal_leaves_the_room_unchanged() -> None:
     refused(room.apply(SetRole(actor="h", target="h", role=Role.PRESENTER), NOW))
     refused(room.apply(SetRole(actor="h", target="p", role=Role.HOST), NOW))
     assert (dict(room.participants), dict(room.lobby), room.guest_policy) == before
+
+
+def test_presence_is_recorded_on_entry_and_exit_for_attendance() -> None:
+    room = room_with_host()
+    ok(room.apply(guest("g"), NOW))
+    admitted = ok(room.apply(Admit(actor="h", target="g"), NOW + 60))
+    left = ok(room.apply(Leave(actor="g", reason=LeaveReason.DISCONNECTED), NOW + 90))
+    records = [e for o in (admitted, left) for e in o.effects if isinstance(e, Record)]
+    assert [(r.data["event"], r.data["at"]) for r in records] == [
+        ("join", NOW + 60),
+        ("leave", NOW + 90),
+    ]
+    assert records[0].data["kind"] == "guest" and records[0].data["institution"] == "School 12"
+    assert records[1].data["how"] == "disconnected"
