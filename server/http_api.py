@@ -40,7 +40,7 @@ class RoomBody(BaseModel):
     guest_policy: GuestPolicy = GuestPolicy.ASK_HOST
 
 
-async def _body(request: web.Request, model: type[BaseModel]) -> Any:
+async def read_body(request: web.Request, model: type[BaseModel]) -> Any:
     """The request's JSON as `model`, or an error response."""
     try:
         raw = await request.read()
@@ -81,7 +81,7 @@ async def sign_in(request: web.Request) -> web.Response:
     if not request.app[LOGIN_LIMITS].take(address, time.monotonic()):
         log.warning("sign-in rate limit hit from %s", address)
         return error(Reason.RATE_LIMITED)
-    body = await _body(request, LoginBody)
+    body = await read_body(request, LoginBody)
     if isinstance(body, web.Response):
         return body
     account = await request.app[STORE].authenticate(body.login, body.password)
@@ -121,7 +121,7 @@ async def me(request: web.Request) -> web.Response:
     return web.json_response({"user": None if account is None else account.public()})
 
 
-async def _teacher(request: web.Request) -> Account | web.Response:
+async def teacher_or_error(request: web.Request) -> Account | web.Response:
     account = await current_user(request)
     if account is None:
         return error(Reason.NOT_SIGNED_IN)
@@ -133,7 +133,7 @@ async def _teacher(request: web.Request) -> Account | web.Response:
 @routes.get("/api/classes")
 async def classes(request: web.Request) -> web.Response:
     """The school's classes, for a teacher choosing whom a room is for."""
-    teacher = await _teacher(request)
+    teacher = await teacher_or_error(request)
     if isinstance(teacher, web.Response):
         return teacher
     rows = await request.app[STORE].classes()
@@ -143,10 +143,10 @@ async def classes(request: web.Request) -> web.Response:
 @routes.post("/api/rooms")
 async def create_room(request: web.Request) -> web.Response:
     """A teacher creates a room and gets its invite link."""
-    teacher = await _teacher(request)
+    teacher = await teacher_or_error(request)
     if isinstance(teacher, web.Response):
         return teacher
-    body = await _body(request, RoomBody)
+    body = await read_body(request, RoomBody)
     if isinstance(body, web.Response):
         return body
     title = clean_name(body.title)
@@ -167,7 +167,7 @@ async def create_room(request: web.Request) -> web.Response:
 @routes.get("/api/rooms")
 async def my_rooms(request: web.Request) -> web.Response:
     """The signed-in teacher's rooms."""
-    teacher = await _teacher(request)
+    teacher = await teacher_or_error(request)
     if isinstance(teacher, web.Response):
         return teacher
     rooms = await request.app[STORE].rooms_of(teacher.id)

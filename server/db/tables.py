@@ -127,3 +127,37 @@ class PresenceRecord(Base):
     joined_at: Mapped[float] = mapped_column(Float)
     left_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     how: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class Lesson(Base):
+    """A lesson of the schedule: a class, a subject, a teacher, a time; later a room."""
+
+    __tablename__ = "lessons"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[float] = mapped_column(Float)
+    ends_at: Mapped[float] = mapped_column(Float)
+    topic: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    room_id: Mapped[str | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AttendanceRecord(Base):
+    """The built-in journal's attendance mark of one pupil for one lesson."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("lesson_id", "pupil_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    late: Mapped[bool] = mapped_column(Boolean)
+    left_early: Mapped[bool] = mapped_column(Boolean)
+    attended_s: Mapped[float] = mapped_column(Float)
+    network_lost_s: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(String(500), nullable=True)

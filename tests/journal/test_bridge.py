@@ -1,0 +1,143 @@
+"""The lesson bridge end to end over HTTP and socket.io: schedule → start → join → end → journal."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+
+from server.keys import STORE
+from server.signalling import SESSION_COOKIE
+from tests.conftest import LiveServer
+from tests.integration.peers import peers, sign_in
+
+
+async def api(
+    server: LiveServer, token: str, method: str, path: str, body: Any = None
+) -> tuple[int, Any]:
+    async with (
+        aiohttp.ClientSession(cookies={SESSION_COOKIE: token}) as http,
+        http.request(method, server.url + path, json=body) as response,
+    ):
+        return response.status, await response.json()
+
+
+async def clock_passes(moment: float) -> None:
+    """Attendance is about wall-clock time: let it pass (this waits for time, not for an event)."""
+    await asyncio.sleep(max(0.0, moment - time.time()))
+
+
+async def test_pupil_present_classmates_absent_exactly_once(live_server: LiveServer) -> None:
+    teacher = await sign_in(live_server, *live_server.teacher)
+    start = time.time() - 0.2
+    status, body = await api(
+        live_server,
+        teacher,
+        "POST",
+        "/api/lessons",
+        {
+            "class_id": live_server.class_id,
+            "subject": "Algebra",
+            "starts_at": start,
+            "ends_at": start + 2700,
+            "topic": "Linear equations",
+        },
+    )
+    assert status == 201 and body["lesson"]["state"] == "scheduled"
+    lesson = body["lesson"]["id"]
+    status, started = await api(live_server, teacher, "POST", f"/api/lessons/{lesson}/start")
+    assert status == 200 and started["lesson"]["state"] == "open"
+    room_id = started["invite_url"].rsplit("/", 1)[1]
+    # Starting again gives the same room.
+    again = (await api(live_server, teacher, "POST", f"/api/lessons/{lesson}/start"))[1]
+    assert again["invite_url"] == started["invite_url"]
+
+    async with peers("pupil") as (pupil,):
+        await pupil.connect(live_server, await sign_in(live_server, *live_server.pupils[0]))
+        ack = await pupil.call("join", {"v": 1, "room": room_id, "as": "user"})
+        assert ack["status"] == "joined"
+        joined = time.time()
+        status, proposal = await api(
+            live_server, teacher, "GET", f"/api/lessons/{lesson}/attendance"
+        )
+        live = {p["name"]: p for p in proposal["attendance"]}
+        assert live["Aigerim Nurlanova"]["in_room_now"] is True
+        assert [n for n, p in live.items() if not p["in_room_now"]] == sorted(
+            ["Daniyar Seitkali", "Madina Omarova", "Timur Akhmetov"]
+        )
+        await clock_passes(2 * joined - start + 0.2)  # the pupil's share passes 50 %
+        pupil2 = live["Daniyar Seitkali"]["pupil_id"]
+        status, ended = await api(
+            live_server,
+            teacher,
+            "POST",
+            f"/api/lessons/{lesson}/end",
+            {
+                "corrections": [{"pupil_id": pupil2, "comment": "ill, excused"}],
+            },
+        )
+        assert status == 200 and ended == {"queued": 4}
+
+    async with asyncio.timeout(20):
+        while True:
+            journal = (await api(live_server, teacher, "GET", f"/api/lessons/{lesson}"))[1]
+            if len(journal["attendance"]) == 4:
+                break
+            await asyncio.sleep(0.05)
+    marks = {a["name"]: a for a in journal["attendance"]}
+    assert marks["Aigerim Nurlanova"]["status"] == "present"
+    assert {marks[n]["status"] for n in marks if n != "Aigerim Nurlanova"} == {"absent"}
+    assert marks["Daniyar Seitkali"]["comment"] == "ill, excused"
+    assert journal["lesson"]["state"] == "closed"
+    status, twice = await api(live_server, teacher, "POST", f"/api/lessons/{lesson}/end", {})
+    assert status == 409 and twice["error"]["code"] == "invalid_state"
+
+
+async def test_lesson_api_refuses_bad_input_and_other_teachers(live_server: LiveServer) -> None:
+    teacher = await sign_in(live_server, *live_server.teacher)
+    now = time.time()
+    good = {
+        "class_id": live_server.class_id,
+        "subject": "Physics",
+        "starts_at": now,
+        "ends_at": now + 2700,
+    }
+    for bad, code in (
+        ({**good, "ends_at": now - 1}, "invalid_payload"),
+        ({**good, "class_id": 999}, "invalid_payload"),
+        ({**good, "subject": ""}, "name_required"),
+        ({**good, "starts_at": "tomorrow"}, "invalid_payload"),
+        ({**good, "teacher_id": 1}, "invalid_payload"),
+    ):
+        status, body = await api(live_server, teacher, "POST", "/api/lessons", bad)
+        assert (status, body["error"]["code"]) == (400, code), bad
+    lesson = (await api(live_server, teacher, "POST", "/api/lessons", good))[1]["lesson"]["id"]
+    assert (await api(live_server, teacher, "GET", "/api/lessons/99999"))[0] == 404
+    assert (await api(live_server, teacher, "GET", "/api/lessons/abc"))[0] == 400
+    status, body = await api(
+        live_server,
+        teacher,
+        "POST",
+        f"/api/lessons/{lesson}/end",
+        {
+            "corrections": [{"pupil_id": 424242, "status": "present"}],
+        },
+    )
+    assert (status, body["error"]["code"]) == (400, "unknown_pupil")
+    assert (await api(live_server, teacher, "GET", f"/api/lessons/{lesson}"))[1]["lesson"][
+        "state"
+    ] == "scheduled"  # the refused end changed nothing
+
+    await live_server.app[STORE].create_user("other", "Other Teacher", "teacher", "pw-other-1234")
+    other = await sign_in(live_server, "other", "pw-other-1234")
+    for method, path in (
+        ("GET", f"/api/lessons/{lesson}"),
+        ("POST", f"/api/lessons/{lesson}/start"),
+        ("POST", f"/api/lessons/{lesson}/end"),
+    ):
+        status, body = await api(live_server, other, method, path, {} if method == "POST" else None)
+        assert (status, body["error"]["code"]) == (403, "not_permitted")
+    pupil = await sign_in(live_server, *live_server.pupils[0])
+    assert (await api(live_server, pupil, "GET", "/api/lessons"))[0] == 403
