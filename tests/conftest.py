@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import shutil
 import socket
 from collections.abc import AsyncIterator
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp import web
 
@@ -18,6 +21,8 @@ from server.app import create_app
 from server.demo import CREDENTIALS_FILE
 from server.keys import STORE
 from server.settings import Settings
+
+PG_ADMIN = os.environ.get("SABAQ_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @dataclass
@@ -96,3 +101,44 @@ async def live_server(tmp_path: Path, demo_data: Path) -> AsyncIterator[LiveServ
     shutil.copytree(demo_data, data)
     async with running_server(data) as server:
         yield server
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database on the local server, dropped afterwards."""
+    name = f"sabaq_test_{secrets.token_hex(4)}"
+    try:
+        admin = await asyncpg.connect(PG_ADMIN)
+    except OSError as exc:
+        pytest.fail(f"PostgreSQL is not running at {PG_ADMIN} (scripts/install starts it): {exc}")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    user_host = PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0]
+    try:
+        yield f"postgresql+asyncpg://{user_host}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database URL."""
+    async with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_db_server(
+    request: pytest.FixtureRequest, tmp_path: Path, demo_data: Path
+) -> AsyncIterator[LiveServer]:
+    """A fresh server with the demo school, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        shutil.copytree(demo_data, tmp_path / "data")
+        async with running_server(tmp_path / "data") as server:
+            yield server
+    else:
+        async with (
+            postgres_database() as url,
+            running_server(tmp_path / "data", database_url=url) as server,
+        ):
+            yield server

@@ -12,7 +12,7 @@ from rooms.refusals import Reason, Refusal
 from server.errors import error
 from server.http_api import read_body, teacher_or_error
 from server.journal.lessons import LessonError
-from server.keys import COURIER, LESSONS, SETTINGS
+from server.keys import ARCHIVE, COURIER, LESSONS, SETTINGS
 
 routes = web.RouteTableDef()
 
@@ -132,6 +132,7 @@ async def proposed_attendance(request: web.Request) -> web.Response:
     context = await _context(request)
     if isinstance(context, web.Response):
         return context
+    await request.app[ARCHIVE].flush()  # presence records of the last moments count too
     try:
         proposal = await request.app[LESSONS].proposal(context[1], context[0])
     except LessonError as exc:
@@ -151,6 +152,7 @@ async def end_lesson(request: web.Request) -> web.Response:
     corrections: dict[int, tuple[Any, Any]] = {
         c.pupil_id: (c.status, c.comment) for c in body.corrections
     }
+    await request.app[ARCHIVE].flush()
     try:
         queued = await request.app[LESSONS].end(context[1], context[0], corrections)
     except LessonError as exc:

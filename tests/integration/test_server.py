@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -11,7 +10,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 import pytest
 
 from server.keys import STORE
@@ -21,7 +19,6 @@ from tests.integration.peers import create_room, peers, sign_in
 from tests.integration.test_lobby_flow import guest_join, host_in_room
 
 REDIS_URL = os.environ.get("SABAQ_TEST_REDIS", "redis://127.0.0.1:6379/15")
-PG_ADMIN = os.environ.get("SABAQ_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 async def test_pages_carry_a_strict_csp_and_unknown_rooms_404(live_server: LiveServer) -> None:
@@ -117,23 +114,6 @@ async def test_unreachable_redis_makes_the_server_not_ready(tmp_path: Path) -> N
         response = await http.get(f"{server.url}/readyz")
         assert response.status == 503
         assert (await response.json())["checks"]["redis"].startswith("error")
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database on the local server, dropped afterwards."""
-    name = f"sabaq_test_{secrets.token_hex(4)}"
-    try:
-        admin = await asyncpg.connect(PG_ADMIN)
-    except OSError as exc:
-        pytest.fail(f"PostgreSQL is not running at {PG_ADMIN} (scripts/install starts it): {exc}")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    user_host = PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0]
-    try:
-        yield f"postgresql+asyncpg://{user_host}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_postgresql_is_a_url_away(tmp_path: Path, postgres_url: str) -> None:

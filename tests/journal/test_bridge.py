@@ -29,7 +29,8 @@ async def clock_passes(moment: float) -> None:
     await asyncio.sleep(max(0.0, moment - time.time()))
 
 
-async def test_pupil_present_classmates_absent_exactly_once(live_server: LiveServer) -> None:
+async def test_pupil_present_classmates_absent_exactly_once(any_db_server: LiveServer) -> None:
+    live_server = any_db_server
     teacher = await sign_in(live_server, *live_server.teacher)
     start = time.time() - 0.2
     status, body = await api(
