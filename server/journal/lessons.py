@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -240,6 +242,23 @@ class Lessons:
             await s.commit()
             return len(proposals)
 
+    async def finalise_overdue(self, now: float, grace_s: float = 15 * 60) -> list[int]:
+        """End, as proposed, the open lessons whose teacher never pressed "End lesson"."""
+        async with self._sessions() as s:
+            overdue = list(
+                await s.scalars(
+                    select(Lesson).where(Lesson.state == OPEN, Lesson.ends_at + grace_s <= now)
+                )
+            )
+        ended = []
+        for lesson in overdue:
+            try:
+                await self.end(lesson.id, lesson.teacher_id, {})
+                ended.append(lesson.id)
+            except LessonError:
+                continue  # ended meanwhile by its teacher
+        return ended
+
     async def journal(self, lesson_id: int, teacher_id: int) -> dict[str, Any]:
         """The lesson as the journal shows it: the lesson and its attendance records."""
         async with self._sessions() as s:
@@ -292,3 +311,14 @@ class BuiltinJournal:
             row.comment = record["comment"]
             await s.commit()
         return outbox.Delivered()
+
+
+async def finalise_forever(lessons: Lessons, courier: outbox.Courier, every_s: float = 60) -> None:
+    """Once a minute, end the lessons left open past their end plus the grace period."""
+    while True:
+        try:
+            if await lessons.finalise_overdue(time.time()):
+                courier.notify()
+        except Exception:  # a database hiccup must not stop the finaliser for good
+            logging.getLogger(__name__).exception("finalising overdue lessons failed")
+        await asyncio.sleep(every_s)

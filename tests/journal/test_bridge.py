@@ -142,3 +142,42 @@ async def test_lesson_api_refuses_bad_input_and_other_teachers(live_server: Live
         assert (status, body["error"]["code"]) == (403, "not_permitted")
     pupil = await sign_in(live_server, *live_server.pupils[0])
     assert (await api(live_server, pupil, "GET", "/api/lessons"))[0] == 403
+
+
+async def test_lessons_nobody_ended_are_finalised_after_the_grace_period(
+    live_server: LiveServer,
+) -> None:
+    from server.keys import LESSONS
+
+    teacher = await sign_in(live_server, *live_server.teacher)
+    now = time.time()
+    body = {
+        "class_id": live_server.class_id,
+        "subject": "History",
+        "starts_at": now - 3600,
+        "ends_at": now - 1200,
+    }
+    lesson = (await api(live_server, teacher, "POST", "/api/lessons", body))[1]["lesson"]["id"]
+    fresh = (
+        await api(
+            live_server,
+            teacher,
+            "POST",
+            "/api/lessons",
+            {
+                **body,
+                "starts_at": now - 600,
+                "ends_at": now + 600,
+            },
+        )
+    )[1]["lesson"]["id"]
+    for lid in (lesson, fresh):
+        await api(live_server, teacher, "POST", f"/api/lessons/{lid}/start")
+    lessons = live_server.app[LESSONS]
+    assert await lessons.finalise_overdue(now, grace_s=15 * 60) == [lesson]
+    assert await lessons.finalise_overdue(now, grace_s=15 * 60) == []
+    states = {
+        lid: (await api(live_server, teacher, "GET", f"/api/lessons/{lid}"))[1]["lesson"]["state"]
+        for lid in (lesson, fresh)
+    }
+    assert states == {lesson: "closed", fresh: "open"}

@@ -1,0 +1,137 @@
+"""Import of classes and pupils from CSV: everything or nothing, with a report per line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rooms.names import clean_name
+from rooms.refusals import Refusal
+from server.auth import generate_password, hash_password
+from server.db.tables import ClassMember, SchoolClass, User
+
+COLUMNS = ("class", "login", "full_name")
+LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MAX_ROWS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class PupilRow:
+    """One valid line: a pupil of a class."""
+
+    line: int
+    class_name: str
+    login: str
+    full_name: str
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did."""
+
+    rows: list[PupilRow] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    new_classes: list[str] = field(default_factory=list)
+    passwords: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def parse(text: str) -> ImportReport:
+    """Check the file's shape line by line (the database is not consulted here)."""
+    report = ImportReport()
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    if tuple(header) != COLUMNS:
+        report.errors.append((1, f"the first line must be: {','.join(COLUMNS)}"))
+        return report
+    seen: dict[str, int] = {}
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if number > MAX_ROWS + 1:
+            report.errors.append((number, f"at most {MAX_ROWS} pupils per file"))
+            break
+        if len(cells) != len(COLUMNS):
+            report.errors.append((number, f"expected {len(COLUMNS)} fields, found {len(cells)}"))
+            continue
+        class_name, full_name = clean_name(cells[0]), clean_name(cells[2])
+        problems = [
+            f"{what}: {value.message}"
+            for what, value in (("class", class_name), ("full_name", full_name))
+            if isinstance(value, Refusal)
+        ]
+        login_text = cells[1].strip().lower()
+        if not LOGIN.match(login_text):
+            problems.append(
+                "login: 2 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"
+            )
+        elif login_text in seen:
+            problems.append(f"login {login_text!r} already on line {seen[login_text]}")
+        if problems:
+            report.errors.append((number, "; ".join(problems)))
+            continue
+        assert isinstance(class_name, str) and isinstance(full_name, str)
+        seen[login_text] = number
+        report.rows.append(PupilRow(number, class_name, login_text, full_name))
+    return report
+
+
+async def check_against(
+    sessions: async_sessionmaker[AsyncSession], report: ImportReport, new_classes: bool
+) -> None:
+    """Find logins already taken and classes that do not exist."""
+    async with sessions() as s:
+        classes = set(await s.scalars(select(SchoolClass.name)))
+        taken = set(
+            await s.scalars(
+                select(User.login).where(User.login.in_([r.login for r in report.rows]))
+            )
+        )
+    for row in report.rows:
+        if row.login in taken:
+            report.errors.append((row.line, f"login {row.login!r} already exists"))
+        if row.class_name not in classes:
+            if not new_classes:
+                report.errors.append(
+                    (row.line, f"unknown class {row.class_name!r} (use --new-classes to create it)")
+                )
+            elif row.class_name not in report.new_classes:
+                report.new_classes.append(row.class_name)
+    report.errors.sort()
+
+
+async def apply(sessions: async_sessionmaker[AsyncSession], report: ImportReport) -> None:
+    """Create the classes, pupils and memberships in one transaction."""
+    assert report.ok
+    async with sessions() as s, s.begin():
+        for name in report.new_classes:
+            s.add(SchoolClass(name=name))
+        await s.flush()
+        class_ids = {n: i for i, n in await s.execute(select(SchoolClass.id, SchoolClass.name))}
+        for done, row in enumerate(report.rows, start=1):
+            password = generate_password()
+            user = User(
+                login=row.login,
+                display_name=row.full_name,
+                kind="pupil",
+                password_hash=hash_password(password),
+                created_at=datetime.now(UTC),
+            )
+            s.add(user)
+            await s.flush()
+            s.add(ClassMember(class_id=class_ids[row.class_name], user_id=user.id))
+            report.passwords.append((row.login, password))
+            # argon2 takes a while per pupil on purpose: show progress on long imports.
+            if done % 25 == 0 or done == len(report.rows):
+                print(f"\rcreating pupils: {done}/{len(report.rows)}", end="", file=sys.stderr)
+        print(file=sys.stderr)
