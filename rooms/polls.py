@@ -73,6 +73,13 @@ class Poll:
             ]
         return result
 
+    def answer_of(self, identity: str) -> dict[str, Any] | None:
+        """One person's current answer, as the protocol shows it back to them."""
+        answer = self.answers.get(identity)
+        if answer is None:
+            return None
+        return {"choices": list(answer.choices), "text": answer.text}
+
     def public(self) -> dict[str, Any]:
         """The poll as participants see it (no results unless published)."""
         data: dict[str, Any] = {

@@ -110,6 +110,8 @@ class Room:
             polls = [p.for_staff() for p in self.polls.values()]
         else:
             polls = [p.public() for p in self.polls.values() if p.state is not PollState.DRAFT]
+        for poll in polls:  # so a reloaded page shows what this person already answered
+            poll["your_answer"] = self.polls[poll["id"]].answer_of(you.identity)
         queue = self.hand_queue()
         position = next((i for i, p in enumerate(queue, 1) if p.id == participant_id), None)
         hands = (

@@ -142,3 +142,15 @@ def test_layout_switch_reaches_everyone_and_late_joiners() -> None:
     assert out.events[0].payload == {"layout": "discussion"}
     ok(room.apply(pupil("late", 9), NOW))
     assert room.snapshot_for("late")["room"]["layout"] == "discussion"
+
+
+def test_a_rejoining_voter_sees_their_own_answer() -> None:
+    room = classroom()
+    ok(room.apply(CreatePoll("h", PollKind.MULTIPLE, "Pick", ("x", "y", "z"), launch=True), NOW))
+    ok(room.apply(Vote("a", poll_id(room), choices=(2, 0)), NOW))
+    ok(room.apply(pupil("a-again", 2), NOW))  # pupil 2 on a new connection
+    assert room.snapshot_for("a-again")["polls"][0]["your_answer"] == {
+        "choices": [0, 2],
+        "text": None,
+    }
+    assert room.snapshot_for("b")["polls"][0]["your_answer"] is None
