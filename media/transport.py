@@ -133,6 +133,10 @@ class AiortcTransport:
         self.producers[mid] = producer
         self._router._add_producer(producer)
 
+    def is_retired(self, mid: str) -> bool:
+        """True if this MID's producer was closed by the room: the m-line stays dead."""
+        return mid in self._retired_mids
+
     def _producer_closed(self, producer: AiortcProducer) -> None:
         for mid, p in list(self.producers.items()):
             if p is producer:

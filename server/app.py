@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -16,10 +18,16 @@ from server.auth import Tokens, installation_secret
 from server.db.accounts import Store
 from server.db.engine import migrate, open_engine, sessions
 from server.demo import CREDENTIALS_FILE, create_demo_school
+from server.journal import api as journal_api
+from server.journal.adapters import HttpJournal, JournalAdapter
+from server.journal.lessons import BuiltinJournal, Lessons, finalise_forever
+from server.journal.outbox import Courier
 from server.keys import (
     ARCHIVE,
+    COURIER,
     DEMO,
     ENGINE,
+    LESSONS,
     LOGIN_LIMITS,
     REDIS,
     SETTINGS,
@@ -54,7 +62,25 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             password,
             settings.data / CREDENTIALS_FILE,
         )
+    adapters: dict[str, JournalAdapter] = {"builtin": BuiltinJournal(sessions(engine))}
+    http_journal = None
+    if settings.journal_url and settings.journal_secret:
+        http_journal = HttpJournal(
+            settings.journal_url, settings.journal_secret.get_secret_value().encode()
+        )
+        adapters["http"] = http_journal
+    courier = Courier(sessions(engine), adapters)
+    courier.start()
+    app[LESSONS] = Lessons(sessions(engine), store, tuple(adapters))
+    finaliser = asyncio.create_task(finalise_forever(app[LESSONS], courier), name="finaliser")
+    app[COURIER] = courier
     yield
+    finaliser.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await finaliser
+    await courier.stop()
+    if http_journal is not None:
+        await http_journal.close()
     await engine.dispose()
 
 
@@ -77,6 +103,7 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
     app[SIGNALLING] = Signalling(sio, settings, app[STORE], app[TOKENS], app[ARCHIVE])
     yield
     await app[SIGNALLING].close()
+    await app[ARCHIVE].close()  # the last presence records of the rooms just closed
     redis = app[REDIS]
     if redis is not None:
         await redis.aclose()
@@ -91,6 +118,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_signalling)
     app.add_routes(http_api.routes)
     app.add_routes(exports.routes)
+    app.add_routes(journal_api.routes)
     app.add_routes(pages.routes)
     pages.add_static(app)
     return app

@@ -11,6 +11,8 @@ from server.archive import Archive
 from server.auth import Tokens
 from server.db.accounts import Store
 from server.demo import DemoSchool
+from server.journal.lessons import Lessons
+from server.journal.outbox import Courier
 from server.settings import Settings
 from server.signalling import Signalling
 
@@ -18,6 +20,8 @@ SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 STORE = web.AppKey("store", Store)
 ARCHIVE = web.AppKey("archive", Archive)
+COURIER = web.AppKey("courier", Courier)
+LESSONS = web.AppKey("lessons", Lessons)
 TOKENS = web.AppKey("tokens", Tokens)
 DEMO: web.AppKey[DemoSchool | None] = web.AppKey("demo")
 SIGNALLING = web.AppKey("signalling", Signalling)

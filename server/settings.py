@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IceServerSetting(BaseModel):
+    """One STUN/TURN server for the SFU and the browsers (RTCIceServer's fields)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    urls: str
+    username: str | None = None
+    credential: str | None = None
+
+    @field_validator("urls")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        if value.split(":", 1)[0] not in ("stun", "stuns", "turn", "turns"):
+            raise ValueError(f"{value!r} is not a stun:, stuns:, turn: or turns: URL")
+        return value
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address") from None
 
 
 class Settings(BaseSettings):
@@ -31,6 +58,33 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(64 * 1024, ge=1024, le=1024 * 1024)
     max_room_size: int = Field(500, ge=2, le=10_000)
     demo: bool = Field(True, description="create a demo school on first start")
+    journal_url: str | None = Field(
+        None, description="URL of a school journal's HTTP endpoint that receives attendance"
+    )
+    journal_secret: SecretStr | None = Field(
+        None, min_length=16, description="shared secret for the journal's HMAC-SHA256 signature"
+    )
+    media_address: str | None = Field(
+        None, description="local IP the SFU gathers ICE candidates on; default: host if an IP"
+    )
+    media_announced_address: str | None = Field(
+        None, description="IP written into the SFU's candidates (a server behind NAT)"
+    )
+    ice_servers: list[IceServerSetting] = Field(
+        default_factory=list,
+        description="STUN/TURN servers (JSON list) for the SFU and browsers; empty: host only",
+    )
+
+    @field_validator("media_address", "media_announced_address")
+    @classmethod
+    def _media_ip(cls, value: str | None) -> str | None:
+        return None if value is None else _ip(value)
+
+    @field_validator("ice_servers", mode="before")
+    @classmethod
+    def _ice_json(cls, value: Any) -> Any:
+        # A flag gives a JSON string; the environment is decoded by pydantic-settings itself.
+        return json.loads(value) if isinstance(value, str) else value
 
     @field_validator("redis")
     @classmethod
@@ -58,6 +112,17 @@ class Settings(BaseSettings):
         return [o.rstrip("/") for o in value]
 
     @model_validator(mode="after")
+    def _journal(self) -> Settings:
+        if (self.journal_url is None) != (self.journal_secret is None):
+            raise ValueError("journal_url and journal_secret go together")
+        if self.journal_url is not None and urlsplit(self.journal_url).scheme not in (
+            "http",
+            "https",
+        ):
+            raise ValueError("journal_url must be an http:// or https:// URL")
+        return self
+
+    @model_validator(mode="after")
     def _database(self) -> Settings:
         if self.database_url is not None:
             scheme = urlsplit(self.database_url).scheme
@@ -66,6 +131,29 @@ class Settings(BaseSettings):
                     "database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _media(self) -> Settings:
+        _ = self.media_gather_address  # refuse at start-up, not at the first publish
+        return self
+
+    @property
+    def media_gather_address(self) -> str:
+        """Where the SFU gathers candidates: media_address, else the listen host if it is an IP."""
+        if self.media_address is not None:
+            return self.media_address
+        if self.host == "localhost":
+            return "127.0.0.1"
+        try:
+            address = ipaddress.ip_address(self.host)
+        except ValueError:
+            address = None
+        if address is None or address.is_unspecified:
+            raise ValueError(
+                f"cannot tell which address media should use when listening on {self.host!r}: "
+                "set media_address (--media-address / SABAQ_MEDIA_ADDRESS)"
+            )
+        return str(address)
 
     @property
     def base_url(self) -> str:

@@ -40,6 +40,7 @@ from server.auth import ResumeClaims, Tokens
 from server.commands import ROOM_COMMANDS
 from server.db.accounts import Account, Store
 from server.live import LiveRoom, LiveRooms
+from server.media_signalling import MEDIA_EVENTS, MediaSignalling, QueuedMediaWork, media_settings
 from server.payloads import JoinPayload, SetGuestPolicyPayload
 from server.settings import Settings
 
@@ -105,6 +106,7 @@ class Signalling:
         self.connections: dict[str, Connection] = {}
         self.sid_of: dict[str, str] = {}
         self.archive = archive
+        self.media = MediaSignalling(self, media_settings(settings))
         # One timer per room, for the next timed grant to run out.
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._ticks: set[asyncio.Task[Outcome | Refusal]] = set()
@@ -145,6 +147,7 @@ class Signalling:
         self._timers.clear()
         for sid in list(self.connections):
             await self._on_disconnect(sid)
+        await self.media.close()
 
     async def _work(self, conn: Connection) -> None:
         """Run one socket's commands strictly in arrival order."""
@@ -182,15 +185,19 @@ class Signalling:
         return ack
 
     async def _dispatch(self, conn: Connection, name: str, data: Any) -> Ack:
+        if isinstance(data, QueuedMediaWork):  # put there by the server, never by the socket
+            return await data.run()
         entry: tuple[type[BaseModel], Any] | None = (
             (JoinPayload, None) if name == "join" else ROOM_COMMANDS.get(name)
         )
-        if entry is None:
+        if entry is None and name not in MEDIA_EVENTS:
             return refusal_ack(Refusal(Reason.INVALID_PAYLOAD, f"Unknown event {name!r}."))
         if not conn.bucket.take(time.monotonic()):
             return refusal_ack(Refusal(Reason.RATE_LIMITED))
         if len(json.dumps(data, ensure_ascii=False).encode()) > self.settings.max_event_bytes:
             return refusal_ack(Refusal(Reason.PAYLOAD_TOO_LARGE))
+        if entry is None:
+            return await self.media.handle(conn, name, data)
         model, build = entry
         try:
             payload = model.model_validate({} if data is None else data)
@@ -207,7 +214,10 @@ class Signalling:
                 )
             return refusal_ack(Refusal(Reason.INVALID_PAYLOAD, f"{where}: {first['msg']}."))
         if isinstance(payload, JoinPayload):
-            return await self._join(conn, payload)
+            ack = await self._join(conn, payload)
+            if ack["ok"]:  # browsers configure their peer connections with these
+                ack["ice_servers"] = self.media.ice_servers
+            return ack
         if conn.participant_id is None or conn.room_id is None:
             return refusal_ack(Refusal(Reason.NOT_JOINED))
         room_id = conn.room_id
@@ -333,24 +343,32 @@ class Signalling:
             )
             return result
         for effect in result.effects:
+            if isinstance(effect, Record):
+                # Queued before any await, so records keep the order the room made them in.
+                self.archive.enqueue(live.session, room_id, effect)
+        for effect in result.effects:
             if isinstance(effect, Attach):
                 await self._attach(room_id, effect)
         for event in result.events:
             await self._emit(room_id, event)
         for effect in result.effects:
             if isinstance(effect, Detach):
+                await self.media.remove_participant(room_id, effect.participant_id)
                 await self._detach(room_id, effect.participant_id)
             elif isinstance(effect, PermissionsChanged):
+                await self.media.permissions_changed(
+                    room_id, effect.participant_id, effect.permissions
+                )
                 log.info(
                     "room %s: %s may now %s",
                     room_id,
                     effect.participant_id,
                     sorted(p.value for p in effect.permissions),
                 )
-            elif isinstance(effect, Record):
-                await self.archive.record(live.session, room_id, effect)
         self._schedule_tick(room_id)
         self.rooms.close_if_empty(room_id)
+        if self.rooms.get(room_id) is None:
+            await self.media.close_room(room_id)
         return result
 
     def _schedule_tick(self, room_id: str) -> None:

@@ -101,3 +101,70 @@ def knock(page: Page, name: str) -> Locator:
     return page.locator("#knocks > li").filter(
         has=page.locator(".person-name").get_by_text(name, exact=True)
     )
+
+
+async def pupil_enters(page: Page, room: Room, login: str, password: str) -> str:
+    """A pupil of the room's class signs in on the room page and goes straight in; their name."""
+    await page.goto(room.invite_url)
+    await page.get_by_label(EN["form.login"], exact=True).fill(login)
+    await page.get_by_label(EN["form.password"], exact=True).fill(password)
+    await page.get_by_role("button", name=EN["room.signin_enter"]).click()
+    await expect(page.locator("#inside")).to_be_visible()
+    return await page.locator("#you-name").inner_text()
+
+
+async def guest_admitted(host: Page, guest: Page, room: Room, name: str, institution: str) -> None:
+    """A guest knocks and the host admits them."""
+    await guest_knocks(guest, room, name, institution)
+    await knock(host, name).get_by_role("button", name=text("host.admit_label", name=name)).click()
+    await expect(guest.locator("#inside")).to_be_visible()
+
+
+def chat_items(page: Page) -> Locator:
+    return page.locator("#chat-log > li")
+
+
+def chat_item(page: Page, message: str) -> Locator:
+    """The chat message whose text is exactly `message`."""
+    return chat_items(page).filter(has=page.locator(".chat-text").get_by_text(message, exact=True))
+
+
+async def send_chat(page: Page, message: str, *, to: str | None = None) -> None:
+    """Writes a chat message (to everyone, or privately to the participant named `to`)."""
+    recipient = page.get_by_label(EN["chat.to"], exact=True)
+    label = EN["chat.to_everyone"] if to is None else text("chat.to_person", name=to)
+    await recipient.select_option(label=label)
+    await page.get_by_label(EN["chat.message"], exact=True).fill(message)
+    await page.locator("#chat-form").get_by_role("button", name=EN["chat.send"]).click()
+    await expect(page.get_by_label(EN["chat.message"], exact=True)).to_have_value("")
+
+
+def poll(page: Page, question: str) -> Locator:
+    """The poll whose question is exactly `question`."""
+    return page.locator("#polls > li").filter(
+        has=page.locator(".poll-question").get_by_text(question, exact=True)
+    )
+
+
+async def create_poll(
+    page: Page,
+    question: str,
+    *,
+    kind: str = "single",
+    options: list[str] | None = None,
+    anonymous: bool = True,
+    launch: bool = True,
+) -> None:
+    """A host or presenter fills in the new-poll form and launches it (or saves a draft)."""
+    details = page.locator("#poll-create")
+    if await details.get_attribute("open") is None:
+        await details.locator("summary").click()
+    await page.get_by_label(EN["poll.kind"], exact=True).select_option(kind)
+    await page.get_by_label(EN["poll.question"], exact=True).fill(question)
+    if options is not None:
+        await page.get_by_label(EN["poll.options"], exact=True).fill("\n".join(options))
+    box = page.get_by_label(EN["poll.anonymous_box"], exact=True)
+    await box.set_checked(anonymous)
+    name = EN["poll.create_launch"] if launch else EN["poll.create_draft"]
+    await page.locator("#poll-form").get_by_role("button", name=name).click()
+    await expect(page.get_by_label(EN["poll.question"], exact=True)).to_have_value("")

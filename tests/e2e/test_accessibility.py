@@ -9,7 +9,18 @@ import pytest
 from playwright.async_api import Page, expect
 
 from .conftest import Browsers, LiveServer
-from .flows import EN, guest_knocks, knock, teacher_hosts, text
+from .flows import (
+    EN,
+    chat_item,
+    create_poll,
+    guest_knocks,
+    knock,
+    poll,
+    pupil_enters,
+    send_chat,
+    teacher_hosts,
+    text,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -79,6 +90,50 @@ async def test_pages_have_no_serious_accessibility_violations(
     problems["404"] = await axe_violations(guest, axe_source)
 
     assert not {k: v for k, v in problems.items() if v}, problems
+
+
+async def test_classroom_has_no_serious_accessibility_violations(
+    live_server: LiveServer, browsers: Browsers, axe_source: Path
+) -> None:
+    host = await browsers.person("host", bypass_csp=True)
+    pupil = await browsers.person("pupil", bypass_csp=True)
+    room = await teacher_hosts(
+        host,
+        live_server.url,
+        live_server.teacher,
+        "Accessible class",
+        class_id=live_server.class_id,
+    )
+    name = await pupil_enters(pupil, room, *live_server.pupils[0])
+    await send_chat(host, "Welcome, see https://example.org/notes")
+    await send_chat(pupil, "Thank you", to=await host.locator("#you-name").inner_text())
+    await pupil.get_by_role("button", name=EN["hands.raise"]).click()
+    await expect(host.locator("#hands > li")).to_have_count(1)
+    await create_poll(host, "Open or closed?", options=["Open", "Closed"], anonymous=False)
+    await create_poll(host, "Any questions?", kind="text")
+    await create_poll(host, "Done?", kind="yes_no")
+    await poll(pupil, "Open or closed?").get_by_label("Open", exact=True).check()
+    await poll(pupil, "Open or closed?").get_by_role("button", name=EN["poll.send_answer"]).click()
+    await expect(poll(host, "Open or closed?").locator("details li")).to_have_text(f"{name}: Open")
+    await expect(chat_item(host, "Thank you")).to_be_visible()
+    for layout in ("lecture", "chat_focus"):
+        await host.get_by_label(EN["layout.label"], exact=True).select_option(layout)
+        await expect(pupil.locator("#stage")).to_have_attribute("data-layout", layout)
+        problems = {
+            f"host, {layout}": await axe_violations(host, axe_source),
+            f"pupil, {layout}": await axe_violations(pupil, axe_source),
+        }
+        assert not {k: v for k, v in problems.items() if v}, problems
+    # Results published to the pupil are accessible too.
+    live = poll(host, "Open or closed?")
+    await live.get_by_role(
+        "button", name=text("poll.close_label", question="Open or closed?")
+    ).click()
+    await live.get_by_role(
+        "button", name=text("poll.publish_label", question="Open or closed?")
+    ).click()
+    await expect(poll(pupil, "Open or closed?").locator(".poll-results")).to_be_visible()
+    assert not await axe_violations(pupil, axe_source)
 
 
 async def test_keyboard_only_guest_can_knock(live_server: LiveServer, browsers: Browsers) -> None:

@@ -50,9 +50,14 @@ async def test_guest_knocks_host_admits_both_see_each_other(
     await expect(participant(host, host_name)).to_be_visible()
     await expect(participants(host)).to_have_count(2)
     await expect(participants(guest)).to_have_count(2)
-    # Only the host gets moderation controls.
+    # Only the host gets moderation controls; everyone may message someone privately.
     await expect(guest.locator("#host-panel")).to_be_hidden()
-    await expect(guest.locator("#participants button")).to_have_count(0)
+    await expect(guest.locator("#participants button")).to_have_count(1)
+    await expect(
+        participant(guest, host_name).get_by_role(
+            "button", name=text("chat.private_label", name=host_name)
+        )
+    ).to_be_visible()
 
     # The host makes the guest a presenter; both lists follow.
     await (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import aiortc.rtcrtpreceiver
@@ -18,20 +18,28 @@ from .helpers import publish, subscribe
 class CodecSpy:
     """Wraps aiortc's codec factories and attributes every call to server or client side."""
 
-    def __init__(self, router: AiortcRouter) -> None:
+    def __init__(
+        self, router: AiortcRouter, more: Callable[[], Iterable[AiortcRouter]] | None = None
+    ) -> None:
         self.router = router
+        # The wired path (tests/media/test_signalling.py): the server's routers, looked up live.
+        self.more = more or (lambda: ())
         self.server: list[str] = []
         self.client: list[str] = []
 
-    def _server_receiver_queues(self) -> list[Any]:
+    def _transceivers(self) -> list[Any]:
         return [
-            t.receiver.__dict__["_RTCRtpReceiver__decoder_queue"]
-            for tr in self.router.transports
+            t
+            for router in (self.router, *self.more())
+            for tr in router.transports
             for t in tr.pc.getTransceivers()
         ]
 
+    def _server_receiver_queues(self) -> list[Any]:
+        return [t.receiver.__dict__["_RTCRtpReceiver__decoder_queue"] for t in self._transceivers()]
+
     def _server_senders(self) -> list[Any]:
-        return [t.sender for tr in self.router.transports for t in tr.pc.getTransceivers()]
+        return [t.sender for t in self._transceivers()]
 
     def wrap_decoder(self, original: Any) -> Any:
         def get_decoder(codec: Any) -> Any:

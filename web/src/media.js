@@ -1,5 +1,6 @@
 // WebRTC for one participant: a publish connection (the browser offers) and a subscribe
 // connection (the server offers), signalled over the room's socket.io connection. No DOM code.
+// Events and payloads: docs/protocol.md, "## Media".
 //
 // Interface used by the UI (room.js):
 //   const media = new MediaSession(connection, { iceServers });
@@ -11,14 +12,44 @@
 //   media.on("publishing", ({source, on}) => …)
 //   media.on("error", (ProtocolError) => …)
 //   media.close()
-// IMPLEMENTATION PENDING (issue 3 wiring): until then start() resolves and publishing fails.
+// Tiles also carry `id` (stable while the track lives) and `track`; a tile's `stream` object
+// stays the same across updates, so the UI can keep its <video>/<audio> element.
+// `publishing` also fires with on: false and reason: "not_permitted" when the host revokes a right.
 import { ProtocolError } from "./api.js";
+
+export const SOURCES = ["mic", "camera", "screen"];
+
+function toError(e, command) {
+  if (e instanceof ProtocolError) return e;
+  // getUserMedia's DOMExceptions: NotAllowedError (refused), NotFoundError (no device), …
+  const code = e && e.name === "NotAllowedError" ? "device_refused" : "media_failed";
+  return new ProtocolError(code, String((e && e.message) || e), command);
+}
 
 export class MediaSession {
   constructor(connection, options = {}) {
     this.connection = connection;
     this.options = options;
     this.listeners = new Map();
+    /** @type {RTCIceServer[] | null} from the options, else from media_start's ack */
+    this.iceServers = options.iceServers || null;
+    /** @type {RTCPeerConnection | null} */
+    this.up = null;
+    /** @type {RTCPeerConnection | null} */
+    this.down = null;
+    /** source → {track, transceiver} */
+    this.sending = new Map();
+    /** mid → the server's tile entry of the last offer */
+    this.tileMap = {};
+    /** mid → MediaStream, kept so tiles keep their stream object */
+    this.streams = new Map();
+    this.incomingMuted = false;
+    this.closed = false;
+    // Publish negotiations run one at a time, and so do answers to the server's offers.
+    this.upChain = Promise.resolve();
+    this.downChain = Promise.resolve();
+    this.started = null;
+    this.offs = [];
   }
 
   on(name, fn) {
@@ -28,22 +59,251 @@ export class MediaSession {
   }
 
   emit(name, payload) {
-    for (const fn of this.listeners.get(name) || []) fn(payload);
+    for (const fn of [...(this.listeners.get(name) || [])]) {
+      try {
+        fn(payload);
+      } catch (e) {
+        console.error(e); // eslint-disable-line no-console
+      }
+    }
   }
 
-  async start() {}
-
-  publishing(_source) {
-    return false;
+  /** Opens the subscribe side; the server then offers whenever there is something to see. */
+  async start() {
+    if (this.closed) throw new ProtocolError("invalid_state", "The media session is closed.");
+    const socket = this.connection.socket;
+    if (!socket) throw new ProtocolError("not_joined", "Not connected.", "media_start");
+    if (this.offs.length === 0) {
+      const onOffer = (payload) => {
+        this.downChain = this.downChain
+          .then(() => this.answer(payload || {}))
+          .catch((e) => this.emit("error", toError(e, "media_answer")));
+      };
+      const onClosed = (payload) => this.closedByServer(payload || {});
+      socket.on("media_offer", onOffer);
+      socket.on("media_closed", onClosed);
+      this.offs.push(() => socket.off("media_offer", onOffer));
+      this.offs.push(() => socket.off("media_closed", onClosed));
+      // After a network blip the server has forgotten us: start over once joined again.
+      let lost = false;
+      this.offs.push(
+        this.connection.on("status", ({ status }) => {
+          if (status === "reconnecting") lost = true;
+          if (status === "joined" && lost) {
+            lost = false;
+            this.restart().catch((e) => this.emit("error", toError(e, "media_start")));
+          }
+        }),
+      );
+    }
+    // An offer may overtake the ack: answers wait for the ICE servers.
+    this.started = this.connection.request("media_start", {}).then((ack) => {
+      if (!this.options.iceServers) this.iceServers = ack.ice_servers || [];
+    });
+    await this.started;
   }
 
-  async setPublishing(_source, _on) {
-    throw new ProtocolError("unsupported", "Media is not available yet.");
+  async restart() {
+    const wanted = [...this.sending.keys()];
+    this.dropConnections();
+    await this.start();
+    for (const source of wanted) {
+      try {
+        await this.setPublishing(source, true);
+      } catch (e) {
+        this.emit("error", toError(e, "media_publish"));
+      }
+    }
   }
 
-  setIncomingMuted(_muted) {}
+  configuration() {
+    return { iceServers: this.iceServers || [], bundlePolicy: "max-bundle" };
+  }
+
+  // ---------------------------------------------------------------- subscribe side
+
+  async answer({ sdp, tiles }) {
+    if (this.closed || typeof sdp !== "string") return;
+    if (this.started) await this.started;
+    if (!this.down) {
+      this.down = new RTCPeerConnection(this.configuration());
+      this.down.addEventListener("track", (e) => {
+        if (e.track.kind === "audio") e.track.enabled = !this.incomingMuted;
+      });
+    }
+    this.tileMap = tiles || {};
+    await this.down.setRemoteDescription({ type: "offer", sdp });
+    await this.down.setLocalDescription(await this.down.createAnswer());
+    await this.connection.request("media_answer", { sdp: this.down.localDescription.sdp });
+    this.emitTiles();
+  }
+
+  tiles() {
+    const out = [];
+    const live = new Set();
+    for (const t of this.down ? this.down.getTransceivers() : []) {
+      const info = t.mid !== null ? this.tileMap[t.mid] : undefined;
+      if (!info || t.currentDirection === "inactive" || t.currentDirection === "stopped") continue;
+      const track = t.receiver.track;
+      if (track.kind === "audio") track.enabled = !this.incomingMuted;
+      let stream = this.streams.get(t.mid);
+      if (!stream || stream.getTracks()[0] !== track) {
+        stream = new MediaStream([track]);
+        this.streams.set(t.mid, stream);
+      }
+      live.add(t.mid);
+      out.push({
+        id: info.consumer_id,
+        participantId: info.participant_id,
+        source: info.source,
+        kind: info.kind,
+        stream,
+        track,
+      });
+    }
+    for (const mid of [...this.streams.keys()]) if (!live.has(mid)) this.streams.delete(mid);
+    return out;
+  }
+
+  emitTiles() {
+    this.emit("tiles", this.tiles());
+  }
+
+  setIncomingMuted(muted) {
+    this.incomingMuted = Boolean(muted);
+    for (const t of this.down ? this.down.getReceivers() : []) {
+      if (t.track && t.track.kind === "audio") t.track.enabled = !this.incomingMuted;
+    }
+  }
+
+  // ---------------------------------------------------------------- publish side
+
+  publishing(source) {
+    return this.sending.has(source);
+  }
+
+  /** Starts or stops sending one source; rejects with a ProtocolError (e.g. not_permitted). */
+  setPublishing(source, on) {
+    if (!SOURCES.includes(source)) {
+      return Promise.reject(new ProtocolError("invalid_payload", `Unknown source ${source}.`));
+    }
+    const run = () => (on ? this.startSource(source) : this.stopSource(source));
+    const result = this.upChain.then(run);
+    this.upChain = result.catch(() => {});
+    return result;
+  }
+
+  async startSource(source) {
+    if (this.closed) throw new ProtocolError("invalid_state", "The media session is closed.");
+    if (this.sending.has(source)) return;
+    if (this.started) await this.started;
+    let stream;
+    try {
+      stream =
+        source === "screen"
+          ? await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false })
+          : await navigator.mediaDevices.getUserMedia(
+              source === "mic" ? { audio: true } : { video: true },
+            );
+    } catch (e) {
+      throw toError(e, "media_publish");
+    }
+    const track = source === "mic" ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
+    for (const other of stream.getTracks()) if (other !== track) other.stop();
+    if (!this.up) this.up = new RTCPeerConnection(this.configuration());
+    // A new transceiver each time: the server never reuses an m-line once its producer closed.
+    const transceiver = this.up.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    this.sending.set(source, { track, transceiver });
+    try {
+      await this.negotiate();
+    } catch (e) {
+      this.sending.delete(source);
+      track.stop();
+      await this.retire(transceiver);
+      throw toError(e, "media_publish");
+    }
+    // Screen sharing stopped from the browser's own bar.
+    track.addEventListener("ended", () => {
+      if (this.sending.get(source)?.track === track) this.setPublishing(source, false).catch(() => {});
+    });
+    this.emit("publishing", { source, on: true });
+  }
+
+  async stopSource(source, reason) {
+    const entry = this.sending.get(source);
+    if (!entry) return;
+    this.sending.delete(source);
+    entry.track.stop();
+    await this.retire(entry.transceiver);
+    this.emit("publishing", reason ? { source, on: false, reason } : { source, on: false });
+    if (this.up && !this.closed) {
+      try {
+        await this.negotiate();
+      } catch (e) {
+        this.emit("error", toError(e, "media_publish"));
+      }
+    }
+  }
+
+  async retire(transceiver) {
+    try {
+      transceiver.direction = "inactive";
+      await transceiver.sender.replaceTrack(null);
+    } catch {
+      // The connection is already closed: nothing left to retire.
+    }
+  }
+
+  async negotiate() {
+    const up = this.up;
+    await up.setLocalDescription(await up.createOffer());
+    const sources = {};
+    for (const [source, { transceiver }] of this.sending) {
+      if (transceiver.mid !== null) sources[transceiver.mid] = source;
+    }
+    let ack;
+    try {
+      ack = await this.connection.request("media_publish", {
+        sdp: up.localDescription.sdp,
+        sources,
+      });
+    } catch (e) {
+      if (up.signalingState === "have-local-offer") {
+        await up.setLocalDescription({ type: "rollback" });
+      }
+      throw e;
+    }
+    await up.setRemoteDescription({ type: "answer", sdp: ack.sdp });
+  }
+
+  closedByServer({ source, reason }) {
+    // The host revoked the right (or a timed grant ran out): the server closed the producer.
+    this.upChain = this.upChain.then(() => this.stopSource(source, reason || "not_permitted"));
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  dropConnections() {
+    for (const { track } of this.sending.values()) track.stop();
+    this.sending.clear();
+    for (const pc of [this.up, this.down]) if (pc) pc.close();
+    this.up = this.down = null;
+    this.tileMap = {};
+    this.streams.clear();
+    this.emit("tiles", []);
+  }
 
   close() {
+    if (this.closed) return;
+    this.closed = true;
+    const published = [...this.sending.keys()];
+    this.dropConnections();
+    for (const source of published) this.emit("publishing", { source, on: false });
+    for (const off of this.offs) off();
+    this.offs = [];
+    if (this.connection.socket && this.connection.socket.connected) {
+      this.connection.request("media_stop", {}).catch(() => {});
+    }
     this.listeners.clear();
   }
 }

@@ -8,6 +8,40 @@ export { api, ProtocolError, toProtocolError } from "./api.js";
 export const PROTOCOL_VERSION = 1;
 const ACK_TIMEOUT_MS = 15000;
 
+/** Server → client events forwarded as they are (payload objects). */
+export const ROOM_EVENTS = [
+  "room_state",
+  "participant_joined",
+  "participant_updated",
+  "participant_left",
+  "lobby",
+  "policy_changed",
+  "chat_message",
+  "chat_deleted",
+  "chat_settings",
+  "hands",
+  "hand",
+  "poll_opened",
+  "poll_closed",
+  "poll_results",
+  "poll_updated",
+  "layout_changed",
+];
+
+/** Layout presets of the protocol. */
+export const LAYOUTS = ["lecture", "discussion", "sharing", "chat_focus"];
+/** Poll kinds of the protocol. */
+export const POLL_KINDS = ["yes_no", "single", "multiple", "text"];
+/** Limits of docs/protocol.md, mirrored for form hints (the server is the judge). */
+export const LIMITS = {
+  chatText: 2000,
+  pollQuestion: 500,
+  pollOption: 200,
+  pollOptionsMin: 2,
+  pollOptionsMax: 10,
+  pollText: 1000,
+};
+
 /** A tiny event emitter: on(name, fn) returns an unsubscribe function. */
 class Emitter {
   constructor() {
@@ -40,8 +74,13 @@ class Emitter {
  *
  * Emitted events: "status" ({status}), "room_state", "participant_joined", "participant_updated",
  * "participant_left", "lobby", "waiting", "admitted", "denied", "removed", "policy_changed",
+ * the classroom events of ROOM_EVENTS (chat_message, hands, poll_opened, layout_changed, …),
+ * "resume" ({token}: the latest resume token, to keep for a reload),
  * "error" (a ProtocolError), "ended" ({reason: "denied" | "removed" | "left" | "disconnected" |
  * "failed", detail: the server's payload, e.g. {reason: "denied_by_host" | "policy"} for denied}).
+ *
+ * Resume: every room_state carries a token; it is sent as `resume` whenever this connection
+ * joins again (network blip), and can be given to join() after a reload.
  */
 export class RoomConnection extends Emitter {
   /** @param {string} roomId */
@@ -54,6 +93,10 @@ export class RoomConnection extends Emitter {
     /** @type {object|null} */
     this.you = null;
     this.socket = null;
+    /** @type {object[]} RTCIceServer list from the join ack */
+    this.iceServers = [];
+    /** @type {string|null} the latest resume token (from room_state) */
+    this.resumeToken = null;
   }
 
   setStatus(status) {
@@ -66,20 +109,17 @@ export class RoomConnection extends Emitter {
     if (this.socket) return this.socket;
     const socket = io({ transports: ["websocket"], autoConnect: false, reconnection: true });
     this.socket = socket;
-    for (const name of [
-      "room_state",
-      "participant_joined",
-      "participant_updated",
-      "participant_left",
-      "lobby",
-      "policy_changed",
-    ]) {
-      socket.on(name, (payload) => this.emit(name, payload || {}));
-    }
     socket.on("room_state", (payload) => {
       if (payload && payload.you) this.you = payload.you;
+      if (payload && typeof payload.resume === "string" && payload.resume) {
+        this.resumeToken = payload.resume;
+        this.emit("resume", { token: payload.resume });
+      }
       this.setStatus("joined");
     });
+    for (const name of ROOM_EVENTS) {
+      socket.on(name, (payload) => this.emit(name, payload || {}));
+    }
     socket.on("participant_updated", (payload) => {
       const p = payload && payload.participant;
       if (p && this.you && p.id === this.you.id) this.you = p;
@@ -95,7 +135,9 @@ export class RoomConnection extends Emitter {
     socket.on("connect", () => {
       // After a network blip the server has forgotten us: join again with the same request.
       if (this.status === "reconnecting" && this.joinRequest) {
-        this.sendJoin(this.joinRequest).catch((e) => {
+        const request = { ...this.joinRequest };
+        if (this.resumeToken) request.resume = this.resumeToken;
+        this.sendJoin(request).catch((e) => {
           if (e.code === "denied") {
             this.end("denied", { reason: "policy" });
           } else {
@@ -141,6 +183,8 @@ export class RoomConnection extends Emitter {
   async sendJoin(request) {
     const ack = await this.request("join", request);
     this.you = ack.you || null;
+    // The server's ICE servers (STUN/TURN) for the media connections; empty: host candidates.
+    if (Array.isArray(ack.ice_servers)) this.iceServers = ack.ice_servers;
     // room_state may already have arrived and set "joined"; never step back from it.
     if (ack.status === "waiting" && this.status !== "joined") this.setStatus("waiting");
     return ack;
@@ -148,15 +192,17 @@ export class RoomConnection extends Emitter {
 
   /**
    * Joins the room. as: "user" (needs a session cookie) or "guest" (needs name and institution).
+   * resume: a token from an earlier room_state of this room (after a reload), or undefined.
    * Resolves with the ack ({status: "joined" | "waiting", you}).
    */
-  async join(as, name, institution) {
+  async join(as, name, institution, resume) {
     /** @type {Record<string, unknown>} */
     const request = { v: PROTOCOL_VERSION, room: this.roomId, as };
     if (as === "guest") {
       request.name = name;
       request.institution = institution;
     }
+    if (resume) this.resumeToken = resume;
     const socket = this.connectSocket();
     this.setStatus("connecting");
     if (!socket.connected) {
@@ -176,7 +222,7 @@ export class RoomConnection extends Emitter {
       });
     }
     try {
-      const ack = await this.sendJoin(request);
+      const ack = await this.sendJoin(resume ? { ...request, resume } : request);
       this.joinRequest = request;
       return ack;
     } catch (e) {
@@ -213,6 +259,85 @@ export class RoomConnection extends Emitter {
     return this.request("set_guest_policy", { policy });
   }
 
+  // ---- chat
+  /** Sends a chat message: to everyone, or privately to one participant id. */
+  chatSend(text, to) {
+    return this.request("chat_send", to ? { text, to } : { text });
+  }
+  chatDelete(messageId) {
+    return this.request("chat_delete", { message: messageId });
+  }
+  chatMute(participantId, muted) {
+    return this.request("chat_mute", { participant: participantId, muted: !!muted });
+  }
+  /** locks: {public?: bool, private?: bool} */
+  chatLock(locks) {
+    /** @type {Record<string, boolean>} */
+    const payload = {};
+    if (typeof locks.public === "boolean") payload.public = locks.public;
+    if (typeof locks.private === "boolean") payload.private = locks.private;
+    return this.request("chat_lock", payload);
+  }
+
+  // ---- hands and rights
+  handRaise(speak, video) {
+    return this.request("hand_raise", { speak: !!speak, video: !!video });
+  }
+  /** Lowers one's own hand, or (host) someone else's. */
+  handLower(participantId) {
+    return this.request("hand_lower", participantId ? { participant: participantId } : {});
+  }
+  handsLowerAll() {
+    return this.request("hands_lower_all", {});
+  }
+  /** seconds: 10–14400, or null for "until revoked". */
+  rightsGrant(participantId, speak, video, seconds) {
+    return this.request("rights_grant", {
+      participant: participantId,
+      speak: !!speak,
+      video: !!video,
+      seconds: seconds || null,
+    });
+  }
+  rightsRevoke(participantId) {
+    return this.request("rights_revoke", { participant: participantId });
+  }
+
+  // ---- polls
+  /** poll: {kind, question, options, anonymous, launch} */
+  pollCreate(poll) {
+    return this.request("poll_create", {
+      kind: poll.kind,
+      question: poll.question,
+      options: poll.kind === "single" || poll.kind === "multiple" ? poll.options : [],
+      anonymous: !!poll.anonymous,
+      launch: !!poll.launch,
+    });
+  }
+  pollLaunch(pollId) {
+    return this.request("poll_launch", { poll: pollId });
+  }
+  pollClose(pollId) {
+    return this.request("poll_close", { poll: pollId });
+  }
+  pollPublish(pollId) {
+    return this.request("poll_publish", { poll: pollId });
+  }
+  /** answer: {choices: [int]} or {text: str} */
+  pollVote(pollId, answer) {
+    return this.request(
+      "poll_vote",
+      typeof answer.text === "string"
+        ? { poll: pollId, text: answer.text }
+        : { poll: pollId, choices: answer.choices },
+    );
+  }
+
+  // ---- layout
+  setLayout(layout) {
+    return this.request("set_layout", { layout });
+  }
+
   /** Ends the session for good (denied, removed, left): no rejoin after this. */
   end(reason, detail) {
     if (this.status === "ended") return;
@@ -223,6 +348,7 @@ export class RoomConnection extends Emitter {
 
   close() {
     this.joinRequest = null;
+    this.resumeToken = null;
     if (this.socket) {
       const socket = this.socket;
       this.socket = null;

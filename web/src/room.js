@@ -1,21 +1,19 @@
-// The room page (/r/{id}): choose how to enter, wait in the lobby, then the live participant
-// list; hosts also see the lobby, the guest policy and per-participant controls.
+// The room page (/r/{id}): runs the connection to the room and hands its events to the
+// classroom modules (people.js, chat.js, hands.js, polls.js, layout.js, mediaui.js), which share
+// `state` from shared.js; the entry, lobby and ended screens live in entry.js. A resume token is
+// kept in sessionStorage so that a reload comes back into the room without knocking.
 import { api, ProtocolError, RoomConnection } from "./protocol.js";
 import { errorText, initI18n, onLanguageChange, t } from "./i18n.js";
-import {
-  announce,
-  busy,
-  byId,
-  clearError,
-  fieldValue,
-  focusOn,
-  h,
-  showError,
-  showErrorText,
-  showOnly,
-} from "./dom.js";
+import { announce, byId, clearError, showError, showErrorText } from "./dom.js";
+import { renderEnded, renderEntry, renderHeader, renderLobby, show, wireEntry } from "./entry.js";
+import { isHost, onPeopleChange, peopleChanged, state } from "./shared.js";
+import { renderPeople } from "./people.js";
+import { bindChat, renderChat, resetChat, setupChat } from "./chat.js";
+import { bindHands, renderHands, setupHands } from "./hands.js";
+import { bindPolls, renderPolls, resetPolls, setupPolls } from "./polls.js";
+import { bindLayout, renderLayout, setupLayout } from "./layout.js";
+import { bindMediaUi, closeMedia, renderMediaControls, setupMediaUi } from "./mediaui.js";
 
-const SECTIONS = ["loading", "entry", "lobby", "ended", "inside"];
 const ACKED_COMMANDS = new Set([
   "join",
   "leave",
@@ -24,225 +22,67 @@ const ACKED_COMMANDS = new Set([
   "set_role",
   "remove",
   "set_guest_policy",
+  "chat_send",
+  "chat_delete",
+  "chat_mute",
+  "chat_lock",
+  "hand_raise",
+  "hand_lower",
+  "hands_lower_all",
+  "rights_grant",
+  "rights_revoke",
+  "poll_create",
+  "poll_launch",
+  "poll_close",
+  "poll_publish",
+  "poll_vote",
+  "set_layout",
+  // media.js reports its own refusals through MediaSession's "error" event.
+  "media_start",
+  "media_answer",
+  "media_publish",
+  "media_unpublish",
+  "media_stop",
 ]);
-const ROLE_ORDER = { host: 0, presenter: 1, participant: 2, guest: 3 };
 
 const roomId = decodeURIComponent(location.pathname.replace(/^\/r\//, "").split("/")[0] || "");
+const RESUME_KEY = `sabaq.resume.${roomId}`;
 
-/** Page state; the DOM is rendered from it. */
-const state = {
-  /** @type {object|null} */ room: null,
-  /** @type {object|null} */ user: null,
-  /** @type {RoomConnection|null} */ conn: null,
-  /** @type {object|null} */ you: null,
-  /** @type {Map<string, object>} */ participants: new Map(),
-  /** @type {object[]} */ lobby: [],
-  policy: "ask_host",
-  /** @type {{position: number, host_present: boolean}|null} */ waiting: null,
-  /** @type {{reason: string, detail?: string}|null} */ ended: null,
-};
+// ---------------------------------------------------------------- resume (this tab only)
+
+/** @returns {{as: string, name?: string, institution?: string, token: string}|null} */
+function savedResume() {
+  try {
+    const data = JSON.parse(sessionStorage.getItem(RESUME_KEY) || "null");
+    return data && typeof data.token === "string" && typeof data.as === "string" ? data : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveResume(data) {
+  try {
+    if (data) sessionStorage.setItem(RESUME_KEY, JSON.stringify(data));
+    else sessionStorage.removeItem(RESUME_KEY);
+  } catch {
+    // Storage refused (private mode): a reload asks again.
+  }
+}
 
 // ---------------------------------------------------------------- rendering
-
-function isHost() {
-  return !!state.you && state.you.role === "host";
-}
-
-function renderHeader() {
-  byId("room-title").textContent = state.room ? state.room.title : t("room.unknown_title");
-  document.title = `${state.room ? state.room.title : t("title.room")} · Sabaq`;
-  const cls = byId("room-class");
-  if (state.room && state.room.class_name) {
-    cls.textContent = t("room.class", { name: state.room.class_name });
-    cls.hidden = false;
-  } else {
-    cls.hidden = true;
-  }
-}
-
-function renderEntry() {
-  const signedIn = !!state.user;
-  byId("entry-user").hidden = !signedIn;
-  for (const el of document.querySelectorAll(".user-name")) {
-    el.textContent = signedIn ? state.user.display_name : "";
-  }
-}
-
-function renderLobby() {
-  const pos = state.waiting ? state.waiting.position : null;
-  byId("lobby-position").textContent =
-    typeof pos === "number" && pos > 0 ? t("lobby.position", { position: pos }) : "";
-  byId("lobby-host-absent").hidden = !state.waiting || state.waiting.host_present !== false;
-}
-
-function renderEnded() {
-  const ended = state.ended;
-  if (!ended) return;
-  let title = "ended.left_title";
-  let text = "ended.left_text";
-  if (ended.reason === "denied") {
-    title = "ended.denied_title";
-    text = ended.detail === "policy" ? "ended.denied_policy_text" : "ended.denied_text";
-  } else if (ended.reason === "removed") {
-    title = "ended.removed_title";
-    text = "ended.removed_text";
-  } else if (ended.reason === "disconnected" || ended.reason === "failed") {
-    title = "ended.disconnected_title";
-    text = "ended.disconnected_text";
-  }
-  byId("ended-title").textContent = t(title);
-  byId("ended-text").textContent = t(text);
-  byId("ended-back").textContent = t(ended.reason === "left" ? "ended.enter_again" : "ended.back");
-}
-
-function roleBadge(role) {
-  return h("span", { class: `badge badge-${role}`, text: t(`role.${role}`) });
-}
-
-function sortedParticipants() {
-  return [...state.participants.values()].sort(
-    (a, b) => (ROLE_ORDER[a.role] ?? 9) - (ROLE_ORDER[b.role] ?? 9),
-  );
-}
-
-/** Runs a host command from a button; errors go to the alert region. */
-async function hostAction(button, fn) {
-  clearError();
-  const list = button.closest("ul");
-  const item = button.closest("li");
-  const index = list && item ? [...list.children].indexOf(item) : -1;
-  button.disabled = true;
-  try {
-    await fn();
-  } catch (e) {
-    showError(e);
-  } finally {
-    button.disabled = false;
-  }
-  // If the row went away, keep keyboard focus nearby instead of losing it to <body>.
-  if (!button.isConnected && list) {
-    const next = list.children[Math.min(index, list.children.length - 1)];
-    const target = next ? next.querySelector("button") : null;
-    focusOn(target || byId(list.id === "knocks" ? "knocks-title" : "participants-title"));
-  }
-}
-
-function participantItem(p) {
-  const me = state.you && p.id === state.you.id;
-  const info = h(
-    "div",
-    { class: "person" },
-    h("span", { class: "person-name", text: p.name }),
-    me ? h("span", { class: "muted", text: ` ${t("room.you_marker")}` }) : null,
-    " ",
-    roleBadge(p.role),
-    p.institution ? h("div", { class: "muted person-institution", text: p.institution }) : null,
-  );
-  const item = h("li", { class: "person-item", "data-participant": p.id, "data-role": p.role }, info);
-  if (isHost() && !me && p.role !== "host") {
-    const conn = state.conn;
-    const toPresenter = p.role !== "presenter";
-    const roleButton = h("button", {
-      type: "button",
-      "data-action": "role",
-      class: "small",
-      text: t(toPresenter ? "host.make_presenter" : "host.make_participant"),
-      "aria-label": t(toPresenter ? "host.make_presenter_label" : "host.make_participant_label", {
-        name: p.name,
-      }),
-    });
-    roleButton.addEventListener("click", () =>
-      hostAction(roleButton, () => conn.setRole(p.id, toPresenter ? "presenter" : "participant")),
-    );
-    const removeButton = h("button", {
-      type: "button",
-      "data-action": "remove",
-      class: "small danger",
-      text: t("host.remove"),
-      "aria-label": t("host.remove_label", { name: p.name }),
-    });
-    removeButton.addEventListener("click", () => hostAction(removeButton, () => conn.remove(p.id)));
-    item.append(h("div", { class: "actions" }, roleButton, removeButton));
-  }
-  return item;
-}
-
-function knockItem(k) {
-  const conn = state.conn;
-  const admit = h("button", {
-    type: "button",
-    "data-action": "admit",
-    class: "small primary",
-    text: t("host.admit"),
-    "aria-label": t("host.admit_label", { name: k.name }),
-  });
-  admit.addEventListener("click", () => hostAction(admit, () => conn.admit(k.id)));
-  const deny = h("button", {
-    type: "button",
-    "data-action": "deny",
-    class: "small danger",
-    text: t("host.deny"),
-    "aria-label": t("host.deny_label", { name: k.name }),
-  });
-  deny.addEventListener("click", () => hostAction(deny, () => conn.deny(k.id)));
-  return h(
-    "li",
-    { class: "person-item", "data-knock": k.id },
-    h(
-      "div",
-      { class: "person" },
-      h("span", { class: "person-name", text: k.name }),
-      " ",
-      h("span", { class: "badge", text: t(k.kind === "guest" ? "role.guest" : "host.signed_in") }),
-      k.institution ? h("div", { class: "muted person-institution", text: k.institution }) : null,
-    ),
-    h("div", { class: "actions" }, admit, deny),
-  );
-}
-
-/** Which list button has focus (row id + action), so a re-render can give it back. */
-function focusedControl() {
-  const el = document.activeElement;
-  if (!(el instanceof HTMLElement) || !el.dataset.action) return null;
-  const row = el.closest("li");
-  if (!row) return null;
-  const id = row.getAttribute("data-participant") || row.getAttribute("data-knock");
-  return id ? { id, action: el.dataset.action } : null;
-}
-
-function restoreFocus(saved) {
-  if (!saved) return;
-  for (const row of document.querySelectorAll("#participants > li, #knocks > li")) {
-    const id = row.getAttribute("data-participant") || row.getAttribute("data-knock");
-    if (id !== saved.id) continue;
-    const button = row.querySelector(`button[data-action="${saved.action}"]`);
-    if (button instanceof HTMLElement) button.focus();
-    return;
-  }
-}
-
 function renderInside() {
-  const saved = focusedControl();
   const you = state.you;
   byId("you-name").textContent = you ? you.name : "";
   const youRole = byId("you-role");
   youRole.className = you ? `badge badge-${you.role}` : "badge";
   youRole.textContent = you ? t(`role.${you.role}`) : "";
-
-  const people = sortedParticipants();
-  byId("participants-title").textContent = t("room.participants", { count: people.length });
-  byId("participants").replaceChildren(...people.map(participantItem));
-
   const host = isHost();
   byId("host-panel").hidden = !host;
   if (host) {
-    const select = /** @type {HTMLSelectElement} */ (byId("policy-select"));
-    select.value = state.policy;
-    byId("knocks-title").textContent = t("host.lobby_title", { count: state.lobby.length });
-    byId("knocks-empty").hidden = state.lobby.length > 0;
-    byId("knocks").replaceChildren(...state.lobby.map(knockItem));
+    /** @type {HTMLSelectElement} */ (byId("policy-select")).value = state.policy;
   }
-  restoreFocus(saved);
+  // The participant list, chat recipients, media buttons and tiles follow (onPeopleChange).
+  peopleChanged();
 }
 
 function renderConnection(status) {
@@ -262,13 +102,12 @@ function renderAll() {
   renderLobby();
   renderEnded();
   renderInside();
+  renderLayout();
+  renderChat();
+  renderHands();
+  renderPolls(true);
+  renderMediaControls();
   renderConnection(state.conn ? state.conn.status : "idle");
-}
-
-function show(section, focusTarget) {
-  const wasHidden = byId(section).hidden;
-  showOnly(SECTIONS, section);
-  if (wasHidden && focusTarget) focusOn(byId(focusTarget));
 }
 
 // ---------------------------------------------------------------- connection
@@ -278,6 +117,11 @@ function resetRoom() {
   state.participants = new Map();
   state.lobby = [];
   state.waiting = null;
+  state.hands = [];
+  state.handPosition = null;
+  resetChat();
+  resetPolls();
+  closeMedia();
 }
 
 function announceNewKnocks(before, after) {
@@ -289,8 +133,7 @@ function announceNewKnocks(before, after) {
     fresh.length === 1
       ? t("host.knock_one", { name: fresh[0].name })
       : t("host.knock_many", { count: fresh.length });
-  const region = byId("knock-news");
-  region.textContent = text;
+  byId("knock-news").textContent = text;
 }
 
 function connect() {
@@ -300,6 +143,7 @@ function connect() {
   resetRoom();
   state.ended = null;
 
+  // The room's own handlers run first, then the classroom modules'.
   conn.on("status", ({ status }) => {
     if (state.conn !== conn) return;
     renderConnection(status);
@@ -321,6 +165,20 @@ function connect() {
     announceNewKnocks(before, state.lobby);
     show("inside", "participants-title");
   });
+  bindLayout(conn);
+  bindChat(conn);
+  bindHands(conn);
+  bindPolls(conn);
+  bindMediaUi(conn);
+  conn.on("resume", ({ token }) => {
+    const saved = savedResume();
+    if (conn.joinRequest) {
+      const { as, name, institution } = conn.joinRequest;
+      saveResume({ as, name, institution, token });
+    } else if (saved) {
+      saveResume({ ...saved, token });
+    }
+  });
   conn.on("participant_joined", ({ participant }) => {
     if (!participant) return;
     state.participants.set(participant.id, participant);
@@ -330,10 +188,14 @@ function connect() {
     if (!participant) return;
     state.participants.set(participant.id, participant);
     if (state.you && participant.id === state.you.id) {
-      const wasRole = state.you.role;
+      const was = state.you;
       state.you = participant;
-      if (wasRole !== participant.role) {
+      if (was.role !== participant.role) {
         announce(t("room.your_role", { role: t(`role.${participant.role}`) }));
+      } else if (participant.mic !== was.mic || participant.camera !== was.camera) {
+        announce(rightsSentence(participant));
+      } else if (participant.chat_muted !== was.chat_muted) {
+        announce(t(participant.chat_muted ? "chat.you_are_muted" : "chat.you_are_unmuted"));
       }
     }
     renderInside();
@@ -372,6 +234,7 @@ function connect() {
     if (state.conn !== conn) return;
     const detail = msg.detail && typeof msg.detail.reason === "string" ? msg.detail.reason : undefined;
     state.ended = { reason: msg.reason, detail };
+    saveResume(null);
     resetRoom();
     renderEnded();
     renderConnection("idle");
@@ -380,11 +243,18 @@ function connect() {
   return conn;
 }
 
-async function join(as, name, institution) {
+function rightsSentence(p) {
+  if (p.mic && p.camera) return t("rights.you_mic_camera");
+  if (p.mic) return t("rights.you_mic");
+  if (p.camera) return t("rights.you_camera");
+  return t("rights.you_none");
+}
+
+async function join(as, name, institution, resume) {
   clearError();
   const conn = connect();
   try {
-    const ack = await conn.join(as, name, institution);
+    const ack = await conn.join(as, name, institution, resume);
     if (state.conn !== conn) return;
     if (ack.status === "waiting" && conn.status !== "joined") {
       if (!state.waiting) state.waiting = { position: 0, host_present: true };
@@ -406,88 +276,7 @@ async function join(as, name, institution) {
 // ---------------------------------------------------------------- wiring
 
 function wire() {
-  byId("enter-user").addEventListener("click", async (event) => {
-    const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
-    button.disabled = true;
-    try {
-      await join("user");
-    } catch (e) {
-      showError(e);
-    } finally {
-      button.disabled = false;
-    }
-  });
-
-  for (const button of document.querySelectorAll(".signout")) {
-    button.addEventListener("click", async () => {
-      clearError();
-      try {
-        await api.signOut();
-        state.user = null;
-        renderEntry();
-        focusOn(byId("signin-login"));
-      } catch (e) {
-        showError(e);
-      }
-    });
-  }
-
-  const signinForm = /** @type {HTMLFormElement} */ (byId("signin-form"));
-  signinForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearError();
-    const login = fieldValue(signinForm, "login");
-    const password = signinForm.elements.namedItem("password").value;
-    if (!login || !password) {
-      showError({ code: "credentials_required" });
-      focusOn(byId(login ? "signin-password" : "signin-login"));
-      return;
-    }
-    await busy(signinForm, async () => {
-      try {
-        state.user = await api.signIn(login, password);
-        signinForm.reset();
-        renderEntry();
-        await join("user");
-      } catch (e) {
-        showError(e);
-      }
-    });
-  });
-
-  const guestForm = /** @type {HTMLFormElement} */ (byId("guest-form"));
-  guestForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearError();
-    const name = fieldValue(guestForm, "name");
-    const institution = fieldValue(guestForm, "institution");
-    if (!name || !institution) {
-      showError({ code: "name_required" });
-      focusOn(byId(name ? "guest-institution" : "guest-name"));
-      return;
-    }
-    if ([...name].length > 64 || [...institution].length > 64) {
-      showError({ code: "name_too_long" });
-      return;
-    }
-    await busy(guestForm, async () => {
-      try {
-        await join("guest", name, institution);
-      } catch (e) {
-        showError(e);
-      }
-    });
-  });
-
-  byId("leave-queue").addEventListener("click", () => state.conn && state.conn.leave());
-  byId("leave-room").addEventListener("click", () => state.conn && state.conn.leave());
-  byId("ended-back").addEventListener("click", () => {
-    clearError();
-    state.ended = null;
-    show("entry", "entry-title");
-    const first = state.user ? byId("enter-user") : byId("signin-login");
-    focusOn(first);
-  });
+  wireEntry(join);
 
   const policySelect = /** @type {HTMLSelectElement} */ (byId("policy-select"));
   policySelect.addEventListener("change", async () => {
@@ -503,6 +292,12 @@ function wire() {
     }
   });
 
+  onPeopleChange(renderPeople);
+  setupChat();
+  setupHands();
+  setupPolls();
+  setupLayout();
+  setupMediaUi();
   onLanguageChange(renderAll);
   window.addEventListener("pagehide", () => {
     if (state.conn) state.conn.close();
@@ -523,6 +318,17 @@ async function main() {
     return;
   }
   renderAll();
+  const saved = savedResume();
+  if (saved) {
+    // A reload inside the room: come back as who we were, without knocking again.
+    try {
+      await join(saved.as, saved.name, saved.institution, saved.token);
+      return;
+    } catch (e) {
+      saveResume(null);
+      showError(e);
+    }
+  }
   show("entry");
 }
 

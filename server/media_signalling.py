@@ -1,0 +1,324 @@
+"""Media over socket.io: one SFU router per live room; media events run on the sender's queue.
+
+The room core decides who may produce what (`Participant.permissions`); this module enforces it
+at publish time and again whenever permissions change (`PermissionsChanged`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aiortc.sdp import SessionDescription
+from pydantic import BaseModel, Field, StrictStr, ValidationError
+
+from media import (
+    SOURCES,
+    AiortcRouter,
+    IceServer,
+    InvalidStateError,
+    MediaSettings,
+    NegotiationError,
+    Source,
+)
+from media.transport import AiortcTransport
+from rooms.refusals import Reason, Refusal
+from rooms.roles import Permission
+from server.payloads import Payload
+
+if TYPE_CHECKING:
+    from server.settings import Settings
+    from server.signalling import Ack, Connection, Signalling
+
+log = logging.getLogger(__name__)
+
+SOURCE_PERMISSION: dict[Source, Permission] = {
+    "mic": Permission.SPEAK,
+    "camera": Permission.VIDEO,
+    "screen": Permission.SHARE,
+}
+SOURCE_KIND: dict[Source, str] = {"mic": "audio", "camera": "video", "screen": "video"}
+# An SDP with a handful of m-lines is 3-10 KB; the per-event cap (64 KiB) bounds it anyway.
+MAX_SDP = 60_000
+Mid = Annotated[StrictStr, Field(min_length=1, max_length=32)]
+
+
+class MediaStart(Payload):
+    """`media_start`: open (or reopen) the subscribe connection."""
+
+
+class MediaPublish(Payload):
+    """`media_publish`: the client's (re)offer on its publish connection."""
+
+    sdp: StrictStr = Field(min_length=1, max_length=MAX_SDP)
+    sources: dict[Mid, Source] = Field(default_factory=dict, max_length=32)
+
+
+class MediaAnswer(Payload):
+    """`media_answer`: the client's answer to our last `media_offer`."""
+
+    sdp: StrictStr = Field(min_length=1, max_length=MAX_SDP)
+
+
+class MediaUnpublish(Payload):
+    """`media_unpublish`: stop producing one source at once (the client re-offers after)."""
+
+    source: Source
+
+
+class MediaStop(Payload):
+    """`media_stop`: close both media connections (the participant stays in the room)."""
+
+
+PAYLOADS: dict[str, type[BaseModel]] = {
+    "media_start": MediaStart,
+    "media_publish": MediaPublish,
+    "media_answer": MediaAnswer,
+    "media_unpublish": MediaUnpublish,
+    "media_stop": MediaStop,
+}
+MEDIA_EVENTS = frozenset(PAYLOADS)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMediaWork:
+    """Work the server puts on a participant's queue itself (never built from socket data)."""
+
+    run: Callable[[], Awaitable[Ack]]
+
+
+@dataclass(slots=True)
+class MediaPeer:
+    """A participant's two connections in one room."""
+
+    room_id: str
+    publish: AiortcTransport | None = None
+    subscribe: AiortcTransport | None = None
+
+
+def media_error(code: str, message: str) -> Ack:
+    """An error ack with a media-only code (not a room refusal)."""
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def refused(reason: Reason, detail: str = "") -> Ack:
+    """An error ack for a room refusal code."""
+    r = Refusal(reason, detail)
+    return {"ok": False, "error": {"code": r.reason.value, "message": r.message}}
+
+
+def media_settings(settings: Settings) -> MediaSettings:
+    """The SFU's settings from the server's."""
+    return MediaSettings(
+        gather_address=settings.media_gather_address,
+        announced_address=settings.media_announced_address,
+        ice_servers=tuple(
+            IceServer(s.urls, s.username, s.credential) for s in settings.ice_servers
+        ),
+    )
+
+
+def sending_mlines(sdp: str) -> dict[str, str]:
+    """MID → kind of every audio/video m-line the offerer sends on. Raises ValueError."""
+    if not sdp.startswith("v=0"):  # aiortc's parser skips lines it does not know
+        raise ValueError("not an SDP")
+    try:
+        desc = SessionDescription.parse(sdp)
+    except Exception as exc:  # aiortc's parser raises assorted errors on garbage
+        raise ValueError(str(exc) or type(exc).__name__) from exc
+    out: dict[str, str] = {}
+    for m in desc.media:
+        mid = m.rtp.muxId
+        if m.kind in ("audio", "video") and m.direction in ("sendonly", "sendrecv") and mid:
+            out[mid] = m.kind
+    return out
+
+
+class MediaSignalling:
+    """Routers of the live rooms and every participant's media connections."""
+
+    def __init__(self, signalling: Signalling, settings: MediaSettings) -> None:
+        self._sig = signalling
+        self.settings = settings
+        self._routers: dict[str, AiortcRouter] = {}
+        self._peers: dict[str, MediaPeer] = {}
+        self._closed = False
+
+    @property
+    def ice_servers(self) -> list[dict[str, str]]:
+        """RTCIceServer dicts for browsers (empty: host candidates only)."""
+        out = []
+        for s in self.settings.ice_servers:
+            entry = {"urls": s.urls}
+            if s.username is not None:
+                entry["username"] = s.username
+            if s.credential is not None:
+                entry["credential"] = s.credential
+            out.append(entry)
+        return out
+
+    def router(self, room_id: str) -> AiortcRouter:
+        """The room's router, made on the room's first media use."""
+        router = self._routers.get(room_id)
+        if router is None or router.closed:
+            if self._closed:
+                raise InvalidStateError("server shutting down")
+            router = self._routers[room_id] = AiortcRouter(self.settings)
+        return router
+
+    # -- events from the participant's queue --------------------------------------------------
+
+    async def handle(self, conn: Connection, name: str, data: Any) -> Ack:
+        """Validate and run one media event of a joined participant."""
+        try:
+            payload = PAYLOADS[name].model_validate({} if data is None else data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "payload"
+            return refused(Reason.INVALID_PAYLOAD, f"{where}: {first['msg']}.")
+        pid, room_id = conn.participant_id, conn.room_id
+        live = self._sig.rooms.get(room_id) if room_id is not None else None
+        if pid is None or room_id is None or live is None or pid not in live.room.participants:
+            return refused(Reason.NOT_JOINED)  # knockers in the lobby have no media
+        try:
+            if isinstance(payload, MediaStart):
+                return await self._start(room_id, pid)
+            if isinstance(payload, MediaPublish):
+                perms = live.room.participants[pid].permissions
+                return await self._publish(room_id, pid, payload, perms)
+            if isinstance(payload, MediaAnswer):
+                return await self._answer(pid, payload.sdp)
+            if isinstance(payload, MediaUnpublish):
+                router = self._routers.get(room_id)
+                closed = router is not None and router.close_producer(pid, payload.source)
+                return {"ok": True, "closed": closed}
+            await self.remove_participant(room_id, pid)
+            return {"ok": True}
+        except InvalidStateError as exc:
+            return refused(Reason.INVALID_STATE, f"Media is not available: {exc}.")
+
+    def _peer(self, room_id: str, pid: str) -> MediaPeer:
+        peer = self._peers.get(pid)
+        if peer is None or peer.room_id != room_id:
+            peer = self._peers[pid] = MediaPeer(room_id)
+        return peer
+
+    async def _start(self, room_id: str, pid: str) -> Ack:
+        peer = self._peer(room_id, pid)
+        old, peer.subscribe = peer.subscribe, None
+        if old is not None:  # a client that lost its connection starts over
+            await old.close()
+        transport = await self.router(room_id).create_transport(pid, "subscribe")
+        peer.subscribe = transport
+
+        def needed(t: Any) -> None:
+            self._queue_offer(pid, transport)
+
+        transport.on_negotiation_needed(needed)
+        return {"ok": True, "ice_servers": self.ice_servers}
+
+    def _queue_offer(self, pid: str, transport: AiortcTransport) -> None:
+        # Offers go through the participant's queue so they stay ordered with its answers.
+        sid = self._sig.sid_of.get(pid)
+        conn = self._sig.connections.get(sid) if sid is not None else None
+        if conn is None or transport.closed:
+            return
+
+        async def send() -> Ack:
+            peer = self._peers.get(pid)
+            if transport.closed or peer is None or peer.subscribe is not transport:
+                return {"ok": True}
+            sdp = await transport.create_offer()
+            await self._sig.sio.emit(
+                "media_offer", {"sdp": sdp, "tiles": transport.consumer_map()}, to=conn.sid
+            )
+            return {"ok": True}
+
+        # Nobody awaits the result: the offer itself is the message to the client.
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        conn.queue.put_nowait(("media_offer", QueuedMediaWork(send), future))
+
+    async def _answer(self, pid: str, sdp: str) -> Ack:
+        peer = self._peers.get(pid)
+        if peer is None or peer.subscribe is None:
+            return refused(Reason.INVALID_STATE, "Send media_start first.")
+        try:
+            await peer.subscribe.accept_answer(sdp)
+        except NegotiationError as exc:
+            return media_error("invalid_sdp", f"The answer cannot be applied: {exc}.")
+        return {"ok": True}
+
+    async def _publish(
+        self, room_id: str, pid: str, p: MediaPublish, perms: frozenset[Permission]
+    ) -> Ack:
+        try:
+            lines = sending_mlines(p.sdp)
+        except ValueError as exc:
+            return media_error("invalid_sdp", f"The offer cannot be read: {exc}.")
+        peer = self._peer(room_id, pid)
+        transport = peer.publish
+        for mid, kind in lines.items():
+            source: Source = p.sources.get(mid, "mic" if kind == "audio" else "camera")
+            if SOURCE_KIND[source] != kind:
+                return refused(Reason.INVALID_PAYLOAD, f"sources.{mid}: {source} is not {kind}.")
+            new = transport is None or (
+                mid not in transport.producers and not transport.is_retired(mid)
+            )
+            if new and SOURCE_PERMISSION[source] not in perms:
+                log.warning("room %s: %s may not publish %s", room_id, pid, source)
+                return refused(Reason.NOT_PERMITTED, f"You may not publish your {source} now.")
+        if transport is None or transport.closed:
+            transport = peer.publish = await self.router(room_id).create_transport(pid, "publish")
+        try:
+            answer = await transport.accept_offer(p.sdp, p.sources)
+        except NegotiationError as exc:
+            return media_error("invalid_sdp", f"The offer cannot be applied: {exc}.")
+        # Rights may have been revoked while the offer was being applied: enforce them again.
+        live = self._sig.rooms.get(room_id)
+        now = live.room.participants.get(pid) if live is not None else None
+        await self.permissions_changed(room_id, pid, now.permissions if now else frozenset())
+        return {"ok": True, "sdp": answer}
+
+    # -- effects of the room core -------------------------------------------------------------
+
+    async def permissions_changed(
+        self, room_id: str, pid: str, permissions: frozenset[Permission]
+    ) -> None:
+        """Close the producers of sources the participant may no longer produce."""
+        router = self._routers.get(room_id)
+        if router is None or router.closed:
+            return
+        for source in SOURCES:
+            if SOURCE_PERMISSION[source] not in permissions and router.close_producer(pid, source):
+                log.info("room %s: closed %s's %s (not permitted)", room_id, pid, source)
+                sid = self._sig.sid_of.get(pid)
+                if sid is not None:
+                    await self._sig.sio.emit(
+                        "media_closed", {"source": source, "reason": "not_permitted"}, to=sid
+                    )
+
+    async def remove_participant(self, room_id: str, pid: str) -> None:
+        """Close a participant's connections, producers and consumers everywhere."""
+        peer = self._peers.get(pid)
+        if peer is not None and peer.room_id == room_id:
+            del self._peers[pid]
+        router = self._routers.get(room_id)
+        if router is not None:
+            await router.remove_participant(pid)
+
+    async def close_room(self, room_id: str) -> None:
+        """The room is no longer live: close its router (cascading)."""
+        for pid in [p for p, peer in self._peers.items() if peer.room_id == room_id]:
+            del self._peers[pid]
+        router = self._routers.pop(room_id, None)
+        if router is not None:
+            await router.close()
+
+    async def close(self) -> None:
+        """Shutdown: close every router."""
+        self._closed = True
+        for room_id in list(self._routers):
+            await self.close_room(room_id)

@@ -1,0 +1,124 @@
+"""A network namespace with only `lo` up, for WebRTC tests that must stay on loopback.
+
+The server and every Chromium run inside it: whatever they gather, nothing can leave the
+machine (FIELD-NOTES: aioice and Chromium otherwise gather the Ethernet address). Needs root;
+the namespace is deleted on every path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+
+IP = shutil.which("ip") or "/usr/sbin/ip"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def skip_unless_root() -> None:
+    """Skip with the reason when namespaces cannot be made here."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a network namespace (WebRTC must stay on loopback)")
+    if not Path(IP).exists():
+        pytest.skip("iproute2's `ip` is missing: cannot create a network namespace")
+
+
+@dataclass(frozen=True)
+class NetNs:
+    """A namespace made by this test run."""
+
+    name: str
+
+    def command(self, *argv: str) -> list[str]:
+        """argv run inside the namespace."""
+        return [IP, "netns", "exec", self.name, *argv]
+
+    def wrapper(self, program: str, folder: Path) -> Path:
+        """An executable that runs `program` inside the namespace (for Playwright's launch)."""
+        script = folder / f"{Path(program).name}-in-{self.name}"
+        # exec keeps Playwright's pipes (fds 3 and 4): `ip netns exec` execs, it does not fork.
+        script.write_text(f'#!/bin/sh\nexec {IP} netns exec {self.name} {program} "$@"\n')
+        script.chmod(script.stat().st_mode | stat.S_IXUSR)
+        return script
+
+
+@contextmanager
+def netns() -> Iterator[NetNs]:
+    """A fresh namespace with only loopback up; deleted on exit, whatever happened."""
+    skip_unless_root()
+    ns = NetNs(f"sabaq-e2e-{os.getpid()}-{secrets.token_hex(3)}")
+    subprocess.run([IP, "netns", "add", ns.name], check=True)
+    try:
+        subprocess.run(ns.command(IP, "link", "set", "lo", "up"), check=True)
+        yield ns
+    finally:
+        subprocess.run([IP, "netns", "delete", ns.name], check=False)
+
+
+async def _healthy(ns: NetNs, url: str) -> bool:
+    probe = await asyncio.create_subprocess_exec(
+        *ns.command(
+            sys.executable,
+            "-c",
+            f"import urllib.request; urllib.request.urlopen({url!r} + '/healthz', timeout=1)",
+        ),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    return await probe.wait() == 0
+
+
+def _log_file(path: Path) -> BinaryIO:
+    return path.open("wb")  # a local file opened once, before the server starts
+
+
+@asynccontextmanager
+async def server_in(ns: NetNs, data: Path, port: int = 8080) -> AsyncIterator[str]:
+    """`sabaq serve` inside the namespace on 127.0.0.1; yields its URL once /healthz answers."""
+    url = f"http://127.0.0.1:{port}"
+    log = _log_file(data.parent / "server.log")
+    process = await asyncio.create_subprocess_exec(
+        *ns.command(
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data",
+            str(data),
+        ),
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        async with asyncio.timeout(30):
+            while not await _healthy(ns, url):  # a condition polled until the deadline
+                if process.returncode is not None:
+                    raise RuntimeError(f"server exited: {(data.parent / 'server.log').read_text()}")
+                await asyncio.sleep(0.1)
+        yield url
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                async with asyncio.timeout(10):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        log.close()

@@ -1,0 +1,271 @@
+"""Chromium to Chromium through the SFU: the teacher publishes camera and mic, a pupil decodes.
+
+Everything (server, both browsers) runs in a network namespace with only `lo` up. The pages
+drive web/src/media.js's MediaSession (with protocol.js's RoomConnection) directly, served
+same-origin under the real CSP, so the test does not depend on the room UI's buttons.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Route,
+    async_playwright,
+    expect,
+)
+
+from tests.conftest import _read_demo_accounts
+from tests.e2e import flows
+from tests.e2e.conftest import CHROMIUM_ARGS, WEB
+from tests.e2e.netns import NetNs, netns, server_in
+
+pytestmark = pytest.mark.e2e
+
+LOOPBACK_ARGS = [
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    # The harness plays incoming audio without a click.
+    "--autoplay-policy=no-user-gesture-required",
+]
+HARNESS_PATH = "/__media_harness.js"
+
+# Runs in the page: sign in, (teacher) create a room of the demo class, join, start media.
+ENTER = """
+async ({login, password, roomId, publish}) => {
+  const h = await import("/__media_harness.js");
+  const post = (path, body) => fetch(path, {method: "POST", body: JSON.stringify(body),
+    headers: {"Content-Type": "application/json"}});
+  if (!(await post("/api/session", {login, password})).ok) throw new Error("sign-in failed");
+  if (!roomId) {
+    const classes = (await (await fetch("/api/classes")).json()).classes;
+    const made = await post("/api/rooms",
+      {title: "Physics 8B", class_id: classes[0].id, guest_policy: "ask_host"});
+    roomId = (await made.json()).room.id;
+  }
+  const connection = new h.RoomConnection(roomId);
+  const joined = await connection.join("user");
+  const media = new h.MediaSession(connection, {iceServers: joined.ice_servers});
+  window.sabaq = {connection, media, tiles: [], errors: []};
+  const players = new Map();
+  media.on("tiles", (tiles) => {
+    window.sabaq.tiles = tiles;
+    // Chromium decodes remote audio only for a sink that plays it, as the room UI's would.
+    for (const t of tiles) {
+      if (t.kind !== "audio" || players.has(t.id)) continue;
+      const player = new Audio();
+      player.srcObject = t.stream;
+      players.set(t.id, player);
+      player.play().catch((e) => window.sabaq.errors.push("play: " + e.message));
+    }
+  });
+  media.on("error", (e) => window.sabaq.errors.push(e.code + ": " + e.message));
+  await media.start();
+  for (const source of publish) await media.setPublishing(source, true);
+  return {roomId, status: joined.status, iceServers: joined.ice_servers,
+          publishing: publish.map((s) => media.publishing(s))};
+}
+"""
+
+# Runs in the pupil's page: poll getStats() until video frames and audio samples arrive.
+RECEIVED = """
+async (deadlineMs) => {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const pcs = window.__pcs || [window.sabaq.media.down].filter(Boolean);
+    const out = {video: 0, audio: 0, local: null, remote: null, tiles: window.sabaq ?
+      window.sabaq.tiles.map((t) => t.source + "/" + t.kind) : [],
+      errors: window.sabaq ? window.sabaq.errors : []};
+    for (const pc of pcs) {
+      const stats = await pc.getStats();
+      for (const s of stats.values()) {
+        if (s.type === "inbound-rtp" && s.kind === "video") out.video += s.framesDecoded || 0;
+        if (s.type === "inbound-rtp" && s.kind === "audio") {
+          out.audio += s.totalSamplesReceived || 0;
+          out.audioPackets = (out.audioPackets || 0) + (s.packetsReceived || 0);
+          out.audioStats = s;
+        }
+        if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") {
+          out.local = stats.get(s.localCandidateId).address;
+          out.remote = stats.get(s.remoteCandidateId).address;
+          out.pairs = [...(out.pairs || []), out.local + "|" + out.remote];
+        }
+      }
+    }
+    if ((out.video > 0 && out.audio > 0) || Date.now() > until) return out;
+    await new Promise((r) => setTimeout(r, 200));  // a condition polled until the deadline
+  }
+}
+"""
+
+
+# The room UI keeps its MediaSession to itself: note every peer connection the page makes.
+KEEP_PEER_CONNECTIONS = """
+window.__pcs = [];
+const NativePeerConnection = window.RTCPeerConnection;
+window.RTCPeerConnection = class extends NativePeerConnection {
+  constructor(...args) { super(...args); window.__pcs.push(this); }
+};
+"""
+
+
+def harness_bundle(folder: Path) -> bytes:
+    """protocol.js + media.js as one ES module exporting RoomConnection and MediaSession."""
+    esbuild = WEB / "node_modules" / ".bin" / "esbuild"
+    if not esbuild.exists():
+        pytest.skip("web/node_modules is missing: run `npm --prefix web ci`")
+    entry = folder / "harness.js"
+    entry.write_text(
+        f'export {{ RoomConnection }} from "{WEB / "src" / "protocol.js"}";\n'
+        f'export {{ MediaSession }} from "{WEB / "src" / "media.js"}";\n'
+    )
+    out = folder / "harness.bundle.js"
+    subprocess.run(
+        [str(esbuild), str(entry), "--bundle", "--format=esm", f"--outfile={out}"],
+        check=True,
+        capture_output=True,
+    )
+    return out.read_bytes()
+
+
+@pytest.fixture
+async def playwright() -> AsyncIterator[Playwright]:
+    async with async_playwright() as pw:
+        yield pw
+
+
+async def launch(pw: Playwright, ns: NetNs, chromium: Path, folder: Path) -> Browser:
+    """A separate Chromium process inside the namespace (a hidden tab would be throttled)."""
+    return await pw.chromium.launch(
+        executable_path=str(ns.wrapper(str(chromium), folder)),
+        headless=True,
+        args=CHROMIUM_ARGS + LOOPBACK_ARGS,
+    )
+
+
+async def open_page(browser: Browser, url: str, bundle: bytes, problems: list[str]) -> Page:
+    page = await (await browser.new_context()).new_page()
+
+    async def serve(route: Route) -> None:
+        await route.fulfill(body=bundle, content_type="text/javascript")
+
+    await page.route(f"**{HARNESS_PATH}", serve)
+
+    def on_console(message: ConsoleMessage) -> None:
+        # Before signing in, the home page asks /api/me and gets the expected 401.
+        if message.type == "error" and "status of 401" not in message.text:
+            problems.append(f"console {message.type}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
+    await page.goto(url + "/")
+    return page
+
+
+@pytest.mark.timeout(90)
+async def test_pupil_decodes_teachers_camera_and_mic(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    bundle = harness_bundle(tmp_path)
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    teacher, pupils = _read_demo_accounts(data)
+    problems: list[str] = []
+    with netns() as ns:
+        async with server_in(ns, data) as url:
+            teacher_browser = await launch(playwright, ns, chromium_path, tmp_path)
+            pupil_browser = await launch(playwright, ns, chromium_path, tmp_path)
+            try:
+                teacher_page = await open_page(teacher_browser, url, bundle, problems)
+                pupil_page = await open_page(pupil_browser, url, bundle, problems)
+                login, password = teacher
+                sent: dict[str, Any] = await teacher_page.evaluate(
+                    ENTER,
+                    {
+                        "login": login,
+                        "password": password,
+                        "roomId": None,
+                        "publish": ["camera", "mic"],
+                    },
+                )
+                assert sent["status"] == "joined" and sent["publishing"] == [True, True]
+                assert sent["iceServers"] == []
+                login, password = pupils[0]
+                joined = await pupil_page.evaluate(
+                    ENTER,
+                    {"login": login, "password": password, "roomId": sent["roomId"], "publish": []},
+                )
+                assert joined["status"] == "joined"
+                got: dict[str, Any] = await pupil_page.evaluate(RECEIVED, 30_000)
+                assert got["video"] > 0 and got["audio"] > 0, repr(got)
+                assert sorted(got["tiles"]) == ["camera/video", "mic/audio"], got
+                assert (got["local"], got["remote"]) == ("127.0.0.1", "127.0.0.1"), got
+                assert got["errors"] == []
+                # A pupil without rights is refused by the server, not only by the UI.
+                code = await pupil_page.evaluate(
+                    "window.sabaq.media.setPublishing('mic', true).then(() => 'ok', e => e.code)"
+                )
+                assert code == "not_permitted"
+                assert await pupil_page.evaluate("window.sabaq.media.publishing('mic')") is False
+            finally:
+                await pupil_browser.close()
+                await teacher_browser.close()
+    # The refusal is also sent as an `error` event, which the harness does not log to console.
+    assert problems == [], problems
+
+
+@pytest.mark.timeout(90)
+async def test_room_ui_buttons_publish_and_tiles_play(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    """The real room page: the host's camera/mic buttons, the pupil's tiles and getStats()."""
+    if 'data-testid="publish-camera"' not in (WEB / "pages" / "room.html").read_text():
+        pytest.skip("the room page has no media buttons yet")
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    teacher, pupils = _read_demo_accounts(data)
+    problems: list[str] = []
+    with netns() as ns:
+        async with server_in(ns, data) as url:
+            teacher_browser = await launch(playwright, ns, chromium_path, tmp_path)
+            pupil_browser = await launch(playwright, ns, chromium_path, tmp_path)
+            try:
+                host = await open_page(teacher_browser, url, b"", problems)
+                await flows.sign_in_home(host, url, *teacher)
+                await expect(host.locator("#teacher")).to_be_visible()
+                classes = await host.evaluate("fetch('/api/classes').then((r) => r.json())")
+                room = await flows.create_room(
+                    host, "Biology 9C", class_id=classes["classes"][0]["id"]
+                )
+                await host.goto(room.invite_url)
+                await host.get_by_role("button", name=flows.EN["room.enter"], exact=True).click()
+                await expect(host.locator("#inside")).to_be_visible()
+
+                pupil = await open_page(pupil_browser, url, b"", problems)
+                await pupil.add_init_script(KEEP_PEER_CONNECTIONS)
+                await flows.pupil_enters(pupil, room, *pupils[0])
+                # Pupils start without mic and camera buttons: the server would refuse anyway.
+                await expect(pupil.get_by_test_id("publish-camera")).to_be_hidden()
+
+                for source in ("camera", "mic"):
+                    button = host.get_by_test_id(f"publish-{source}")
+                    await button.click()
+                    await expect(button).to_have_attribute("aria-pressed", "true")
+                tiles = pupil.get_by_test_id("tile")
+                await expect(tiles).to_have_count(2, timeout=20_000)
+                got: dict[str, Any] = await pupil.evaluate(RECEIVED, 30_000)
+                assert got["video"] > 0 and got["audio"] > 0, repr(got)
+                assert set(got["pairs"]) == {"127.0.0.1|127.0.0.1"}, got
+            finally:
+                await pupil_browser.close()
+                await teacher_browser.close()
+    assert problems == [], problems

@@ -1,0 +1,243 @@
+"""The SFU wired into the product: aiortc clients through the real server and socket.io."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import aiortc.rtcrtpreceiver
+import aiortc.rtcrtpsender
+import pytest
+
+import server.signalling
+from media.router import AiortcRouter
+from rooms.commands import Tick
+from server.keys import SIGNALLING
+from server.media_signalling import MediaSignalling
+from tests.conftest import LiveServer
+from tests.integration.peers import Peer, peers
+from tests.integration.test_classroom import classroom
+
+from .sio_media import MediaClient
+from .test_no_transcoding import CodecSpy
+
+
+def hub(server: LiveServer) -> MediaSignalling:
+    return server.app[SIGNALLING].media
+
+
+def routers(server: LiveServer) -> list[AiortcRouter]:
+    return list(hub(server)._routers.values())
+
+
+async def media_clients(server: LiveServer, host: Peer, *pupils: Peer) -> list[MediaClient]:
+    """A classroom (host + pupils of the class), everyone's subscribe side started."""
+    _, ids = await classroom(server, host, *pupils)
+    host_id = (await host.wait("room_state"))["you"]["id"]
+    clients = [
+        MediaClient(peer, pid, [])
+        for peer, pid in zip((host, *pupils), (host_id, *ids), strict=True)
+    ]
+    for client in clients:
+        await client.start()
+    return clients
+
+
+def receives(client: MediaClient, pid: str, **frames: int) -> Callable[[], bool]:
+    """Condition: the client decoded at least this many frames of each of pid's sources."""
+    return lambda: all(client.frames(pid, source) >= n for source, n in frames.items())
+
+
+def tiles_are(client: MediaClient, pid: str, sources: set[str]) -> Callable[[], bool]:
+    """Condition: the client's latest offer has exactly these tiles of pid."""
+    return lambda: client.live_tiles(pid) == sources
+
+
+def no_tiles_of(client: MediaClient, pid: str) -> Callable[[], bool]:
+    """Condition: the client's latest offer has no tile of pid."""
+    return lambda: not client.live_tiles(pid)
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch, live_server: LiveServer) -> Iterator[CodecSpy]:
+    s = CodecSpy(AiortcRouter(), more=lambda: routers(live_server))
+    for module, name, wrap in (
+        (aiortc.rtcrtpreceiver, "get_decoder", s.wrap_decoder),
+        (aiortc.rtcrtpsender, "get_encoder", s.wrap_encoder),
+    ):
+        monkeypatch.setattr(module, name, wrap(vars(module)[name]))
+    yield s
+
+
+@pytest.mark.timeout(60)
+async def test_teacher_publishes_pupils_decode(live_server: LiveServer, spy: CodecSpy) -> None:
+    async with peers("host", "a", "b") as (host, a, b):
+        teacher, pupil_a, pupil_b = await media_clients(live_server, host, a, b)
+        try:
+            ack = await teacher.publish("mic", "camera")
+            assert ack["ok"], ack
+            tid = teacher.participant_id
+            for pupil in (pupil_a, pupil_b):
+                await pupil.wait_for(receives(pupil, tid, camera=20, mic=20))
+                assert pupil.live_tiles(tid) == {"mic", "camera"}
+            # Hard rule: every connection, both ends, on 127.0.0.1.
+            assert all(c.loopback_only() for c in (teacher, pupil_a, pupil_b))
+            # The clients encode and decode; the server never does, on the wired path too.
+            assert "encoder video/VP8" in spy.client and "decoder video/VP8" in spy.client
+            assert "decoder audio/opus" in spy.client
+            assert spy.server == []
+
+            unpublished = await host.call("media_unpublish", {"source": "mic"})
+            assert unpublished == {"ok": True, "closed": True}
+            for pupil in (pupil_a, pupil_b):
+                await pupil.wait_for(tiles_are(pupil, tid, {"camera"}))
+        finally:
+            for c in (teacher, pupil_a, pupil_b):
+                await c.close()
+
+
+@pytest.mark.timeout(60)
+async def test_rights_gate_publishing_and_revoking_closes_the_producer(
+    live_server: LiveServer,
+) -> None:
+    async with peers("host", "a", "b") as (host, a, b):
+        teacher, pupil, other = await media_clients(live_server, host, a, b)
+        pid = pupil.participant_id
+        try:
+            refused = await pupil.publish("mic")
+            assert refused["ok"] is False and refused["error"]["code"] == "not_permitted"
+            assert [p.participant_id for r in routers(live_server) for p in r.producers()] == []
+            assert (await pupil.publish("camera"))["error"]["code"] == "not_permitted"
+
+            grant = {"participant": pid, "speak": True, "video": False}
+            assert (await host.call("rights_grant", grant))["ok"]
+            await a.wait("participant_updated", lambda d: d["participant"]["mic"])
+            # Only the new mic is checked: the refused m-lines are inactive now.
+            assert (await pupil.publish("mic"))["ok"]
+            for viewer in (teacher, other):
+                await viewer.wait_for(receives(viewer, pid, mic=20))
+            # Video was not granted: still refused; screen sharing is for hosts and presenters.
+            assert (await pupil.publish("camera"))["error"]["code"] == "not_permitted"
+            assert (await pupil.publish("screen"))["error"]["code"] == "not_permitted"
+            assert (await a.call("media_unpublish", {"source": "camera"})) == {
+                "ok": True,
+                "closed": False,
+            }
+
+            answers = other.answers
+            assert (await host.call("rights_revoke", {"participant": pid}))["ok"]
+            await pupil.wait_for(lambda: "mic" in pupil.closed_sources)
+            assert not [p for r in routers(live_server) for p in r.producers()]
+            for viewer in (teacher, other):
+                await viewer.wait_for(no_tiles_of(viewer, pid))
+            assert other.answers > answers
+
+            # A role change takes rights away too: a presenter's camera stops with the role.
+            role = {"participant": pid, "role": "presenter"}
+            assert (await host.call("set_role", role))["ok"]
+            await a.wait("participant_updated", lambda d: d["participant"]["role"] == "presenter")
+            assert (await pupil.publish("camera"))["ok"]
+            await other.wait_for(receives(other, pid, camera=10))
+            assert (await host.call("set_role", {**role, "role": "participant"}))["ok"]
+            await pupil.wait_for(lambda: "camera" in pupil.closed_sources)
+            await other.wait_for(no_tiles_of(other, pid))
+        finally:
+            for c in (teacher, pupil, other):
+                await c.close()
+
+
+@pytest.mark.timeout(60)
+async def test_leaving_closes_consumers_everywhere_and_the_empty_room_its_router(
+    live_server: LiveServer,
+) -> None:
+    async with peers("host", "a", "b") as (host, a, b):
+        teacher, pupil_a, pupil_b = await media_clients(live_server, host, a, b)
+        tid = teacher.participant_id
+        try:
+            assert (await teacher.publish("camera"))["ok"]
+            for pupil in (pupil_a, pupil_b):
+                await pupil.wait_for(receives(pupil, tid, camera=10))
+            (router,) = routers(live_server)
+            viewers = [c for p in router.producers() for c in p.consumers]
+            assert len(viewers) == 2
+
+            await host.close()  # the teacher's socket drops: they are out of the room
+            for pupil in (pupil_a, pupil_b):
+                await pupil.wait_for(no_tiles_of(pupil, tid))
+            assert all(c.closed for c in viewers)
+            assert router.producers() == []
+            assert not [t for t in router.transports if t.participant_id == tid]
+
+            assert (await a.call("leave", {}))["ok"]
+            assert (await b.call("leave", {}))["ok"]
+            assert router.closed and routers(live_server) == []
+        finally:
+            for c in (teacher, pupil_a, pupil_b):
+                await c.close()
+
+
+@pytest.mark.timeout(30)
+async def test_media_events_are_validated(live_server: LiveServer) -> None:
+    async with peers("host", "a") as (host, a):
+        teacher, pupil = await media_clients(live_server, host, a)
+        try:
+            bad = await host.call("media_publish", {"sdp": "garbage", "sources": {}})
+            assert bad["error"]["code"] == "invalid_sdp"
+            wrong = await host.call("media_publish", {"sdp": "v=0", "sources": {"0": "speaker"}})
+            assert wrong["error"]["code"] == "invalid_payload"
+            extra = await host.call("media_answer", {"sdp": "v=0", "you": "host"})
+            assert extra["error"]["code"] == "invalid_payload"
+            assert (await a.call("media_answer", {"sdp": "v=0"}))["error"]["code"] == "invalid_sdp"
+            # A video m-line labelled as the mic is refused before anything is produced.
+            assert teacher.up is None
+            ack = await teacher.publish("camera")
+            assert ack["ok"]
+            assert teacher.up is not None
+            mid = teacher.sending["camera"][0]
+            mislabelled = await host.call(
+                "media_publish", {"sdp": teacher.up.localDescription.sdp, "sources": {mid: "mic"}}
+            )
+            assert mislabelled["error"]["code"] == "invalid_payload"
+            assert (await a.call("leave", {}))["ok"]
+            gone = await a.call("media_start", {})
+            assert gone["error"]["code"] == "not_joined"
+        finally:
+            await teacher.close()
+            await pupil.close()
+
+
+class _LaterClock:
+    """The server's clock, moved forward: a timed grant runs out without waiting for it."""
+
+    def __init__(self, ahead: float) -> None:
+        self.ahead = ahead
+
+    def time(self) -> float:
+        return time.time() + self.ahead
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@pytest.mark.timeout(60)
+async def test_timed_grant_running_out_closes_the_producer(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with peers("host", "a") as (host, a):
+        teacher, pupil = await media_clients(live_server, host, a)
+        pid = pupil.participant_id
+        try:
+            grant = {"participant": pid, "speak": True, "video": False, "seconds": 10}
+            assert (await host.call("rights_grant", grant))["ok"]
+            assert (await pupil.publish("mic"))["ok"]
+            await teacher.wait_for(receives(teacher, pid, mic=10))
+            # What the room's timer does at the deadline, 11 s early on the server's clock.
+            monkeypatch.setattr(server.signalling, "time", _LaterClock(11))
+            room_id = next(iter(hub(live_server)._routers))
+            await live_server.app[SIGNALLING].apply_to_room(room_id, Tick())
+            await pupil.wait_for(lambda: "mic" in pupil.closed_sources)
+            await teacher.wait_for(no_tiles_of(teacher, pid))
+            assert not [p for r in routers(live_server) for p in r.producers()]
+        finally:
+            await teacher.close()
+            await pupil.close()

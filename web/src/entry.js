@@ -1,0 +1,150 @@
+// The room page's screens around the classroom: the title, how to enter (signed in, sign in,
+// or as a guest), the lobby queue and the "ended" screen. room.js runs the connection.
+import { api } from "./protocol.js";
+import { t } from "./i18n.js";
+import { busy, byId, clearError, fieldValue, focusOn, showError, showOnly } from "./dom.js";
+import { state } from "./shared.js";
+
+const SECTIONS = ["loading", "entry", "lobby", "ended", "inside"];
+
+export function renderHeader() {
+  byId("room-title").textContent = state.room ? state.room.title : t("room.unknown_title");
+  document.title = `${state.room ? state.room.title : t("title.room")} · Sabaq`;
+  const cls = byId("room-class");
+  if (state.room && state.room.class_name) {
+    cls.textContent = t("room.class", { name: state.room.class_name });
+    cls.hidden = false;
+  } else {
+    cls.hidden = true;
+  }
+}
+
+export function renderEntry() {
+  const signedIn = !!state.user;
+  byId("entry-user").hidden = !signedIn;
+  for (const el of document.querySelectorAll(".user-name")) {
+    el.textContent = signedIn ? state.user.display_name : "";
+  }
+}
+
+export function renderLobby() {
+  const pos = state.waiting ? state.waiting.position : null;
+  byId("lobby-position").textContent =
+    typeof pos === "number" && pos > 0 ? t("lobby.position", { position: pos }) : "";
+  byId("lobby-host-absent").hidden = !state.waiting || state.waiting.host_present !== false;
+}
+
+export function renderEnded() {
+  const ended = state.ended;
+  if (!ended) return;
+  let title = "ended.left_title";
+  let text = "ended.left_text";
+  if (ended.reason === "denied") {
+    title = "ended.denied_title";
+    text = ended.detail === "policy" ? "ended.denied_policy_text" : "ended.denied_text";
+  } else if (ended.reason === "removed") {
+    title = "ended.removed_title";
+    text = "ended.removed_text";
+  } else if (ended.reason === "disconnected" || ended.reason === "failed") {
+    title = "ended.disconnected_title";
+    text = "ended.disconnected_text";
+  }
+  byId("ended-title").textContent = t(title);
+  byId("ended-text").textContent = t(text);
+  byId("ended-back").textContent = t(ended.reason === "left" ? "ended.enter_again" : "ended.back");
+}
+
+export function show(section, focusTarget) {
+  const wasHidden = byId(section).hidden;
+  showOnly(SECTIONS, section);
+  if (wasHidden && focusTarget) focusOn(byId(focusTarget));
+}
+
+/**
+ * Wires the entry forms and the lobby/ended buttons. join(as, name?, institution?) enters the
+ * room (room.js).
+ */
+export function wireEntry(join) {
+  byId("enter-user").addEventListener("click", async (event) => {
+    const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
+    button.disabled = true;
+    try {
+      await join("user");
+    } catch (e) {
+      showError(e);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  for (const button of document.querySelectorAll(".signout")) {
+    button.addEventListener("click", async () => {
+      clearError();
+      try {
+        await api.signOut();
+        state.user = null;
+        renderEntry();
+        focusOn(byId("signin-login"));
+      } catch (e) {
+        showError(e);
+      }
+    });
+  }
+
+  const signinForm = /** @type {HTMLFormElement} */ (byId("signin-form"));
+  signinForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    const login = fieldValue(signinForm, "login");
+    const password = signinForm.elements.namedItem("password").value;
+    if (!login || !password) {
+      showError({ code: "credentials_required" });
+      focusOn(byId(login ? "signin-password" : "signin-login"));
+      return;
+    }
+    await busy(signinForm, async () => {
+      try {
+        state.user = await api.signIn(login, password);
+        signinForm.reset();
+        renderEntry();
+        await join("user");
+      } catch (e) {
+        showError(e);
+      }
+    });
+  });
+
+  const guestForm = /** @type {HTMLFormElement} */ (byId("guest-form"));
+  guestForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    const name = fieldValue(guestForm, "name");
+    const institution = fieldValue(guestForm, "institution");
+    if (!name || !institution) {
+      showError({ code: "name_required" });
+      focusOn(byId(name ? "guest-institution" : "guest-name"));
+      return;
+    }
+    if ([...name].length > 64 || [...institution].length > 64) {
+      showError({ code: "name_too_long" });
+      return;
+    }
+    await busy(guestForm, async () => {
+      try {
+        await join("guest", name, institution);
+      } catch (e) {
+        showError(e);
+      }
+    });
+  });
+
+  byId("leave-queue").addEventListener("click", () => state.conn && state.conn.leave());
+  byId("leave-room").addEventListener("click", () => state.conn && state.conn.leave());
+  byId("ended-back").addEventListener("click", () => {
+    clearError();
+    state.ended = null;
+    show("entry", "entry-title");
+    const first = state.user ? byId("enter-user") : byId("signin-login");
+    focusOn(first);
+  });
+}

@@ -1,0 +1,43 @@
+// Layouts: the host picks a preset for everyone; the page arranges its regions with a CSS class
+// on #stage (layout-lecture, layout-discussion, layout-sharing, layout-chat_focus).
+import { announce, byId, clearError, showError } from "./dom.js";
+import { t } from "./i18n.js";
+import { LAYOUTS } from "./protocol.js";
+import { isHost, state } from "./shared.js";
+
+export function renderLayout() {
+  const stage = byId("stage");
+  for (const name of LAYOUTS) stage.classList.toggle(`layout-${name}`, name === state.layout);
+  stage.dataset.layout = state.layout;
+  byId("layout-control").hidden = !isHost();
+  const select = /** @type {HTMLSelectElement} */ (byId("layout-select"));
+  if (document.activeElement !== select) select.value = state.layout;
+}
+
+function setLocal(layout, tell) {
+  if (!LAYOUTS.includes(layout)) return;
+  const changed = layout !== state.layout;
+  state.layout = layout;
+  renderLayout();
+  if (changed && tell) announce(t("layout.now", { layout: t(`layout.${layout}`) }));
+}
+
+export function setupLayout() {
+  const select = /** @type {HTMLSelectElement} */ (byId("layout-select"));
+  select.addEventListener("change", async () => {
+    clearError();
+    const wanted = select.value;
+    try {
+      await state.conn.setLayout(wanted);
+      setLocal(wanted, false);
+    } catch (e) {
+      showError(e);
+      select.value = state.layout;
+    }
+  });
+}
+
+export function bindLayout(conn) {
+  conn.on("room_state", (msg) => setLocal((msg.room && msg.room.layout) || "lecture", false));
+  conn.on("layout_changed", ({ layout }) => setLocal(layout, !isHost()));
+}
