@@ -134,7 +134,7 @@ async def run(clients: int, seconds: float, rate: float) -> dict[str, Any]:
                 assert worker.stdin is not None
                 worker.stdin.write(b"go\n")
                 await worker.stdin.drain()
-            results = []
+            results: list[dict[str, Any]] = []
             for worker in workers:
                 assert worker.stdout is not None
                 line = await asyncio.wait_for(worker.stdout.readline(), seconds + 120)
