@@ -31,12 +31,16 @@ async def create_demo_school(store: Store, data_dir: Path) -> DemoSchool | None:
     if await store.count_users() > 0:
         return None
     teacher_password = generate_password()
-    await store.create_user("teacher", "Gulnara Sadykova", "teacher", teacher_password)
+    await store.create_user(
+        "teacher", "Gulnara Sadykova", "teacher", teacher_password, one_time=True
+    )
     school = DemoSchool(teacher=("teacher", teacher_password))
     pupil_ids = []
     for number, name in enumerate(DEMO_PUPILS, start=1):
         login, password = f"pupil{number}", generate_password()
-        pupil_ids.append((await store.create_user(login, name, "pupil", password)).id)
+        pupil_ids.append(
+            (await store.create_user(login, name, "pupil", password, one_time=True)).id
+        )
         school.pupils.append((login, password))
     school.class_id = await store.create_class(DEMO_CLASS, pupil_ids)
     _write_credentials(school, data_dir / CREDENTIALS_FILE)

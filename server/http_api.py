@@ -114,6 +114,36 @@ async def sign_out(_request: web.Request) -> web.Response:
     return response
 
 
+class PasswordBody(BaseModel):
+    """`POST /api/password`."""
+
+    model_config = ConfigDict(extra="forbid")
+    current: StrictStr = Field(min_length=1, max_length=256)
+    new: StrictStr = Field(min_length=10, max_length=256)
+
+
+@routes.post("/api/password")
+async def change_password(request: web.Request) -> web.Response:
+    """Choose a new password (required after a one-time one)."""
+    account = await current_user(request)
+    if account is None:
+        return error(Reason.NOT_SIGNED_IN)
+    if not request.app[LOGIN_LIMITS].take(request.remote or "?", time.monotonic()):
+        return error(Reason.RATE_LIMITED)
+    body = await read_body(request, PasswordBody)
+    if isinstance(body, web.Response):
+        return body
+    if body.new == body.current:
+        return error(Reason.INVALID_PAYLOAD, "The new password must differ from the current one.")
+    if not await request.app[STORE].change_password(account.id, body.current, body.new):
+        return web.json_response(
+            {"error": {"code": "invalid_credentials", "message": "The current password is wrong."}},
+            status=401,
+        )
+    log.info("%s chose a new password", account.login)
+    return web.Response(status=204)
+
+
 @routes.get("/api/me")
 async def me(request: web.Request) -> web.Response:
     """Who is signed in (`user` is null for nobody: not an error for an anonymous page)."""

@@ -22,6 +22,7 @@ class Account:
     login: str
     display_name: str
     kind: str
+    must_change_password: bool = False
 
     def public(self) -> dict[str, object]:
         """The protocol's User object."""
@@ -30,6 +31,7 @@ class Account:
             "login": self.login,
             "display_name": self.display_name,
             "kind": self.kind,
+            "must_change_password": self.must_change_password,
         }
 
 
@@ -46,7 +48,9 @@ class StoredRoom:
 
 
 def _account(user: User) -> Account:
-    return Account(user.id, user.login, user.display_name, user.kind)
+    return Account(
+        user.id, user.login, user.display_name, user.kind, bool(user.must_change_password)
+    )
 
 
 class DuplicateLogin(Exception):
@@ -64,7 +68,9 @@ class Store:
         async with self._sessions() as s:
             return int(await s.scalar(select(func.count()).select_from(User)) or 0)
 
-    async def create_user(self, login: str, display_name: str, kind: str, password: str) -> Account:
+    async def create_user(
+        self, login: str, display_name: str, kind: str, password: str, one_time: bool = False
+    ) -> Account:
         """A new account; raises DuplicateLogin if the login is taken."""
         user = User(
             login=login,
@@ -72,6 +78,7 @@ class Store:
             kind=kind,
             password_hash=hash_password(password),
             created_at=datetime.now(UTC),
+            must_change_password=one_time,
         )
         async with self._sessions() as s:
             s.add(user)
@@ -89,6 +96,17 @@ class Store:
             verify_password(DUMMY_HASH, password)
             return None
         return _account(user) if verify_password(user.password_hash, password) else None
+
+    async def change_password(self, user_id: int, current: str, new: str) -> bool:
+        """Replace the password if `current` is right; the new one is no longer one-time."""
+        async with self._sessions() as s:
+            user = await s.get(User, user_id)
+            if user is None or not verify_password(user.password_hash, current):
+                return False
+            user.password_hash = hash_password(new)
+            user.must_change_password = False
+            await s.commit()
+            return True
 
     async def account(self, user_id: int) -> Account | None:
         """The account with this id."""

@@ -31,6 +31,8 @@ class User(Base):
     kind: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Generated passwords (demo school, CSV import) are one-time: the owner chooses their own.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SchoolClass(Base):

@@ -126,6 +126,7 @@ async def apply(sessions: async_sessionmaker[AsyncSession], report: ImportReport
                 kind="pupil",
                 password_hash=hash_password(password),
                 created_at=datetime.now(UTC),
+                must_change_password=True,
             )
             s.add(user)
             await s.flush()

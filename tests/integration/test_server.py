@@ -171,3 +171,48 @@ def test_bad_settings_stop_with_a_clear_message(
     result = run_cli("serve", *args, **env)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+async def test_one_time_password_must_be_replaced(tmp_path: Path) -> None:
+    async with running_server(tmp_path / "data") as server:
+        login, password = server.teacher
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            url = server.url
+            signed = await http.post(
+                f"{url}/api/session", json={"login": login, "password": password}
+            )
+            assert (await signed.json())["user"]["must_change_password"] is True
+            for body, status, code in (
+                ({"current": password, "new": "short"}, 400, "invalid_payload"),
+                ({"current": password, "new": password}, 400, "invalid_payload"),
+                (
+                    {"current": "wrong-password", "new": "a-new-long-pass"},
+                    401,
+                    "invalid_credentials",
+                ),
+                (
+                    {"current": password, "new": "a-new-long-pass", "extra": 1},
+                    400,
+                    "invalid_payload",
+                ),
+            ):
+                response = await http.post(f"{url}/api/password", json=body)
+                assert (response.status, (await response.json())["error"]["code"]) == (status, code)
+            ok = await http.post(
+                f"{url}/api/password", json={"current": password, "new": "a-new-long-pass"}
+            )
+            assert ok.status == 204
+            me = await (await http.get(f"{url}/api/me")).json()
+            assert me["user"]["must_change_password"] is False
+            old = await http.post(f"{url}/api/session", json={"login": login, "password": password})
+            assert old.status == 401
+            new = await http.post(
+                f"{url}/api/session", json={"login": login, "password": "a-new-long-pass"}
+            )
+            assert new.status == 200
+        async with aiohttp.ClientSession() as anonymous:
+            response = await anonymous.post(
+                f"{url}/api/password", json={"current": "x", "new": "0123456789"}
+            )
+            assert response.status == 401

@@ -55,6 +55,9 @@ export const api = {
   async signIn(login, password) {
     return (await http("POST", "/api/session", { login, password })).user;
   },
+  async changePassword(current, next) {
+    await http("POST", "/api/password", { current, new: next });
+  },
   async signOut() {
     await http("DELETE", "/api/session");
   },

@@ -15,7 +15,7 @@ import {
   showOnly,
 } from "./dom.js";
 
-const SECTIONS = ["loading", "signin", "pupil", "teacher"];
+const SECTIONS = ["loading", "signin", "password", "pupil", "teacher"];
 
 /** @type {object|null} */
 let user = null;
@@ -105,6 +105,11 @@ function showCreated(room) {
 
 async function showSignedIn() {
   setUserName();
+  if (user.must_change_password) {
+    // A generated (one-time) password: the owner chooses their own before anything else.
+    showOnly(SECTIONS, "password");
+    return;
+  }
   if (user.kind !== "teacher") {
     showOnly(SECTIONS, "pupil");
     return;
@@ -125,7 +130,44 @@ function showSignIn() {
   showOnly(SECTIONS, "signin");
 }
 
+function landingTitle() {
+  if (user.must_change_password) return "password-title";
+  return user.kind === "teacher" ? "teacher-title" : "pupil-title";
+}
+
+function wirePassword() {
+  const form = /** @type {HTMLFormElement} */ (byId("password-form"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    const value = (name) => form.elements.namedItem(name).value;
+    if (value("new").length < 10) {
+      showError({ code: "password_too_short" });
+      focusOn(byId("password-new"));
+      return;
+    }
+    if (value("new") !== value("repeat")) {
+      showError({ code: "password_mismatch" });
+      focusOn(byId("password-repeat"));
+      return;
+    }
+    await busy(form, async () => {
+      try {
+        await api.changePassword(value("current"), value("new"));
+        form.reset();
+        user = { ...user, must_change_password: false };
+        announce(t("home.password_changed"));
+        await showSignedIn();
+        focusOn(byId(landingTitle()));
+      } catch (e) {
+        showError(e);
+      }
+    });
+  });
+}
+
 function wire() {
+  wirePassword();
   const signinForm = /** @type {HTMLFormElement} */ (byId("signin-form"));
   signinForm.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -142,7 +184,7 @@ function wire() {
         user = await api.signIn(login, password);
         signinForm.reset();
         await showSignedIn();
-        focusOn(byId(user.kind === "teacher" ? "teacher-title" : "pupil-title"));
+        focusOn(byId(landingTitle()));
       } catch (e) {
         showError(e);
       }
