@@ -34,9 +34,24 @@ class Archive:
 
     async def _write_all(self) -> None:
         while True:
-            session, room_id, effect = await self._queue.get()
-            await self.record(session, room_id, effect)
-            self._queue.task_done()
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < 200:
+                batch.append(self._queue.get_nowait())
+            await self._write_batch(batch)
+            for _ in batch:
+                self._queue.task_done()
+
+    async def _write_batch(self, batch: list[tuple[str, str, Record]]) -> None:
+        """One transaction for everything queued meanwhile (a busy chat writes far less often);
+        if it fails, each record is tried on its own so one bad record loses no others."""
+        try:
+            async with self._sessions() as s:
+                for session, room_id, effect in batch:
+                    await self._write(s, session, room_id, effect)
+                await s.commit()
+        except Exception:
+            for session, room_id, effect in batch:
+                await self.record(session, room_id, effect)
 
     async def flush(self) -> None:
         """Wait until everything queued is written."""
