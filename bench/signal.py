@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from bench.sfu import percentiles
 
 CLIENTS_PER_WORKER = 150
 SENDERS_RATE = 1.0  # each sender stays well under the 3/s chat limit per person
@@ -36,13 +37,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def wait_ready(url: str, within: float) -> None:
@@ -156,11 +150,7 @@ async def run(clients: int, seconds: float, rate: float) -> dict[str, Any]:
         "seconds": seconds,
         "messages_per_s": round(sent / seconds, 2),
         "deliveries_per_s": round(len(latencies) / seconds, 1),
-        "fanout_ms": {
-            "p50": round(statistics.median(latencies), 2) if latencies else None,
-            "p95": round(percentile(latencies, 0.95), 2),
-            "p99": round(percentile(latencies, 0.99), 2),
-        },
+        "fanout_ms": percentiles(latencies),
         "errors": errors,
         "server_cpu_pct": round(100 * (cpu1 - cpu0) / (t1 - t0), 1),
     }

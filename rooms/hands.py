@@ -19,25 +19,7 @@ MIN_GRANT_SECONDS, MAX_GRANT_SECONDS = 10, 4 * 3600
 def hand_events(room: Room, also: tuple[str, ...] = ()) -> list[Event]:
     """The queue of hands for hosts and presenters, and each raiser's own place in it."""
     queue = room.hand_queue()
-    events = [
-        Event(
-            "hands",
-            {
-                "queue": [
-                    {
-                        "id": p.id,
-                        "name": p.name,
-                        "speak": p.hand.speak,
-                        "video": p.hand.video,
-                        "position": i,
-                    }
-                    for i, p in enumerate(queue, start=1)
-                    if p.hand is not None
-                ]
-            },
-            Staff(),
-        )
-    ]
+    events = [Event("hands", {"queue": room.hands_public()}, Staff())]
     positions = {p.id: i for i, p in enumerate(queue, start=1)}
     for pid in dict.fromkeys([*positions, *also]):
         if pid in room.participants:

@@ -24,6 +24,11 @@ class Kind(StrEnum):
     GUEST = "guest"
 
 
+def base_role(kind: Kind) -> Role:
+    """The role someone has without being made presenter or host."""
+    return Role.GUEST if kind is Kind.GUEST else Role.PARTICIPANT
+
+
 class LeaveReason(StrEnum):
     """Why someone is no longer in the room."""
 
@@ -76,7 +81,7 @@ class Participant:
     @property
     def base_role(self) -> Role:
         """The role someone returns to when taken out of the presenters group."""
-        return Role.GUEST if self.kind is Kind.GUEST else Role.PARTICIPANT
+        return base_role(self.kind)
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -136,12 +141,11 @@ class Knock:
 
     def admit(self, now: float) -> Participant:
         """The participant this knocker becomes once admitted."""
-        role = Role.GUEST if self.kind is Kind.GUEST else Role.PARTICIPANT
         return Participant(
             id=self.id,
             name=self.name,
             kind=self.kind,
-            role=role,
+            role=base_role(self.kind),
             joined_at=now,
             user_id=self.user_id,
             institution=self.institution,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rooms import checks
 from rooms.commands import ClosePoll, CreatePoll, LaunchPoll, PublishResults, SetLayout, Vote
-from rooms.model import Event, Everyone, Outcome, Participant, Record, Staff
+from rooms.model import Event, Everyone, Outcome, Record, Staff
 from rooms.polls import (
     MAX_OPTION,
     MAX_OPTIONS,
@@ -69,26 +69,37 @@ def create_poll(room: Room, cmd: CreatePoll) -> Outcome | Refusal:
     return outcome
 
 
-def _poll(room: Room, actor_id: str, poll_id: int) -> tuple[Participant, Poll] | Refusal:
+def _staff_poll(
+    room: Room, actor_id: str, poll_id: int, state: PollState, wrong_state: Refusal
+) -> Poll | Refusal:
+    """The poll a host or presenter acts on, if it is in the state the command needs."""
     actor = checks.staff(room, actor_id)
     if isinstance(actor, Refusal):
         return actor
     poll = room.polls.get(poll_id)
-    return Refusal(Reason.UNKNOWN_POLL) if poll is None else (actor, poll)
+    if poll is None:
+        return Refusal(Reason.UNKNOWN_POLL)
+    return poll if poll.state is state else wrong_state
+
+
+def _tell(name: str, poll: Poll) -> list[Event]:
+    """Everyone hears of the poll (without live results); staff get the live results."""
+    return [Event(name, {"poll": poll.public()}, Everyone()), _poll_for_staff(poll)]
 
 
 def launch_poll(room: Room, cmd: LaunchPoll) -> Outcome | Refusal:
     """Open a prepared poll for answers."""
-    found = _poll(room, cmd.actor, cmd.poll_id)
-    if isinstance(found, Refusal):
-        return found
-    _, poll = found
-    if poll.state is not PollState.DRAFT:
-        return Refusal(Reason.INVALID_STATE, "Only a prepared poll can be launched.")
-    poll.state = PollState.OPEN
-    return Outcome(
-        events=[Event("poll_opened", {"poll": poll.public()}, Everyone()), _poll_for_staff(poll)]
+    poll = _staff_poll(
+        room,
+        cmd.actor,
+        cmd.poll_id,
+        PollState.DRAFT,
+        Refusal(Reason.INVALID_STATE, "Only a prepared poll can be launched."),
     )
+    if isinstance(poll, Refusal):
+        return poll
+    poll.state = PollState.OPEN
+    return Outcome(events=_tell("poll_opened", poll))
 
 
 def vote(room: Room, cmd: Vote) -> Outcome | Refusal:
@@ -123,32 +134,26 @@ def vote(room: Room, cmd: Vote) -> Outcome | Refusal:
 
 def close_poll(room: Room, cmd: ClosePoll) -> Outcome | Refusal:
     """Stop taking answers; the results are kept with the lesson."""
-    found = _poll(room, cmd.actor, cmd.poll_id)
-    if isinstance(found, Refusal):
-        return found
-    _, poll = found
-    if poll.state is not PollState.OPEN:
-        return Refusal(Reason.POLL_NOT_OPEN)
+    poll = _staff_poll(room, cmd.actor, cmd.poll_id, PollState.OPEN, Refusal(Reason.POLL_NOT_OPEN))
+    if isinstance(poll, Refusal):
+        return poll
     poll.state = PollState.CLOSED
-    return Outcome(
-        events=[Event("poll_closed", {"poll": poll.public()}, Everyone()), _poll_for_staff(poll)],
-        effects=[Record("poll", poll.for_staff())],
-    )
+    return Outcome(events=_tell("poll_closed", poll), effects=[Record("poll", poll.for_staff())])
 
 
 def publish_results(room: Room, cmd: PublishResults) -> Outcome | Refusal:
     """Show a closed poll's results to everyone (never the names)."""
-    found = _poll(room, cmd.actor, cmd.poll_id)
-    if isinstance(found, Refusal):
-        return found
-    _, poll = found
-    if poll.state is not PollState.CLOSED:
-        return Refusal(Reason.INVALID_STATE, "Close the poll before publishing its results.")
-    poll.published = True
-    return Outcome(
-        events=[Event("poll_results", {"poll": poll.public()}, Everyone()), _poll_for_staff(poll)],
-        effects=[Record("poll", poll.for_staff())],
+    poll = _staff_poll(
+        room,
+        cmd.actor,
+        cmd.poll_id,
+        PollState.CLOSED,
+        Refusal(Reason.INVALID_STATE, "Close the poll before publishing its results."),
     )
+    if isinstance(poll, Refusal):
+        return poll
+    poll.published = True
+    return Outcome(events=_tell("poll_results", poll), effects=[Record("poll", poll.for_staff())])
 
 
 def set_layout(room: Room, cmd: SetLayout) -> Outcome | Refusal:

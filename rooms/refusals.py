@@ -33,6 +33,9 @@ class Reason(StrEnum):
     POLL_NOT_OPEN = "poll_not_open"
     INVALID_CHOICE = "invalid_choice"
     INVALID_STATE = "invalid_state"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    UNKNOWN_LESSON = "unknown_lesson"
+    UNKNOWN_PUPIL = "unknown_pupil"
 
 
 MESSAGES: dict[Reason, str] = {
@@ -59,7 +62,10 @@ MESSAGES: dict[Reason, str] = {
     Reason.UNKNOWN_POLL: "There is no such poll.",
     Reason.POLL_NOT_OPEN: "This poll is not open for answers.",
     Reason.INVALID_CHOICE: "That answer does not fit this poll.",
-    Reason.INVALID_STATE: "That cannot be done in the poll's current state.",
+    Reason.INVALID_STATE: "That cannot be done in the current state.",
+    Reason.INVALID_CREDENTIALS: "Wrong login or password.",
+    Reason.UNKNOWN_LESSON: "There is no such lesson.",
+    Reason.UNKNOWN_PUPIL: "That pupil is not in this class.",
 }
 
 

@@ -39,7 +39,6 @@ from rooms.model import (
     Detach,
     Event,
     Everyone,
-    Kind,
     Knock,
     LeaveReason,
     Moderators,
@@ -48,6 +47,7 @@ from rooms.model import (
     Participant,
     PermissionsChanged,
     Record,
+    base_role,
 )
 from rooms.policy import Admission, GuestPolicy, admission
 from rooms.polls import Poll, PollState
@@ -71,9 +71,9 @@ class Room:
     max_participants: int = 500
     participants: dict[str, Participant] = field(default_factory=dict)
     lobby: dict[str, Knock] = field(default_factory=dict)
-    # Signed-in people a host removed knock again instead of walking back in.
-    removed_users: set[int] = field(default_factory=set)
-    removed_identities: set[str] = field(default_factory=set)
+    # People a host removed (by identity: user, or guest's first join) knock again instead of
+    # walking back in.
+    removed: set[str] = field(default_factory=set)
     layout: Layout = Layout.LECTURE
     chat: Chat = field(default_factory=Chat)
     polls: dict[int, Poll] = field(default_factory=dict)
@@ -97,6 +97,20 @@ class Room:
         raised = [p for p in self.participants.values() if p.hand is not None]
         return sorted(raised, key=lambda p: p.hand.seq if p.hand else 0)
 
+    def hands_public(self) -> list[dict[str, Any]]:
+        """The queue of raised hands as hosts and presenters see it."""
+        return [
+            {
+                "id": p.id,
+                "name": p.name,
+                "speak": p.hand.speak,
+                "video": p.hand.video,
+                "position": i,
+            }
+            for i, p in enumerate(self.hand_queue(), start=1)
+            if p.hand is not None
+        ]
+
     def next_deadline(self) -> float | None:
         """When the next timed grant runs out (the server sends `Tick` then)."""
         deadlines = [p.granted_until for p in self.participants.values() if p.granted_until]
@@ -114,21 +128,6 @@ class Room:
             poll["your_answer"] = self.polls[poll["id"]].answer_of(you.identity)
         queue = self.hand_queue()
         position = next((i for i, p in enumerate(queue, 1) if p.id == participant_id), None)
-        hands = (
-            [
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "speak": p.hand.speak,
-                    "video": p.hand.video,
-                    "position": i,
-                }
-                for i, p in enumerate(queue, 1)
-                if p.hand is not None
-            ]
-            if you.staff
-            else []
-        )
         return {
             "v": PROTOCOL_VERSION,
             "room": {
@@ -142,7 +141,7 @@ class Room:
             "lobby": lobby,
             "chat": {"messages": self.chat.history_for(you.identity), **self.chat.settings()},
             "polls": polls,
-            "hands": hands,
+            "hands": self.hands_public() if you.staff else [],
             "hand": {"position": position},
         }
 
@@ -203,16 +202,15 @@ class Room:
     def _join(self, cmd: Join, now: float) -> Outcome | Refusal:
         if cmd.actor in self.participants or cmd.actor in self.lobby:
             return Refusal(Reason.ALREADY_JOINED)
-        if cmd.owner:
-            role = Role.HOST
-        else:
-            role = Role.GUEST if cmd.kind is Kind.GUEST else Role.PARTICIPANT
+        role = Role.HOST if cmd.owner else base_role(cmd.kind)
         if cmd.claimed_role is not None and cmd.claimed_role is not role:
             return Refusal(Reason.NOT_PERMITTED, f"You cannot enter as {cmd.claimed_role.value}.")
         if len(self.participants) + len(self.lobby) >= self.max_participants:
             return Refusal(Reason.ROOM_FULL)
-        removed = cmd.user_id in self.removed_users or cmd.resumes in self.removed_identities
-        expected = cmd.owner or ((cmd.expected or cmd.resumes is not None) and not removed)
+        identity = f"u{cmd.user_id}" if cmd.user_id is not None else cmd.resumes
+        expected = cmd.owner or (
+            (cmd.expected or cmd.resumes is not None) and identity not in self.removed
+        )
         verdict = admission(self.guest_policy, expected=expected)
         if verdict is Admission.DENY:
             return Refusal(Reason.DENIED)
@@ -298,9 +296,7 @@ class Room:
             return Refusal(Reason.UNKNOWN_PARTICIPANT)
         if target.role is Role.HOST:
             return Refusal(Reason.NOT_PERMITTED, "A host cannot be removed.")
-        if target.user_id is not None:
-            self.removed_users.add(target.user_id)
-        self.removed_identities.add(target.identity)
+        self.removed.add(target.identity)
         outcome = self._exit(target.id, LeaveReason.REMOVED, now)
         outcome.events.insert(0, Event("removed", {}, One(target.id)))
         return outcome

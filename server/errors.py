@@ -14,6 +14,9 @@ STATUS: dict[Reason, int] = {
     Reason.NOT_SIGNED_IN: 401,
     Reason.NOT_PERMITTED: 403,
     Reason.UNKNOWN_ROOM: 404,
+    Reason.UNKNOWN_LESSON: 404,
+    Reason.INVALID_CREDENTIALS: 401,
+    Reason.INVALID_STATE: 409,
     Reason.RATE_LIMITED: 429,
 }
 

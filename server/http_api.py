@@ -87,10 +87,7 @@ async def sign_in(request: web.Request) -> web.Response:
     account = await request.app[STORE].authenticate(body.login, body.password)
     if account is None:
         log.info("failed sign-in for %r from %s", body.login, address)
-        return web.json_response(
-            {"error": {"code": "invalid_credentials", "message": "Wrong login or password."}},
-            status=401,
-        )
+        return error(Reason.INVALID_CREDENTIALS)
     settings = request.app[SETTINGS]
     response = web.json_response({"user": account.public()})
     response.set_cookie(
@@ -136,10 +133,7 @@ async def change_password(request: web.Request) -> web.Response:
     if body.new == body.current:
         return error(Reason.INVALID_PAYLOAD, "The new password must differ from the current one.")
     if not await request.app[STORE].change_password(account.id, body.current, body.new):
-        return web.json_response(
-            {"error": {"code": "invalid_credentials", "message": "The current password is wrong."}},
-            status=401,
-        )
+        return error(Reason.INVALID_CREDENTIALS, "The current password is wrong.")
     log.info("%s chose a new password", account.login)
     return web.Response(status=204)
 

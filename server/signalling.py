@@ -252,14 +252,8 @@ class Signalling:
         room = live.room
         if pid in room.participants:
             return {"ok": True, "status": "joined", "you": room.participants[pid].public()}
-        knock = room.lobby[pid].public()
-        you = {
-            "id": pid,
-            "name": knock["name"],
-            "kind": knock["kind"],
-            "institution": knock["institution"],
-            "role": "guest" if cmd.kind is Kind.GUEST else "participant",
-        }
+        # A knocker is shown as the participant it will be once admitted.
+        you = room.lobby[pid].admit(time.time()).public()
         return {"ok": True, "status": "waiting", "you": you}
 
     async def _join_command(

@@ -52,9 +52,7 @@ def _lesson_id(request: web.Request) -> int | web.Response:
 
 
 def _failed(exc: LessonError) -> web.Response:
-    return web.json_response(
-        {"error": {"code": exc.code, "message": exc.message}}, status=exc.status
-    )
+    return error(exc.reason, exc.message)
 
 
 async def _context(request: web.Request) -> tuple[int, int] | web.Response:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms.attendance import Attendance, Departure, Presence, Rules, Status, assess
+from rooms.refusals import Reason
 from server.db.accounts import Store
 from server.db.tables import (
     AttendanceRecord,
@@ -22,6 +23,7 @@ from server.db.tables import (
     User,
 )
 from server.journal import outbox
+from server.journal.adapters import Delivered
 
 SCHEDULED, OPEN, CLOSED = "scheduled", "open", "closed"
 HOW = {
@@ -32,11 +34,11 @@ HOW = {
 
 
 class LessonError(Exception):
-    """A lesson operation that cannot be done; `code` is the protocol's error code."""
+    """A lesson operation that cannot be done, as a typed reason and a sentence."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, reason: Reason, message: str) -> None:
         super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+        self.reason, self.message = reason, message
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +106,11 @@ class Lessons:
     ) -> dict[str, Any]:
         """Put a lesson in the teacher's schedule."""
         if not await self._store.class_exists(class_id):
-            raise LessonError("invalid_payload", "There is no class with that id.")
+            raise LessonError(Reason.INVALID_PAYLOAD, "There is no class with that id.")
         if not 0 < ends_at - starts_at <= 6 * 3600:
-            raise LessonError("invalid_payload", "A lesson ends after it starts, within 6 hours.")
+            raise LessonError(
+                Reason.INVALID_PAYLOAD, "A lesson ends after it starts, within 6 hours."
+            )
         async with self._sessions() as s:
             lesson = Lesson(
                 class_id=class_id,
@@ -127,9 +131,9 @@ class Lessons:
     async def _own(self, s: AsyncSession, lesson_id: int, teacher_id: int) -> Lesson:
         lesson = await s.get(Lesson, lesson_id)
         if lesson is None:
-            raise LessonError("unknown_lesson", "There is no such lesson.", 404)
+            raise LessonError(Reason.UNKNOWN_LESSON, "There is no such lesson.")
         if lesson.teacher_id != teacher_id:
-            raise LessonError("not_permitted", "This is another teacher's lesson.", 403)
+            raise LessonError(Reason.NOT_PERMITTED, "This is another teacher's lesson.")
         return lesson
 
     async def schedule(self, teacher_id: int) -> list[dict[str, Any]]:
@@ -148,7 +152,7 @@ class Lessons:
         async with self._sessions() as s:
             lesson = await self._own(s, lesson_id, teacher_id)
             if lesson.state == CLOSED:
-                raise LessonError("invalid_state", "This lesson has already ended.", 409)
+                raise LessonError(Reason.INVALID_STATE, "This lesson has already ended.")
             if lesson.room_id is None:
                 name = await self._class_name(s, lesson.class_id)
                 room = await self._store.create_room(
@@ -172,7 +176,7 @@ class Lessons:
     async def _proposals(self, s: AsyncSession, lesson: Lesson, now: float) -> list[Proposal]:
         end = min(lesson.ends_at, lesson.ended_at or now)
         if end <= lesson.starts_at:
-            raise LessonError("invalid_state", "The lesson has not started yet.", 409)
+            raise LessonError(Reason.INVALID_STATE, "The lesson has not started yet.")
         presences: dict[int, list[Presence]] = {}
         in_room: set[int] = set()
         if lesson.room_id is not None:
@@ -214,13 +218,15 @@ class Lessons:
         async with self._sessions() as s:
             lesson = await self._own(s, lesson_id, teacher_id)
             if lesson.state == CLOSED:
-                raise LessonError("invalid_state", "This lesson has already ended.", 409)
+                raise LessonError(Reason.INVALID_STATE, "This lesson has already ended.")
             lesson.ended_at = now
             proposals = await self._proposals(s, lesson, now)
             known = {p.pupil_id for p in proposals}
             unknown = set(corrections) - known
             if unknown:
-                raise LessonError("unknown_pupil", f"Not pupils of this class: {sorted(unknown)}.")
+                raise LessonError(
+                    Reason.UNKNOWN_PUPIL, f"Not pupils of this class: {sorted(unknown)}."
+                )
             lesson.state = CLOSED
             class_name = await self._class_name(s, lesson.class_id)
             for p in proposals:
@@ -292,7 +298,7 @@ class BuiltinJournal:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def deliver(self, key: str, record: dict[str, Any]) -> outbox.Delivered:
+    async def deliver(self, key: str, record: dict[str, Any]) -> Delivered:
         """Write or overwrite the record for its (lesson, pupil): idempotent by construction."""
         async with self._sessions() as s:
             row = await s.scalar(
@@ -310,7 +316,7 @@ class BuiltinJournal:
             row.network_lost_s = float(record["network_lost_min"]) * 60
             row.comment = record["comment"]
             await s.commit()
-        return outbox.Delivered()
+        return Delivered()
 
 
 async def finalise_forever(lessons: Lessons, courier: outbox.Courier, every_s: float = 60) -> None:

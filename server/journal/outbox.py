@@ -22,8 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.tables import OutboxRecord
 from server.journal.adapters import Delivered, JournalAdapter, Rejected, Retry
-
-__all__ = ["DEAD", "DELIVERED", "PENDING", "Courier", "Delivered", "Letter", "add"]
 from server.journal.retry import RetrySchedule
 
 log = logging.getLogger(__name__)
