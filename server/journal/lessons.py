@@ -153,16 +153,14 @@ class Lessons:
             lesson = await self._own(s, lesson_id, teacher_id)
             if lesson.state == CLOSED:
                 raise LessonError(Reason.INVALID_STATE, "This lesson has already ended.")
+            name = await self._class_name(s, lesson.class_id)
             if lesson.room_id is None:
-                name = await self._class_name(s, lesson.class_id)
                 room = await self._store.create_room(
                     f"{lesson.subject} — {name}"[:64], teacher_id, lesson.class_id, "ask_host"
                 )
                 lesson.room_id, lesson.state = room.id, OPEN
                 await s.commit()
-            return lesson_public(lesson, await self._class_name(s, lesson.class_id)), str(
-                lesson.room_id
-            )
+            return lesson_public(lesson, name), str(lesson.room_id)
 
     async def _pupils(self, s: AsyncSession, class_id: int) -> list[tuple[int, str]]:
         rows = await s.execute(
