@@ -124,3 +124,29 @@ async def peers(*names: str) -> AsyncIterator[list[Peer]]:
         for peer in made:
             if peer.sio.connected:
                 await peer.close()
+
+
+async def host_in_room(server: LiveServer, host: Peer, **room_fields: Any) -> dict[str, Any]:
+    """Teacher signs in, creates a room, joins it as host."""
+    token = await sign_in(server, *server.teacher)
+    room = await create_room(server, token, **room_fields)
+    await host.connect(server, token)
+    ack = await host.call("join", {"v": 1, "room": room["id"], "as": "user"})
+    assert ack["ok"] and ack["status"] == "joined" and ack["you"]["role"] == "host"
+    return room
+
+
+def guest_join(
+    room_id: str, name: str = "Asel Bekova", institution: str = "School 12"
+) -> dict[str, Any]:
+    """A guest's join payload."""
+    return {"v": 1, "room": room_id, "as": "guest", "name": name, "institution": institution}
+
+
+async def admit_guest(server: LiveServer, host: Peer, guest: Peer, room_id: str) -> Any:
+    """A guest knocks and the host admits them; returns the guest's room_state."""
+    await guest.connect(server)
+    await guest.call("join", guest_join(room_id))
+    knock = (await host.wait("lobby", lambda d: d["lobby"]))["lobby"][0]["id"]
+    await host.call("admit", {"participant": knock})
+    return await guest.wait("room_state")

@@ -11,8 +11,7 @@ import socketio
 
 from server.signalling import SESSION_COOKIE
 from tests.conftest import LiveServer
-from tests.integration.peers import Peer, create_room, peers, sign_in
-from tests.integration.test_lobby_flow import guest_join, host_in_room
+from tests.integration.peers import Peer, create_room, guest_join, host_in_room, peers, sign_in
 
 
 @pytest.mark.parametrize(

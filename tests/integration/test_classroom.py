@@ -11,8 +11,7 @@ import pytest
 
 from server.signalling import SESSION_COOKIE
 from tests.conftest import LiveServer
-from tests.integration.peers import Peer, peers, sign_in
-from tests.integration.test_lobby_flow import host_in_room
+from tests.integration.peers import Peer, host_in_room, peers, sign_in
 
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 

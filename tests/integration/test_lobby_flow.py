@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.conftest import LiveServer
-from tests.integration.peers import Peer, create_room, peers, sign_in
-
-
-async def host_in_room(server: LiveServer, host: Peer, **room_fields: Any) -> dict[str, Any]:
-    """Teacher signs in, creates a room, joins it as host."""
-    token = await sign_in(server, *server.teacher)
-    room = await create_room(server, token, **room_fields)
-    await host.connect(server, token)
-    ack = await host.call("join", {"v": 1, "room": room["id"], "as": "user"})
-    assert ack["ok"] and ack["status"] == "joined" and ack["you"]["role"] == "host"
-    return room
-
-
-def guest_join(
-    room_id: str, name: str = "Asel Bekova", institution: str = "School 12"
-) -> dict[str, Any]:
-    return {"v": 1, "room": room_id, "as": "guest", "name": name, "institution": institution}
+from tests.integration.peers import (
+    Peer,
+    admit_guest,
+    create_room,
+    guest_join,
+    host_in_room,
+    peers,
+    sign_in,
+)
 
 
 async def test_invite_link_points_at_the_room_page(live_server: LiveServer) -> None:
@@ -164,11 +154,7 @@ async def test_host_leaving_tells_knockers(live_server: LiveServer) -> None:
 async def test_admitted_guest_resumes_after_a_network_blip(live_server: LiveServer) -> None:
     async with peers("host", "guest", "again", "forged") as (host, guest, again, forged):
         room = await host_in_room(live_server, host)
-        await guest.connect(live_server)
-        await guest.call("join", guest_join(room["id"]))
-        knock = (await host.wait("lobby", lambda d: d["lobby"]))["lobby"][0]["id"]
-        await host.call("admit", {"participant": knock})
-        resume = (await guest.wait("room_state"))["resume"]
+        resume = (await admit_guest(live_server, host, guest, room["id"]))["resume"]
         await guest.close()
         await host.wait("participant_left", lambda d: d["reason"] == "disconnected")
 
@@ -200,11 +186,7 @@ async def test_presence_is_kept_for_attendance_and_the_guest_log(live_server: Li
         room = await host_in_room(live_server, host)
         await pupil.connect(live_server, await sign_in(live_server, *live_server.pupils[0]))
         await pupil.call("join", {"v": 1, "room": room["id"], "as": "user"})
-        await guest.connect(live_server)
-        await guest.call("join", guest_join(room["id"]))
-        knock = (await host.wait("lobby", lambda d: d["lobby"]))["lobby"][0]["id"]
-        await host.call("admit", {"participant": knock})
-        await guest.wait("room_state")
+        await admit_guest(live_server, host, guest, room["id"])
         await pupil.close()
         await host.wait("participant_left", lambda d: d["reason"] == "disconnected")
         rows = await live_server.app[ARCHIVE].presence(room["id"])

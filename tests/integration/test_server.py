@@ -15,8 +15,13 @@ import pytest
 from server.keys import STORE
 from server.signalling import SESSION_COOKIE
 from tests.conftest import LiveServer, running_server
-from tests.integration.peers import create_room, peers, sign_in
-from tests.integration.test_lobby_flow import guest_join, host_in_room
+from tests.integration.peers import (
+    admit_guest,
+    create_room,
+    host_in_room,
+    peers,
+    sign_in,
+)
 
 REDIS_URL = os.environ.get("SABAQ_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -99,11 +104,7 @@ async def test_events_fan_out_through_redis(tmp_path: Path, redis_url: str) -> N
             assert ready["checks"] == {"database": "ok", "redis": "ok"}
         async with peers("host", "guest") as (host, guest):
             room = await host_in_room(server, host)
-            await guest.connect(server)
-            await guest.call("join", guest_join(room["id"]))
-            knock = (await host.wait("lobby", lambda d: d["lobby"]))["lobby"][0]["id"]
-            await host.call("admit", {"participant": knock})
-            await guest.wait("room_state")
+            await admit_guest(server, host, guest, room["id"])
 
 
 async def test_unreachable_redis_makes_the_server_not_ready(tmp_path: Path) -> None:
