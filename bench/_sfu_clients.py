@@ -127,13 +127,11 @@ class Viewer:
 async def run_subscribers(
     session: aiohttp.ClientSession, url: str, ids: list[str], decoders: set[str]
 ) -> None:
-    window = [0.0, 0.0]
     viewers = [Viewer(pid, pid in decoders, (0.0, 0.0)) for pid in ids]
     for v in viewers:
         await v.join(session, url)
     emit("READY")
     start, end = await read_window()
-    window[:] = [start, end]
     for v in viewers:
         v.window = (start, end)
     await sleep_until(end)

@@ -24,7 +24,6 @@ class ForwardServer:
 
     def __init__(self) -> None:
         self.router = AiortcRouter()
-        self.offers: dict[str, asyncio.Queue[str]] = {}
         self.transports: dict[str, AiortcTransport] = {}
 
     async def publish(self, pid: str, sdp: str) -> str:
@@ -34,7 +33,6 @@ class ForwardServer:
     async def subscribe(self, pid: str) -> str:
         transport = await self.router.create_transport(pid, "subscribe")
         queue: asyncio.Queue[str] = asyncio.Queue()
-        self.offers[pid] = queue
         self.transports[pid] = transport
 
         async def negotiate(t: Any) -> None:

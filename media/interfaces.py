@@ -11,6 +11,11 @@ TransportRole = Literal["publish", "subscribe"]
 SOURCES: tuple[Source, ...] = ("mic", "camera", "screen")
 
 
+def default_source(kind: str) -> Source:
+    """The source of an m-line the client did not map: audio is mic, video is camera."""
+    return "mic" if kind == "audio" else "camera"
+
+
 class InvalidStateError(Exception):
     """A method was called on a closed router, transport, producer or consumer."""
 

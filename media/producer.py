@@ -48,6 +48,10 @@ class AiortcProducer:
         self._kind: Kind = kind
         self._receiver = receiver
         self._codecs = {c.payloadType: c for c in codecs}
+        # Payload types of RTX, told apart per packet without string work.
+        self._rtx_pts = {
+            pt for pt, c in self._codecs.items() if c.mimeType.lower().endswith("/rtx")
+        }
         media = [c for c in codecs if not c.mimeType.lower().endswith("/rtx")]
         if not media:
             raise ValueError("no media codec negotiated")
@@ -133,7 +137,7 @@ class AiortcProducer:
         payload: bytes = packet.payload
         seq: int = packet.sequence_number
         payload_type: int = packet.payload_type
-        if codec.mimeType.lower().endswith("/rtx"):
+        if payload_type in self._rtx_pts:
             # Retransmission from the publisher: original sequence number in the first 2 bytes.
             apt = codec.parameters.get("apt")
             if len(payload) < 2 or not isinstance(apt, int) or apt not in self._codecs:

@@ -19,6 +19,7 @@ from .interfaces import (
     NegotiationNeeded,
     Source,
     TransportRole,
+    default_source,
 )
 from .producer import AiortcProducer
 from .settings import MediaSettings
@@ -118,8 +119,7 @@ class AiortcTransport:
             existing = None
         if not receiving or existing is not None or mid in self._retired_mids:
             return
-        default: Source = "mic" if t.kind == "audio" else "camera"
-        source = sources.get(mid, default)
+        source = sources.get(mid, default_source(t.kind))
         producer = AiortcProducer(
             participant_id=self._participant_id,
             source=source,

@@ -24,6 +24,7 @@ from media import (
     NegotiationError,
     Source,
 )
+from media.interfaces import default_source
 from media.transport import AiortcTransport
 from rooms.refusals import Reason, Refusal
 from rooms.roles import Permission
@@ -261,7 +262,7 @@ class MediaSignalling:
         peer = self._peer(room_id, pid)
         transport = peer.publish
         for mid, kind in lines.items():
-            source: Source = p.sources.get(mid, "mic" if kind == "audio" else "camera")
+            source = p.sources.get(mid, default_source(kind))
             if SOURCE_KIND[source] != kind:
                 return refused(Reason.INVALID_PAYLOAD, f"sources.{mid}: {source} is not {kind}.")
             new = transport is None or (

@@ -62,18 +62,19 @@ class CodecSpy:
 
         return get_encoder
 
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> CodecSpy:
+        """Patch the names the receiver's decoder thread and the sender look up at call time."""
+        for module, name, wrap in (
+            (aiortc.rtcrtpreceiver, "get_decoder", self.wrap_decoder),
+            (aiortc.rtcrtpsender, "get_encoder", self.wrap_encoder),
+        ):
+            monkeypatch.setattr(module, name, wrap(vars(module)[name]))
+        return self
+
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[CodecSpy]:
-    router = AiortcRouter()
-    s = CodecSpy(router)
-    # Patch the names the receiver's decoder thread and the sender look up at call time.
-    for module, name, wrap in (
-        (aiortc.rtcrtpreceiver, "get_decoder", s.wrap_decoder),
-        (aiortc.rtcrtpsender, "get_encoder", s.wrap_encoder),
-    ):
-        monkeypatch.setattr(module, name, wrap(vars(module)[name]))
-    yield s
+    yield CodecSpy(AiortcRouter()).install(monkeypatch)
 
 
 @pytest.mark.timeout(60)

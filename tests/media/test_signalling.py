@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-import aiortc.rtcrtpreceiver
-import aiortc.rtcrtpsender
 import pytest
 
 import server.signalling
@@ -60,13 +58,7 @@ def no_tiles_of(client: MediaClient, pid: str) -> Callable[[], bool]:
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch, live_server: LiveServer) -> Iterator[CodecSpy]:
-    s = CodecSpy(AiortcRouter(), more=lambda: routers(live_server))
-    for module, name, wrap in (
-        (aiortc.rtcrtpreceiver, "get_decoder", s.wrap_decoder),
-        (aiortc.rtcrtpsender, "get_encoder", s.wrap_encoder),
-    ):
-        monkeypatch.setattr(module, name, wrap(vars(module)[name]))
-    yield s
+    yield CodecSpy(AiortcRouter(), more=lambda: routers(live_server)).install(monkeypatch)
 
 
 @pytest.mark.timeout(60)
