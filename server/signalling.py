@@ -108,7 +108,7 @@ class Signalling:
         self.archive = archive
         self.media = MediaSignalling(self, media_settings(settings))
         # One timer per room, for the next timed grant to run out.
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._timers: dict[str, tuple[float, asyncio.TimerHandle]] = {}
         self._ticks: set[asyncio.Task[Outcome | Refusal]] = set()
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
@@ -142,7 +142,7 @@ class Signalling:
 
     async def close(self) -> None:
         """Stop timers and every connection's worker (graceful shutdown)."""
-        for timer in self._timers.values():
+        for _, timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
         for sid in list(self.connections):
@@ -366,12 +366,15 @@ class Signalling:
         return result
 
     def _schedule_tick(self, room_id: str) -> None:
-        """Wake the room when its next timed grant runs out."""
-        old = self._timers.pop(room_id, None)
-        if old is not None:
-            old.cancel()
+        """Wake the room when its next timed grant runs out (kept if that has not changed)."""
         live = self.rooms.get(room_id)
         deadline = live.room.next_deadline() if live is not None else None
+        old = self._timers.get(room_id)
+        if old is not None and old[0] == deadline:
+            return  # most commands (chat, votes) leave the deadline as it was
+        if old is not None:
+            old[1].cancel()
+            del self._timers[room_id]
         if deadline is None:
             return
         loop = asyncio.get_running_loop()
@@ -383,7 +386,7 @@ class Signalling:
             self._ticks.add(task)
             task.add_done_callback(self._ticks.discard)
 
-        self._timers[room_id] = loop.call_later(delay, fire)
+        self._timers[room_id] = (deadline, loop.call_later(delay, fire))
 
     def _resume_token(self, room_id: str, participant_id: str) -> str | None:
         live = self.rooms.get(room_id)
