@@ -103,6 +103,11 @@ def knock(page: Page, name: str) -> Locator:
     )
 
 
+def admit_button(host: Page, name: str) -> Locator:
+    """The "Admit" button on the knock of the guest named `name`."""
+    return knock(host, name).get_by_role("button", name=text("host.admit_label", name=name))
+
+
 async def pupil_enters(page: Page, room: Room, login: str, password: str) -> str:
     """A pupil of the room's class signs in on the room page and goes straight in; their name."""
     await page.goto(room.invite_url)
@@ -110,13 +115,18 @@ async def pupil_enters(page: Page, room: Room, login: str, password: str) -> str
     await page.get_by_label(EN["form.password"], exact=True).fill(password)
     await page.get_by_role("button", name=EN["room.signin_enter"]).click()
     await expect(page.locator("#inside")).to_be_visible()
+    return await own_name(page)
+
+
+async def own_name(page: Page) -> str:
+    """The name the room shows for this page's own participant ("You: …")."""
     return await page.locator("#you-name").inner_text()
 
 
 async def guest_admitted(host: Page, guest: Page, room: Room, name: str, institution: str) -> None:
     """A guest knocks and the host admits them."""
     await guest_knocks(guest, room, name, institution)
-    await knock(host, name).get_by_role("button", name=text("host.admit_label", name=name)).click()
+    await admit_button(host, name).click()
     await expect(guest.locator("#inside")).to_be_visible()
 
 

@@ -11,10 +11,12 @@ from playwright.async_api import Page, expect
 from .conftest import Browsers, LiveServer
 from .flows import (
     EN,
+    admit_button,
     chat_item,
     create_poll,
     guest_knocks,
     knock,
+    own_name,
     poll,
     pupil_enters,
     send_chat,
@@ -75,11 +77,7 @@ async def test_pages_have_no_serious_accessibility_violations(
     await expect(knock(host, "Keyboard User")).to_be_visible()
     problems["host view with a knock"] = await axe_violations(host, axe_source)
 
-    await (
-        knock(host, "Keyboard User")
-        .get_by_role("button", name=text("host.admit_label", name="Keyboard User"))
-        .click()
-    )
+    await admit_button(host, "Keyboard User").click()
     await expect(guest.locator("#inside")).to_be_visible()
     await expect(host.locator("#participants > li")).to_have_count(2)
     problems["host view with a guest inside"] = await axe_violations(host, axe_source)
@@ -106,7 +104,7 @@ async def test_classroom_has_no_serious_accessibility_violations(
     )
     name = await pupil_enters(pupil, room, *live_server.pupils[0])
     await send_chat(host, "Welcome, see https://example.org/notes")
-    await send_chat(pupil, "Thank you", to=await host.locator("#you-name").inner_text())
+    await send_chat(pupil, "Thank you", to=await own_name(host))
     await pupil.get_by_role("button", name=EN["hands.raise"]).click()
     await expect(host.locator("#hands > li")).to_have_count(1)
     await create_poll(host, "Open or closed?", options=["Open", "Closed"], anonymous=False)
@@ -170,9 +168,7 @@ async def test_host_keeps_keyboard_focus_while_the_lists_change(
     second = await browsers.person("second guest")
     room = await teacher_hosts(host, live_server.url, live_server.teacher, "Busy lesson")
     await guest_knocks(first, room, "First Guest", "School 1")
-    admit_first = knock(host, "First Guest").get_by_role(
-        "button", name=text("host.admit_label", name="First Guest")
-    )
+    admit_first = admit_button(host, "First Guest")
     await admit_first.focus()
     await host.keyboard.press("Enter")
     await expect(first.locator("#inside")).to_be_visible()

@@ -14,6 +14,7 @@ from .flows import (
     chat_items,
     create_poll,
     guest_admitted,
+    own_name,
     participant,
     poll,
     pupil_enters,
@@ -138,7 +139,7 @@ async def test_chat_public_private_moderation_and_hostile_text(
     room = await teacher_hosts(
         host, live_server.url, live_server.teacher, "History 9", class_id=live_server.class_id
     )
-    host_name = await host.locator("#you-name").inner_text()
+    host_name = await own_name(host)
     pupil_name = await pupil_enters(pupil, room, *live_server.pupils[0])
     await guest_admitted(host, guest, room, XSS_SVG, XSS_IMG)
 

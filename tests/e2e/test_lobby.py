@@ -6,11 +6,19 @@ import pytest
 from playwright.async_api import expect
 
 from .conftest import Browsers, LiveServer
-from .flows import EN, guest_knocks, knock, participant, participants, teacher_hosts, text
+from .flows import (
+    EN,
+    admit_button,
+    guest_knocks,
+    knock,
+    own_name,
+    participant,
+    participants,
+    teacher_hosts,
+    text,
+)
 
 pytestmark = pytest.mark.e2e
-
-TEACHER_NAME_SELECTOR = "#you-name"
 
 
 async def test_guest_knocks_host_admits_both_see_each_other(
@@ -19,7 +27,7 @@ async def test_guest_knocks_host_admits_both_see_each_other(
     host = await browsers.person("host")
     guest = await browsers.person("guest")
     room = await teacher_hosts(host, live_server.url, live_server.teacher, "Physics 9B")
-    host_name = await host.locator(TEACHER_NAME_SELECTOR).inner_text()
+    host_name = await own_name(host)
 
     await guest_knocks(guest, room, "Aliya Serikova", "School No. 12")
 
@@ -35,7 +43,7 @@ async def test_guest_knocks_host_admits_both_see_each_other(
     await expect(host.locator("#knock-news")).to_have_text(
         text("host.knock_one", name="Aliya Serikova")
     )
-    await row.get_by_role("button", name=text("host.admit_label", name="Aliya Serikova")).click()
+    await admit_button(host, "Aliya Serikova").click()
     await expect(host.locator("#knocks > li")).to_have_count(0)
 
     # Both are inside and see each other, with role badges.
@@ -103,7 +111,7 @@ async def test_signed_in_pupil_of_the_class_goes_straight_in(
     await expect(pupil.locator("#inside")).to_be_visible()
     await expect(pupil.locator("#lobby")).to_be_hidden()
     await expect(pupil.locator("#you-role")).to_have_text(EN["role.participant"])
-    pupil_name = await pupil.locator("#you-name").inner_text()
+    pupil_name = await own_name(pupil)
     await expect(participant(host, pupil_name).locator(".badge")).to_have_text(
         EN["role.participant"]
     )
@@ -184,13 +192,9 @@ async def test_connection_loss_is_shown_and_the_host_comes_back(
     host = await browsers.person("host")
     guest = await browsers.person("guest")
     room = await teacher_hosts(host, live_server.url, live_server.teacher, "Flaky network")
-    host_name = await host.locator(TEACHER_NAME_SELECTOR).inner_text()
+    host_name = await own_name(host)
     await guest_knocks(guest, room, "Patient Guest", "School 7")
-    await (
-        knock(host, "Patient Guest")
-        .get_by_role("button", name=text("host.admit_label", name="Patient Guest"))
-        .click()
-    )
+    await admit_button(host, "Patient Guest").click()
     await expect(participant(guest, host_name)).to_be_visible()
 
     # The host's network drops: the page says so, the others see the host go.

@@ -9,7 +9,16 @@ import pytest
 from playwright.async_api import expect
 
 from .conftest import Browsers, LiveServer
-from .flows import EN, guest_knocks, knock, participant, sign_in_home, strings, teacher_hosts, text
+from .flows import (
+    EN,
+    admit_button,
+    guest_knocks,
+    knock,
+    participant,
+    sign_in_home,
+    strings,
+    teacher_hosts,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -141,7 +150,7 @@ async def test_hostile_names_render_as_inert_text(
     await guest_knocks(guest, room, HOSTILE, HOSTILE_INSTITUTION)
     row = knock(host, HOSTILE)
     await expect(row).to_contain_text(HOSTILE_INSTITUTION)
-    await row.get_by_role("button", name=text("host.admit_label", name=HOSTILE)).click()
+    await admit_button(host, HOSTILE).click()
 
     await expect(participant(guest, HOSTILE)).to_be_visible()
     await expect(participant(host, HOSTILE)).to_contain_text(HOSTILE_INSTITUTION)

@@ -111,3 +111,29 @@ export async function busy(form, fn) {
     form.removeAttribute("aria-busy");
   }
 }
+
+/**
+ * Wires the "#signin-form" both pages share: checks that both fields are filled, then runs
+ * `signIn(login, password)` with the form busy; any error is shown.
+ */
+export function wireSignIn(signIn) {
+  const form = /** @type {HTMLFormElement} */ (byId("signin-form"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    const login = fieldValue(form, "login");
+    const password = form.elements.namedItem("password").value;
+    if (!login || !password) {
+      showError({ code: "credentials_required" });
+      focusOn(byId(login ? "signin-password" : "signin-login"));
+      return;
+    }
+    await busy(form, async () => {
+      try {
+        await signIn(login, password, form);
+      } catch (e) {
+        showError(e);
+      }
+    });
+  });
+}

@@ -2,7 +2,16 @@
 // or as a guest), the lobby queue and the "ended" screen. room.js runs the connection.
 import { api } from "./protocol.js";
 import { t } from "./i18n.js";
-import { busy, byId, clearError, fieldValue, focusOn, showError, showOnly } from "./dom.js";
+import {
+  busy,
+  byId,
+  clearError,
+  fieldValue,
+  focusOn,
+  showError,
+  showOnly,
+  wireSignIn,
+} from "./dom.js";
 import { state } from "./shared.js";
 
 const SECTIONS = ["loading", "entry", "lobby", "ended", "inside"];
@@ -91,27 +100,11 @@ export function wireEntry(join) {
     });
   }
 
-  const signinForm = /** @type {HTMLFormElement} */ (byId("signin-form"));
-  signinForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearError();
-    const login = fieldValue(signinForm, "login");
-    const password = signinForm.elements.namedItem("password").value;
-    if (!login || !password) {
-      showError({ code: "credentials_required" });
-      focusOn(byId(login ? "signin-password" : "signin-login"));
-      return;
-    }
-    await busy(signinForm, async () => {
-      try {
-        state.user = await api.signIn(login, password);
-        signinForm.reset();
-        renderEntry();
-        await join("user");
-      } catch (e) {
-        showError(e);
-      }
-    });
+  wireSignIn(async (login, password, form) => {
+    state.user = await api.signIn(login, password);
+    form.reset();
+    renderEntry();
+    await join("user");
   });
 
   const guestForm = /** @type {HTMLFormElement} */ (byId("guest-form"));

@@ -13,6 +13,7 @@ import {
   h,
   showError,
   showOnly,
+  wireSignIn,
 } from "./dom.js";
 
 const SECTIONS = ["loading", "signin", "password", "pupil", "teacher"];
@@ -168,27 +169,11 @@ function wirePassword() {
 
 function wire() {
   wirePassword();
-  const signinForm = /** @type {HTMLFormElement} */ (byId("signin-form"));
-  signinForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearError();
-    const login = fieldValue(signinForm, "login");
-    const password = signinForm.elements.namedItem("password").value;
-    if (!login || !password) {
-      showError({ code: "credentials_required" });
-      focusOn(byId(login ? "signin-password" : "signin-login"));
-      return;
-    }
-    await busy(signinForm, async () => {
-      try {
-        user = await api.signIn(login, password);
-        signinForm.reset();
-        await showSignedIn();
-        focusOn(byId(landingTitle()));
-      } catch (e) {
-        showError(e);
-      }
-    });
+  wireSignIn(async (login, password, form) => {
+    user = await api.signIn(login, password);
+    form.reset();
+    await showSignedIn();
+    focusOn(byId(landingTitle()));
   });
 
   for (const button of document.querySelectorAll(".signout")) {
