@@ -1,0 +1,108 @@
+// The administrator's JSON API of docs/journal.md: school settings, years, subjects, teaching,
+// CSV import (with upload progress) and the outbox's dead letters. No DOM code.
+import { ProtocolError, toProtocolError } from "./api.js";
+
+/**
+ * An error answer as a ProtocolError. Besides api.js's shapes, docs/journal.md writes errors as
+ * `{"error": code, "message": sentence}`; `field` (when the server names one) is kept.
+ */
+function failure(body) {
+  let err;
+  if (body && typeof body === "object" && typeof body.error === "string") {
+    err = new ProtocolError(body.error, String(body.message || ""));
+  } else {
+    err = toProtocolError(body);
+  }
+  const inner = body && typeof body === "object" && typeof body.error === "object" ? body.error : body;
+  if (inner && typeof inner.field === "string") err.field = inner.field;
+  return err;
+}
+
+function parse(text) {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One request. `json` is sent as JSON, `csv` as text/csv; `onUpload(sent, total)` reports the
+ * upload (XMLHttpRequest: fetch cannot tell how much of a body has gone out).
+ * @returns {Promise<any>} the answer's JSON ({} for 204)
+ */
+export function request(method, path, { json, csv, onUpload } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, path);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader("Accept", "application/json");
+    let body = null;
+    if (json !== undefined) {
+      xhr.setRequestHeader("Content-Type", "application/json");
+      body = JSON.stringify(json);
+    } else if (csv !== undefined) {
+      xhr.setRequestHeader("Content-Type", "text/csv; charset=utf-8");
+      body = csv;
+    }
+    if (onUpload) {
+      xhr.upload.addEventListener("progress", (e) => onUpload(e.loaded, e.lengthComputable ? e.total : 0));
+    }
+    xhr.addEventListener("load", () => {
+      const data = parse(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data || {});
+      else reject(failure(data));
+    });
+    xhr.addEventListener("error", () =>
+      reject(new ProtocolError("network_error", "The server cannot be reached.")),
+    );
+    xhr.addEventListener("timeout", () => reject(new ProtocolError("timeout", "The server took too long.")));
+    xhr.send(body);
+  });
+}
+
+const id = (value) => encodeURIComponent(String(value));
+
+/** The administrator's endpoints. */
+export const adminApi = {
+  /** School settings; the object itself or wrapped as {school}. */
+  async school() {
+    const data = await request("GET", "/api/admin/school");
+    return data.school || data;
+  },
+  async saveSchool(settings) {
+    const data = await request("PUT", "/api/admin/school", { json: settings });
+    return data.school || data;
+  },
+  async years() {
+    return (await request("GET", "/api/years")).years || [];
+  },
+  async createYear(year) {
+    return (await request("POST", "/api/admin/years", { json: year })).year;
+  },
+  async subjects() {
+    return (await request("GET", "/api/subjects")).subjects || [];
+  },
+  async createSubject(name) {
+    return (await request("POST", "/api/admin/subjects", { json: { name } })).subject;
+  },
+  /** What a teaching assignment is chosen from, and the assignments made so far. */
+  async teaching() {
+    return request("GET", "/api/admin/teaching");
+  },
+  async teach(teacherId, classId, subjectId) {
+    return request("POST", "/api/admin/teaching", {
+      json: { teacher_id: teacherId, class_id: classId, subject_id: subjectId },
+    });
+  },
+  /** The CSV import; dry run first. Answers {ok, lines: [{line, error}], created}. */
+  async importCsv(text, dryRun, onUpload) {
+    return request("POST", `/api/admin/import${dryRun ? "?dry_run=1" : ""}`, { csv: text, onUpload });
+  },
+  async deadLetters() {
+    return (await request("GET", "/api/admin/outbox?state=dead")).records || [];
+  },
+  async retry(recordId) {
+    return request("POST", `/api/admin/outbox/${id(recordId)}/retry`);
+  },
+};
