@@ -10,7 +10,7 @@ const outdir = path.join(here, "public", "dist");
 await rm(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: here,
-  entryPoints: ["src/home.js", "src/room.js", "src/notfound.js", "src/admin.js"],
+  entryPoints: ["src/home.js", "src/room.js", "src/notfound.js", "src/admin.js", "src/journal.js", "src/lesson.js", "src/diary.js"],
   outdir,
   bundle: true,
   format: "esm",

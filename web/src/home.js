@@ -1,5 +1,5 @@
-// The index page: sign in; a teacher's dashboard (create a room, invite link, their rooms);
-// a pupil's short note.
+// The index page: sign in; a teacher's dashboard (create a room, invite link, their rooms, the
+// journal); a pupil's note with the diary; the administrator's way to the administration page.
 import { api } from "./api.js";
 import { initI18n, onLanguageChange, t } from "./i18n.js";
 import {
@@ -16,7 +16,7 @@ import {
   wireSignIn,
 } from "./dom.js";
 
-const SECTIONS = ["loading", "signin", "password", "pupil", "teacher"];
+const SECTIONS = ["loading", "signin", "password", "pupil", "teacher", "admin"];
 
 /** @type {object|null} */
 let user = null;
@@ -111,6 +111,10 @@ async function showSignedIn() {
     showOnly(SECTIONS, "password");
     return;
   }
+  if (user.kind === "admin") {
+    showOnly(SECTIONS, "admin");
+    return;
+  }
   if (user.kind !== "teacher") {
     showOnly(SECTIONS, "pupil");
     return;
@@ -133,6 +137,7 @@ function showSignIn() {
 
 function landingTitle() {
   if (user.must_change_password) return "password-title";
+  if (user.kind === "admin") return "admin-title";
   return user.kind === "teacher" ? "teacher-title" : "pupil-title";
 }
 

@@ -1,0 +1,173 @@
+// /diary: the pupil's week, filled from the journal and read-only — per day its lessons with
+// time, subject, teacher, topic, homework, mark and attendance, and "Join lesson" while a lesson's
+// room is open. It refreshes itself so a lesson that starts shows its link without a reload.
+import { journalApi } from "./journal_api.js";
+import { onLanguageChange, t } from "./i18n.js";
+import { byId, h, showError, clearError } from "./dom.js";
+import {
+  bootPage,
+  every,
+  formatDay,
+  parseDate,
+  safeUrl,
+  statusText,
+  timeRange,
+  weekFromUrl,
+  weekLabel,
+  wireWeekSwitch,
+} from "./journal_common.js";
+
+const REFRESH_MS = 15000;
+
+/** @type {{week: string|null, days: object[]}} */
+let shown = { week: null, days: [] };
+let shownJson = "";
+
+function homeworkCell(lesson) {
+  const items = Array.isArray(lesson.homework) ? lesson.homework : [];
+  if (!items.length) return h("td", { text: "—" });
+  return h(
+    "td",
+    {},
+    h(
+      "ul",
+      { class: "plain-list homework" },
+      ...items.map((a) => {
+        const due = parseDate(a.due_on);
+        const head = [t(`journal.kind_${a.kind}`), t(`journal.difficulty_${a.difficulty}`)];
+        if (due) head.push(t("journal.due", { date: formatDay(due, { weekday: "short" }) }));
+        return h(
+          "li",
+          {},
+          h("span", { class: "muted", text: head.join(" · ") }),
+          h("span", { class: "assignment-text", text: a.text }),
+        );
+      }),
+    ),
+  );
+}
+
+function markCell(lesson) {
+  const mark = lesson.mark;
+  if (!mark) return h("td", { text: "—" });
+  return h(
+    "td",
+    {},
+    h("strong", { class: "mark-value", text: String(mark.value) }),
+    mark.comment ? h("span", { class: "mark-comment", text: mark.comment }) : null,
+  );
+}
+
+function roomCell(lesson) {
+  const url = lesson.room_url ? safeUrl(lesson.room_url) : null;
+  if (!url) return h("td", { text: "—" });
+  return h(
+    "td",
+    {},
+    h("a", {
+      class: "button join",
+      href: url,
+      "data-key": `join-${lesson.lesson_id}`,
+      text: t("diary.join"),
+      "aria-label": t("diary.join_label", { subject: lesson.subject }),
+    }),
+  );
+}
+
+function lessonRow(lesson) {
+  return h(
+    "tr",
+    { "data-lesson": String(lesson.lesson_id) },
+    h("th", { scope: "row", text: timeRange(lesson.starts_at, lesson.ends_at) }),
+    h("td", { text: lesson.subject }),
+    h("td", { text: lesson.teacher || "—" }),
+    h("td", { text: lesson.topic || "—" }),
+    homeworkCell(lesson),
+    markCell(lesson),
+    h("td", { text: lesson.attendance ? statusText({ status: lesson.attendance }) : "—" }),
+    roomCell(lesson),
+  );
+}
+
+function dayTable(day, index) {
+  const date = parseDate(day.date);
+  const title = date ? formatDay(date) : String(day.date);
+  const headingId = `day-${index}`;
+  const lessons = [...(day.lessons || [])].sort((a, b) => a.starts_at - b.starts_at);
+  const columns = [
+    "journal.col_time",
+    "journal.col_subject",
+    "diary.col_teacher",
+    "journal.col_topic",
+    "diary.col_homework",
+    "journal.col_mark",
+    "diary.col_attendance",
+    "diary.col_room",
+  ];
+  return h(
+    "section",
+    { class: "card day", "aria-labelledby": headingId },
+    h("h2", { id: headingId, text: title }),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "journal-table diary-table", "aria-labelledby": headingId },
+        h("thead", {}, h("tr", {}, ...columns.map((key) => h("th", { scope: "col", text: t(key) })))),
+        h("tbody", {}, ...lessons.map(lessonRow)),
+      ),
+    ),
+  );
+}
+
+function render() {
+  byId("week-title").textContent = weekLabel(shown.week);
+  const days = shown.days.filter((d) => Array.isArray(d.lessons) && d.lessons.length);
+  // A re-render keeps keyboard focus on the same link (by its key) when it is still there.
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.key : null;
+  byId("days").replaceChildren(...days.map(dayTable));
+  byId("days-empty").hidden = days.length > 0;
+  if (focused) {
+    const again = byId("days").querySelector(`[data-key="${CSS.escape(focused)}"]`);
+    if (again instanceof HTMLElement) again.focus();
+  }
+}
+
+async function show(week) {
+  try {
+    const data = await journalApi.diary(week);
+    shown = { week: data.week || week, days: Array.isArray(data.days) ? data.days : [] };
+    shownJson = JSON.stringify(data);
+  } catch (e) {
+    showError(e);
+  }
+  render();
+}
+
+async function refresh() {
+  try {
+    const data = await journalApi.diary(shown.week);
+    const json = JSON.stringify(data);
+    if (json === shownJson) return;
+    shownJson = json;
+    shown = { week: data.week || shown.week, days: Array.isArray(data.days) ? data.days : [] };
+    clearError();
+    render();
+  } catch {
+    // A missed refresh is retried on the next tick; the shown week stays as it was.
+  }
+}
+
+async function main() {
+  const user = await bootPage("pupil");
+  if (!user) return;
+  wireWeekSwitch(() => shown.week, show);
+  onLanguageChange(render);
+  await show(weekFromUrl());
+  every(REFRESH_MS, refresh);
+}
+
+main().catch((e) => {
+  console.error(e); // eslint-disable-line no-console
+});

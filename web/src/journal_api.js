@@ -1,0 +1,89 @@
+// The journal's JSON API (docs/journal.md): schedule, lesson page, marks, assignments, diary.
+// No DOM code. Errors reject with the ProtocolError of api.js, so pages show them the same way.
+import { ProtocolError, toProtocolError } from "./api.js";
+
+/** The journal's HTTP answers are `{"error": code, "message"}`; api.js reads `{code, message}`. */
+function journalError(data) {
+  if (data && typeof data === "object" && typeof data.error === "string") {
+    return new ProtocolError(data.error, String(data.message || ""));
+  }
+  return toProtocolError(data);
+}
+
+async function request(method, path, body) {
+  /** @type {RequestInit} */
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ProtocolError("network_error", "The server cannot be reached.");
+  }
+  if (res.status === 204) return {};
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (!res.ok) throw journalError(data);
+  return data || {};
+}
+
+const id = (value) => encodeURIComponent(String(value));
+const weekQuery = (week) => (week ? `?week=${encodeURIComponent(week)}` : "");
+
+export const journalApi = {
+  /** The teacher's week: `{week, period, lessons}`; no week = the current one. */
+  schedule(week) {
+    return request("GET", `/api/schedule${weekQuery(week)}`);
+  },
+  /** `{lesson, attendance, marks, assignments, pupils, plan}` */
+  lesson(lessonId) {
+    return request("GET", `/api/lessons/${id(lessonId)}`);
+  },
+  async createLesson(body) {
+    return (await request("POST", "/api/lessons", body)).lesson;
+  },
+  async classes() {
+    return (await request("GET", "/api/classes")).classes;
+  },
+  async subjects() {
+    return (await request("GET", "/api/subjects")).subjects;
+  },
+  /** `{lesson, invite_url}` */
+  start(lessonId) {
+    return request("POST", `/api/lessons/${id(lessonId)}/start`, {});
+  },
+  async proposal(lessonId) {
+    return (await request("GET", `/api/lessons/${id(lessonId)}/attendance`)).attendance;
+  },
+  end(lessonId, corrections) {
+    return request("POST", `/api/lessons/${id(lessonId)}/end`, { corrections });
+  },
+  async setTopic(lessonId, body) {
+    return (await request("PUT", `/api/lessons/${id(lessonId)}/topic`, body)).lesson;
+  },
+  async setMark(lessonId, pupilId, value, comment) {
+    const body = { value, comment: comment || null };
+    return (await request("PUT", `/api/lessons/${id(lessonId)}/marks/${id(pupilId)}`, body)).mark;
+  },
+  async deleteMark(lessonId, pupilId) {
+    await request("DELETE", `/api/lessons/${id(lessonId)}/marks/${id(pupilId)}`);
+  },
+  async addAssignment(lessonId, assignment) {
+    return (await request("POST", `/api/lessons/${id(lessonId)}/assignments`, assignment))
+      .assignment;
+  },
+  async deleteAssignment(lessonId, assignmentId) {
+    await request("DELETE", `/api/lessons/${id(lessonId)}/assignments/${id(assignmentId)}`);
+  },
+  /** The pupil's week: `{week, days: [{date, lessons}]}` */
+  diary(week) {
+    return request("GET", `/api/diary${weekQuery(week)}`);
+  },
+};

@@ -1,0 +1,216 @@
+// What the journal pages (schedule, lesson, diary) share: who may see the page, ISO weeks,
+// dates and times in the reader's language, the week switcher and the week kept in the URL.
+import { api } from "./api.js";
+import { initI18n, language, t } from "./i18n.js";
+import { byId, clearError, focusOn, showError } from "./dom.js";
+
+const WEEK_RE = /^(\d{4})-W(\d{2})$/;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Monday 00:00 UTC of an ISO week "2026-W47" (null when malformed). */
+export function weekMonday(week) {
+  const m = WEEK_RE.exec(String(week || ""));
+  if (!m) return null;
+  const year = Number(m[1]);
+  const number = Number(m[2]);
+  if (number < 1 || number > 53) return null;
+  // ISO week 1 holds 4 January; its Monday is the week's start.
+  const jan4 = Date.UTC(year, 0, 4);
+  const jan4Day = (new Date(jan4).getUTCDay() + 6) % 7; // Monday = 0
+  return new Date(jan4 - jan4Day * DAY_MS + (number - 1) * 7 * DAY_MS);
+}
+
+/** The ISO week ("2026-W47") of a UTC calendar date. */
+export function isoWeek(date) {
+  const day = (date.getUTCDay() + 6) % 7;
+  // The Thursday of the same week decides the week's year.
+  const thursday = new Date(date.getTime() + (3 - day) * DAY_MS);
+  const year = thursday.getUTCFullYear();
+  const first = weekMonday(`${year}-W01`);
+  const number = Math.round((thursday.getTime() - first.getTime()) / (7 * DAY_MS)) + 1;
+  return `${year}-W${String(number).padStart(2, "0")}`;
+}
+
+/** The week `offset` weeks after `week`. */
+export function shiftWeek(week, offset) {
+  const monday = weekMonday(week);
+  return monday ? isoWeek(new Date(monday.getTime() + offset * 7 * DAY_MS)) : week;
+}
+
+/** A valid week from the page's ?week= parameter, else null (the server's current week). */
+export function weekFromUrl() {
+  const week = new URLSearchParams(window.location.search).get("week");
+  return week && weekMonday(week) ? week : null;
+}
+
+/** Keeps the shown week in the address, so a reload or a shared link shows the same week. */
+export function weekToUrl(week) {
+  const url = new URL(window.location.href);
+  if (week) url.searchParams.set("week", week);
+  else url.searchParams.delete("week");
+  window.history.replaceState(null, "", url.pathname + url.search);
+}
+
+function locale() {
+  return language();
+}
+
+/** "Mon, 16 Nov" of a UTC calendar date (the server's dates carry no time of day). */
+export function formatDay(date, { weekday = "long" } = {}) {
+  return new Intl.DateTimeFormat(locale(), {
+    weekday,
+    day: "numeric",
+    month: "long",
+    timeZone: "UTC",
+  }).format(date);
+}
+
+/** A "2026-11-16" date string as a UTC Date. */
+export function parseDate(text) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(text || ""));
+  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+}
+
+/** The local time of day of Unix seconds ("09:00"). */
+export function formatTime(seconds) {
+  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(
+    new Date(seconds * 1000),
+  );
+}
+
+/** The local date of Unix seconds ("Monday, 16 November"). */
+export function formatLocalDay(seconds) {
+  return new Intl.DateTimeFormat(locale(), {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+  }).format(new Date(seconds * 1000));
+}
+
+/** "09:00–09:45" */
+export function timeRange(startsAt, endsAt) {
+  return `${formatTime(startsAt)}–${formatTime(endsAt)}`;
+}
+
+/** "2026-W47 (16 November – 22 November)" */
+export function weekLabel(week) {
+  const monday = weekMonday(week);
+  if (!monday) return String(week || "");
+  const sunday = new Date(monday.getTime() + 6 * DAY_MS);
+  const fmt = new Intl.DateTimeFormat(locale(), { day: "numeric", month: "long", timeZone: "UTC" });
+  return t("journal.week_label", { week, from: fmt.format(monday), to: fmt.format(sunday) });
+}
+
+/** A period as the server sends it: a name, or an object with a name (and a week number). */
+export function periodText(period, weekNumber) {
+  if (!period) return t("journal.no_period");
+  const name = typeof period === "string" ? period : String(period.name || "");
+  const number = typeof period === "object" && period.week_number ? period.week_number : weekNumber;
+  return number ? t("journal.period_week", { period: name, number }) : t("journal.period", { period: name });
+}
+
+/**
+ * Starts a journal page: translation, then the signed-in user. Shows `#signedout` when nobody is
+ * signed in (or must first choose a password on the home page), `#wrongkind` for the wrong kind
+ * of user, else `#content`. Returns the user or null.
+ */
+export async function bootPage(kind) {
+  await initI18n();
+  let user = null;
+  try {
+    user = await api.me();
+  } catch (e) {
+    showError(e);
+  }
+  byId("loading").hidden = true;
+  for (const el of document.querySelectorAll(".user-name")) {
+    el.textContent = user ? user.display_name : "";
+  }
+  if (!user || user.must_change_password) {
+    byId("signedout").hidden = false;
+    return null;
+  }
+  if (user.kind !== kind) {
+    byId("wrongkind").hidden = false;
+    return null;
+  }
+  wireSignOut();
+  byId("content").hidden = false;
+  return user;
+}
+
+function wireSignOut() {
+  for (const button of document.querySelectorAll(".signout")) {
+    button.addEventListener("click", async () => {
+      clearError();
+      try {
+        await api.signOut();
+      } catch (e) {
+        showError(e);
+        return;
+      }
+      window.location.assign("/");
+    });
+  }
+}
+
+/**
+ * Wires the week switcher (#week-prev, #week-next, #week-current) of a page. `show(week|null)`
+ * loads a week; it returns the week actually shown, which the switcher then steps from.
+ */
+export function wireWeekSwitch(getWeek, show) {
+  const go = async (week, focusId) => {
+    clearError();
+    await show(week);
+    weekToUrl(week);
+    focusOn(byId(focusId));
+  };
+  byId("week-prev").addEventListener("click", () => go(shiftWeek(getWeek(), -1), "week-prev"));
+  byId("week-next").addEventListener("click", () => go(shiftWeek(getWeek(), 1), "week-next"));
+  byId("week-current").addEventListener("click", () => go(null, "week-current"));
+}
+
+/**
+ * Runs `fn` every `ms` while the page is visible (and once more when it comes back), never two
+ * at a time. Returns a function that stops it.
+ */
+export function every(ms, fn) {
+  let running = false;
+  const tick = async () => {
+    if (running || document.hidden) return;
+    running = true;
+    try {
+      await fn();
+    } finally {
+      running = false;
+    }
+  };
+  const timer = window.setInterval(tick, ms);
+  const onVisible = () => {
+    if (!document.hidden) tick();
+  };
+  document.addEventListener("visibilitychange", onVisible);
+  return () => {
+    window.clearInterval(timer);
+    document.removeEventListener("visibilitychange", onVisible);
+  };
+}
+
+/** An http(s) URL from the server, or null (never a javascript: or data: link). */
+export function safeUrl(value) {
+  try {
+    const url = new URL(String(value), window.location.href);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The attendance status in words (present, late, left early, absent). */
+export function statusText(record) {
+  if (!record || !record.status) return t("journal.status_none");
+  const parts = [t(`journal.status_${record.status}`)];
+  if (record.late) parts.push(t("journal.late"));
+  if (record.left_early) parts.push(t("journal.left_early"));
+  return parts.join(", ");
+}
