@@ -12,7 +12,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from rooms.ratelimit import KeyedBuckets
-from server import exports, http_api, pages
+from server import exports, fanout, http_api, pages
 from server.archive import Archive
 from server.auth import Tokens, installation_secret
 from server.db.accounts import Store
@@ -20,16 +20,22 @@ from server.db.engine import migrate, open_engine, sessions
 from server.demo import CREDENTIALS_FILE, create_demo_school
 from server.journal import api as journal_api
 from server.journal.adapters import HttpJournal, JournalAdapter
+from server.journal.admin import SchoolAdmin
+from server.journal.diary import Diaries
+from server.journal.gradebook import Gradebook
 from server.journal.lessons import BuiltinJournal, Lessons, finalise_forever
 from server.journal.outbox import Courier
 from server.keys import (
     ARCHIVE,
     COURIER,
     DEMO,
+    DIARIES,
     ENGINE,
+    GRADEBOOK,
     LESSONS,
     LOGIN_LIMITS,
     REDIS,
+    SCHOOL_ADMIN,
     SETTINGS,
     SIGNALLING,
     STORE,
@@ -71,7 +77,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         adapters["http"] = http_journal
     courier = Courier(sessions(engine), adapters)
     courier.start()
-    app[LESSONS] = Lessons(sessions(engine), store, tuple(adapters))
+    app[LESSONS] = Lessons(sessions(engine), store, tuple(adapters), settings.base_url)
+    app[GRADEBOOK] = Gradebook(sessions(engine), settings.base_url)
+    app[DIARIES] = Diaries(sessions(engine), settings.base_url)
+    app[SCHOOL_ADMIN] = SchoolAdmin(sessions(engine))
     finaliser = asyncio.create_task(finalise_forever(app[LESSONS], courier), name="finaliser")
     app[COURIER] = courier
     yield
@@ -86,12 +95,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _signalling(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    manager = None
-    app[REDIS] = None
-    if settings.redis:
-        # The Redis manager fans out emits between nodes; live room state stays per process.
-        manager = socketio.AsyncRedisManager(settings.redis)
-        app[REDIS] = Redis.from_url(settings.redis)
+    # The Redis manager fans out emits between nodes; live room state stays per process.
+    manager = fanout.client_manager(settings.redis)
+    app[REDIS] = Redis.from_url(settings.redis) if settings.redis else None
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
