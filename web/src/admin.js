@@ -89,12 +89,14 @@ function showFormError(form, err) {
   return true;
 }
 
-/** A number field's value for the server: a number when it is one, else the text as typed. */
+/**
+ * A number field's value for the server: a number when it is one, else the text as typed (an
+ * emptied field too), so that the server refuses it with its own sentence.
+ */
 function numberValue(input) {
   const raw = String(input.value).trim();
-  if (raw === "") return null;
   const n = Number(raw);
-  return Number.isFinite(n) ? n : raw;
+  return raw !== "" && Number.isFinite(n) ? n : raw;
 }
 
 // ---------------------------------------------------------------- formatting
@@ -122,10 +124,12 @@ function nameOf(list, id) {
 
 const SCHOOL_FIELDS = [
   "name",
+  "timezone",
   "mark_min",
   "mark_max",
   "present_ratio",
   "late_after_min",
+  "left_early_min",
   "reconnect_grace_s",
   "finalise_grace_min",
 ];
@@ -399,26 +403,21 @@ function renderReport(lines) {
   byId("import-report").hidden = lines.length === 0;
 }
 
-/** The import's `created` object: counts and names as a list, passwords in their own table. */
-function renderCreated(created) {
+/** What an import made (or would make): counts and class names, and new pupils' passwords. */
+function renderCreated(created, passwords = []) {
   const items = [];
-  const passwords = [];
   for (const [key, value] of Object.entries(created || {})) {
-    if (key === "passwords" && Array.isArray(value)) {
-      for (const p of value) {
-        const [login, password] = Array.isArray(p) ? p : [p.login, p.password];
-        passwords.push(h("tr", {}, h("th", { scope: "row", text: login }), h("td", { text: password })));
-      }
-      continue;
-    }
     const label = has(`admin.created_${key}`) ? t(`admin.created_${key}`) : key;
-    const text = Array.isArray(value) ? value.length ? value.join(", ") : "–" : String(value);
+    const text = Array.isArray(value) ? (value.length ? value.join(", ") : "–") : String(value);
     items.push(h("li", { text: `${label}: ${text}` }));
   }
+  const rows = (passwords || []).map((p) =>
+    h("tr", {}, h("th", { scope: "row", text: p.login }), h("td", {}, h("code", { text: p.password }))),
+  );
   byId("import-created-list").replaceChildren(...items);
-  byId("import-password-rows").replaceChildren(...passwords);
-  byId("import-passwords").hidden = passwords.length === 0;
-  byId("import-created").hidden = items.length === 0 && passwords.length === 0;
+  byId("import-password-rows").replaceChildren(...rows);
+  byId("import-passwords").hidden = rows.length === 0;
+  byId("import-created").hidden = items.length === 0 && rows.length === 0;
 }
 
 function resetImport() {
@@ -491,7 +490,7 @@ function wireImport() {
       byId("import-run").disabled = true;
       const lines = report.lines || [];
       renderReport(lines);
-      renderCreated(report.created);
+      renderCreated(report.created, report.passwords);
       byId("import-summary").textContent =
         report.ok && !lines.length
           ? t("admin.import_done")

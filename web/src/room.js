@@ -1,7 +1,8 @@
 // The room page (/r/{id}): runs the connection to the room and hands its events to the
-// classroom modules (people.js, chat.js, hands.js, polls.js, layout.js, mediaui.js), which share
-// `state` from shared.js; the entry, lobby and ended screens live in entry.js. A resume token is
-// kept in sessionStorage so that a reload comes back into the room without knocking.
+// classroom modules (people.js, chat.js, hands.js, polls.js, layout.js, mediaui.js,
+// attendance.js), which share `state` from shared.js; the entry, lobby and ended screens live in
+// entry.js. A resume token is kept in sessionStorage so that a reload comes back into the room
+// without knocking.
 import { api, ProtocolError, RoomConnection } from "./protocol.js";
 import { errorText, initI18n, onLanguageChange, t } from "./i18n.js";
 import { announce, byId, clearError, showError, showErrorText } from "./dom.js";
@@ -13,6 +14,7 @@ import { bindHands, renderHands, setupHands } from "./hands.js";
 import { bindPolls, renderPolls, resetPolls, setupPolls } from "./polls.js";
 import { bindLayout, renderLayout, setupLayout } from "./layout.js";
 import { bindMediaUi, closeMedia, renderMediaControls, setupMediaUi } from "./mediaui.js";
+import { setupAttendance } from "./attendance.js";
 
 const ACKED_COMMANDS = new Set([
   "join",
@@ -298,6 +300,7 @@ function wire() {
   setupPolls();
   setupLayout();
   setupMediaUi();
+  setupAttendance();
   onLanguageChange(renderAll);
   window.addEventListener("pagehide", () => {
     if (state.conn) state.conn.close();
