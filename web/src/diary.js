@@ -114,7 +114,11 @@ function dayTable(day, index) {
       h(
         "table",
         { class: "journal-table diary-table", "aria-labelledby": headingId },
-        h("thead", {}, h("tr", {}, ...columns.map((key) => h("th", { scope: "col", text: t(key) })))),
+        h(
+          "thead",
+          {},
+          h("tr", {}, ...columns.map((key) => h("th", { scope: "col", text: t(key) }))),
+        ),
         h("tbody", {}, ...lessons.map(lessonRow)),
       ),
     ),
@@ -125,7 +129,8 @@ function render() {
   byId("week-title").textContent = weekLabel(shown.week);
   const days = shown.days.filter((d) => Array.isArray(d.lessons) && d.lessons.length);
   // A re-render keeps keyboard focus on the same link (by its key) when it is still there.
-  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.key : null;
+  const active = document.activeElement;
+  const focused = active instanceof HTMLElement ? active.dataset.key : null;
   byId("days").replaceChildren(...days.map(dayTable));
   byId("days-empty").hidden = days.length > 0;
   if (focused) {

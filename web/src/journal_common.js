@@ -106,7 +106,9 @@ export function periodText(period, weekNumber) {
   if (!period) return t("journal.no_period");
   const name = typeof period === "string" ? period : String(period.name || "");
   const number = typeof period === "object" && period.week_number ? period.week_number : weekNumber;
-  return number ? t("journal.period_week", { period: name, number }) : t("journal.period", { period: name });
+  return number
+    ? t("journal.period_week", { period: name, number })
+    : t("journal.period", { period: name });
 }
 
 /**

@@ -1,0 +1,435 @@
+"""The journal's pages end to end in Chromium: schedule → lesson → Start lesson → room; a pupil
+joins from the diary; live attendance, a mark with a comment, homework, End lesson; the journal
+and the diary show the outcome. Plus: the diary is read-only, hostile text stays inert, the
+start dialog works by keyboard alone, and axe finds nothing serious on the new pages."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from .conftest import WEB, Browsers, LiveServer
+from .flows import EN, sign_in_home, strings, text
+from .test_accessibility import axe_violations
+
+pytestmark = pytest.mark.e2e
+
+JOURNAL_BUNDLES = ("journal.js", "lesson.js", "diary.js")
+XSS_IMG = "<img src=x onerror=alert(1)>"
+XSS_SCRIPT = "<script>alert(2)</script>"
+XSS_SVG = '"><svg onload=alert(3)>'
+INERT = "main img, main script, main svg, main iframe"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def journal_bundles(web_build: Path) -> None:
+    """The session's web_build checks only the older bundles: build again if ours are missing."""
+    if all((web_build / name).is_file() for name in JOURNAL_BUNDLES):
+        return
+    npm = shutil.which("npm")
+    assert npm is not None, "npm is needed to build web/public/dist"
+    subprocess.run([npm, "--prefix", str(WEB), "run", "build"], check=True)
+
+
+async def schedule_lesson(
+    page: Page, base_url: str, class_id: int, subject: str, *, starts_in_s: float = 0
+) -> dict[str, Any]:
+    """The signed-in teacher puts a 45-minute lesson in the schedule (the API, as a school
+    system would); it starts `starts_in_s` from now."""
+    start = time.time() + starts_in_s
+    answer = await page.request.post(
+        base_url + "/api/lessons",
+        data={
+            "class_id": class_id,
+            "subject": subject,
+            "starts_at": start,
+            "ends_at": start + 2700,
+        },
+    )
+    assert answer.status == 201, await answer.text()
+    lesson: dict[str, Any] = (await answer.json())["lesson"]
+    return lesson
+
+
+async def teacher_signed_in(page: Page, server: LiveServer) -> None:
+    await sign_in_home(page, server.url, *server.teacher)
+    await expect(page.locator("#teacher")).to_be_visible()
+
+
+async def pupil_signed_in(page: Page, server: LiveServer, number: int = 0) -> None:
+    await sign_in_home(page, server.url, *server.pupils[number])
+    await expect(page.locator("#pupil")).to_be_visible()
+
+
+def lesson_page_url(server: LiveServer, lesson: dict[str, Any]) -> str:
+    return f"{server.url}/journal/lessons/{lesson['id']}"
+
+
+def attendance_row(page: Page, name: str) -> Any:
+    return page.locator("#attendance > tr").filter(
+        has=page.get_by_role("rowheader", name=name, exact=True)
+    )
+
+
+def diary_row(page: Page, subject: str) -> Any:
+    return page.locator("#days tbody > tr").filter(
+        has=page.get_by_role("cell", name=subject, exact=True)
+    )
+
+
+async def start_from_dialog(page: Page) -> Page:
+    """Presses "Start lesson", confirms; returns the room's tab that opened."""
+    await page.get_by_role("button", name=EN["journal.start"], exact=True).click()
+    dialog = page.get_by_role("dialog", name=EN["journal.start_confirm_title"])
+    await expect(dialog).to_be_visible()
+    async with page.context.expect_page() as opened:
+        await dialog.get_by_role("button", name=EN["journal.start_confirm"]).click()
+    room = await opened.value
+    await room.wait_for_load_state()
+    return room
+
+
+async def test_lesson_from_schedule_to_diary(live_server: LiveServer, browsers: Browsers) -> None:
+    teacher = await browsers.person("teacher")
+    pupil = await browsers.person("pupil")
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(teacher, live_server.url, live_server.class_id, "Algebra")
+
+    # The schedule: this week's lesson, a link to its page.
+    await teacher.get_by_role("link", name=EN["home.journal"], exact=True).click()
+    await expect(teacher.get_by_role("heading", level=1)).to_have_text(EN["journal.schedule_title"])
+    await expect(teacher.locator("#week-title")).to_contain_text(lesson["week"])
+    row = teacher.locator(f'#lessons > tr[data-lesson="{lesson["id"]}"]')
+    await expect(row).to_contain_text("7A")
+    await expect(row).to_contain_text(EN["journal.state_scheduled"])
+    await row.get_by_role("link", name=re.compile(r"^Algebra, 7A")).click()
+    await expect(teacher).to_have_url(lesson_page_url(live_server, lesson))
+    await expect(teacher.get_by_role("heading", level=1)).to_have_text(
+        text("journal.lesson_heading", subject="Algebra", **{"class": "7A"})
+    )
+
+    # A typed topic (hostile on purpose) is shown as text.
+    topic = f"Fractions {XSS_IMG}"
+    await teacher.get_by_label(EN["journal.topic_typed"], exact=True).fill(topic)
+    await teacher.get_by_role("button", name=EN["journal.topic_save"]).click()
+    await expect(teacher.locator("#topic-current")).to_have_text(topic)
+
+    # Start lesson → confirmation → the room opens in a new tab; the invite link appears.
+    room = await start_from_dialog(teacher)
+    await expect(room).to_have_url(re.compile(r"/r/\S+$"))
+    invite = teacher.get_by_role("textbox", name=EN["journal.invite_link"], exact=True)
+    await expect(invite).to_have_value(room.url)
+    await expect(invite).to_be_focused()
+    await room.get_by_role("button", name=EN["room.enter"], exact=True).click()
+    await expect(room.locator("#inside")).to_be_visible()
+
+    # The pupil finds the lesson in the diary, with a join link, and joins from it.
+    await pupil_signed_in(pupil, live_server)
+    await pupil.get_by_role("link", name=EN["home.diary"], exact=True).click()
+    await expect(pupil.get_by_role("heading", level=1)).to_have_text(EN["diary.heading"])
+    lesson_row = diary_row(pupil, "Algebra")
+    await expect(lesson_row).to_contain_text(topic)
+    join = lesson_row.get_by_role("link", name=text("diary.join_label", subject="Algebra"))
+    await expect(join).to_have_attribute("href", room.url)
+    await join.click()
+    await expect(pupil).to_have_url(room.url)
+    await pupil.get_by_role("button", name=EN["room.enter"], exact=True).click()
+    await expect(pupil.locator("#inside")).to_be_visible()
+    name = await pupil.locator("#you-name").inner_text()
+
+    # The teacher's live attendance: the pupil is in the room and, after a few seconds of
+    # the lesson, proposed present; the classmates are missing.
+    pupil_row = attendance_row(teacher, name)
+    await expect(pupil_row.locator('[data-field="now"]')).to_have_text(EN["journal.in_room_yes"])
+    await expect(pupil_row.locator('[data-field="status"]')).to_have_text(
+        EN["journal.status_present"], timeout=60_000
+    )
+    await expect(teacher.locator("#attendance > tr")).to_have_count(4)
+    await expect(teacher.locator("#missing")).to_contain_text(EN["journal.missing_now"][:10])
+    await expect(teacher.locator("#missing")).not_to_contain_text(name)
+
+    # A mark with a comment, and homework for the whole class.
+    comment = f"Well done {XSS_SCRIPT}"
+    await teacher.get_by_label(text("journal.mark_of", name=name), exact=True).select_option("5")
+    await teacher.get_by_label(text("journal.mark_comment_of", name=name), exact=True).fill(comment)
+    await teacher.get_by_role("button", name=text("journal.mark_save_of", name=name)).click()
+    mark_row = teacher.locator("#marks > tr").filter(has_text=name)
+    await expect(mark_row.locator(".mark-value")).to_have_text(text("journal.mark_given", value=5))
+    homework = f"Exercises 12-14 {XSS_SVG}"
+    await teacher.get_by_label(EN["journal.assignment_kind"], exact=True).select_option("homework")
+    await teacher.get_by_label(EN["journal.assignment_text"], exact=True).fill(homework)
+    await teacher.get_by_label(EN["journal.assignment_due"], exact=True).fill("2030-01-15")
+    await teacher.get_by_role("button", name=EN["journal.assignment_add"]).click()
+    await expect(teacher.locator("#assignments .assignment-text")).to_have_text([homework])
+
+    # End lesson (confirmed): the journal shows the pupil present and the classmates absent.
+    await teacher.get_by_role("button", name=EN["journal.end"], exact=True).click()
+    end_dialog = teacher.get_by_role("dialog", name=EN["journal.end_confirm_title"])
+    await end_dialog.get_by_role("button", name=EN["journal.end_confirm"]).click()
+    await expect(teacher.locator("#info-state")).to_have_text(EN["journal.state_closed"])
+    await expect(teacher.locator("#attendance-note")).to_have_text(EN["journal.attendance_final"])
+    statuses = teacher.locator('#attendance > tr [data-field="status"]')
+    await expect(statuses).to_have_count(4)
+    await expect(attendance_row(teacher, name).locator('[data-field="status"]')).to_have_text(
+        EN["journal.status_present"]
+    )
+    absent = teacher.locator("#attendance > tr.absent")
+    await expect(absent).to_have_count(3)
+    for cell in await absent.locator('[data-field="status"]').all():
+        await expect(cell).to_have_text(EN["journal.status_absent"])
+    await expect(teacher.locator(INERT)).to_have_count(0)
+
+    # The pupil's diary: the mark with its comment, the homework, present; no join link now.
+    await pupil.goto(live_server.url + "/diary")
+    lesson_row = diary_row(pupil, "Algebra")
+    await expect(lesson_row.locator(".mark-value")).to_have_text("5")
+    await expect(lesson_row.locator(".mark-comment")).to_have_text(comment)
+    await expect(lesson_row.locator(".assignment-text")).to_have_text(homework)
+    await expect(lesson_row).to_contain_text(EN["journal.status_present"])
+    await expect(lesson_row.get_by_role("link")).to_have_count(0)
+    await expect(pupil.locator(INERT)).to_have_count(0)
+
+
+async def test_diary_is_read_only(live_server: LiveServer, browsers: Browsers) -> None:
+    teacher = await browsers.person("teacher")
+    pupil = await browsers.person("pupil")
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(teacher, live_server.url, live_server.class_id, "Biology")
+    started = await teacher.request.post(f"{live_server.url}/api/lessons/{lesson['id']}/start")
+    assert started.status == 200
+
+    await pupil_signed_in(pupil, live_server)
+    await pupil.goto(live_server.url + "/diary")
+    row = diary_row(pupil, "Biology")
+    await expect(row).to_be_visible()
+    # Nothing to edit: no form controls among the days, only the join link.
+    await expect(
+        pupil.locator("#days").locator("input, select, textarea, button, form")
+    ).to_have_count(0)
+    await expect(row.get_by_role("link")).to_have_count(1)
+
+    # The API refuses every write (and the teacher's view) to a pupil.
+    me = await (await pupil.request.get(live_server.url + "/api/me")).json()
+    base = f"{live_server.url}/api/lessons/{lesson['id']}"
+    refused = [
+        await pupil.request.put(f"{base}/marks/{me['user']['id']}", data={"value": 5}),
+        await pupil.request.delete(f"{base}/marks/{me['user']['id']}"),
+        await pupil.request.put(f"{base}/topic", data={"topic": "mine"}),
+        await pupil.request.post(
+            f"{base}/assignments",
+            data={
+                "kind": "homework",
+                "difficulty": "basic",
+                "text": "none",
+                "due_on": None,
+                "pupil_ids": None,
+            },
+        ),
+        await pupil.request.post(f"{base}/end", data={"corrections": []}),
+        await pupil.request.get(base),
+    ]
+    assert [r.status for r in refused] == [403] * len(refused)
+    for answer in refused:
+        assert (await answer.json())["error"]["code"] == "not_permitted"
+
+    # The teacher's pages say they are for teachers.
+    await pupil.goto(live_server.url + "/journal")
+    await expect(pupil.get_by_role("heading", level=1)).to_have_text(
+        EN["journal.teachers_only_title"]
+    )
+    await expect(pupil.locator("#content")).to_be_hidden()
+
+
+async def test_hostile_text_renders_inert(live_server: LiveServer, browsers: Browsers) -> None:
+    teacher = await browsers.person("teacher")
+    pupil = await browsers.person("pupil")
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(teacher, live_server.url, live_server.class_id, "Chemistry")
+    base = f"{live_server.url}/api/lessons/{lesson['id']}"
+    await pupil_signed_in(pupil, live_server)
+    pupil_id = (await (await pupil.request.get(live_server.url + "/api/me")).json())["user"]["id"]
+
+    topic = f"{XSS_IMG}{XSS_SVG}"
+    task = f"{XSS_SCRIPT} javascript:alert(4)"
+    comment = f"{XSS_SVG} & {XSS_IMG}"
+    for answer in [
+        await teacher.request.put(f"{base}/topic", data={"topic": topic}),
+        await teacher.request.post(
+            f"{base}/assignments",
+            data={
+                "kind": "homework",
+                "difficulty": "advanced",
+                "text": task,
+                "due_on": None,
+                "pupil_ids": [pupil_id],
+            },
+        ),
+        await teacher.request.put(
+            f"{base}/marks/{pupil_id}", data={"value": 4, "comment": comment}
+        ),
+    ]:
+        assert answer.ok, await answer.text()
+
+    await teacher.goto(f"{live_server.url}/journal")
+    await expect(teacher.locator(f'#lessons > tr[data-lesson="{lesson["id"]}"]')).to_contain_text(
+        topic
+    )
+    await teacher.goto(lesson_page_url(live_server, lesson))
+    await expect(teacher.locator("#topic-current")).to_have_text(topic)
+    await expect(teacher.locator("#assignments .assignment-text")).to_have_text([task])
+    name = await teacher.locator("#marks > tr th").first.inner_text()
+    assert "(mark 4)" in name
+    comment_box = teacher.locator("#marks input[data-action=comment]").first
+    await expect(comment_box).to_have_value(comment)
+    await expect(teacher.locator(INERT)).to_have_count(0)
+
+    await pupil.goto(live_server.url + "/diary")
+    row = diary_row(pupil, "Chemistry")
+    await expect(row).to_contain_text(topic)
+    await expect(row.locator(".assignment-text")).to_have_text(task)
+    await expect(row.locator(".mark-comment")).to_have_text(comment)
+    await expect(pupil.locator(INERT)).to_have_count(0)
+
+
+async def test_start_dialog_by_keyboard_alone(live_server: LiveServer, browsers: Browsers) -> None:
+    teacher = await browsers.person("teacher")
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(teacher, live_server.url, live_server.class_id, "Geometry")
+    await teacher.goto(lesson_page_url(live_server, lesson))
+    start = teacher.get_by_role("button", name=EN["journal.start"], exact=True)
+    await expect(start).to_be_visible()
+
+    # Tab from the topic's Save button reaches "Start lesson"; Enter opens the dialog with
+    # focus on its confirm button; Escape cancels and gives focus back.
+    await teacher.get_by_role("button", name=EN["journal.topic_save"]).focus()
+    await teacher.keyboard.press("Tab")
+    await expect(start).to_be_focused()
+    await teacher.keyboard.press("Enter")
+    dialog = teacher.get_by_role("dialog", name=EN["journal.start_confirm_title"])
+    await expect(dialog).to_be_visible()
+    confirm = dialog.get_by_role("button", name=EN["journal.start_confirm"])
+    await expect(confirm).to_be_focused()
+    await expect(dialog).to_contain_text("Geometry")
+    await teacher.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    await expect(start).to_be_focused()
+    state = await (
+        await teacher.request.get(f"{live_server.url}/api/lessons/{lesson['id']}")
+    ).json()
+    assert state["lesson"]["state"] == "scheduled"
+
+    # Cancel by Tab + Enter: still not started.
+    await teacher.keyboard.press("Enter")
+    await expect(confirm).to_be_focused()
+    await teacher.keyboard.press("Tab")
+    await expect(dialog.get_by_role("button", name=EN["journal.cancel"])).to_be_focused()
+    await teacher.keyboard.press("Enter")
+    await expect(dialog).to_be_hidden()
+    await expect(start).to_be_focused()
+
+    # Focus stays inside the modal dialog; Enter on the confirm button starts the lesson.
+    await teacher.keyboard.press("Enter")
+    await expect(confirm).to_be_focused()
+    async with teacher.context.expect_page() as opened:
+        await teacher.keyboard.press("Enter")
+    room = await opened.value
+    await expect(room).to_have_url(re.compile(r"/r/\S+$"))
+    await expect(teacher.get_by_role("textbox", name=EN["journal.invite_link"])).to_be_focused()
+    await expect(teacher.locator("#info-state")).to_have_text(EN["journal.state_open"])
+
+
+async def test_week_switch_add_form_and_language(
+    live_server: LiveServer, browsers: Browsers
+) -> None:
+    teacher = await browsers.person("teacher")
+    ru = strings("ru")
+    await teacher_signed_in(teacher, live_server)
+    await teacher.get_by_role("link", name=EN["home.journal"], exact=True).click()
+    await expect(teacher.get_by_role("heading", level=1)).to_have_text(EN["journal.schedule_title"])
+    # The language switch changes the page's strings (and is remembered).
+    await teacher.get_by_label(EN["lang.label"], exact=True).select_option("ru")
+    await expect(teacher.locator("html")).to_have_attribute("lang", "ru")
+    await expect(teacher.get_by_role("heading", level=1)).to_have_text(ru["journal.schedule_title"])
+    this_week = await teacher.locator("#week-title").inner_text()
+
+    # A lesson added through the form on a day in 2030 shows that week's schedule.
+    await teacher.get_by_text(ru["journal.add_title"]).click()
+    await teacher.get_by_label(ru["journal.col_class"], exact=True).select_option(label="7A")
+    await teacher.get_by_label(ru["journal.col_subject"], exact=True).fill("Физика")
+    await teacher.get_by_label(ru["journal.date"], exact=True).fill("2030-03-04")
+    await teacher.get_by_label(ru["journal.starts"], exact=True).fill("09:00")
+    await teacher.get_by_label(ru["journal.ends"], exact=True).fill("09:45")
+    await teacher.get_by_role("button", name=ru["journal.add"]).click()
+    await expect(teacher.locator("#week-title")).to_contain_text("2030-W10")
+    await expect(teacher).to_have_url(re.compile(r"week=2030-W10$"))
+    link = teacher.locator("#lessons").get_by_role("link", name=re.compile("^Физика"))
+    await expect(link).to_be_focused()
+
+    # Weeks back and forth; "this week" comes back to where we started.
+    await teacher.get_by_role("button", name=ru["journal.week_next"]).click()
+    await expect(teacher.locator("#week-title")).to_contain_text("2030-W11")
+    await expect(teacher.locator("#lessons-empty")).to_be_visible()
+    await teacher.get_by_role("button", name=ru["journal.week_prev"]).click()
+    await expect(teacher.locator("#week-title")).to_contain_text("2030-W10")
+    await expect(link).to_be_visible()
+    await teacher.get_by_role("button", name=ru["journal.week_current"]).click()
+    await expect(teacher.locator("#week-title")).to_have_text(this_week)
+
+    # And on to Kazakh.
+    await teacher.get_by_label(ru["lang.label"], exact=True).select_option("kk")
+    kk = strings("kk")
+    await expect(teacher.locator("html")).to_have_attribute("lang", "kk")
+    await expect(teacher.get_by_role("heading", level=1)).to_have_text(kk["journal.schedule_title"])
+    await expect(teacher).to_have_title(f"{kk['journal.title']} · Sabaq")
+
+
+async def test_journal_pages_have_no_serious_accessibility_violations(
+    live_server: LiveServer, browsers: Browsers, axe_source: Path
+) -> None:
+    teacher = await browsers.person("teacher", bypass_csp=True)
+    pupil = await browsers.person("pupil", bypass_csp=True)
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(teacher, live_server.url, live_server.class_id, "History")
+    base = f"{live_server.url}/api/lessons/{lesson['id']}"
+    await teacher.request.post(
+        f"{base}/assignments",
+        data={
+            "kind": "homework",
+            "difficulty": "basic",
+            "text": "Read §4",
+            "due_on": "2030-01-10",
+            "pupil_ids": None,
+        },
+    )
+    problems: dict[str, list[str]] = {}
+    problems["home, teacher"] = await axe_violations(teacher, axe_source)
+
+    await teacher.goto(live_server.url + "/journal")
+    await expect(teacher.locator("#lessons > tr")).to_have_count(1)
+    problems["schedule"] = await axe_violations(teacher, axe_source)
+
+    await teacher.goto(lesson_page_url(live_server, lesson))
+    await expect(teacher.locator("#marks > tr")).to_have_count(4)
+    problems["lesson, scheduled"] = await axe_violations(teacher, axe_source)
+    await teacher.get_by_role("button", name=EN["journal.start"], exact=True).click()
+    await expect(teacher.get_by_role("dialog")).to_be_visible()
+    problems["start dialog"] = await axe_violations(teacher, axe_source)
+    async with teacher.context.expect_page():
+        await teacher.get_by_role("button", name=EN["journal.start_confirm"]).click()
+    await expect(teacher.locator("#attendance > tr")).to_have_count(4)
+    problems["lesson, open"] = await axe_violations(teacher, axe_source)
+
+    await pupil_signed_in(pupil, live_server)
+    problems["home, pupil"] = await axe_violations(pupil, axe_source)
+    await pupil.goto(live_server.url + "/diary")
+    await expect(diary_row(pupil, "History")).to_be_visible()
+    problems["diary"] = await axe_violations(pupil, axe_source)
+
+    assert not {k: v for k, v in problems.items() if v}, problems
