@@ -36,6 +36,16 @@ class Reason(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     UNKNOWN_LESSON = "unknown_lesson"
     UNKNOWN_PUPIL = "unknown_pupil"
+    UNKNOWN_CLASS = "unknown_class"
+    UNKNOWN_SUBJECT = "unknown_subject"
+    UNKNOWN_TOPIC = "unknown_topic"
+    UNKNOWN_ASSIGNMENT = "unknown_assignment"
+    UNKNOWN_TEACHER = "unknown_teacher"
+    UNKNOWN_RECORD = "unknown_record"
+    OUT_OF_RANGE = "out_of_range"
+    PUPIL_ABSENT = "pupil_absent"
+    ALREADY_EXISTS = "already_exists"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 
 
 MESSAGES: dict[Reason, str] = {
@@ -66,6 +76,16 @@ MESSAGES: dict[Reason, str] = {
     Reason.INVALID_CREDENTIALS: "Wrong login or password.",
     Reason.UNKNOWN_LESSON: "There is no such lesson.",
     Reason.UNKNOWN_PUPIL: "That pupil is not in this class.",
+    Reason.UNKNOWN_CLASS: "There is no such class.",
+    Reason.UNKNOWN_SUBJECT: "There is no such subject.",
+    Reason.UNKNOWN_TOPIC: "That topic is not in the thematic plan.",
+    Reason.UNKNOWN_ASSIGNMENT: "There is no such assignment.",
+    Reason.UNKNOWN_TEACHER: "There is no such teacher.",
+    Reason.UNKNOWN_RECORD: "There is no such outbox record.",
+    Reason.OUT_OF_RANGE: "The value is outside the school's scale.",
+    Reason.PUPIL_ABSENT: "The journal has this pupil absent from this lesson.",
+    Reason.ALREADY_EXISTS: "That already exists.",
+    Reason.UNSUPPORTED_MEDIA_TYPE: "The request body has the wrong content type.",
 }
 
 

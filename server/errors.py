@@ -18,6 +18,17 @@ STATUS: dict[Reason, int] = {
     Reason.INVALID_CREDENTIALS: 401,
     Reason.INVALID_STATE: 409,
     Reason.RATE_LIMITED: 429,
+    Reason.UNKNOWN_CLASS: 404,
+    Reason.UNKNOWN_SUBJECT: 404,
+    Reason.UNKNOWN_TOPIC: 404,
+    Reason.UNKNOWN_ASSIGNMENT: 404,
+    Reason.UNKNOWN_TEACHER: 404,
+    Reason.UNKNOWN_RECORD: 404,
+    Reason.UNKNOWN_PUPIL: 400,
+    Reason.OUT_OF_RANGE: 400,
+    Reason.PUPIL_ABSENT: 409,
+    Reason.ALREADY_EXISTS: 409,
+    Reason.UNSUPPORTED_MEDIA_TYPE: 415,
 }
 
 

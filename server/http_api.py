@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
@@ -16,11 +16,14 @@ from rooms.refusals import Reason, Refusal
 from server.db.accounts import Account, StoredRoom
 from server.errors import error
 from server.keys import LOGIN_LIMITS, SETTINGS, STORE, TOKENS
+from server.openapi import Registry
 from server.signalling import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
-routes = web.RouteTableDef()
+api = Registry()
+routes = api.routes
 MAX_TITLE = 120
+Q = TypeVar("Q", bound=BaseModel)
 
 
 class LoginBody(BaseModel):
@@ -56,6 +59,16 @@ async def read_body(request: web.Request, model: type[BaseModel]) -> Any:
         return error(Reason.INVALID_PAYLOAD, "The body must be a JSON object.")
 
 
+def read_query(request: web.Request, model: type[Q]) -> Q | web.Response:
+    """The request's query parameters as `model`, or an error response."""
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "query"
+        return error(Reason.INVALID_PAYLOAD, f"{where}: {first['msg']}.")
+
+
 async def current_user(request: web.Request) -> Account | None:
     """The signed-in account from the session cookie."""
     token = request.cookies.get(SESSION_COOKIE)
@@ -74,7 +87,13 @@ def _room_info(request: web.Request, room: StoredRoom) -> dict[str, Any]:
     }
 
 
-@routes.post("/api/session")
+@api.route(
+    "POST",
+    "/api/session",
+    who="anyone",
+    body=LoginBody,
+    errors=(Reason.INVALID_PAYLOAD, Reason.INVALID_CREDENTIALS, Reason.RATE_LIMITED),
+)
 async def sign_in(request: web.Request) -> web.Response:
     """Check login and password; set the session cookie."""
     address = request.remote or "?"
@@ -103,7 +122,7 @@ async def sign_in(request: web.Request) -> web.Response:
     return response
 
 
-@routes.delete("/api/session")
+@api.route("DELETE", "/api/session", who="anyone", status=204)
 async def sign_out(_request: web.Request) -> web.Response:
     """Forget the session cookie."""
     response = web.Response(status=204)
@@ -119,7 +138,19 @@ class PasswordBody(BaseModel):
     new: StrictStr = Field(min_length=10, max_length=256)
 
 
-@routes.post("/api/password")
+@api.route(
+    "POST",
+    "/api/password",
+    who="anyone signed in",
+    body=PasswordBody,
+    status=204,
+    errors=(
+        Reason.NOT_SIGNED_IN,
+        Reason.INVALID_PAYLOAD,
+        Reason.INVALID_CREDENTIALS,
+        Reason.RATE_LIMITED,
+    ),
+)
 async def change_password(request: web.Request) -> web.Response:
     """Choose a new password (required after a one-time one)."""
     account = await current_user(request)
@@ -138,7 +169,7 @@ async def change_password(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@routes.get("/api/me")
+@api.route("GET", "/api/me", who="anyone")
 async def me(request: web.Request) -> web.Response:
     """Who is signed in (`user` is null for nobody: not an error for an anonymous page)."""
     account = await current_user(request)
@@ -154,17 +185,47 @@ async def teacher_or_error(request: web.Request) -> Account | web.Response:
     return account
 
 
-@routes.get("/api/classes")
+async def admin_or_error(request: web.Request) -> Account | web.Response:
+    """The signed-in administrator, or the error answer."""
+    account = await current_user(request)
+    if account is None:
+        return error(Reason.NOT_SIGNED_IN)
+    if account.kind != "admin":
+        return error(Reason.NOT_PERMITTED, "Only administrators can do this.")
+    return account
+
+
+@api.route(
+    "GET",
+    "/api/classes",
+    who="a teacher or an administrator",
+    errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED),
+)
 async def classes(request: web.Request) -> web.Response:
     """The school's classes, for a teacher choosing whom a room is for."""
-    teacher = await teacher_or_error(request)
-    if isinstance(teacher, web.Response):
-        return teacher
+    account = await current_user(request)
+    if account is None:
+        return error(Reason.NOT_SIGNED_IN)
+    if account.kind not in ("teacher", "admin"):
+        return error(Reason.NOT_PERMITTED, "Only teachers and administrators can do this.")
     rows = await request.app[STORE].classes()
     return web.json_response({"classes": [{"id": i, "name": n, "pupils": c} for i, n, c in rows]})
 
 
-@routes.post("/api/rooms")
+@api.route(
+    "POST",
+    "/api/rooms",
+    who="a teacher",
+    body=RoomBody,
+    status=201,
+    errors=(
+        Reason.NOT_SIGNED_IN,
+        Reason.NOT_PERMITTED,
+        Reason.INVALID_PAYLOAD,
+        Reason.NAME_REQUIRED,
+        Reason.NAME_TOO_LONG,
+    ),
+)
 async def create_room(request: web.Request) -> web.Response:
     """A teacher creates a room and gets its invite link."""
     teacher = await teacher_or_error(request)
@@ -188,7 +249,9 @@ async def create_room(request: web.Request) -> web.Response:
     return web.json_response({"room": _room_info(request, room)}, status=201)
 
 
-@routes.get("/api/rooms")
+@api.route(
+    "GET", "/api/rooms", who="a teacher", errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED)
+)
 async def my_rooms(request: web.Request) -> web.Response:
     """The signed-in teacher's rooms."""
     teacher = await teacher_or_error(request)
@@ -198,12 +261,20 @@ async def my_rooms(request: web.Request) -> web.Response:
     return web.json_response({"rooms": [_room_info(request, r) for r in rooms]})
 
 
-@routes.get("/api/rooms/{room_id}")
+@api.route("GET", "/api/rooms/{room_id}", who="anyone", errors=(Reason.UNKNOWN_ROOM,))
 async def room_info(request: web.Request) -> web.Response:
-    """What a room page shows before joining: its title and class."""
-    room = await request.app[STORE].room(request.match_info["room_id"])
+    """What a room page shows before joining: its title, class and journal lesson (or null)."""
+    store = request.app[STORE]
+    room = await store.room(request.match_info["room_id"])
     if room is None:
         return error(Reason.UNKNOWN_ROOM)
     return web.json_response(
-        {"room": {"id": room.id, "title": room.title, "class_name": room.class_name}}
+        {
+            "room": {
+                "id": room.id,
+                "title": room.title,
+                "class_name": room.class_name,
+                "lesson_id": await store.lesson_of_room(room.id),
+            }
+        }
     )

@@ -11,6 +11,9 @@ from server.archive import Archive
 from server.auth import Tokens
 from server.db.accounts import Store
 from server.demo import DemoSchool
+from server.journal.admin import SchoolAdmin
+from server.journal.diary import Diaries
+from server.journal.gradebook import Gradebook
 from server.journal.lessons import Lessons
 from server.journal.outbox import Courier
 from server.settings import Settings
@@ -22,6 +25,9 @@ STORE = web.AppKey("store", Store)
 ARCHIVE = web.AppKey("archive", Archive)
 COURIER = web.AppKey("courier", Courier)
 LESSONS = web.AppKey("lessons", Lessons)
+GRADEBOOK = web.AppKey("gradebook", Gradebook)
+DIARIES = web.AppKey("diaries", Diaries)
+SCHOOL_ADMIN = web.AppKey("school_admin", SchoolAdmin)
 TOKENS = web.AppKey("tokens", Tokens)
 DEMO: web.AppKey[DemoSchool | None] = web.AppKey("demo")
 SIGNALLING = web.AppKey("signalling", Signalling)

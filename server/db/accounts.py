@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth import DUMMY_HASH, hash_password, verify_password
-from server.db.tables import ClassMember, RoomRecord, SchoolClass, User
+from server.db.tables import ClassMember, Lesson, RoomRecord, SchoolClass, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +204,12 @@ class Store:
                 StoredRoom(r.id, r.title, r.owner_id, r.class_id, n, r.guest_policy)
                 for r, n in rows
             ]
+
+    async def lesson_of_room(self, room_id: str) -> int | None:
+        """The journal lesson a room was opened for, if any."""
+        async with self._sessions() as s:
+            found = await s.scalar(select(Lesson.id).where(Lesson.room_id == room_id).limit(1))
+            return None if found is None else int(found)
 
     async def set_guest_policy(self, room_id: str, policy: str) -> None:
         """Remember a room's guest policy for its next session."""

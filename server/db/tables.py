@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -110,6 +111,7 @@ class OutboxRecord(Base):
     next_attempt_at: Mapped[float] = mapped_column(Float)
     delivered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    retried_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class PresenceRecord(Base):
@@ -147,6 +149,12 @@ class Lesson(Base):
     )
     state: Mapped[str] = mapped_column(String(16))
     ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    subject_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subjects.id", ondelete="SET NULL"), nullable=True
+    )
+    topic_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_topics.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class AttendanceRecord(Base):
@@ -163,3 +171,111 @@ class AttendanceRecord(Base):
     attended_s: Mapped[float] = mapped_column(Float)
     network_lost_s: Mapped[float] = mapped_column(Float)
     comment: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class SchoolSettingsRow(Base):
+    """The school's one row of settings: its name, time zone, mark scale and attendance rules."""
+
+    __tablename__ = "school_settings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))
+    mark_min: Mapped[int] = mapped_column(Integer)
+    mark_max: Mapped[int] = mapped_column(Integer)
+    present_ratio: Mapped[float] = mapped_column(Float)
+    late_after_min: Mapped[float] = mapped_column(Float)
+    left_early_min: Mapped[float] = mapped_column(Float)
+    reconnect_grace_s: Mapped[float] = mapped_column(Float)
+    finalise_grace_min: Mapped[float] = mapped_column(Float)
+
+
+class SchoolYear(Base):
+    """An academic year, e.g. 2026-2027."""
+
+    __tablename__ = "school_years"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+
+class Period(Base):
+    """A term or quarter of a school year."""
+
+    __tablename__ = "periods"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year_id: Mapped[int] = mapped_column(
+        ForeignKey("school_years.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+
+class Subject(Base):
+    """A subject taught at the school."""
+
+    __tablename__ = "subjects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Teaching(Base):
+    """A teacher teaches a subject to a class."""
+
+    __tablename__ = "teaching"
+    __table_args__ = (UniqueConstraint("teacher_id", "class_id", "subject_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+
+
+class PlanTopic(Base):
+    """One topic of a thematic plan (per teacher, class and subject), in order."""
+
+    __tablename__ = "plan_topics"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    hours: Mapped[int] = mapped_column(Integer)
+
+
+class MarkRecord(Base):
+    """A pupil's mark for a lesson, with the teacher's comment; one per (lesson, pupil)."""
+
+    __tablename__ = "marks"
+    __table_args__ = (UniqueConstraint("lesson_id", "pupil_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    value: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class AssignmentRecord(Base):
+    """Work set in a lesson: homework, classwork or independent work."""
+
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    difficulty: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    for_all: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class AssignmentPupil(Base):
+    """A pupil an assignment is for, when it is not for the whole class."""
+
+    __tablename__ = "assignment_pupils"
+    __table_args__ = (UniqueConstraint("assignment_id", "pupil_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rooms.attendance import Attendance, Departure, Presence, Rules, Status, assess
+from rooms.attendance import Attendance, Departure, Presence, Status, assess
 from rooms.refusals import Reason
 from server.db.accounts import Store
 from server.db.tables import (
@@ -20,10 +20,22 @@ from server.db.tables import (
     Lesson,
     PresenceRecord,
     SchoolClass,
+    Subject,
     User,
 )
-from server.journal import outbox
+from server.journal import gradebook, models, outbox, school
 from server.journal.adapters import Delivered
+from server.journal.views import (
+    LessonError,
+    lesson_view,
+    lesson_views,
+    own_lesson,
+    period_on,
+    periods,
+)
+from server.journal.weeks import day_of, week_bounds
+
+__all__ = ["CLOSED", "OPEN", "SCHEDULED", "BuiltinJournal", "LessonError", "Lessons"]
 
 SCHEDULED, OPEN, CLOSED = "scheduled", "open", "closed"
 HOW = {
@@ -31,14 +43,6 @@ HOW = {
     "disconnected": Departure.DISCONNECTED,
     "removed": Departure.REMOVED,
 }
-
-
-class LessonError(Exception):
-    """A lesson operation that cannot be done, as a typed reason and a sentence."""
-
-    def __init__(self, reason: Reason, message: str) -> None:
-        super().__init__(message)
-        self.reason, self.message = reason, message
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,22 +68,6 @@ class Proposal:
         }
 
 
-def lesson_public(lesson: Lesson, class_name: str) -> dict[str, Any]:
-    """The protocol's Lesson object."""
-    return {
-        "id": lesson.id,
-        "class_id": lesson.class_id,
-        "class_name": class_name,
-        "subject": lesson.subject,
-        "starts_at": lesson.starts_at,
-        "ends_at": lesson.ends_at,
-        "topic": lesson.topic,
-        "room_id": lesson.room_id,
-        "state": lesson.state,
-        "ended_at": lesson.ended_at,
-    }
-
-
 class Lessons:
     """Schedule, start and end lessons; end writes attendance to the outbox atomically."""
 
@@ -88,23 +76,23 @@ class Lessons:
         sessions: async_sessionmaker[AsyncSession],
         store: Store,
         destinations: tuple[str, ...],
-        rules: Rules | None = None,
+        base_url: str = "",
     ) -> None:
         self._sessions = sessions
         self._store = store
         self._destinations = destinations
-        self.rules = rules or Rules()
+        self._base_url = base_url
 
     async def create(
         self,
         teacher_id: int,
         class_id: int,
-        subject: str,
+        subject: str | int,
         starts_at: float,
         ends_at: float,
         topic: str | None,
-    ) -> dict[str, Any]:
-        """Put a lesson in the teacher's schedule."""
+    ) -> models.Lesson:
+        """Put a lesson in the teacher's schedule; `subject` is a name or a subject's id."""
         if not await self._store.class_exists(class_id):
             raise LessonError(Reason.INVALID_PAYLOAD, "There is no class with that id.")
         if not 0 < ends_at - starts_at <= 6 * 3600:
@@ -112,10 +100,17 @@ class Lessons:
                 Reason.INVALID_PAYLOAD, "A lesson ends after it starts, within 6 hours."
             )
         async with self._sessions() as s:
+            subject_id = None
+            if isinstance(subject, int):
+                row = await s.get(Subject, subject)
+                if row is None:
+                    raise LessonError(Reason.UNKNOWN_SUBJECT, "There is no subject with that id.")
+                subject_id, subject = row.id, row.name
             lesson = Lesson(
                 class_id=class_id,
                 teacher_id=teacher_id,
                 subject=subject,
+                subject_id=subject_id,
                 starts_at=starts_at,
                 ends_at=ends_at,
                 topic=topic,
@@ -123,34 +118,35 @@ class Lessons:
             )
             s.add(lesson)
             await s.commit()
-            return lesson_public(lesson, await self._class_name(s, class_id))
+            return await lesson_view(s, lesson, self._base_url)
 
-    async def _class_name(self, s: AsyncSession, class_id: int) -> str:
-        return str(await s.scalar(select(SchoolClass.name).where(SchoolClass.id == class_id)))
-
-    async def _own(self, s: AsyncSession, lesson_id: int, teacher_id: int) -> Lesson:
-        lesson = await s.get(Lesson, lesson_id)
-        if lesson is None:
-            raise LessonError(Reason.UNKNOWN_LESSON, "There is no such lesson.")
-        if lesson.teacher_id != teacher_id:
-            raise LessonError(Reason.NOT_PERMITTED, "This is another teacher's lesson.")
-        return lesson
-
-    async def schedule(self, teacher_id: int) -> list[dict[str, Any]]:
-        """The teacher's lessons in time order."""
+    async def schedule(self, teacher_id: int, week: str | None = None) -> models.Schedule:
+        """The teacher's lessons of one ISO week (the current one by default), in time order."""
         async with self._sessions() as s:
-            rows = await s.execute(
-                select(Lesson, SchoolClass.name)
-                .join(SchoolClass, SchoolClass.id == Lesson.class_id)
-                .where(Lesson.teacher_id == teacher_id)
-                .order_by(Lesson.starts_at)
+            settings = await school.load(s)
+            query = select(Lesson).where(Lesson.teacher_id == teacher_id)
+            if week is not None:
+                start, end = week_bounds(week, settings.zone)
+                query = query.where(Lesson.starts_at >= start, Lesson.starts_at < end)
+            lessons = list(await s.scalars(query.order_by(Lesson.starts_at, Lesson.id)))
+            views = await lesson_views(s, lessons, self._base_url)
+            return models.Schedule(
+                week=week or "", period=await self._period_name(s, week, settings), lessons=views
             )
-            return [lesson_public(lesson, name) for lesson, name in rows]
 
-    async def start(self, lesson_id: int, teacher_id: int) -> tuple[dict[str, Any], str]:
+    async def _period_name(
+        self, s: AsyncSession, week: str | None, settings: school.SchoolSettings
+    ) -> str | None:
+        if week is None:
+            return None
+        start, _ = week_bounds(week, settings.zone)
+        period = period_on(await periods(s), start + 3 * 86400, settings)  # its Thursday
+        return None if period is None else period.name
+
+    async def start(self, lesson_id: int, teacher_id: int) -> tuple[models.Lesson, str]:
         """Open the lesson's online room (once); returns the lesson and its room id."""
         async with self._sessions() as s:
-            lesson = await self._own(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, teacher_id)
             if lesson.state == CLOSED:
                 raise LessonError(Reason.INVALID_STATE, "This lesson has already ended.")
             name = await self._class_name(s, lesson.class_id)
@@ -160,7 +156,10 @@ class Lessons:
                 )
                 lesson.room_id, lesson.state = room.id, OPEN
                 await s.commit()
-            return lesson_public(lesson, name), str(lesson.room_id)
+            return await lesson_view(s, lesson, self._base_url), str(lesson.room_id)
+
+    async def _class_name(self, s: AsyncSession, class_id: int) -> str:
+        return str(await s.scalar(select(SchoolClass.name).where(SchoolClass.id == class_id)))
 
     async def _pupils(self, s: AsyncSession, class_id: int) -> list[tuple[int, str]]:
         rows = await s.execute(
@@ -172,6 +171,7 @@ class Lessons:
         return [(int(i), str(n)) for i, n in rows]
 
     async def _proposals(self, s: AsyncSession, lesson: Lesson, now: float) -> list[Proposal]:
+        rules = (await school.load(s)).rules
         end = min(lesson.ends_at, lesson.ended_at or now)
         if end <= lesson.starts_at:
             raise LessonError(Reason.INVALID_STATE, "The lesson has not started yet.")
@@ -196,7 +196,7 @@ class Lessons:
             Proposal(
                 pid,
                 name,
-                assess(presences.get(pid, []), lesson.starts_at, end, self.rules),
+                assess(presences.get(pid, []), lesson.starts_at, end, rules),
                 pid in in_room,
             )
             for pid, name in await self._pupils(s, lesson.class_id)
@@ -205,7 +205,7 @@ class Lessons:
     async def proposal(self, lesson_id: int, teacher_id: int) -> list[dict[str, Any]]:
         """The attendance the bridge proposes now, including who is missing right now."""
         async with self._sessions() as s:
-            lesson = await self._own(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, teacher_id)
             return [p.public() for p in await self._proposals(s, lesson, time.time())]
 
     async def end(
@@ -214,7 +214,7 @@ class Lessons:
         """Close the lesson and queue its attendance for the journal(s), in one transaction."""
         now = time.time()
         async with self._sessions() as s:
-            lesson = await self._own(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, teacher_id)
             if lesson.state == CLOSED:
                 raise LessonError(Reason.INVALID_STATE, "This lesson has already ended.")
             lesson.ended_at = now
@@ -227,6 +227,7 @@ class Lessons:
                 )
             lesson.state = CLOSED
             class_name = await self._class_name(s, lesson.class_id)
+            settings = await school.load(s)
             for p in proposals:
                 status, comment = corrections.get(p.pupil_id, (None, None))
                 record = {
@@ -237,6 +238,7 @@ class Lessons:
                     "class_name": class_name,
                     "subject": lesson.subject,
                     "starts_at": lesson.starts_at,
+                    "date": day_of(lesson.starts_at, settings.zone).isoformat(),
                 }
                 record.pop("in_room_now")
                 for destination in self._destinations:
@@ -246,9 +248,14 @@ class Lessons:
             await s.commit()
             return len(proposals)
 
-    async def finalise_overdue(self, now: float, grace_s: float = 15 * 60) -> list[int]:
-        """End, as proposed, the open lessons whose teacher never pressed "End lesson"."""
+    async def finalise_overdue(self, now: float, grace_s: float | None = None) -> list[int]:
+        """End, as proposed, the open lessons whose teacher never pressed "End lesson".
+
+        The grace period is the school's (`finalise_grace_min`) unless given.
+        """
         async with self._sessions() as s:
+            if grace_s is None:
+                grace_s = (await school.load(s)).finalise_grace_s
             overdue = list(
                 await s.scalars(
                     select(Lesson).where(Lesson.state == OPEN, Lesson.ends_at + grace_s <= now)
@@ -263,31 +270,40 @@ class Lessons:
                 continue  # ended meanwhile by its teacher
         return ended
 
-    async def journal(self, lesson_id: int, teacher_id: int) -> dict[str, Any]:
-        """The lesson as the journal shows it: the lesson and its attendance records."""
+    async def journal(self, lesson_id: int, teacher_id: int) -> models.LessonDetail:
+        """The lesson as its page shows it: attendance, marks, assignments, pupils and plan."""
         async with self._sessions() as s:
-            lesson = await self._own(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, teacher_id)
             rows = await s.execute(
                 select(AttendanceRecord, User.display_name)
                 .join(User, User.id == AttendanceRecord.pupil_id)
                 .where(AttendanceRecord.lesson_id == lesson_id)
                 .order_by(User.display_name)
             )
-            return {
-                "lesson": lesson_public(lesson, await self._class_name(s, lesson.class_id)),
-                "attendance": [
-                    {
-                        "pupil_id": r.pupil_id,
-                        "name": name,
-                        "status": r.status,
-                        "late": r.late,
-                        "left_early": r.left_early,
-                        "attended_min": round(r.attended_s / 60, 1),
-                        "comment": r.comment,
-                    }
-                    for r, name in rows
+            attendance = [
+                models.AttendanceEntry(
+                    pupil_id=r.pupil_id,
+                    name=name,
+                    status=r.status,
+                    late=r.late,
+                    left_early=r.left_early,
+                    attended_min=round(r.attended_s / 60, 1),
+                    comment=r.comment,
+                )
+                for r, name in rows
+            ]
+            return models.LessonDetail(
+                lesson=await lesson_view(s, lesson, self._base_url),
+                attendance=attendance,
+                marks=await gradebook.marks_of(s, [lesson.id]),
+                assignments=await gradebook.assignments_of(s, [lesson.id]),
+                pupils=[
+                    models.Pupil(id=i, name=n) for i, n in await self._pupils(s, lesson.class_id)
                 ],
-            }
+                plan=await gradebook.plan_of(
+                    s, lesson.teacher_id, lesson.class_id, lesson.subject_id
+                ),
+            )
 
 
 class BuiltinJournal:

@@ -33,12 +33,14 @@ PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 class Letter:
     """An outbox record as an administrator sees it."""
 
+    id: int
     key: str
     destination: str
     state: str
     attempts: int
     last_error: str | None
     payload: dict[str, Any]
+    created_at: float
 
 
 def add(session: AsyncSession, key: str, destination: str, payload: dict[str, Any]) -> None:
@@ -139,7 +141,9 @@ class Courier:
             if isinstance(result, Delivered):
                 row.state, row.delivered_at, row.last_error = DELIVERED, now, None
                 log.info("journal record %s delivered (try %d)", row.key, row.attempts)
-            elif isinstance(result, Rejected) or self._schedule.gives_up(row.created_at, now):
+            elif isinstance(result, Rejected) or self._schedule.gives_up(
+                row.retried_at or row.created_at, now
+            ):
                 row.state, row.last_error = DEAD, result_reason(result)
                 log.error(
                     "journal record %s moved to the dead-letter list: %s", row.key, row.last_error
@@ -164,10 +168,39 @@ class Courier:
                 query = query.where(OutboxRecord.state == state)
             return [
                 Letter(
-                    r.key, r.destination, r.state, r.attempts, r.last_error, json.loads(r.payload)
+                    r.id,
+                    r.key,
+                    r.destination,
+                    r.state,
+                    r.attempts,
+                    r.last_error,
+                    json.loads(r.payload),
+                    r.created_at,
                 )
                 for r in await s.scalars(query)
             ]
+
+
+class NotDead(Exception):
+    """Only a dead letter can be retried."""
+
+
+async def retry(sessions: async_sessionmaker[AsyncSession], record_id: int) -> bool:
+    """Put a dead letter back in the queue, due now, with a fresh give-up clock.
+
+    Returns False if there is no such record; raises NotDead if it is pending or delivered.
+    """
+    async with sessions() as s:
+        row = await s.get(OutboxRecord, record_id)
+        if row is None:
+            return False
+        if row.state != DEAD:
+            raise NotDead(row.state)
+        now = time.time()
+        row.state, row.next_attempt_at, row.retried_at = PENDING, now, now
+        await s.commit()
+        log.info("journal record %s retried by an administrator", row.key)
+        return True
 
 
 def result_reason(result: Delivered | Retry | Rejected) -> str:

@@ -1,0 +1,102 @@
+"""Lessons as the API shows them: with class, teacher, period and week worked out in one go."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rooms.refusals import Reason
+from server.db.tables import Lesson, Period, SchoolClass, User
+from server.journal import models, school
+from server.journal.weeks import day_of, week_of
+
+OPEN = "open"
+
+
+class LessonError(Exception):
+    """A lesson operation that cannot be done, as a typed reason and a sentence."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+async def own_lesson(s: AsyncSession, lesson_id: int, teacher_id: int) -> Lesson:
+    """The lesson, if it exists and is this teacher's."""
+    lesson = await s.get(Lesson, lesson_id)
+    if lesson is None:
+        raise LessonError(Reason.UNKNOWN_LESSON, "There is no such lesson.")
+    if lesson.teacher_id != teacher_id:
+        raise LessonError(Reason.NOT_PERMITTED, "This is another teacher's lesson.")
+    return lesson
+
+
+async def _names(
+    s: AsyncSession, model: type[User] | type[SchoolClass], ids: Iterable[int]
+) -> dict[int, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    name = User.display_name if model is User else SchoolClass.name
+    rows = await s.execute(select(model.id, name).where(model.id.in_(wanted)))
+    return {int(i): str(n) for i, n in rows}
+
+
+async def periods(s: AsyncSession) -> list[Period]:
+    """Every period of every year, in time order."""
+    return list(await s.scalars(select(Period).order_by(Period.starts_on)))
+
+
+def period_on(
+    all_periods: Sequence[Period], timestamp: float, settings: school.SchoolSettings
+) -> Period | None:
+    """The period a moment falls in."""
+    day = day_of(timestamp, settings.zone)
+    return next((p for p in all_periods if p.starts_on <= day <= p.ends_on), None)
+
+
+async def lesson_views(
+    s: AsyncSession, lessons: Sequence[Lesson], base_url: str
+) -> list[models.Lesson]:
+    """The API's Lesson objects for these rows (a handful of queries, however many lessons)."""
+    settings = await school.load(s)
+    all_periods = await periods(s)
+    classes = await _names(s, SchoolClass, (lesson.class_id for lesson in lessons))
+    teachers = await _names(s, User, (lesson.teacher_id for lesson in lessons))
+    views = []
+    for lesson in lessons:
+        period = period_on(all_periods, lesson.starts_at, settings)
+        room_url = (
+            f"{base_url}/r/{lesson.room_id}"
+            if lesson.room_id is not None and lesson.state == OPEN
+            else None
+        )
+        views.append(
+            models.Lesson(
+                id=lesson.id,
+                class_id=lesson.class_id,
+                class_name=classes.get(lesson.class_id, ""),
+                subject=lesson.subject,
+                subject_id=lesson.subject_id,
+                teacher_id=lesson.teacher_id,
+                teacher_name=teachers.get(lesson.teacher_id, ""),
+                starts_at=lesson.starts_at,
+                ends_at=lesson.ends_at,
+                topic=lesson.topic,
+                topic_id=lesson.topic_id,
+                room_id=lesson.room_id,
+                invite_url=room_url,
+                state=lesson.state,
+                ended_at=lesson.ended_at,
+                period=None if period is None else period.name,
+                week=week_of(day_of(lesson.starts_at, settings.zone)),
+            )
+        )
+    return views
+
+
+async def lesson_view(s: AsyncSession, lesson: Lesson, base_url: str) -> models.Lesson:
+    """The API's Lesson object for one row."""
+    return (await lesson_views(s, [lesson], base_url))[0]
