@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import socketio
@@ -21,6 +22,7 @@ from server.demo import CREDENTIALS_FILE, create_demo_school
 from server.journal import api as journal_api
 from server.journal.adapters import HttpJournal, JournalAdapter
 from server.journal.admin import SchoolAdmin
+from server.journal.demo import furnish as furnish_demo_journal
 from server.journal.diary import Diaries
 from server.journal.gradebook import Gradebook
 from server.journal.lessons import BuiltinJournal, Lessons, finalise_forever
@@ -61,11 +63,22 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     demo = app[DEMO]
     if demo is not None:
         login, password = demo.teacher
+        journal = await furnish_demo_journal(
+            sessions(engine),
+            store,
+            login,
+            demo.class_id,
+            settings.data,
+            CREDENTIALS_FILE,
+            time.time(),
+        )
         log.warning(
             "Demo school created. Teacher login: %s  one-time password: %s  "
+            "Administrator login: %s  one-time password: %s  "
             "(pupils' logins and passwords are in %s)",
             login,
             password,
+            *journal.admin,
             settings.data / CREDENTIALS_FILE,
         )
     adapters: dict[str, JournalAdapter] = {"builtin": BuiltinJournal(sessions(engine))}
