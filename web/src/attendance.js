@@ -37,12 +37,12 @@ function wantedLesson() {
 }
 
 function errorSentence(err) {
-  const key = `attendance.error_${err && err.code}`;
-  if (has(key)) {
-    const scale = panel.scale || { min: "?", max: "?" };
-    return t(key, { min: scale.min, max: scale.max });
-  }
-  return errorText(err);
+  const code = err && err.code;
+  // Without the scale, the server's own sentence says what the range is.
+  if (code === "out_of_range" && !panel.scale) return (err && err.message) || errorText(err);
+  const key = `attendance.error_${code}`;
+  if (!has(key)) return errorText(err);
+  return panel.scale ? t(key, { min: panel.scale.min, max: panel.scale.max }) : t(key);
 }
 
 // ---------------------------------------------------------------- loading
