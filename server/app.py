@@ -13,12 +13,14 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from rooms.ratelimit import KeyedBuckets
-from server import exports, fanout, http_api, pages
+from rooms.refusals import Reason
+from server import exports, fanout, http_api, openapi, pages
 from server.archive import Archive
 from server.auth import Tokens, installation_secret
 from server.db.accounts import Store
 from server.db.engine import migrate, open_engine, sessions
 from server.demo import CREDENTIALS_FILE, create_demo_school
+from server.journal import admin_api as journal_admin_api
 from server.journal import api as journal_api
 from server.journal.adapters import HttpJournal, JournalAdapter
 from server.journal.admin import SchoolAdmin
@@ -128,6 +130,27 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
         await redis.aclose()
 
 
+def _describe_exports() -> None:
+    # exports.py registers plain aiohttp routes; they are described here for the OpenAPI document.
+    errors = (Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED, Reason.UNKNOWN_ROOM)
+    openapi.describe(
+        exports.export_chat,
+        "GET",
+        "/api/rooms/{room_id}/chat.{fmt:csv|txt}",
+        who="the room's host",
+        answer_type="text/csv",
+        errors=errors,
+    )
+    openapi.describe(
+        exports.export_polls,
+        "GET",
+        "/api/rooms/{room_id}/polls.csv",
+        who="the room's host",
+        answer_type="text/csv",
+        errors=errors,
+    )
+
+
 def create_app(settings: Settings) -> web.Application:
     """A ready-to-run Sabaq application for these settings."""
     app = web.Application(middlewares=[pages.security_headers], client_max_size=64 * 1024)
@@ -137,7 +160,9 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_signalling)
     app.add_routes(http_api.routes)
     app.add_routes(exports.routes)
+    _describe_exports()
     app.add_routes(journal_api.routes)
+    app.add_routes(journal_admin_api.routes)
     app.add_routes(pages.routes)
     pages.add_static(app)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from rooms.names import clean_name
 from rooms.policy import GuestPolicy
 from rooms.refusals import Reason, Refusal
+from server import openapi
 from server.db.accounts import Account, StoredRoom
 from server.errors import error
 from server.keys import LOGIN_LIMITS, SETTINGS, STORE, TOKENS
@@ -24,6 +26,10 @@ api = Registry()
 routes = api.routes
 MAX_TITLE = 120
 Q = TypeVar("Q", bound=BaseModel)
+try:
+    VERSION = version("sabaq")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    VERSION = "0"
 
 
 class LoginBody(BaseModel):
@@ -278,3 +284,9 @@ async def room_info(request: web.Request) -> web.Response:
             }
         }
     )
+
+
+@api.route("GET", "/api/openapi.json", who="anyone")
+async def openapi_document(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 document of every /api/ route, generated from the code."""
+    return web.json_response(openapi.document(request.app, "Sabaq", VERSION))

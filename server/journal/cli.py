@@ -38,7 +38,11 @@ async def run_import(settings: Settings, file: str, dry_run: bool, new_classes: 
         if dry_run:
             print(f"sabaq: dry run OK: {summary}; nothing was changed.", file=sys.stderr)
             return 0
-        await importer.apply(sessions(engine), report)
+        try:
+            await importer.apply(sessions(engine), report, importer.print_progress)
+        except importer.Conflict as exc:
+            print(f"sabaq: {exc}", file=sys.stderr)
+            return 1
     finally:
         await engine.dispose()
     out = csv.writer(sys.stdout)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms.names import clean_name
@@ -110,29 +113,61 @@ async def check_against(
     report.errors.sort()
 
 
-async def apply(sessions: async_sessionmaker[AsyncSession], report: ImportReport) -> None:
-    """Create the classes, pupils and memberships in one transaction."""
+class Conflict(Exception):
+    """The database changed between the check and the import (a login or class was taken)."""
+
+
+Progress = Callable[[int, int], None]
+
+
+def _hashes(count: int, progress: Progress | None) -> list[tuple[str, str]]:
+    made = []
+    for done in range(1, count + 1):
+        password = generate_password()
+        made.append((password, hash_password(password)))
+        # argon2 takes a while per pupil on purpose: show progress on long imports.
+        if progress is not None and (done % 25 == 0 or done == count):
+            progress(done, count)
+    return made
+
+
+async def apply(
+    sessions: async_sessionmaker[AsyncSession],
+    report: ImportReport,
+    progress: Progress | None = None,
+) -> None:
+    """Create the classes, pupils and memberships in one transaction (or nothing, on Conflict)."""
     assert report.ok
-    async with sessions() as s, s.begin():
-        for name in report.new_classes:
-            s.add(SchoolClass(name=name))
-        await s.flush()
-        class_ids = {n: i for i, n in await s.execute(select(SchoolClass.id, SchoolClass.name))}
-        for done, row in enumerate(report.rows, start=1):
-            password = generate_password()
-            user = User(
-                login=row.login,
-                display_name=row.full_name,
-                kind="pupil",
-                password_hash=hash_password(password),
-                created_at=datetime.now(UTC),
-                must_change_password=True,
-            )
-            s.add(user)
+    # Hashing is slow on purpose; a server must not stall its event loop for it.
+    made = await asyncio.to_thread(_hashes, len(report.rows), progress)
+    try:
+        async with sessions() as s, s.begin():
+            for name in report.new_classes:
+                s.add(SchoolClass(name=name))
             await s.flush()
-            s.add(ClassMember(class_id=class_ids[row.class_name], user_id=user.id))
-            report.passwords.append((row.login, password))
-            # argon2 takes a while per pupil on purpose: show progress on long imports.
-            if done % 25 == 0 or done == len(report.rows):
-                print(f"\rcreating pupils: {done}/{len(report.rows)}", end="", file=sys.stderr)
-        print(file=sys.stderr)
+            class_ids = {n: i for i, n in await s.execute(select(SchoolClass.id, SchoolClass.name))}
+            for row, (_, password_hash) in zip(report.rows, made, strict=True):
+                user = User(
+                    login=row.login,
+                    display_name=row.full_name,
+                    kind="pupil",
+                    password_hash=password_hash,
+                    created_at=datetime.now(UTC),
+                    must_change_password=True,
+                )
+                s.add(user)
+                await s.flush()
+                s.add(ClassMember(class_id=class_ids[row.class_name], user_id=user.id))
+    except (IntegrityError, KeyError) as exc:
+        raise Conflict(
+            "the school changed while importing (a login or class was taken or removed); "
+            "nothing was imported"
+        ) from exc
+    report.passwords.extend(
+        (row.login, password) for row, (password, _) in zip(report.rows, made, strict=True)
+    )
+
+
+def print_progress(done: int, total: int) -> None:
+    """Progress on the terminal, for the command line."""
+    print(f"\rcreating pupils: {done}/{total}", end="" if done < total else "\n", file=sys.stderr)

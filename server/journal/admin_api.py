@@ -1,0 +1,283 @@
+"""The administrator's HTTP API: settings, years, subjects, teaching, dead letters, import."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from rooms.refusals import Reason
+from server.db.engine import sessions
+from server.errors import error
+from server.http_api import admin_or_error, read_body, read_query
+from server.journal import importer, models, outbox, school
+from server.journal.api import answer, failed, path_id
+from server.journal.views import LessonError
+from server.keys import COURIER, ENGINE, SCHOOL_ADMIN
+from server.openapi import Registry
+
+log = logging.getLogger(__name__)
+api = Registry()
+routes = api.routes
+ADMIN = "an administrator"
+ADMIN_ERRORS = (Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED)
+MAX_CSV_BYTES = 1024 * 1024
+
+
+@api.route("GET", "/api/admin/school", who=ADMIN, answer=school.SchoolSettings, errors=ADMIN_ERRORS)
+async def get_school(request: web.Request) -> web.Response:
+    """The school's settings: name, time zone, mark scale, attendance rules."""
+    admin = await admin_or_error(request)
+    if isinstance(admin, web.Response):
+        return admin
+    return answer(await request.app[SCHOOL_ADMIN].settings())
+
+
+@api.route(
+    "PUT",
+    "/api/admin/school",
+    who=ADMIN,
+    body=models.SchoolPatch,
+    answer=school.SchoolSettings,
+    errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD),
+)
+async def put_school(request: web.Request) -> web.Response:
+    """Change any of the school's settings; the attendance rules apply from the next assessment."""
+    admin = await admin_or_error(request)
+    if isinstance(admin, web.Response):
+        return admin
+    body = await read_body(request, models.SchoolPatch)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        settings = await request.app[SCHOOL_ADMIN].update_settings(body)
+    except ValidationError as exc:
+        return error(Reason.INVALID_PAYLOAD, str(exc.errors()[0]["msg"]) + ".")
+    log.info("%s changed the school settings: %s", admin.login, body.model_dump(exclude_none=True))
+    return answer(settings)
+
+
+@api.route(
+    "POST",
+    "/api/admin/years",
+    who=ADMIN,
+    body=models.YearBody,
+    answer=models.YearAnswer,
+    status=201,
+    errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD, Reason.ALREADY_EXISTS),
+)
+async def create_year(request: web.Request) -> web.Response:
+    """A school year with its periods."""
+    admin = await admin_or_error(request)
+    if isinstance(admin, web.Response):
+        return admin
+    body = await read_body(request, models.YearBody)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        year = await request.app[SCHOOL_ADMIN].create_year(body)
+    except LessonError as exc:
+        return failed(exc)
+    return answer(models.YearAnswer(year=year), status=201)
+
+
+@api.route(
+    "POST",
+    "/api/admin/subjects",
+    who=ADMIN,
+    body=models.SubjectBody,
+    answer=models.SubjectAnswer,
+    status=201,
+    errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD, Reason.ALREADY_EXISTS),
+)
+async def create_subject(request: web.Request) -> web.Response:
+    """A new subject."""
+    admin = await admin_or_error(request)
+    if isinstance(admin, web.Response):
+        return admin
+    body = await read_body(request, models.SubjectBody)
+    if isinstance(body, web.Response):
+        return body
+    name = " ".join(body.name.split())
+    if not name:
+        return error(Reason.NAME_REQUIRED, "Please give the subject a name.")
+    try:
+        subject = await request.app[SCHOOL_ADMIN].create_subject(name)
+    except LessonError as exc:
+        return failed(exc)
+    return answer(models.SubjectAnswer(subject=subject), status=201)
+
+
+@api.route("GET", "/api/admin/teaching", who=ADMIN, answer=models.TeachingList, errors=ADMIN_ERRORS)
+async def all_teaching(request: web.Request) -> web.Response:
+    """Who teaches what to whom, with the teachers, classes and subjects to choose from."""
+    admin = await admin_or_error(request)
+    if isinstance(admin, web.Response):
+        return admin
+    school_admin = request.app[SCHOOL_ADMIN]
+    return answer(
+        models.TeachingList(
+            teaching=await school_admin.teaching(),
+            teachers=await school_admin.teachers(),
+            classes=await school_admin.classes(),
+            subjects=await school_admin.subjects(),
+        )
+    )
+
+
+@api.route(
+    "POST",
+    "/api/admin/teaching",
+    who=ADMIN,
+    body=models.TeachingBody,
+    answer=models.TeachingAnswer,
+    status=201,
+    errors=(
+        *ADMIN_ERRORS,
+        Reason.INVALID_PAYLOAD,
+        Reason.UNKNOWN_TEACHER,
+        Reason.UNKNOWN_CLASS,
+        Reason.UNKNOWN_SUBJECT,
+        Reason.ALREADY_EXISTS,
+    ),
+)
+async def create_teaching(request: web.Request) -> web.Response:
+    """Let a teacher teach a subject to a class."""
+    admin = await admin_or_error(request)
+    if isinstance(admin, web.Response):
+        return admin
+    body = await read_body(request, models.TeachingBody)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        row = await request.app[SCHOOL_ADMIN].create_teaching(body)
+    except LessonError as exc:
+        return failed(exc)
+    return answer(models.TeachingAnswer(teaching=row), status=201)
+
+
+@api.route(
+    "GET",
+    "/api/admin/outbox",
+    who=ADMIN,
+    query=models.OutboxQuery,
+    answer=models.OutboxList,
+    errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD),
+)
+async def list_outbox(request: web.Request) -> web.Response:
+    """The outbox records (e.g. `?state=dead`: the dead-letter list), oldest first."""
+    admin = await admin_or_error(request)
+    if isinstance(admin, web.Response):
+        return admin
+    query = read_query(request, models.OutboxQuery)
+    if isinstance(query, web.Response):
+        return query
+    letters = await request.app[COURIER].letters(query.state)
+    return answer(
+        models.OutboxList(
+            records=[
+                models.DeadLetter(
+                    id=x.id,
+                    key=x.key,
+                    destination=x.destination,
+                    state=x.state,
+                    attempts=x.attempts,
+                    last_error=x.last_error,
+                    created_at=x.created_at,
+                )
+                for x in letters
+            ]
+        )
+    )
+
+
+@api.route(
+    "POST",
+    "/api/admin/outbox/{record_id}/retry",
+    who=ADMIN,
+    errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD, Reason.UNKNOWN_RECORD, Reason.INVALID_STATE),
+)
+async def retry_letter(request: web.Request) -> web.Response:
+    """Put a dead letter back in the queue; it is delivered (once) like any other."""
+    admin = await admin_or_error(request)
+    if isinstance(admin, web.Response):
+        return admin
+    record_id = path_id(request, "record_id")
+    if isinstance(record_id, web.Response):
+        return record_id
+    try:
+        found = await outbox.retry(sessions(request.app[ENGINE]), record_id)
+    except outbox.NotDead as exc:
+        return error(Reason.INVALID_STATE, f"Only a dead letter can be retried; this one is {exc}.")
+    if not found:
+        return error(Reason.UNKNOWN_RECORD)
+    request.app[COURIER].notify()
+    log.info("%s retried outbox record %s", admin.login, record_id)
+    return web.json_response({"retried": record_id})
+
+
+@api.route(
+    "POST",
+    "/api/admin/import",
+    who=ADMIN,
+    query=models.ImportQuery,
+    answer=models.ImportAnswer,
+    body_type="text/csv",
+    errors=(
+        *ADMIN_ERRORS,
+        Reason.INVALID_PAYLOAD,
+        Reason.PAYLOAD_TOO_LARGE,
+        Reason.UNSUPPORTED_MEDIA_TYPE,
+    ),
+)
+async def import_pupils(request: web.Request) -> web.Response:
+    """Import classes and pupils from CSV (class,login,full_name): all or nothing, per-line report.
+
+    The answer is 200 with `ok: false` and the lines when the file has problems, so the page
+    can show them; nothing is changed then, nor on a dry run.
+    """
+    admin = await admin_or_error(request)
+    if isinstance(admin, web.Response):
+        return admin
+    query = read_query(request, models.ImportQuery)
+    if isinstance(query, web.Response):
+        return query
+    if request.content_type not in ("text/csv", "text/plain"):
+        return error(Reason.UNSUPPORTED_MEDIA_TYPE, "Send the file as text/csv.")
+    if (request.content_length or 0) > MAX_CSV_BYTES:
+        return error(Reason.PAYLOAD_TOO_LARGE, "The file is larger than 1 MiB.")
+    # The app's body limit is 64 KiB; this route reads its own stream up to 1 MiB.
+    raw = bytearray()
+    while chunk := await request.content.read(64 * 1024):
+        raw += chunk
+        if len(raw) > MAX_CSV_BYTES:
+            return error(Reason.PAYLOAD_TOO_LARGE, "The file is larger than 1 MiB.")
+    try:
+        text = bytes(raw).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return error(Reason.INVALID_PAYLOAD, "The file must be UTF-8 text.")
+    dry_run = query.dry_run is models.Flag.YES
+    db = sessions(request.app[ENGINE])
+    report = importer.parse(text)
+    if report.rows:
+        await importer.check_against(db, report, query.new_classes is models.Flag.YES)
+    if report.ok and not dry_run:
+        try:
+            await importer.apply(db, report)
+        except importer.Conflict as exc:  # someone took a login between the check and now
+            report.errors.append((0, str(exc)))
+        else:
+            log.info("%s imported %d pupil(s) from the web", admin.login, len(report.passwords))
+    return answer(
+        models.ImportAnswer(
+            ok=report.ok,
+            dry_run=dry_run,
+            lines=[models.LineError(line=n, error=e) for n, e in report.errors],
+            created=models.Created(
+                pupils=len(report.rows) if report.ok else 0,
+                classes=report.new_classes if report.ok else [],
+            ),
+            passwords=[models.Password(login=u, password=p) for u, p in report.passwords],
+        )
+    )
