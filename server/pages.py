@@ -74,6 +74,30 @@ async def room_page(request: web.Request) -> web.FileResponse:
     return page("room.html")
 
 
+@routes.get("/journal")
+async def journal_page(_request: web.Request) -> web.FileResponse:
+    """The teacher's week of lessons."""
+    return page("journal.html")
+
+
+@routes.get("/journal/lessons/{lesson_id:[0-9]{1,12}}")
+async def lesson_page(_request: web.Request) -> web.FileResponse:
+    """One lesson: topic, Start lesson, attendance, marks, assignments."""
+    return page("lesson.html")
+
+
+@routes.get("/diary")
+async def diary_page(_request: web.Request) -> web.FileResponse:
+    """The pupil's read-only diary."""
+    return page("diary.html")
+
+
+@routes.get("/admin")
+async def admin_page(_request: web.Request) -> web.FileResponse:
+    """The administrator's page: settings, years, subjects, teaching, import, dead letters."""
+    return page("admin.html")
+
+
 @routes.get("/healthz")
 async def healthz(_request: web.Request) -> web.Response:
     """The process is alive."""
