@@ -24,6 +24,7 @@ from server.journal import admin_api as journal_admin_api
 from server.journal import api as journal_api
 from server.journal.adapters import HttpJournal, JournalAdapter
 from server.journal.admin import SchoolAdmin
+from server.journal.csv_export import CsvJournal
 from server.journal.demo import furnish as furnish_demo_journal
 from server.journal.diary import Diaries
 from server.journal.gradebook import Gradebook
@@ -90,6 +91,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             settings.journal_url, settings.journal_secret.get_secret_value().encode()
         )
         adapters["http"] = http_journal
+    if settings.journal_csv is not None:
+        adapters["csv"] = CsvJournal(settings.journal_csv)
     courier = Courier(sessions(engine), adapters)
     courier.start()
     app[LESSONS] = Lessons(sessions(engine), store, tuple(adapters), settings.base_url)

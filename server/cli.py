@@ -22,6 +22,12 @@ FLAGS = {
     "(default: none, single process; SABAQ_REDIS)",
     "public_url": "the address people open, used in invite links and as the allowed "
     "browser origin, e.g. https://sabaq.school.kz (default http://HOST:PORT; SABAQ_PUBLIC_URL)",
+    "journal_url": "URL of a school journal's HTTP endpoint that also receives attendance, "
+    "signed with HMAC-SHA256 (needs SABAQ_JOURNAL_SECRET, at least 16 characters; "
+    "default: none; SABAQ_JOURNAL_URL)",
+    "journal_csv": "folder where attendance is also exported as CSV, one file "
+    "attendance-YYYY-MM-DD.csv per school day, a row per lesson and pupil, each written once "
+    "(default: none; SABAQ_JOURNAL_CSV)",
     "media_address": "local IP address the SFU gathers WebRTC (ICE) candidates on "
     "(default: --host when it is an IP, so 127.0.0.1; required with --host 0.0.0.0; "
     "SABAQ_MEDIA_ADDRESS)",

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     journal_secret: SecretStr | None = Field(
         None, min_length=16, description="shared secret for the journal's HMAC-SHA256 signature"
     )
+    journal_csv: Path | None = Field(
+        None, description="folder for the CSV export of attendance (one file per school day)"
+    )
     media_address: str | None = Field(
         None, description="local IP the SFU gathers ICE candidates on; default: host if an IP"
     )
