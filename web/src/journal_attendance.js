@@ -41,7 +41,7 @@ function correctionCells(pupilId, name) {
   const select = /** @type {HTMLSelectElement} */ (
     h(
       "select",
-      { "aria-label": t("journal.correction_of", { name }), "data-field": "status" },
+      { "aria-label": t("journal.correction_of", { name }), "data-field": "correction" },
       h("option", { value: "", text: t("journal.as_proposed") }),
       h("option", { value: "present", text: t("journal.status_present") }),
       h("option", { value: "absent", text: t("journal.status_absent") }),
@@ -56,7 +56,7 @@ function correctionCells(pupilId, name) {
       maxlength: "500",
       autocomplete: "off",
       "aria-label": t("journal.attendance_comment_of", { name }),
-      "data-field": "comment",
+      "data-field": "correction-comment",
       value: c.comment,
     })
   );
