@@ -98,11 +98,11 @@ class Client:
                 latencies.append((arrived - sent_at) * 1000)
         return latencies
 
-    async def send_for(self, seconds: float, rate: float) -> int:
-        """Send chat at `rate` messages/s for `seconds`, on a fixed schedule."""
-        sent, start = 0, time.monotonic()
-        while (due := start + sent / rate) < start + seconds:
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
+    async def send_for(self, start: float, seconds: float, offset: float, period: float) -> int:
+        """Send one chat message every `period` s from `start + offset` (wall clock) on."""
+        sent = 0
+        while (due := start + offset + sent * period) < start + seconds:
+            await asyncio.sleep(max(0.0, due - time.time()))
             ack = await self.call("chat_send", {"text": f"t={time.time():.6f} #{sent}"})
             if not ack.get("ok"):
                 self.errors += 1
@@ -122,7 +122,8 @@ async def main() -> None:
     parser.add_argument("--room", required=True)
     parser.add_argument("--first", type=int, required=True)
     parser.add_argument("--count", type=int, required=True)
-    parser.add_argument("--senders", type=int, default=0)
+    parser.add_argument("--senders", type=int, default=0, help="senders in this worker")
+    parser.add_argument("--all-senders", type=int, default=0, help="senders in all workers")
     parser.add_argument("--rate", type=float, default=1.0, help="messages/s per sender")
     parser.add_argument("--seconds", type=float, required=True)
     args = parser.parse_args()
@@ -137,12 +138,21 @@ async def main() -> None:
             )
         gc.freeze()  # the clients' long-lived state: no full GC passes during the measurement
         print("ready {}", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        # "go <wall-clock start>": every worker schedules its sends from the same instant.
+        go = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        start = float(go.split()[1])
 
+        # The room gets a steady stream, not a burst of every sender at once each period:
+        # sender g (numbered across all workers) sends at start + g·period/S + k·period.
+        period = 1.0 / args.rate
         senders = clients[: args.senders]
+        sending = (
+            c.send_for(start, args.seconds, c.index * period / max(1, args.all_senders), period)
+            for c in senders
+        )
         # Workers without senders listen for the same time as the others send.
-        listening = asyncio.create_task(asyncio.sleep(args.seconds))
-        sent = sum(await asyncio.gather(*(c.send_for(args.seconds, args.rate) for c in senders)))
+        listening = asyncio.create_task(asyncio.sleep(max(0.0, start + args.seconds - time.time())))
+        sent = sum(await asyncio.gather(*sending))
         await listening
         await asyncio.sleep(2.0)  # drain: messages still in flight are counted, not lost
         result = {

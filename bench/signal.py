@@ -109,6 +109,8 @@ async def run(clients: int, seconds: float, rate: float) -> dict[str, Any]:
                         str(count),
                         "--senders",
                         str(worker_senders),
+                        "--all-senders",
+                        str(senders),
                         "--rate",
                         str(SENDERS_RATE),
                         "--seconds",
@@ -123,17 +125,20 @@ async def run(clients: int, seconds: float, rate: float) -> dict[str, Any]:
                 line = await asyncio.wait_for(worker.stdout.readline(), 300)
                 if not line.startswith(b"ready"):
                     raise RuntimeError(f"worker failed to get ready: {line!r}")
-            cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+            start = time.time() + 0.5  # every worker has read its "go" line by then
             for worker in workers:
                 assert worker.stdin is not None
-                worker.stdin.write(b"go\n")
+                worker.stdin.write(f"go {start}\n".encode())
                 await worker.stdin.drain()
+            # The server's CPU while the chat flows, from the first send to the last.
+            await asyncio.sleep(start - time.time())
+            cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+            await asyncio.sleep(seconds)
+            cpu1, t1 = cpu_seconds(server.pid), time.monotonic()
             results: list[dict[str, Any]] = []
             for worker in workers:
                 assert worker.stdout is not None
-                line = await asyncio.wait_for(worker.stdout.readline(), seconds + 120)
-                if not results:  # sending is over when the first worker reports
-                    cpu1, t1 = cpu_seconds(server.pid), time.monotonic()
+                line = await asyncio.wait_for(worker.stdout.readline(), 120)
                 results.append(json.loads(line.decode().split(" ", 1)[1]))
         finally:
             for proc in [*workers, server]:
