@@ -1,0 +1,355 @@
+"""The teacher's journal over HTTP on SQLite and PostgreSQL: schedule, lesson page, topic, marks,
+assignments, the pupil's diary — and every refusal of bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from server.journal.weeks import day_of, week_of
+from server.keys import COURIER, SCHOOL_ADMIN, STORE
+from tests.conftest import LiveServer
+from tests.integration.peers import sign_in
+from tests.journal.helpers import api, code, new_lesson, other_teacher
+
+
+async def _delivered(server: LiveServer) -> None:
+    """Wait until the courier has delivered every queued attendance record."""
+    courier = server.app[COURIER]
+    async with asyncio.timeout(20):
+        while await courier.letters("pending"):
+            courier.notify()
+            await asyncio.sleep(0.05)  # the outbox is a table: polled, there is no event
+
+
+async def test_schedule_shows_the_demo_week_and_any_week_asked_for(
+    any_db_server: LiveServer,
+) -> None:
+    server = any_db_server
+    teacher = await sign_in(server, *server.teacher)
+    status, week = await api(server, teacher, "GET", "/api/schedule")
+    zone = (await server.app[SCHOOL_ADMIN].settings()).zone
+    today = day_of(time.time(), zone)
+    assert status == 200 and week["week"] == week_of(today)
+    years = (await api(server, teacher, "GET", "/api/years"))[1]["years"]
+    current = [
+        p["name"]
+        for y in years
+        for p in y["periods"]
+        if p["starts_on"] <= today.isoformat() <= p["ends_on"]
+    ]
+    assert week["period"] == (current[0] if current else None)
+    assert week["lessons"], "the demo school has lessons this week"
+    assert all(lesson["week"] == week["week"] for lesson in week["lessons"])
+    assert {lesson["teacher_name"] for lesson in week["lessons"]} == {"Gulnara Sadykova"}
+    starts = [lesson["starts_at"] for lesson in week["lessons"]]
+    assert starts == sorted(starts)
+    status, empty = await api(server, teacher, "GET", "/api/schedule?week=2001-W01")
+    assert (status, empty["lessons"]) == (200, [])
+    for bad in ("2026-W99", "next", "2026-W1"):
+        status, body = await api(server, teacher, "GET", f"/api/schedule?week={bad}")
+        assert (status, code(body)) == (400, "invalid_payload"), bad
+    status, body = await api(server, teacher, "GET", "/api/schedule?weeks=2026-W47")
+    assert (status, code(body)) == (400, "invalid_payload")
+    pupil = await sign_in(server, *server.pupils[0])
+    assert (await api(server, pupil, "GET", "/api/schedule"))[0] == 403
+    assert (await api(server, None, "GET", "/api/schedule"))[0] == 401
+
+
+async def test_lesson_page_topic_marks_and_assignments(any_db_server: LiveServer) -> None:
+    server = any_db_server
+    teacher = await sign_in(server, *server.teacher)
+    week = (await api(server, teacher, "GET", "/api/schedule"))[1]
+    planned = next(lesson for lesson in week["lessons"] if lesson["subject_id"] is not None)
+    lid = planned["id"]
+    status, page = await api(server, teacher, "GET", f"/api/lessons/{lid}")
+    assert status == 200
+    assert set(page) == {"lesson", "attendance", "marks", "assignments", "pupils", "plan"}
+    assert len(page["pupils"]) == 4 and len(page["plan"]) >= 2
+    aigerim, daniyar = page["pupils"][0]["id"], page["pupils"][1]["id"]
+
+    topic = page["plan"][1]
+    status, body = await api(
+        server, teacher, "PUT", f"/api/lessons/{lid}/topic", {"topic_id": topic["id"]}
+    )
+    assert status == 200 and body["lesson"]["topic"] == topic["title"]
+    assert body["lesson"]["topic_id"] == topic["id"]
+    status, body = await api(
+        server, teacher, "PUT", f"/api/lessons/{lid}/topic", {"topic": "Revision"}
+    )
+    assert (status, body["lesson"]["topic"], body["lesson"]["topic_id"]) == (200, "Revision", None)
+    for bad, expected in (
+        ({"topic_id": 999999}, (404, "unknown_topic")),
+        ({"topic_id": topic["id"], "topic": "both"}, (400, "invalid_payload")),
+        ({}, (400, "invalid_payload")),
+        ({"topic": ""}, (400, "invalid_payload")),
+        ({"topic": "x" * 201}, (400, "invalid_payload")),
+        ({"topic_id": "1"}, (400, "invalid_payload")),
+    ):
+        status, body = await api(server, teacher, "PUT", f"/api/lessons/{lid}/topic", bad)
+        assert (status, code(body)) == expected, bad
+
+    path = f"/api/lessons/{lid}/marks/{aigerim}"
+    status, body = await api(server, teacher, "PUT", path, {"value": 5, "comment": "Well done"})
+    assert status == 200 and body["mark"]["value"] == 5
+    status, body = await api(server, teacher, "PUT", path, {"value": 4})
+    assert (status, body["mark"]["value"], body["mark"]["comment"]) == (200, 4, None)
+    for bad, expected in (
+        ({"value": 6}, (400, "out_of_range")),
+        ({"value": 0}, (400, "out_of_range")),
+        ({"value": "5"}, (400, "invalid_payload")),
+        ({"value": 4.5}, (400, "invalid_payload")),
+        ({"value": True}, (400, "invalid_payload")),
+        ({"value": 5, "comment": "x" * 501}, (400, "invalid_payload")),
+        ({"value": 5, "pupil_id": 1}, (400, "invalid_payload")),
+    ):
+        status, body = await api(server, teacher, "PUT", path, bad)
+        assert (status, code(body)) == expected, bad
+    status, body = await api(
+        server, teacher, "PUT", f"/api/lessons/{lid}/marks/999999", {"value": 3}
+    )
+    assert (status, code(body)) == (400, "unknown_pupil")
+    status, body = await api(server, teacher, "PUT", f"/api/lessons/{lid}/marks/abc", {"value": 3})
+    assert (status, code(body)) == (400, "invalid_payload")
+    status, body = await api(
+        server, teacher, "PUT", f"/api/lessons/999999/marks/{aigerim}", {"value": 3}
+    )
+    assert (status, code(body)) == (404, "unknown_lesson")
+
+    status, made = await api(
+        server,
+        teacher,
+        "POST",
+        f"/api/lessons/{lid}/assignments",
+        {"kind": "homework", "difficulty": "advanced", "text": "Ex. 12-15", "due_on": "2030-01-15"},
+    )
+    assert status == 201 and made["assignment"]["pupil_ids"] is None
+    status, chosen = await api(
+        server,
+        teacher,
+        "POST",
+        f"/api/lessons/{lid}/assignments",
+        {"kind": "homework", "text": "Extra task", "pupil_ids": [daniyar]},
+    )
+    assert status == 201 and chosen["assignment"]["pupil_ids"] == [daniyar]
+    assert chosen["assignment"]["difficulty"] == "basic"
+    good = {"kind": "classwork", "text": "Task"}
+    for bad, expected in (
+        ({**good, "kind": "essay"}, (400, "invalid_payload")),
+        ({**good, "difficulty": "hard"}, (400, "invalid_payload")),
+        ({**good, "text": ""}, (400, "invalid_payload")),
+        ({**good, "text": "x" * 2001}, (400, "invalid_payload")),
+        ({**good, "due_on": 1790000000}, (400, "invalid_payload")),
+        ({**good, "due_on": "15.01.2030"}, (400, "invalid_payload")),
+        ({**good, "pupil_ids": []}, (400, "invalid_payload")),
+        ({**good, "pupil_ids": ["1"]}, (400, "invalid_payload")),
+        ({**good, "pupil_ids": [999999]}, (400, "unknown_pupil")),
+    ):
+        status, body = await api(server, teacher, "POST", f"/api/lessons/{lid}/assignments", bad)
+        assert (status, code(body)) == expected, bad
+
+    page = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]
+    assert [(m["pupil_id"], m["value"]) for m in page["marks"]] == [(aigerim, 4)]
+    assert [a["text"] for a in page["assignments"]] == ["Ex. 12-15", "Extra task"]
+    aid = chosen["assignment"]["id"]
+    assert (await api(server, teacher, "DELETE", f"/api/lessons/{lid}/assignments/{aid}"))[0] == 204
+    status, body = await api(server, teacher, "DELETE", f"/api/lessons/{lid}/assignments/{aid}")
+    assert (status, code(body)) == (404, "unknown_assignment")
+    assert (await api(server, teacher, "DELETE", path))[0] == 204
+    page = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]
+    assert page["marks"] == [] and len(page["assignments"]) == 1
+
+
+async def test_another_teachers_lesson_is_refused_and_left_unchanged(
+    any_db_server: LiveServer,
+) -> None:
+    server = any_db_server
+    teacher = await sign_in(server, *server.teacher)
+    lesson = await new_lesson(server, teacher)
+    lid = lesson["id"]
+    pupil = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]["pupils"][0]["id"]
+    other = await other_teacher(server)
+    for method, path, body in (
+        ("GET", f"/api/lessons/{lid}", None),
+        ("PUT", f"/api/lessons/{lid}/topic", {"topic": "Mine now"}),
+        ("PUT", f"/api/lessons/{lid}/marks/{pupil}", {"value": 2}),
+        ("DELETE", f"/api/lessons/{lid}/marks/{pupil}", None),
+        ("POST", f"/api/lessons/{lid}/assignments", {"kind": "homework", "text": "x"}),
+        ("DELETE", f"/api/lessons/{lid}/assignments/1", None),
+    ):
+        status, answer = await api(server, other, method, path, body)
+        assert (status, code(answer)) == (403, "not_permitted"), path
+    page = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]
+    assert page["lesson"]["topic"] is None and page["marks"] == [] and page["assignments"] == []
+    pupil_token = await sign_in(server, *server.pupils[0])
+    status, answer = await api(server, pupil_token, "GET", f"/api/lessons/{lid}")
+    assert (status, code(answer)) == (403, "not_permitted")
+
+
+async def test_absent_pupils_cannot_be_marked_once_the_journal_has_them_absent(
+    any_db_server: LiveServer,
+) -> None:
+    server = any_db_server
+    teacher = await sign_in(server, *server.teacher)
+    lesson = await new_lesson(server, teacher)
+    lid = lesson["id"]
+    pupils = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]["pupils"]
+    present, absent = pupils[0]["id"], pupils[1]["id"]
+    # While the lesson runs any pupil of the class can be marked (the room's mark button).
+    assert (await api(server, teacher, "PUT", f"/api/lessons/{lid}/marks/{absent}", {"value": 3}))[
+        0
+    ] == 200
+    await api(server, teacher, "POST", f"/api/lessons/{lid}/start")
+    status, _ = await api(
+        server,
+        teacher,
+        "POST",
+        f"/api/lessons/{lid}/end",
+        {"corrections": [{"pupil_id": present, "status": "present"}]},
+    )
+    assert status == 200
+    # Refused before and after the builtin journal got the records (outbox, then table).
+    status, answer = await api(
+        server, teacher, "PUT", f"/api/lessons/{lid}/marks/{absent}", {"value": 4}
+    )
+    assert (status, code(answer)) == (409, "pupil_absent")
+    await _delivered(server)
+    status, answer = await api(
+        server, teacher, "PUT", f"/api/lessons/{lid}/marks/{absent}", {"value": 4}
+    )
+    assert (status, code(answer)) == (409, "pupil_absent")
+    status, answer = await api(
+        server,
+        teacher,
+        "PUT",
+        f"/api/lessons/{lid}/marks/{present}",
+        {"value": 5, "comment": "Good"},
+    )
+    assert status == 200 and answer["mark"]["comment"] == "Good"
+    page = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]
+    assert {a["pupil_id"]: a["status"] for a in page["attendance"]}[absent] == "absent"
+    assert {m["pupil_id"]: m["value"] for m in page["marks"]} == {absent: 3, present: 5}
+
+
+async def test_diary_shows_only_the_pupils_own_class_marks_and_homework(
+    any_db_server: LiveServer,
+) -> None:
+    server = any_db_server
+    teacher = await sign_in(server, *server.teacher)
+    lesson = await new_lesson(server, teacher, topic="Quadratic equations")
+    lid = lesson["id"]
+    pupils = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]["pupils"]
+    me, classmate = pupils[0]["id"], pupils[1]["id"]
+    await api(
+        server, teacher, "PUT", f"/api/lessons/{lid}/marks/{me}", {"value": 5, "comment": "Bravo"}
+    )
+    await api(server, teacher, "PUT", f"/api/lessons/{lid}/marks/{classmate}", {"value": 2})
+    for body in (
+        {"kind": "homework", "text": "For all"},
+        {"kind": "homework", "text": "For me", "pupil_ids": [me]},
+        {"kind": "homework", "text": "For my classmate", "pupil_ids": [classmate]},
+        {"kind": "classwork", "text": "Done in class"},
+    ):
+        assert (await api(server, teacher, "POST", f"/api/lessons/{lid}/assignments", body))[
+            0
+        ] == 201
+    started = (await api(server, teacher, "POST", f"/api/lessons/{lid}/start"))[1]
+
+    me_token = await sign_in(server, *server.pupils[0])
+    status, diary = await api(server, me_token, "GET", "/api/diary")
+    assert status == 200 and diary["week"] == lesson["week"] and diary["class_name"] == "7A"
+    entries = [e for day in diary["days"] for e in day["lessons"]]
+    entry = next(e for e in entries if e["lesson_id"] == lid)
+    assert entry["topic"] == "Quadratic equations" and entry["teacher"] == "Gulnara Sadykova"
+    assert entry["mark"]["value"] == 5 and entry["mark"]["comment"] == "Bravo"
+    assert sorted(h["text"] for h in entry["homework"]) == ["For all", "For me"]
+    assert entry["room_url"] == started["invite_url"]
+    assert entry["attendance"] is None
+    assert len(entries) > 1, "the demo week's lessons are in the diary too"
+    assert [d["date"] for d in diary["days"]] == sorted(d["date"] for d in diary["days"])
+
+    # A pupil of another class sees none of 7A's lessons, marks or homework.
+    store = server.app[STORE]
+    stranger = await store.create_user("stranger", "Other Pupil", "pupil", "pw-stranger-123")
+    await store.create_class("8B", [stranger.id])
+    stranger_token = await sign_in(server, "stranger", "pw-stranger-123")
+    status, theirs = await api(server, stranger_token, "GET", "/api/diary")
+    assert (status, theirs["days"], theirs["class_name"]) == (200, [], "8B")
+    status, answer = await api(server, stranger_token, "GET", f"/api/lessons/{lid}")
+    assert (status, code(answer)) == (403, "not_permitted")
+
+    assert (await api(server, teacher, "GET", "/api/diary"))[0] == 403
+    for bad in ("?week=2026-W60", "?week=x", "?pupil_id=3"):
+        status, answer = await api(server, me_token, "GET", "/api/diary" + bad)
+        assert (status, code(answer)) == (400, "invalid_payload"), bad
+    # Read-only: there is no way to write through the diary.
+    assert (await api(server, me_token, "PUT", "/api/diary", {"mark": 5}))[0] == 405
+    async with asyncio.timeout(5):
+        ended = await api(server, teacher, "POST", f"/api/lessons/{lid}/end", {})
+    assert ended[0] == 200
+    await _delivered(server)
+    entry = next(
+        e
+        for day in (await api(server, me_token, "GET", f"/api/diary?week={lesson['week']}"))[1][
+            "days"
+        ]
+        for e in day["lessons"]
+        if e["lesson_id"] == lid
+    )
+    assert entry["room_url"] is None and entry["attendance"] == "absent"
+
+
+async def test_room_info_names_its_lesson(any_db_server: LiveServer) -> None:
+    server = any_db_server
+    teacher = await sign_in(server, *server.teacher)
+    lesson = await new_lesson(server, teacher)
+    started = (await api(server, teacher, "POST", f"/api/lessons/{lesson['id']}/start"))[1]
+    room_id = started["invite_url"].rsplit("/", 1)[1]
+    status, info = await api(server, None, "GET", f"/api/rooms/{room_id}")
+    assert status == 200 and info["room"]["lesson_id"] == lesson["id"]
+    assert started["lesson"]["invite_url"] == started["invite_url"]
+    status, created = await api(
+        server, teacher, "POST", "/api/rooms", {"title": "Club", "class_id": None}
+    )
+    status, info = await api(server, None, "GET", f"/api/rooms/{created['room']['id']}")
+    assert status == 200 and info["room"]["lesson_id"] is None
+
+
+async def test_plans_belong_to_the_teacher_who_teaches_the_class_and_subject(
+    live_server: LiveServer,
+) -> None:
+    server = live_server
+    teacher = await sign_in(server, *server.teacher)
+    mine: Any = (await api(server, teacher, "GET", "/api/teaching"))[1]
+    algebra = next(t for t in mine["teaching"] if t["subject_name"] == "Algebra")
+    query = f"?class_id={algebra['class_id']}&subject_id={algebra['subject_id']}"
+    status, plan = await api(server, teacher, "GET", "/api/plan" + query)
+    assert status == 200 and len(plan["topics"]) >= 3
+    kept = plan["topics"][0]
+    new = [
+        {"id": kept["id"], "title": "Linear equations (revised)", "hours": 3},
+        {"title": "Review"},
+    ]
+    status, saved = await api(server, teacher, "PUT", "/api/plan" + query, {"topics": new})
+    assert status == 200
+    assert [(t["title"], t["position"]) for t in saved["topics"]] == [
+        ("Linear equations (revised)", 1),
+        ("Review", 2),
+    ]
+    assert saved["topics"][0]["id"] == kept["id"]
+    for bad, expected in (
+        ("?class_id=1", (400, "invalid_payload")),
+        ("?class_id=abc&subject_id=1", (400, "invalid_payload")),
+        (f"?class_id=999999&subject_id={algebra['subject_id']}", (404, "unknown_class")),
+        (f"?class_id={algebra['class_id']}&subject_id=999999", (404, "unknown_subject")),
+    ):
+        status, answer = await api(server, teacher, "GET", "/api/plan" + bad)
+        assert (status, code(answer)) == expected, bad
+    status, answer = await api(
+        server, teacher, "PUT", "/api/plan" + query, {"topics": [{"id": 999999, "title": "x"}]}
+    )
+    assert (status, code(answer)) == (404, "unknown_topic")
+    other = await other_teacher(server)
+    status, answer = await api(server, other, "GET", "/api/plan" + query)
+    assert (status, code(answer)) == (403, "not_permitted")
