@@ -12,6 +12,7 @@ import {
   safeUrl,
   statusText,
   timeRange,
+  useSchoolZone,
   weekFromUrl,
   weekLabel,
   wireWeekSwitch,
@@ -142,6 +143,7 @@ function render() {
 async function show(week) {
   try {
     const data = await journalApi.diary(week);
+    useSchoolZone(data);
     shown = { week: data.week || week, days: Array.isArray(data.days) ? data.days : [] };
     shownJson = JSON.stringify(data);
   } catch (e) {
@@ -153,6 +155,7 @@ async function show(week) {
 async function refresh() {
   try {
     const data = await journalApi.diary(shown.week);
+    useSchoolZone(data);
     const json = JSON.stringify(data);
     if (json === shownJson) return;
     shownJson = json;

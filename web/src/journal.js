@@ -20,6 +20,7 @@ import {
   parseDate,
   periodText,
   timeRange,
+  useSchoolZone,
   weekFromUrl,
   weekLabel,
   weekToUrl,
@@ -76,6 +77,7 @@ function render() {
 async function show(week) {
   try {
     const data = await journalApi.schedule(week);
+    useSchoolZone(data);
     shown = {
       week: data.week || week,
       period: data.period ?? null,

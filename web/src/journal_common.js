@@ -71,19 +71,40 @@ export function parseDate(text) {
   return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
 }
 
-/** The local time of day of Unix seconds ("09:00"). */
-export function formatTime(seconds) {
-  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(
-    new Date(seconds * 1000),
-  );
+/** The school's IANA time zone when the server says it; else the browser's own. */
+let schoolZone;
+
+/**
+ * Takes the school's time zone from an answer that carries one (`timezone`), so times and days
+ * are the school's even in a browser set to another zone.
+ */
+export function useSchoolZone(answer) {
+  const zone = answer && typeof answer.timezone === "string" ? answer.timezone : null;
+  if (!zone) return;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone }).format(0);
+    schoolZone = zone;
+  } catch {
+    // An unknown zone name: the browser's zone is the next best thing.
+  }
 }
 
-/** The local date of Unix seconds ("Monday, 16 November"). */
+/** The school's time of day of Unix seconds ("09:00"). */
+export function formatTime(seconds) {
+  return new Intl.DateTimeFormat(locale(), {
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZone: schoolZone,
+  }).format(new Date(seconds * 1000));
+}
+
+/** The school's date of Unix seconds ("Monday, 16 November"). */
 export function formatLocalDay(seconds) {
   return new Intl.DateTimeFormat(locale(), {
     weekday: "long",
     day: "numeric",
     month: "long",
+    timeZone: schoolZone,
   }).format(new Date(seconds * 1000));
 }
 

@@ -16,7 +16,13 @@ import {
   showError,
   showErrorText,
 } from "./dom.js";
-import { bootPage, formatLocalDay, periodText, timeRange } from "./journal_common.js";
+import {
+  bootPage,
+  formatLocalDay,
+  periodText,
+  timeRange,
+  useSchoolZone,
+} from "./journal_common.js";
 import { wireDialog } from "./journal_dialog.js";
 import { data, lessonId, readScale } from "./journal_lesson_state.js";
 import {
@@ -212,6 +218,7 @@ function renderAll() {
 
 async function load() {
   const answer = await journalApi.lesson(lessonId);
+  useSchoolZone(answer);
   data.lesson = answer.lesson;
   data.attendance = Array.isArray(answer.attendance) ? answer.attendance : [];
   data.marks = new Map((answer.marks || []).map((m) => [m.pupil_id, m]));
