@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.conftest import LiveServer
 from tests.integration.peers import sign_in
 from tests.journal.test_bridge import api
 
-from .conftest import Browsers, LiveServer
+from .conftest import Browsers
 from .flows import EN, Room, pupil_enters, sign_in_home, text
+from .test_accessibility import axe_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -68,12 +71,12 @@ async def journal(server: LiveServer, token: str, lesson: int) -> dict[str, Any]
 
 
 async def test_teacher_sees_attendance_marks_a_present_pupil_and_ends_the_lesson(
-    live_server: LiveServer, browsers: Browsers
+    live_server: LiveServer, browsers: Browsers, axe_source: Path
 ) -> None:
     token = await sign_in(live_server, *live_server.teacher)
     lesson, room = await started_lesson(live_server, token)
     pupil = await browsers.person("pupil")
-    teacher = await browsers.person("teacher")
+    teacher = await browsers.person("teacher", bypass_csp=True)  # only for axe's <script>
     name = await pupil_enters(pupil, room, *live_server.pupils[0])
     assert name == PUPILS[0]
     # A pupil never sees the teacher's panel.
@@ -100,7 +103,9 @@ async def test_teacher_sees_attendance_marks_a_present_pupil_and_ends_the_lesson
         text("attendance.missing", names=", ".join(PUPILS[1:]))
     )
 
-    # A mark outside the school's scale (1–5 by default) is refused and nothing is stored…
+    assert not await axe_violations(teacher, axe_source)
+
+    # A mark outside the school's scale (1 to 5 by default) is refused and nothing is stored…
     pupil_id = int(await here.get_attribute("data-pupil") or 0)
     mark_button = here.get_by_role("button", name=text("attendance.mark_label", name=name))
     await mark_button.click()
@@ -132,6 +137,7 @@ async def test_teacher_sees_attendance_marks_a_present_pupil_and_ends_the_lesson
     await teacher.get_by_role("button", name=EN["attendance.end"]).click()
     dialog = teacher.get_by_role("dialog", name=EN["attendance.end_title"])
     await expect(dialog).to_be_visible()
+    assert not await axe_violations(teacher, axe_source)
     await dialog.get_by_label(text("attendance.comment_of", name=PUPILS[1]), exact=True).fill(
         "ill, excused"
     )

@@ -90,6 +90,30 @@ function showFormError(form, err) {
 }
 
 /**
+ * Wires a form: on submit, `save()` runs with the form busy. A refusal is shown next to its field
+ * once the form is usable again (a disabled control cannot take focus); on success, focus goes to
+ * what `save` returns, if anything.
+ */
+function wireForm(form, save) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    clearFieldErrors(form);
+    let failure = null;
+    let focusTarget = null;
+    await busy(form, async () => {
+      try {
+        focusTarget = await save();
+      } catch (e) {
+        failure = e;
+      }
+    });
+    if (failure) showFormError(form, failure);
+    else if (focusTarget) focusOn(focusTarget);
+  });
+}
+
+/**
  * A number field's value for the server: a number when it is one, else the text as typed (an
  * emptied field too), so that the server refuses it with its own sentence.
  */
@@ -145,23 +169,14 @@ function fillSchool(school) {
 
 function wireSchool() {
   const form = /** @type {HTMLFormElement} */ (byId("school-form"));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearError();
-    clearFieldErrors(form);
+  wireForm(form, async () => {
     const body = {};
     for (const name of SCHOOL_FIELDS) {
       const input = /** @type {HTMLInputElement} */ (form.elements.namedItem(name));
       body[name] = input.dataset.kind ? numberValue(input) : String(input.value).trim();
     }
-    await busy(form, async () => {
-      try {
-        fillSchool(await adminApi.saveSchool(body));
-        announce(t("admin.school_saved"));
-      } catch (e) {
-        showFormError(form, e);
-      }
-    });
+    fillSchool(await adminApi.saveSchool(body));
+    announce(t("admin.school_saved"));
   });
 }
 
@@ -268,28 +283,20 @@ function wireYears() {
   byId("period-add").setAttribute("data-path", "periods");
   byId("period-add").setAttribute("aria-describedby", "periods-error");
   byId("period-add").addEventListener("click", () => focusOn(addPeriodRow().querySelector("input")));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearError();
-    clearFieldErrors(form);
+  wireForm(form, async () => {
     const body = {
       name: fieldValue(form, "name"),
       starts_on: fieldValue(form, "starts_on"),
       ends_on: fieldValue(form, "ends_on"),
       periods: periodsOf(form),
     };
-    await busy(form, async () => {
-      try {
-        const year = await adminApi.createYear(body);
-        data.years = [...data.years.filter((y) => y.id !== year.id), year];
-        renderYears();
-        form.reset();
-        byId("period-rows").replaceChildren();
-        announce(t("admin.year_created", { name: year.name }));
-      } catch (e) {
-        showFormError(form, e);
-      }
-    });
+    const year = await adminApi.createYear(body);
+    data.years = [...data.years.filter((y) => y.id !== year.id), year];
+    renderYears();
+    form.reset();
+    byId("period-rows").replaceChildren();
+    announce(t("admin.year_created", { name: year.name }));
+    return byId("year-name");
   });
 }
 
@@ -303,22 +310,13 @@ function renderSubjects() {
 
 function wireSubjects() {
   const form = /** @type {HTMLFormElement} */ (byId("subject-form"));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearError();
-    clearFieldErrors(form);
-    await busy(form, async () => {
-      try {
-        const subject = await adminApi.createSubject(fieldValue(form, "name"));
-        data.subjects = [...data.subjects.filter((s) => s.id !== subject.id), subject];
-        renderSubjects();
-        form.reset();
-        announce(t("admin.subject_created", { name: subject.name }));
-        focusOn(byId("subject-name"));
-      } catch (e) {
-        showFormError(form, e);
-      }
-    });
+  wireForm(form, async () => {
+    const subject = await adminApi.createSubject(fieldValue(form, "name"));
+    data.subjects = [...data.subjects.filter((s) => s.id !== subject.id), subject];
+    renderSubjects();
+    form.reset();
+    announce(t("admin.subject_created", { name: subject.name }));
+    return byId("subject-name");
   });
 }
 
@@ -354,31 +352,26 @@ function renderTeaching() {
 
 function wireTeaching() {
   const form = /** @type {HTMLFormElement} */ (byId("teaching-form"));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearError();
-    clearFieldErrors(form);
-    const pick = (name) => {
-      const value = fieldValue(form, name);
-      return value ? Number(value) : null;
+  const pick = (name) => {
+    const value = fieldValue(form, name);
+    return value ? Number(value) : null;
+  };
+  wireForm(form, async () => {
+    const chosen = {
+      teacher_id: pick("teacher_id"),
+      class_id: pick("class_id"),
+      subject_id: pick("subject_id"),
     };
-    const chosen = { teacher_id: pick("teacher_id"), class_id: pick("class_id"), subject_id: pick("subject_id") };
-    await busy(form, async () => {
-      try {
-        const answer = await adminApi.teach(chosen.teacher_id, chosen.class_id, chosen.subject_id);
-        data.teaching = [...data.teaching, answer.teaching || answer.assignment || chosen];
-        renderTeaching();
-        announce(
-          t("admin.teaching_created", {
-            teacher: nameOf(data.teachers, chosen.teacher_id),
-            class: nameOf(data.classes, chosen.class_id),
-            subject: nameOf(data.subjects, chosen.subject_id),
-          }),
-        );
-      } catch (e) {
-        showFormError(form, e);
-      }
-    });
+    const answer = await adminApi.teach(chosen.teacher_id, chosen.class_id, chosen.subject_id);
+    data.teaching = [...data.teaching, answer.teaching || chosen];
+    renderTeaching();
+    announce(
+      t("admin.teaching_created", {
+        teacher: nameOf(data.teachers, chosen.teacher_id),
+        class: nameOf(data.classes, chosen.class_id),
+        subject: nameOf(data.subjects, chosen.subject_id),
+      }),
+    );
   });
 }
 
@@ -435,7 +428,10 @@ async function send(dryRun) {
   box.hidden = false;
   byId("import-summary").textContent = t(dryRun ? "admin.import_checking" : "admin.import_uploading");
   try {
-    return await busy(form, () => adminApi.importCsv(upload.text || "", dryRun, setProgress));
+    const newClasses = /** @type {HTMLInputElement} */ (byId("import-new-classes")).checked;
+    return await busy(form, () =>
+      adminApi.importCsv(upload.text || "", { dryRun, newClasses, onUpload: setProgress }),
+    );
   } finally {
     box.hidden = true;
   }
@@ -443,34 +439,41 @@ async function send(dryRun) {
 
 function wireImport() {
   const input = /** @type {HTMLInputElement} */ (byId("import-file"));
-  input.addEventListener("change", async () => {
+  // A new file needs a new check; the file is read when checked, so the check and the import
+  // send the same text.
+  input.addEventListener("change", () => {
     clearError();
     resetImport();
     upload.text = null;
-    const file = input.files && input.files[0];
-    if (!file) return;
-    if (file.size > MAX_CSV_BYTES) {
-      showErrorText(t("admin.import_too_large"));
-      return;
-    }
-    upload.text = await file.text();
+  });
+
+  // The check is about the file and this choice together: a new choice needs a new check.
+  byId("import-new-classes").addEventListener("change", () => {
+    if (upload.checked) resetImport();
   });
 
   byId("import-check").addEventListener("click", async () => {
     clearError();
     resetImport();
-    if (upload.text === null) {
+    const file = input.files && input.files[0];
+    if (!file) {
       showErrorText(t("admin.import_no_file"));
       focusOn(input);
       return;
     }
+    if (file.size > MAX_CSV_BYTES) {
+      showErrorText(t("admin.import_too_large"));
+      focusOn(input);
+      return;
+    }
     try {
+      upload.text = await file.text();
       const report = await send(true);
       const lines = report.lines || [];
       renderReport(lines);
       upload.checked = !!report.ok && lines.length === 0;
       byId("import-run").disabled = !upload.checked;
-      renderCreated(report.created);
+      renderCreated(upload.checked ? report.created : null);
       byId("import-summary").textContent = upload.checked
         ? t("admin.import_dry_ok")
         : t("admin.import_dry_errors", { count: lines.length });
@@ -515,7 +518,7 @@ function deadRow(record) {
     type: "button",
     class: "small",
     text: t("admin.retry"),
-    "aria-label": t("admin.retry_label", { key: record.key }),
+    "aria-label": t("admin.retry_label", { record: record.key }),
     "data-record": String(record.id),
   });
   retry.addEventListener("click", async () => {
@@ -526,7 +529,7 @@ function deadRow(record) {
       const index = data.dead.indexOf(record);
       data.dead = data.dead.filter((r) => r !== record);
       renderDead();
-      announce(t("admin.retried", { key: record.key }));
+      announce(t("admin.retried", { record: record.key }));
       const buttons = byId("dead").querySelectorAll("button");
       focusOn(buttons[Math.min(index, buttons.length - 1)] || byId("dead-title"));
     } catch (e) {

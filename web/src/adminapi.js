@@ -95,9 +95,13 @@ export const adminApi = {
       json: { teacher_id: teacherId, class_id: classId, subject_id: subjectId },
     });
   },
-  /** The CSV import; dry run first. Answers {ok, lines: [{line, error}], created}. */
-  async importCsv(text, dryRun, onUpload) {
-    return request("POST", `/api/admin/import${dryRun ? "?dry_run=1" : ""}`, { csv: text, onUpload });
+  /**
+   * The CSV import; dry run first. `newClasses`: create classes the file names that do not exist.
+   * Answers {ok, dry_run, lines: [{line, error}], created: {pupils, classes}, passwords}.
+   */
+  async importCsv(text, { dryRun, newClasses, onUpload }) {
+    const query = new URLSearchParams({ dry_run: dryRun ? "1" : "0", new_classes: newClasses ? "1" : "0" });
+    return request("POST", `/api/admin/import?${query}`, { csv: text, onUpload });
   },
   async deadLetters() {
     return (await request("GET", "/api/admin/outbox?state=dead")).records || [];
