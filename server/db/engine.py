@@ -38,17 +38,17 @@ def open_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Apply every migration not yet applied; safe to run at each start."""
+async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply every migration not yet applied (up to `revision`); safe to run at each start."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_upgrade, revision)
     log.info("database schema is up to date (%s)", engine.dialect.name)
 
 

@@ -1,0 +1,82 @@
+"""Migration 0007 on a database made at 0006 with data in it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.db.engine import migrate, open_engine, sessions
+from server.journal import school
+from tests.conftest import postgres_database
+
+ROWS_0006 = [
+    "INSERT INTO users (id, login, display_name, kind, password_hash, created_at,"
+    " must_change_password) VALUES"
+    " (1, 't', 'Teacher', 'teacher', 'x', CURRENT_TIMESTAMP, false),"
+    " (2, 'p', 'Pupil', 'pupil', 'x', CURRENT_TIMESTAMP, false)",
+    "INSERT INTO classes (id, name) VALUES (1, '7A')",
+    "INSERT INTO class_members (id, class_id, user_id) VALUES (1, 1, 2)",
+    "INSERT INTO rooms (id, title, owner_id, class_id, guest_policy, created_at)"
+    " VALUES ('room1', 'Algebra', 1, 1, 'ask_host', CURRENT_TIMESTAMP)",
+    "INSERT INTO lessons (id, class_id, teacher_id, subject, starts_at, ends_at, topic, room_id,"
+    " state, ended_at) VALUES (1, 1, 1, 'Algebra', 1000, 3700, 'Fractions', 'room1', 'closed',"
+    " 3700)",
+    "INSERT INTO attendance (id, lesson_id, pupil_id, status, late, left_early, attended_s,"
+    " network_lost_s, comment) VALUES (1, 1, 2, 'present', false, false, 2400, 30, 'ok')",
+    "INSERT INTO outbox (id, key, destination, payload, state, attempts, created_at,"
+    " next_attempt_at) VALUES (1, 'builtin:attendance:1:2', 'builtin', '{}', 'delivered', 1,"
+    " 3700, 3700)",
+]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    if request.param == "sqlite":
+        made = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+        yield made
+        await made.dispose()
+    else:
+        async with postgres_database() as url:
+            made = open_engine(url)
+            yield made
+            await made.dispose()
+
+
+async def test_0007_keeps_lessons_attendance_and_outbox(engine: AsyncEngine) -> None:
+    await migrate(engine, "0006")
+    async with engine.begin() as connection:
+        for statement in ROWS_0006:
+            await connection.execute(text(statement))
+    await migrate(engine)
+    async with engine.connect() as connection:
+        lesson = (
+            await connection.execute(
+                text("SELECT subject, topic, subject_id, topic_id, state FROM lessons")
+            )
+        ).one()
+        attendance = (
+            await connection.execute(text("SELECT lesson_id, status, comment FROM attendance"))
+        ).all()
+        outbox = (await connection.execute(text("SELECT key, retried_at FROM outbox"))).all()
+        version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).one()
+    assert tuple(lesson) == ("Algebra", "Fractions", None, None, "closed")
+    assert [tuple(a) for a in attendance] == [(1, "present", "ok")]  # no cascade on the way
+    assert [tuple(o) for o in outbox] == [("builtin:attendance:1:2", None)]
+    assert version[0] == "0007"
+    async with sessions(engine)() as s:
+        settings = await school.load(s)
+    assert (settings.mark_min, settings.mark_max, settings.rules.present_ratio) == (1, 5, 0.5)
+    assert settings.finalise_grace_s == 15 * 60
+    # The new references hold: a lesson's subject must exist.
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO subjects (id, name) VALUES (1, 'Algebra')"))
+        await connection.execute(text("UPDATE lessons SET subject_id = 1"))
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE lessons SET subject_id = 99"))
+    await migrate(engine)  # at head already: nothing to do, nothing broken
