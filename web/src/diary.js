@@ -66,7 +66,7 @@ function roomCell(lesson) {
     "td",
     {},
     h("a", {
-      class: "button join",
+      class: "button primary join",
       href: url,
       "data-key": `join-${lesson.lesson_id}`,
       text: t("diary.join"),
@@ -79,7 +79,7 @@ function lessonRow(lesson) {
   return h(
     "tr",
     { "data-lesson": String(lesson.lesson_id) },
-    h("th", { scope: "row", text: timeRange(lesson.starts_at, lesson.ends_at) }),
+    h("th", { scope: "row", class: "time", text: timeRange(lesson.starts_at, lesson.ends_at) }),
     h("td", { text: lesson.subject }),
     h("td", { text: lesson.teacher || "—" }),
     h("td", { text: lesson.topic || "—" }),

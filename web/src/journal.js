@@ -55,8 +55,7 @@ function lessonRow(lesson) {
   return h(
     "tr",
     { "data-lesson": String(lesson.id), class: lesson.state === "open" ? "is-open" : null },
-    h("th", { scope: "row", text: day }),
-    h("td", { text: time }),
+    h("th", { scope: "row", class: "time", text: time }),
     h("td", { text: lesson.class_name }),
     h("td", {}, link),
     h("td", { text: lesson.topic || "—" }),
@@ -64,13 +63,51 @@ function lessonRow(lesson) {
   );
 }
 
+/** A day of the week: its heading and a table of its lessons. */
+function dayTable(day, lessons, index) {
+  const headingId = `day-${index}`;
+  const columns = [
+    "journal.col_time",
+    "journal.col_class",
+    "journal.col_subject",
+    "journal.col_topic",
+    "journal.col_state",
+  ];
+  return h(
+    "section",
+    { class: "day", "aria-labelledby": headingId },
+    h("h3", { id: headingId, text: day }),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "journal-table schedule-table", "aria-labelledby": headingId },
+        h(
+          "thead",
+          {},
+          h("tr", {}, ...columns.map((key) => h("th", { scope: "col", text: t(key) }))),
+        ),
+        h("tbody", {}, ...lessons.map(lessonRow)),
+      ),
+    ),
+  );
+}
+
 function render() {
   byId("week-title").textContent = weekLabel(shown.week);
   byId("week-period").textContent = periodText(shown.period, shown.week_number);
-  byId("lessons-caption").textContent = t("journal.lessons_caption", { week: shown.week || "" });
   const lessons = [...shown.lessons].sort((a, b) => a.starts_at - b.starts_at);
-  byId("lessons").replaceChildren(...lessons.map(lessonRow));
-  byId("lessons-table").hidden = lessons.length === 0;
+  /** @type {Map<string, object[]>} */
+  const days = new Map();
+  for (const lesson of lessons) {
+    const day = formatLocalDay(lesson.starts_at);
+    if (!days.has(day)) days.set(day, []);
+    days.get(day).push(lesson);
+  }
+  byId("lessons").replaceChildren(
+    ...[...days].map(([day, list], index) => dayTable(day, list, index)),
+  );
   byId("lessons-empty").hidden = lessons.length > 0;
 }
 

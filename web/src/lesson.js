@@ -19,7 +19,6 @@ import {
 import {
   bootPage,
   formatLocalDay,
-  periodText,
   timeRange,
   useSchoolZone,
 } from "./journal_common.js";
@@ -53,8 +52,9 @@ function renderInfo() {
   byId("info-subject").textContent = lesson.subject;
   byId("info-day").textContent = formatLocalDay(lesson.starts_at);
   byId("info-time").textContent = timeRange(lesson.starts_at, lesson.ends_at);
+  const period = lesson.period || t("journal.no_period");
   const week = lesson.week ? t("journal.week_short", { week: lesson.week }) : "";
-  byId("info-period").textContent = [periodText(lesson.period), week].filter(Boolean).join(" · ");
+  byId("info-period").textContent = [period, week].filter(Boolean).join(" · ");
   byId("info-state").textContent = t(`journal.state_${lesson.state}`);
   const back = byId("back");
   const query = lesson.week ? `?week=${encodeURIComponent(lesson.week)}` : "";
