@@ -233,9 +233,16 @@ async def test_csv_import_reports_broken_lines_then_imports_a_checked_file(
     passwords = page.locator("#import-password-rows > tr")
     await expect(passwords.locator("th")).to_have_text(["newpupil1", "newpupil2"])
     assert members(data, ["newpupil1", "newpupil2"]) == {"newpupil1": "7A", "newpupil2": "8B"}
-    # The one-time password shown is the pupil's.
-    one_time = await passwords.first.locator("td").inner_text()
-    assert await sign_in(live_server, "newpupil1", one_time.strip())
+    # The one-time password shown is the pupil's, and the admin can keep them all in a file.
+    one_time = (await passwords.first.locator("td").inner_text()).strip()
+    assert await sign_in(live_server, "newpupil1", one_time)
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name=EN["admin.import_passwords_save"]).click()
+    file_path = Path(await (await download.value).path())
+    saved = (await asyncio.to_thread(file_path.read_text, encoding="utf-8")).splitlines()
+    assert saved[0] == "login,password"
+    assert saved[1] == f'"newpupil1","{one_time}"'
+    assert [line.split(",")[0] for line in saved[1:]] == ['"newpupil1"', '"newpupil2"']
 
 
 async def test_dead_letter_is_listed_and_retry_delivers_it(

@@ -158,8 +158,10 @@ const SCHOOL_FIELDS = [
   "finalise_grace_min",
 ];
 
+/** Fills the settings form; saving is possible only from then on (nothing typed is lost to it). */
 function fillSchool(school) {
   const form = /** @type {HTMLFormElement} */ (byId("school-form"));
+  /** @type {HTMLButtonElement} */ (byId("school-save")).disabled = false;
   for (const name of SCHOOL_FIELDS) {
     const input = /** @type {HTMLInputElement} */ (form.elements.namedItem(name));
     const value = school ? school[name] : undefined;
@@ -396,6 +398,23 @@ function renderReport(lines) {
   byId("import-report").hidden = lines.length === 0;
 }
 
+/** @type {string|null} the object URL behind the passwords' download link */
+let passwordsUrl = null;
+
+/** The passwords are shown once: a CSV download lets the admin keep them for the pupils. */
+function offerPasswords(passwords) {
+  const link = /** @type {HTMLAnchorElement} */ (byId("import-passwords-save"));
+  if (passwordsUrl) URL.revokeObjectURL(passwordsUrl);
+  passwordsUrl = null;
+  link.hidden = passwords.length === 0;
+  link.removeAttribute("href");
+  if (!passwords.length) return;
+  const cell = (value) => `"${String(value).replaceAll('"', '""')}"`;
+  const lines = ["login,password", ...passwords.map((p) => `${cell(p.login)},${cell(p.password)}`)];
+  passwordsUrl = URL.createObjectURL(new Blob([`${lines.join("\r\n")}\r\n`], { type: "text/csv" }));
+  link.href = passwordsUrl;
+}
+
 /** What an import made (or would make): counts and class names, and new pupils' passwords. */
 function renderCreated(created, passwords = []) {
   const items = [];
@@ -409,6 +428,7 @@ function renderCreated(created, passwords = []) {
   );
   byId("import-created-list").replaceChildren(...items);
   byId("import-password-rows").replaceChildren(...rows);
+  offerPasswords(passwords || []);
   byId("import-passwords").hidden = rows.length === 0;
   byId("import-created").hidden = items.length === 0 && rows.length === 0;
 }

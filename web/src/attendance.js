@@ -52,7 +52,9 @@ async function loadLesson(lessonId) {
   try {
     const data = await journalApi.lesson(lessonId);
     panel.marks = new Map((data.marks || []).map((m) => [m.pupil_id, m]));
-    const scale = data.mark_scale || data.school || data.lesson || {};
+    const scale = [data, data.mark_scale, data.school, data.lesson].find(
+      (o) => o && typeof o.mark_min === "number" && typeof o.mark_max === "number",
+    ) || {};
     panel.scale =
       typeof scale.mark_min === "number" && typeof scale.mark_max === "number"
         ? { min: scale.mark_min, max: scale.mark_max }
