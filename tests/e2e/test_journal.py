@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from server.demo import CREDENTIALS_FILE
+
+from ..conftest import LiveServer as RunningServer
 from .conftest import WEB, Browsers, LiveServer
 from .flows import EN, sign_in_home, strings, text
 from .test_accessibility import axe_violations
@@ -432,3 +435,77 @@ async def test_journal_pages_have_no_serious_accessibility_violations(
     problems["diary"] = await axe_violations(pupil, axe_source)
 
     assert not {k: v for k, v in problems.items() if v}, problems
+
+
+async def test_topic_from_the_thematic_plan(live_server: LiveServer, browsers: Browsers) -> None:
+    teacher = await browsers.person("teacher")
+    await teacher_signed_in(teacher, live_server)
+    subjects = (await (await teacher.request.get(live_server.url + "/api/subjects")).json())[
+        "subjects"
+    ]
+    algebra = next(s for s in subjects if s["name"] == "Algebra")
+    start = time.time() + 3600
+    created = await teacher.request.post(
+        live_server.url + "/api/lessons",
+        data={
+            "class_id": live_server.class_id,
+            "subject_id": algebra["id"],
+            "starts_at": start,
+            "ends_at": start + 2700,
+        },
+    )
+    assert created.status == 201, await created.text()
+    lesson = (await created.json())["lesson"]
+    await teacher.goto(lesson_page_url(live_server, lesson))
+
+    # The demo teacher's Algebra plan for 7A is offered; the chosen topic becomes the lesson's.
+    plan = teacher.get_by_label(EN["journal.topic_from_plan"], exact=True)
+    await expect(plan).to_be_visible()
+    second = plan.locator("option").nth(2)
+    label = await second.inner_text()
+    title = re.sub(r"^\d+\. (.*) \(\d+ h\)$", r"\1", label)
+    assert title != label, label
+    await plan.select_option(label=label)
+    await teacher.get_by_role("button", name=EN["journal.topic_save"]).click()
+    await expect(teacher.locator("#topic-current")).to_have_text(title)
+    saved = await (
+        await teacher.request.get(f"{live_server.url}/api/lessons/{lesson['id']}")
+    ).json()
+    assert saved["lesson"]["topic"] == title
+    assert saved["lesson"]["topic_id"] == int(await second.get_attribute("value") or 0)
+
+    # After a reload the plan topic is still the chosen one, and the typed field is empty.
+    await teacher.reload()
+    await expect(plan).to_have_value(str(saved["lesson"]["topic_id"]))
+    await expect(teacher.get_by_label(EN["journal.topic_typed"], exact=True)).to_have_value("")
+
+
+async def test_home_links_by_kind_of_account(
+    live_server: RunningServer, browsers: Browsers
+) -> None:
+    accounts = [
+        line.split()
+        for line in (live_server.settings.data / CREDENTIALS_FILE).read_text().splitlines()
+        if line.startswith("admin ")
+    ]
+    assert accounts, "the demo school has an administrator"
+    admin = await browsers.person("admin")
+    await sign_in_home(admin, live_server.url, accounts[0][1], accounts[0][2])
+    await expect(admin.get_by_role("heading", level=1)).to_have_text(EN["home.admin_title"])
+    link = admin.get_by_role("link", name=EN["home.admin"], exact=True)
+    await expect(link).to_have_attribute("href", "/admin")
+    await expect(admin.get_by_role("link", name=EN["home.journal"])).to_have_count(0)
+    await expect(admin.get_by_role("link", name=EN["home.diary"])).to_have_count(0)
+
+    teacher = await browsers.person("teacher")
+    await sign_in_home(teacher, live_server.url, *live_server.teacher)
+    await expect(
+        teacher.get_by_role("link", name=EN["home.journal"], exact=True)
+    ).to_have_attribute("href", "/journal")
+    await expect(teacher.get_by_role("link", name=EN["home.diary"])).to_have_count(0)
+    pupil = await browsers.person("pupil")
+    await sign_in_home(pupil, live_server.url, *live_server.pupils[0])
+    await expect(pupil.get_by_role("link", name=EN["home.diary"], exact=True)).to_have_attribute(
+        "href", "/diary"
+    )
+    await expect(pupil.get_by_role("link", name=EN["home.journal"])).to_have_count(0)
