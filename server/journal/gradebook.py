@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms.refusals import Reason
@@ -163,17 +164,24 @@ class Gradebook:
                 raise LessonError(
                     Reason.PUPIL_ABSENT, "The journal has this pupil absent from this lesson."
                 )
-            row = await s.scalar(
-                select(MarkRecord).where(
-                    MarkRecord.lesson_id == lesson_id, MarkRecord.pupil_id == pupil_id
+        # Two clicks at once may both find no mark: the loser of the insert updates instead.
+        for _ in range(2):
+            async with self._sessions() as s:
+                row = await s.scalar(
+                    select(MarkRecord).where(
+                        MarkRecord.lesson_id == lesson_id, MarkRecord.pupil_id == pupil_id
+                    )
                 )
-            )
-            if row is None:
-                row = MarkRecord(lesson_id=lesson_id, pupil_id=pupil_id)
-                s.add(row)
-            row.value, row.comment, row.at = value, comment, time.time()
-            await s.commit()
-            return mark(row)
+                if row is None:
+                    row = MarkRecord(lesson_id=lesson_id, pupil_id=pupil_id)
+                    s.add(row)
+                row.value, row.comment, row.at = value, comment, time.time()
+                try:
+                    await s.commit()
+                except IntegrityError:
+                    continue
+                return mark(row)
+        raise LessonError(Reason.INVALID_STATE, "The mark changed meanwhile; please try again.")
 
     async def delete_mark(self, lesson_id: int, teacher_id: int, pupil_id: int) -> None:
         """Take a mark back (nothing happens if there was none)."""

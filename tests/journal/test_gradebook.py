@@ -353,3 +353,18 @@ async def test_plans_belong_to_the_teacher_who_teaches_the_class_and_subject(
     other = await other_teacher(server)
     status, answer = await api(server, other, "GET", "/api/plan" + query)
     assert (status, code(answer)) == (403, "not_permitted")
+
+
+async def test_marks_given_at_the_same_moment_leave_one_mark(any_db_server: LiveServer) -> None:
+    server = any_db_server
+    teacher = await sign_in(server, *server.teacher)
+    lesson = await new_lesson(server, teacher)
+    lid = lesson["id"]
+    pupil = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]["pupils"][2]["id"]
+    path = f"/api/lessons/{lid}/marks/{pupil}"
+    answers = await asyncio.gather(
+        *(api(server, teacher, "PUT", path, {"value": v}) for v in (1, 2, 3, 4, 5))
+    )
+    assert [status for status, _ in answers] == [200] * 5
+    marks = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]["marks"]
+    assert len(marks) == 1 and marks[0]["value"] in {1, 2, 3, 4, 5}
