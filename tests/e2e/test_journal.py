@@ -509,3 +509,76 @@ async def test_home_links_by_kind_of_account(
         "href", "/diary"
     )
     await expect(pupil.get_by_role("link", name=EN["home.journal"])).to_have_count(0)
+
+
+async def test_end_lesson_with_corrections(live_server: LiveServer, browsers: Browsers) -> None:
+    teacher = await browsers.person("teacher")
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(
+        teacher, live_server.url, live_server.class_id, "Geography", starts_in_s=-60
+    )
+    started = await teacher.request.post(f"{live_server.url}/api/lessons/{lesson['id']}/start")
+    assert started.status == 200
+    await teacher.goto(lesson_page_url(live_server, lesson))
+    rows = teacher.locator("#attendance > tr")
+    await expect(rows).to_have_count(4)
+    names = [await th.inner_text() for th in await rows.locator("th").all()]
+    # Nobody joined: everyone is proposed absent. The teacher corrects two pupils (one was in
+    # class without a device, one is absent with a note) and leaves the others as proposed.
+    for name in names:
+        await expect(attendance_row(teacher, name).locator('[data-field="status"]')).to_have_text(
+            EN["journal.status_absent"]
+        )
+    present, noted = names[0], names[1]
+    await teacher.get_by_label(
+        text("journal.correction_of", name=present), exact=True
+    ).select_option("present")
+    await teacher.get_by_label(
+        text("journal.attendance_comment_of", name=present), exact=True
+    ).fill("In class, no device")
+    note = f"Ill {XSS_IMG}"
+    await teacher.get_by_label(text("journal.attendance_comment_of", name=noted), exact=True).fill(
+        note
+    )
+    # The next live refresh of the proposal keeps what was typed.
+    async with teacher.expect_response(lambda r: r.url.endswith("/attendance")):
+        pass
+    await expect(
+        teacher.get_by_label(text("journal.attendance_comment_of", name=noted), exact=True)
+    ).to_have_value(note)
+
+    await teacher.get_by_role("button", name=EN["journal.end"], exact=True).click()
+    dialog = teacher.get_by_role("dialog", name=EN["journal.end_confirm_title"])
+    await expect(dialog).to_contain_text(text("journal.end_confirm_text", corrections=2))
+    # The irreversible step starts on Cancel.
+    await expect(dialog.get_by_role("button", name=EN["journal.cancel"])).to_be_focused()
+    await dialog.get_by_role("button", name=EN["journal.end_confirm"]).click()
+    await expect(teacher.locator("#attendance-note")).to_have_text(EN["journal.attendance_final"])
+    present_row = attendance_row(teacher, present)
+    await expect(present_row.locator('[data-field="status"]')).to_have_text(
+        EN["journal.status_present"]
+    )
+    await expect(present_row.locator('[data-field="comment-text"]')).to_have_text(
+        "In class, no device"
+    )
+    noted_row = attendance_row(teacher, noted)
+    await expect(noted_row.locator('[data-field="status"]')).to_have_text(
+        EN["journal.status_absent"]
+    )
+    await expect(noted_row.locator('[data-field="comment-text"]')).to_have_text(note)
+    await expect(teacher.locator("#attendance > tr.absent")).to_have_count(3)
+    await expect(teacher.locator(INERT)).to_have_count(0)
+    # No correction controls once the lesson is closed; no Start or End either.
+    await expect(teacher.locator("#attendance select, #attendance input")).to_have_count(0)
+    await expect(teacher.get_by_role("button", name=EN["journal.end"], exact=True)).to_be_hidden()
+    await expect(teacher.get_by_role("button", name=EN["journal.start"], exact=True)).to_be_hidden()
+
+    # A mark for a pupil recorded absent is refused with the journal's sentence.
+    await teacher.get_by_label(text("journal.mark_of", name=noted), exact=True).select_option("3")
+    detail = await (
+        await teacher.request.get(f"{live_server.url}/api/lessons/{lesson['id']}")
+    ).json()
+    noted_id = next(p["id"] for p in detail["pupils"] if p["name"] == noted)
+    browsers.watch(teacher).allow_http_error(f"/api/lessons/{lesson['id']}/marks/{noted_id}", 409)
+    await teacher.get_by_role("button", name=text("journal.mark_save_of", name=noted)).click()
+    await expect(teacher.get_by_role("alert")).to_have_text(EN["error.pupil_absent"])
