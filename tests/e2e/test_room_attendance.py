@@ -133,6 +133,18 @@ async def test_teacher_sees_attendance_marks_a_present_pupil_and_ends_the_lesson
         (pupil_id, 5, "Good proof")
     ]
 
+    # A classmate comes and goes: the panel follows the room's join and leave at once, well
+    # before its 15-second refresh.
+    classmate = await browsers.person("classmate")
+    other = await pupil_enters(classmate, room, *live_server.pupils[2])
+    summary = panel.locator("#attendance-summary")
+    await expect(summary).to_have_text(text("attendance.summary", here=2, total=4), timeout=5000)
+    await expect(row(teacher, other).locator("td").nth(3)).to_have_text(EN["attendance.here"])
+    await expect(panel.locator("#attendance-missing")).not_to_contain_text(other)
+    await classmate.get_by_role("button", name=EN["room.leave"]).click()
+    await expect(summary).to_have_text(text("attendance.summary", here=1, total=4), timeout=5000)
+    await expect(panel.locator("#attendance-missing")).to_contain_text(other)
+
     # End lesson: the teacher corrects one absent classmate's comment and confirms.
     await teacher.get_by_role("button", name=EN["attendance.end"]).click()
     dialog = teacher.get_by_role("dialog", name=EN["attendance.end_title"])
@@ -154,7 +166,7 @@ async def test_teacher_sees_attendance_marks_a_present_pupil_and_ends_the_lesson
     statuses = {a["name"]: (a["status"], a["comment"]) for a in record["attendance"]}
     assert statuses[name] == ("present", None)
     assert statuses[PUPILS[1]] == ("absent", "ill, excused")
-    assert {statuses[n][0] for n in PUPILS[2:]} == {"absent"}
+    assert statuses[PUPILS[3]] == ("absent", None)
 
 
 async def test_the_panel_is_only_in_a_lesson_room_for_its_teacher(
