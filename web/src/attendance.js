@@ -68,6 +68,10 @@ async function loadLesson(lessonId) {
 async function refresh() {
   const lessonId = panel.lessonId;
   if (lessonId === null || panel.loading) return;
+  if (wantedLesson() !== lessonId) {
+    stop(); // left the room (the "ended" screen re-renders no participant list)
+    return;
+  }
   panel.loading = true;
   try {
     panel.rows = await journalApi.proposal(lessonId);
