@@ -15,7 +15,7 @@ from server.db.tables import (
 )
 from server.journal import models, school
 from server.journal.gradebook import assignments_of, mark
-from server.journal.views import OPEN, period_on, periods
+from server.journal.views import OPEN, week_period
 from server.journal.weeks import day_of, week_bounds
 
 
@@ -77,7 +77,7 @@ class Diaries:
                     )
                 )
             }
-            period = period_on(await periods(s), start + 3 * 86400, settings)
+            period, number = await week_period(s, week, settings)
         days: dict[str, list[models.DiaryLesson]] = {}
         for lesson, teacher in rows:
             open_room = lesson.state == OPEN and lesson.room_id is not None
@@ -97,6 +97,7 @@ class Diaries:
         return models.Diary(
             week=week,
             period=None if period is None else period.name,
+            week_number=number,
             class_name=", ".join(class_names) or None,
             days=[
                 models.DiaryDay.model_validate({"date": day, "lessons": lessons})

@@ -30,8 +30,7 @@ from server.journal.views import (
     lesson_view,
     lesson_views,
     own_lesson,
-    period_on,
-    periods,
+    week_period,
 )
 from server.journal.weeks import day_of, week_bounds
 
@@ -130,18 +129,13 @@ class Lessons:
                 query = query.where(Lesson.starts_at >= start, Lesson.starts_at < end)
             lessons = list(await s.scalars(query.order_by(Lesson.starts_at, Lesson.id)))
             views = await lesson_views(s, lessons, self._base_url)
+            period, number = await week_period(s, week, settings)
             return models.Schedule(
-                week=week or "", period=await self._period_name(s, week, settings), lessons=views
+                week=week or "",
+                period=None if period is None else period.name,
+                week_number=number,
+                lessons=views,
             )
-
-    async def _period_name(
-        self, s: AsyncSession, week: str | None, settings: school.SchoolSettings
-    ) -> str | None:
-        if week is None:
-            return None
-        start, _ = week_bounds(week, settings.zone)
-        period = period_on(await periods(s), start + 3 * 86400, settings)  # its Thursday
-        return None if period is None else period.name
 
     async def start(self, lesson_id: int, teacher_id: int) -> tuple[models.Lesson, str]:
         """Open the lesson's online room (once); returns the lesson and its room id."""
@@ -274,6 +268,7 @@ class Lessons:
         """The lesson as its page shows it: attendance, marks, assignments, pupils and plan."""
         async with self._sessions() as s:
             lesson = await own_lesson(s, lesson_id, teacher_id)
+            settings = await school.load(s)
             rows = await s.execute(
                 select(AttendanceRecord, User.display_name)
                 .join(User, User.id == AttendanceRecord.pupil_id)
@@ -303,6 +298,7 @@ class Lessons:
                 plan=await gradebook.plan_of(
                     s, lesson.teacher_id, lesson.class_id, lesson.subject_id
                 ),
+                mark_scale=models.MarkScale(mark_min=settings.mark_min, mark_max=settings.mark_max),
             )
 
 

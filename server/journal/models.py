@@ -182,6 +182,13 @@ class Topic(Out):
     hours: int
 
 
+class MarkScale(Out):
+    """The school's mark scale."""
+
+    mark_min: int
+    mark_max: int
+
+
 class LessonDetail(Out):
     """Everything the lesson page shows."""
 
@@ -191,6 +198,7 @@ class LessonDetail(Out):
     assignments: list[Assignment]
     pupils: list[Pupil]
     plan: list[Topic] = Field(description="the thematic plan of the lesson's class and subject")
+    mark_scale: MarkScale
 
 
 class Schedule(Out):
@@ -198,6 +206,7 @@ class Schedule(Out):
 
     week: str
     period: str | None
+    week_number: int | None = Field(description="the week's number within its period")
     lessons: list[Lesson]
 
 
@@ -246,6 +255,7 @@ class Diary(Out):
 
     week: str
     period: str | None
+    week_number: int | None = Field(description="the week's number within its period")
     class_name: str | None
     days: list[DiaryDay]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rooms.refusals import Reason
 from server.db.tables import Lesson, Period, SchoolClass, User
 from server.journal import models, school
-from server.journal.weeks import day_of, week_of
+from server.journal.weeks import day_of, monday_of, period_week, week_of
 
 OPEN = "open"
 
@@ -100,3 +101,17 @@ async def lesson_views(
 async def lesson_view(s: AsyncSession, lesson: Lesson, base_url: str) -> models.Lesson:
     """The API's Lesson object for one row."""
     return (await lesson_views(s, [lesson], base_url))[0]
+
+
+async def week_period(
+    s: AsyncSession, week: str | None, settings: school.SchoolSettings
+) -> tuple[Period | None, int | None]:
+    """The first period with a day in an ISO week, and the week's number within it."""
+    monday = None if week is None else monday_of(week)
+    if monday is None:
+        return None, None
+    sunday = monday + timedelta(days=6)
+    for period in await periods(s):
+        if period.starts_on <= sunday and monday <= period.ends_on:
+            return period, period_week(period.starts_on, max(monday, period.starts_on))
+    return None, None

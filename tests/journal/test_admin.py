@@ -64,6 +64,8 @@ async def test_school_settings_are_the_rules_of_attendance(any_db_server: LiveSe
     assert (await api(server, teacher, "PUT", path, {"value": 9}))[0] == 400
     await api(server, boss, "PUT", "/api/admin/school", {"mark_max": 10})
     assert (await api(server, teacher, "PUT", path, {"value": 9}))[0] == 200
+    page = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]
+    assert page["mark_scale"] == {"mark_min": 1, "mark_max": 10}
 
     for bad in (
         {"present_ratio": 0},
@@ -112,6 +114,12 @@ async def test_years_subjects_and_teaching(any_db_server: LiveServer) -> None:
     assert status == 201 and [p["name"] for p in made["year"]["periods"]] == ["Term 1", "Term 2"]
     listed = (await api(server, teacher, "GET", "/api/years"))[1]["years"]
     assert "2040-2041" in [y["name"] for y in listed]
+    # 2040-09-01 is a Saturday: its ISO week (2040-W35) is the first week of Term 1.
+    for week, period_and_number in (("2040-W35", ("Term 1", 1)), ("2040-W40", ("Term 1", 6))):
+        shown = (await api(server, teacher, "GET", f"/api/schedule?week={week}"))[1]
+        assert (shown["period"], shown["week_number"]) == period_and_number, week
+    shown = (await api(server, teacher, "GET", "/api/schedule?week=2041-W01"))[1]
+    assert (shown["period"], shown["week_number"]) == (None, None)  # the winter holiday
     for bad, expected in (
         (year, (409, "already_exists")),
         ({**year, "name": "x", "ends_on": "2040-08-01"}, (400, "invalid_payload")),

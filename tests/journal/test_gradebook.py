@@ -40,6 +40,8 @@ async def test_schedule_shows_the_demo_week_and_any_week_asked_for(
         if p["starts_on"] <= today.isoformat() <= p["ends_on"]
     ]
     assert week["period"] == (current[0] if current else None)
+    assert (week["week_number"] is None) == (week["period"] is None)
+    assert week["week_number"] is None or 1 <= week["week_number"] <= 20
     assert week["lessons"], "the demo school has lessons this week"
     assert all(lesson["week"] == week["week"] for lesson in week["lessons"])
     assert {lesson["teacher_name"] for lesson in week["lessons"]} == {"Gulnara Sadykova"}
@@ -65,7 +67,16 @@ async def test_lesson_page_topic_marks_and_assignments(any_db_server: LiveServer
     lid = planned["id"]
     status, page = await api(server, teacher, "GET", f"/api/lessons/{lid}")
     assert status == 200
-    assert set(page) == {"lesson", "attendance", "marks", "assignments", "pupils", "plan"}
+    assert set(page) == {
+        "lesson",
+        "attendance",
+        "marks",
+        "assignments",
+        "pupils",
+        "plan",
+        "mark_scale",
+    }
+    assert page["mark_scale"] == {"mark_min": 1, "mark_max": 5}
     assert len(page["pupils"]) == 4 and len(page["plan"]) >= 2
     aigerim, daniyar = page["pupils"][0]["id"], page["pupils"][1]["id"]
 
