@@ -68,7 +68,9 @@ async def make_room(url: str, data: Path) -> str:
         return str(room["id"])
 
 
-async def run(clients: int, seconds: float, rate: float) -> dict[str, Any]:
+async def run(
+    clients: int, seconds: float, rate: float, aligned: bool = False, trace: Path | None = None
+) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,6 +117,8 @@ async def run(clients: int, seconds: float, rate: float) -> dict[str, Any]:
                         str(SENDERS_RATE),
                         "--seconds",
                         str(seconds),
+                        *(["--aligned"] if aligned else []),
+                        *(["--trace"] if trace else []),
                         stdin=asyncio.subprocess.PIPE,
                         stdout=asyncio.subprocess.PIPE,
                         limit=256 * 1024 * 1024,
@@ -145,6 +149,11 @@ async def run(clients: int, seconds: float, rate: float) -> dict[str, Any]:
                 if proc.returncode is None:
                     proc.terminate()
                     await proc.wait()
+    if trace is not None:
+        with trace.open("w") as out:
+            out.write("receiver,sent_at,latency_ms\n")
+            for r in results:
+                out.writelines(f"{i},{sent_at},{ms}\n" for i, sent_at, ms in r["trace"])
     sent = sum(r["sent"] for r in results)
     latencies = [x for r in results for x in r["latencies_ms"]]
     expected = sent * clients
@@ -166,8 +175,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=300, help="socket.io clients in the room")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to send chat")
     parser.add_argument("--rate", type=float, default=10.0, help="chat messages/s into the room")
+    parser.add_argument(
+        "--aligned",
+        action="store_true",
+        help="every sender sends at the same instant each second (bursts) instead of spread out",
+    )
+    parser.add_argument("--trace", type=Path, help="CSV file for every delivery's latency")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.clients, args.seconds, args.rate))))
+    figures = asyncio.run(run(args.clients, args.seconds, args.rate, args.aligned, args.trace))
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

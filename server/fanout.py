@@ -16,6 +16,7 @@ when that happens.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -26,6 +27,8 @@ from engineio.async_socket import AsyncSocket
 from socketio import packet as sio_packet
 
 log = logging.getLogger(__name__)
+# Messages for other nodes waiting while Redis is slow or away; beyond this they are dropped.
+OUTBOX_LIMIT = 10_000
 
 # What the fast path uses, besides the public `get_participants`: (owner, attribute).
 TOUCH_POINTS: tuple[tuple[str, str], ...] = (
@@ -124,10 +127,32 @@ class RedisDirectFanout(socketio.AsyncRedisManager, DirectFanout):  # type: igno
     In the method order this puts `DirectFanout` between the pub/sub manager and
     `AsyncManager`, so the pub/sub manager's local delivery (`super().emit` in its
     `_handle_emit`, for this node's emits and for those arriving from other nodes) is ours.
+
+    Publishing to Redis goes through one ordered outbox instead of being awaited in `emit`:
+    otherwise every emit suspends on the Redis round trip, other commands' events slip in
+    between the events of one outcome, and a socket sees them out of the order the room made
+    them in. The library's publish only ever logged its failures, so nothing is lost by that.
     """
 
     def __init__(self, url: str) -> None:
         socketio.AsyncRedisManager.__init__(self, url)
+        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._publisher: asyncio.Task[None] | None = None
+
+    async def _publish(self, data: dict[str, Any]) -> None:
+        if self._outbox.qsize() >= OUTBOX_LIMIT:
+            log.error(
+                "Redis is not keeping up: a %s message for other nodes dropped", data["method"]
+            )
+            return
+        self._outbox.put_nowait(data)
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._publish_in_order(), name="redis publish")
+
+    async def _publish_in_order(self) -> None:
+        while True:
+            data = await self._outbox.get()
+            await super()._publish(data)
 
 
 def client_manager(redis_url: str | None) -> socketio.AsyncManager:

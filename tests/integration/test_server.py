@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -22,8 +21,6 @@ from tests.integration.peers import (
     peers,
     sign_in,
 )
-
-REDIS_URL = os.environ.get("SABAQ_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
 async def test_pages_carry_a_strict_csp_and_unknown_rooms_404(live_server: LiveServer) -> None:
@@ -79,22 +76,6 @@ async def test_rooms_and_sessions_survive_a_restart(tmp_path: Path, demo_data: P
         ack = await host.call("join", {"v": 1, "room": room["id"], "as": "user"})
         assert ack["ok"] and ack["you"]["role"] == "host"
         assert await second.app[STORE].count_users() == 5
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    """The local Redis (database 15, emptied before and after)."""
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()  # type: ignore[misc]  # redis-py types ping as sync|async
-    except OSError as exc:
-        pytest.fail(f"Redis is not running at {REDIS_URL} (scripts/install starts it): {exc}")
-    await client.flushdb()
-    yield REDIS_URL
-    await client.flushdb()
-    await client.aclose()
 
 
 async def test_events_fan_out_through_redis(tmp_path: Path, redis_url: str) -> None:

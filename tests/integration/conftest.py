@@ -1,0 +1,26 @@
+"""Fixtures shared by the integration tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+
+REDIS_URL = os.environ.get("SABAQ_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """The local Redis (database 15, emptied before and after)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()  # type: ignore[misc]  # redis-py types ping as sync|async
+    except OSError as exc:
+        pytest.fail(f"Redis is not running at {REDIS_URL} (scripts/install starts it): {exc}")
+    await client.flushdb()
+    yield REDIS_URL
+    await client.flushdb()
+    await client.aclose()
