@@ -12,6 +12,9 @@ import av
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, clock
 from aiortc.mediastreams import MediaStreamError
 
+from media import aiortc_hooks as hooks
+from media.rtp import ABS_SEND_TIME_URI, RtpHeader, parse_rtp
+
 from ._sfu_common import (
     StampedVideoTrack,
     ToneAudioTrack,
@@ -79,6 +82,7 @@ class Viewer:
         self.decoded: list[tuple[int, float]] = []
         self.first_frame = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
+        self.hooks: list[hooks.ReceiverHook] = []
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -95,21 +99,63 @@ class Viewer:
         except MediaStreamError:
             return
 
+    def _record(self, abs_send_time: int | None) -> None:
+        now = time.time()
+        if abs_send_time is not None and self.window[0] <= now <= self.window[1]:
+            ast_now = (clock.current_ntp_time() >> 14) & 0xFFFFFF
+            self.latencies.append(((ast_now - abs_send_time) & 0xFFFFFF) * 1000 / AST_UNITS_PER_S)
+
     def _hook(self) -> None:
+        """Stamp each packet's one-way delay as early as this process can see it.
+
+        A counting viewer takes its RTP through media/'s lean receive path (still feeding the
+        RR statistics and REMB it sends the server, as any viewer does); a decoding viewer
+        keeps aiortc's whole path, stamped before aiortc's queue. Eight viewers share one
+        process: with aiortc's ~0.1 ms per packet on all of them, a frame's burst waited
+        milliseconds in this process's socket buffers, which is the measuring instrument's
+        delay, not the server's.
+        """
         for t in self.pc.getTransceivers():
-            receiver = t.receiver
-            original = receiver._handle_rtp_packet
+            if self.decode:
+                continue
+            codec = hooks.negotiated_codecs(t)[0]
+            ids = hooks.header_extension_ids(t)
+            ast_id = ids.get(ABS_SEND_TIME_URI, 0)
 
-            async def handle(packet: Any, arrival_time_ms: int, original: Any = original) -> None:
-                now = time.time()
-                ast = packet.extensions.abs_send_time
-                if ast is not None and self.window[0] <= now <= self.window[1]:
-                    ast_now = (clock.current_ntp_time() >> 14) & 0xFFFFFF
-                    self.latencies.append(((ast_now - ast) & 0xFFFFFF) * 1000 / AST_UNITS_PER_S)
-                if self.decode:
-                    await original(packet, arrival_time_ms)
+            def on_rtp(header: RtpHeader, arrival_ms: int) -> None:
+                self._record(header.abs_send_time)
 
-            receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
+            async def on_rtcp(packet: Any) -> None:
+                return None
+
+            self.hooks.append(
+                hooks.hook_receiver(
+                    t.receiver,
+                    codec.clockRate,
+                    (ast_id, 0),
+                    on_rtp,
+                    on_rtcp,
+                    remb=hooks.wants_remb(codec),
+                )
+            )
+
+    def _stamp_datagrams(self) -> None:
+        # Decoding viewers: read abs-send-time from the SRTP packet's header (sent in clear)
+        # on arrival, then hand the datagram to aiortc as usual.
+        (t, *_) = self.pc.getTransceivers()
+        ast_id = hooks.header_extension_ids(t).get(ABS_SEND_TIME_URI, 0)
+        connection = t.receiver.transport.transport._connection
+        for protocol in connection._protocols:
+            passthrough = protocol.datagram_received
+
+            def received(data: bytes, addr: Any, passthrough: Any = passthrough) -> None:
+                if len(data) > 12 and 127 < data[0] < 192 and not 191 < data[1] < 209:
+                    header = parse_rtp(data, ast_id, 0)
+                    if header is not None:
+                        self._record(header.abs_send_time)
+                passthrough(data, addr)
+
+            protocol.datagram_received = received  # type: ignore[method-assign,assignment]
 
     async def join(self, session: aiohttp.ClientSession, url: str) -> None:
         async with session.post(f"{url}/subscribe", json={"id": self.pid}) as r:
@@ -122,6 +168,8 @@ class Viewer:
         ) as r:
             await r.read()
         await self.up.wait()
+        if self.decode:
+            self._stamp_datagrams()
 
 
 async def run_subscribers(

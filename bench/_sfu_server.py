@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import os
 import time
 from typing import Any
@@ -51,6 +52,12 @@ class ForwardServer:
 
     def streams(self) -> int:
         return sum(len(p.consumers) for p in self.router.producers())
+
+    def tapped_share(self) -> float:
+        """Share of received packets that took the lean receive path."""
+        producers = self.router.producers()
+        received = sum(p.packets_received for p in producers)
+        return sum(p.packets_tapped for p in producers) / max(1, received)
 
 
 class RelayServer:
@@ -132,6 +139,8 @@ async def main() -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
+    # As `sabaq serve` does after start-up: long-lived objects out of the collector's way.
+    gc.freeze()
     emit("PORT", port)
 
     start, end = await read_window()
@@ -157,6 +166,7 @@ async def main() -> None:
             "rss_mb": rss_mb(),
             "user_s": times1.user - times0.user,
             "system_s": times1.system - times0.system,
+            "tapped": server.tapped_share() if isinstance(server, ForwardServer) else None,
         },
     )
     # Stay up while the late joiner and the clients finish; the coordinator ends us.

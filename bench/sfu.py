@@ -154,6 +154,7 @@ async def run_mode(mode: str, subscribers: int, seconds: float, decoders: int) -
         "_late_join_to_frame_ms": round(late_result["join_to_frame_ms"], 1),
         "_server_user_us_per_packet": round(srv["user_s"] * 1e6 / max(1, srv["packets"]), 1),
         "_server_system_us_per_packet": round(srv["system_s"] * 1e6 / max(1, srv["packets"]), 1),
+        "_tapped_share": srv["tapped"],
     }
 
 

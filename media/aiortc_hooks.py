@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
+import struct
+import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import aioice.ice
+import pylibsrtp
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
@@ -23,6 +28,7 @@ from aiortc import (
     RTCRtpTransceiver,
 )
 from aiortc.rtcconfiguration import RTCBundlePolicy
+from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import (
@@ -34,29 +40,41 @@ from aiortc.rtp import (
     RtpPacket,
     pack_remb_fci,
 )
+from pylibsrtp._binding import ffi as _srtp_ffi
+from pylibsrtp._binding import lib as _srtp_lib
 
+from .rtp import RtpHeader, parse_rtp
 from .settings import MediaSettings
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "IdleTrack",
     "NackGenerator",
+    "ReceiverHook",
     "RtcpPacket",
     "RtpPacket",
     "RtpSink",
+    "RtpTap",
     "SenderIds",
     "codec_preferences",
+    "header_extension_ids",
     "hook_receiver",
     "hook_sender",
     "install_host_address",
     "negotiated_codecs",
+    "only_remb",
     "rtc_configuration",
     "rtp_sink",
+    "rtp_tap",
     "send_nack",
     "send_pli",
     "sender_ids",
+    "wants_remb",
+    "without_remb",
 ]
 
-RtpHandler = Callable[[RtpPacket, int], Awaitable[None]]
+RtpHandler = Callable[[RtpHeader, int], None]
 RtcpHandler = Callable[[Any], Awaitable[None]]
 SenderInfoSource = Callable[[], RtcpSenderInfo | None]
 
@@ -102,6 +120,19 @@ def announce(sdp: str, settings: MediaSettings) -> str:
     return sdp.replace(f"c=IN IP4 {gathered}", f"c=IN IP4 {announced}")
 
 
+_REMB_FEEDBACK = re.compile(r"^a=rtcp-fb:\d+ goog-remb\r?\n", re.MULTILINE)
+
+
+def without_remb(sdp: str) -> str:
+    """Drop the offer's REMB feedback (server → viewer offers).
+
+    The forwarder does not use viewers' bandwidth estimates, and an aiortc viewer whose
+    estimator sees overuse sends REMB for nearly every packet: not asking for it spares the
+    server that stream of RTCP. NACK and PLI stay.
+    """
+    return _REMB_FEEDBACK.sub("", sdp)
+
+
 class IdleTrack(MediaStreamTrack):
     """A track that never yields: the sender negotiates its m-line and RTCP but never encodes."""
 
@@ -116,39 +147,301 @@ class IdleTrack(MediaStreamTrack):
         raise RuntimeError("unreachable")
 
 
-def hook_receiver(
-    receiver: RTCRtpReceiver, clock_rate: int, on_rtp: RtpHandler, on_rtcp: RtcpHandler
-) -> None:
-    """Divert a receiver's RTP to us before its jitter buffer and decoder; keep its RTCP RR."""
-    original_rtcp = receiver._handle_rtcp_packet
-    # aiortc's own RR loop reports on these statistics; we keep feeding them.
-    streams: dict[int, StreamStatistics] = receiver.__dict__["_RTCRtpReceiver__remote_streams"]
+# aiortc's arrival clock (clock.current_ms) counts milliseconds since the NTP epoch through
+# datetime arithmetic; the same value from time.time() costs a fraction of it per packet.
+_NTP_EPOCH_OFFSET_MS = 2208988800000
 
-    # The uplink's bandwidth estimate goes back to the publisher as REMB, as aiortc would do:
-    # without feedback a browser's encoder stays at its start bitrate.
-    estimator: Any = receiver.__dict__["_RTCRtpReceiver__remote_bitrate_estimator"]
 
-    async def handle_rtp(packet: RtpPacket, arrival_time_ms: int) -> None:
-        stats = streams.get(packet.ssrc)
+def arrival_ms() -> int:
+    """Now on aiortc's arrival clock (ms since 1900), as RTCDtlsTransport stamps packets."""
+    return int(time.time() * 1000) + _NTP_EPOCH_OFFSET_MS
+
+
+Unprotect = Callable[[bytes], bytes | None]
+Protect = Callable[[bytes], bytes | None]
+
+# Room pylibsrtp keeps after a packet in its buffer for the SRTP tag (and MKI).
+_SRTP_TRAILER = pylibsrtp.SRTP_MAX_TRAILER_LEN
+
+
+def _srtp_call(
+    session: pylibsrtp.Session, func: Any, trailer: int
+) -> Callable[[bytes], bytes | None]:
+    # pylibsrtp's Session.protect/unprotect allocate an int* and check types on every call;
+    # calling libsrtp on the session's own buffer with one preallocated length saves a third
+    # of the per-packet cost. Synchronous, so sharing the session's buffer is safe.
+    cdata = session._cdata
+    buffer = session._buffer
+    ctx = session._srtp[0]
+    limit = len(cdata) - trailer
+    length = _srtp_ffi.new("int *")
+    ok = _srtp_lib.srtp_err_status_ok
+
+    # The default argument keeps the session (and so its libsrtp context) alive as long
+    # as this function: `ctx` is a raw pointer that pylibsrtp frees with the session.
+    def process(data: bytes, _owner: pylibsrtp.Session = session) -> bytes | None:
+        size = len(data)
+        if size > limit:
+            return None
+        buffer[0:size] = data
+        length[0] = size
+        if func(ctx, cdata, length) != ok:
+            return None  # replayed, forged or damaged: drop it, as aiortc does
+        return cast(bytes, buffer[0 : length[0]])
+
+    return process
+
+
+def srtp_protector(session: pylibsrtp.Session) -> Protect:
+    """SRTP-protect RTP packets with this session; None when libsrtp refuses one."""
+    return _srtp_call(session, _srtp_lib.srtp_protect, _SRTP_TRAILER)
+
+
+def srtp_unprotector(session: pylibsrtp.Session) -> Unprotect:
+    """Check and decrypt SRTP packets with this session; None for a packet that fails."""
+    return _srtp_call(session, _srtp_lib.srtp_unprotect, 0)
+
+
+_SSRC = struct.Struct("!I")
+RawRtpHandler = Callable[[bytes, int], None]
+
+
+_RTCP_PSFB = 206
+_RTCP_PSFB_REMB = 15  # "application layer feedback" format, carrying REMB
+
+
+def only_remb(rtcp: bytes) -> bool:
+    """True if a (compound) RTCP packet holds nothing but REMB messages."""
+    pos, size = 0, len(rtcp)
+    while pos + 4 <= size:
+        if rtcp[pos + 1] != _RTCP_PSFB or rtcp[pos] & 0x1F != _RTCP_PSFB_REMB:
+            return False
+        pos += ((rtcp[pos + 2] << 8 | rtcp[pos + 3]) + 1) * 4
+    return pos == size and size > 0
+
+
+class RtpTap:
+    """Takes a peer connection's SRTP straight from its UDP socket, ahead of aiortc.
+
+    aiortc's receive path costs, per packet: a failed STUN parse, aioice's queue, a wake-up of
+    the DTLS task, its coroutine chain, RtpPacket.parse and the RTP router. For SSRCs bound
+    here the tap instead unprotects and hands the plaintext to a synchronous handler inside
+    the socket's datagram callback. RTP of unbound SSRCs, STUN and DTLS go the usual way, so
+    aiortc still learns new SSRCs and answers consent checks; a receiver hook binds an SSRC
+    once aiortc has routed one of its packets.
+
+    RTCP is unprotected here too. REMB-only packets are counted and dropped: viewers send
+    them up to once per packet while their estimator sees overuse, and the forwarder does not
+    use them (see docs/media.md). The rest (SR, RR, NACK, PLI, FIR, BYE) go to aiortc's RTCP
+    router as before, which reaches our receiver and sender hooks.
+    """
+
+    def __init__(self, dtls: RTCDtlsTransport) -> None:
+        self._dtls = dtls
+        self.handlers: dict[int, RawRtpHandler] = {}
+        self.installed = False
+        self.packets = 0  # RTP packets taken by the tap (the rest went through aiortc)
+        self.remb_dropped = 0
+        self.rtcp_routed = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def bind(self, ssrc: int, handler: RawRtpHandler) -> None:
+        """Send this SSRC's RTP to handler from now on (installs the tap on first use)."""
+        self.handlers[ssrc] = handler
+        self.install()
+
+    def unbind(self, handler: RawRtpHandler) -> None:
+        """Stop taking RTP for every SSRC bound to handler (it goes back to aiortc)."""
+        for ssrc in [s for s, h in self.handlers.items() if h is handler]:
+            del self.handlers[ssrc]
+
+    def install(self) -> bool:
+        """Put the tap in front of the connection's sockets once SRTP is up (idempotent)."""
+        if self.installed:
+            return True
+        srtp = self._dtls._rx_srtp
+        if srtp is None or self._dtls.state != "connected":
+            return False  # nothing can be decrypted yet; the next call tries again
+        self.installed = True
+        unprotect = srtp_unprotector(srtp)
+        unprotect_rtcp = _srtp_call(srtp, _srtp_lib.srtp_unprotect_rtcp, 0)
+        handlers = self.handlers
+        unpack_ssrc = _SSRC.unpack_from
+        connection = self._dtls.transport._connection
+        for protocol in connection._protocols:
+            if not isinstance(protocol, aioice.ice.StunProtocol):
+                continue  # e.g. a TURN allocation: stays on aiortc's path
+            passthrough = protocol.datagram_received
+
+            def datagram_received(
+                data: bytes, addr: tuple[Any, ...], passthrough: Any = passthrough
+            ) -> None:
+                if len(data) >= 12 and 127 < data[0] < 192:
+                    # RTCP has payload types 192-208 in the second byte (RFC 5761).
+                    if 191 < data[1] < 209:
+                        self._rtcp(unprotect_rtcp(data))
+                        return
+                    handler = handlers.get(unpack_ssrc(data, 8)[0])
+                    if handler is not None:
+                        plain = unprotect(data)
+                        if plain is not None:
+                            self.packets += 1
+                            try:
+                                handler(plain, arrival_ms())
+                            except Exception:
+                                logger.exception("RTP handler failed")
+                        return
+                passthrough(data, addr)
+
+            # The event loop looks the callback up on the protocol for each datagram
+            # (asyncio and uvloop alike), so an instance attribute takes effect at once.
+            protocol.datagram_received = datagram_received  # type: ignore[method-assign,assignment]
+        return True
+
+    def _rtcp(self, plain: bytes | None) -> None:
+        if plain is None:
+            return  # failed authentication or replayed: aiortc would drop it too
+        if only_remb(plain):
+            self.remb_dropped += 1
+            return
+        self.rtcp_routed += 1
+        task = asyncio.ensure_future(self._dtls._handle_rtcp_data(plain))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+_taps: weakref.WeakKeyDictionary[RTCDtlsTransport, RtpTap] = weakref.WeakKeyDictionary()
+
+
+def rtp_tap(dtls: RTCDtlsTransport) -> RtpTap:
+    """The tap of a DTLS transport (one per peer connection with bundle), made on first use."""
+    tap = _taps.get(dtls)
+    if tap is None:
+        tap = _taps[dtls] = RtpTap(dtls)
+    return tap
+
+
+class ReceiverHook:
+    """A receiver whose RTP comes to us (tap or aiortc's path), never to its decoder.
+
+    Does per packet what aiortc's receiver would still owe the publisher: statistics for its
+    receiver reports and the bandwidth estimate it sends back as REMB.
+    """
+
+    def __init__(
+        self,
+        receiver: RTCRtpReceiver,
+        clock_rate: int,
+        extension_ids: tuple[int, int],
+        on_rtp: RtpHandler,
+        remb: bool,
+    ) -> None:
+        self._receiver = receiver
+        self._clock_rate = clock_rate
+        self._ast_id, self._level_id = extension_ids
+        self._on_rtp = on_rtp
+        # aiortc's own RR loop reports on these statistics; we keep feeding them.
+        self._streams: dict[int, StreamStatistics] = receiver.__dict__[
+            "_RTCRtpReceiver__remote_streams"
+        ]
+        # Without REMB feedback a browser's encoder stays at its start bitrate. aiortc runs its
+        # estimator (~15 µs a packet) and sends REMB whether or not the sender asked for it;
+        # we do only when the m-line negotiated goog-remb.
+        self._estimator: Any = (
+            receiver.__dict__["_RTCRtpReceiver__remote_bitrate_estimator"] if remb else None
+        )
+        self._tap: RtpTap | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.remb_sent = 0
+        self.packets_tapped = 0  # of the packets recorded, how many came from the tap
+        self.closed = False
+
+    def from_aiortc(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        """A packet that came through aiortc's path: hand it on, and tap its SSRC from now on."""
+        ext = packet.extensions
+        header = RtpHeader(
+            packet.payload_type,
+            packet.marker,
+            packet.sequence_number,
+            packet.timestamp,
+            packet.ssrc,
+            packet.payload,
+            packet.padding_size,
+            ext.abs_send_time,
+            ext.audio_level,
+        )
+        self.record(header, arrival_time_ms)
+        if self.closed:
+            return
+        if self._tap is None:
+            self._tap = rtp_tap(self._receiver.transport)
+        if packet.ssrc not in self._tap.handlers:
+            self._tap.bind(packet.ssrc, self.from_tap)
+
+    def from_tap(self, data: bytes, arrival_time_ms: int) -> None:
+        """Plaintext RTP from the tap."""
+        header = parse_rtp(data, self._ast_id, self._level_id)
+        if header is not None:
+            self.packets_tapped += 1
+            self.record(header, arrival_time_ms)
+
+    def record(self, header: RtpHeader, arrival_time_ms: int) -> None:
+        """Feed RR statistics and the bandwidth estimator, then the producer."""
+        stats = self._streams.get(header.ssrc)
         if stats is None:
-            stats = streams[packet.ssrc] = StreamStatistics(clock_rate)
-        stats.add(packet)
-        ast = packet.extensions.abs_send_time
-        if estimator is not None and ast is not None:
-            remb = estimator.add(
+            stats = self._streams[header.ssrc] = StreamStatistics(self._clock_rate)
+        # StreamStatistics reads only sequence_number and timestamp, which RtpHeader has.
+        stats.add(cast(RtpPacket, header))
+        ast = header.abs_send_time
+        if self._estimator is not None and ast is not None:
+            remb = self._estimator.add(
                 abs_send_time=ast,
                 arrival_time_ms=arrival_time_ms,
-                payload_size=len(packet.payload) + packet.padding_size,
-                ssrc=packet.ssrc,
+                payload_size=len(header.payload) + header.padding_size,
+                ssrc=header.ssrc,
             )
-            rtcp_ssrc = receiver.__dict__["_RTCRtpReceiver__rtcp_ssrc"]
-            if remb is not None and rtcp_ssrc is not None:
-                await receiver._send_rtcp(
-                    RtcpPsfbPacket(
-                        fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)
-                    )
-                )
-        await on_rtp(packet, arrival_time_ms)
+            if remb is not None:
+                self._send_remb(remb)
+        self._on_rtp(header, arrival_time_ms)
+
+    def _send_remb(self, remb: tuple[int, list[int]]) -> None:
+        rtcp_ssrc = self._receiver.__dict__["_RTCRtpReceiver__rtcp_ssrc"]
+        if rtcp_ssrc is None:
+            return
+        self.remb_sent += 1
+        packet = RtcpPsfbPacket(
+            fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)
+        )
+        task = asyncio.ensure_future(self._receiver._send_rtcp(packet))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def close(self) -> None:
+        """Stop tapping this receiver's SSRCs (idempotent)."""
+        self.closed = True
+        if self._tap is not None:
+            self._tap.unbind(self.from_tap)
+
+
+def hook_receiver(
+    receiver: RTCRtpReceiver,
+    clock_rate: int,
+    extension_ids: tuple[int, int],
+    on_rtp: RtpHandler,
+    on_rtcp: RtcpHandler,
+    *,
+    remb: bool,
+) -> ReceiverHook:
+    """Divert a receiver's RTP to on_rtp, before its jitter buffer and decoder; keep its RTCP.
+
+    extension_ids: the (abs-send-time, ssrc-audio-level) IDs the publisher negotiated;
+    remb: whether to estimate the uplink and send REMB (see `wants_remb`).
+    """
+    original_rtcp = receiver._handle_rtcp_packet
+    hook = ReceiverHook(receiver, clock_rate, extension_ids, on_rtp, remb)
+
+    async def handle_rtp(packet: RtpPacket, arrival_time_ms: int) -> None:
+        hook.from_aiortc(packet, arrival_time_ms)
 
     async def handle_rtcp(packet: Any) -> None:
         await original_rtcp(packet)
@@ -157,6 +450,7 @@ def hook_receiver(
     # Instance attributes shadow the methods: RTCDtlsTransport looks them up per packet.
     receiver._handle_rtp_packet = handle_rtp  # type: ignore[method-assign]
     receiver._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
+    return hook
 
 
 async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
@@ -207,6 +501,16 @@ class SenderIds:
     extension_ids: dict[str, int]
 
 
+def header_extension_ids(transceiver: RTCRtpTransceiver) -> dict[str, int]:
+    """Header-extension URI → ID agreed for this m-line (the remote side's IDs)."""
+    return {e.uri: e.id for e in transceiver._headerExtensions}
+
+
+def wants_remb(codec: RTCRtpCodecParameters) -> bool:
+    """True if the sender of this codec asked for REMB feedback (a=rtcp-fb goog-remb)."""
+    return any(fb.type == "goog-remb" for fb in codec.rtcpFeedback)
+
+
 def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParameters]:
     """Codecs agreed for this m-line, remote payload types (set by setRemoteDescription)."""
     return list(transceiver._codecs)
@@ -225,7 +529,7 @@ def sender_ids(transceiver: RTCRtpTransceiver) -> SenderIds:
         ),
         None,
     )
-    ext = {e.uri: e.id for e in transceiver._headerExtensions}
+    ext = header_extension_ids(transceiver)
     if transceiver.mid is None or primary.payloadType is None:
         raise ValueError("transceiver not negotiated")
     return SenderIds(
@@ -280,13 +584,29 @@ def rtp_sink(sender: RTCRtpSender) -> RtpSink | None:
     pair = dtls.transport._connection._nominated.get(1)
     if srtp is None or pair is None:
         return None
-    udp = pair.protocol.transport
+    # The viewer's RTCP (NACK, PLI, reports) comes in through the tap from now on.
+    rtp_tap(dtls).install()
+    sendto = pair.protocol.transport.sendto
     addr = pair.remote_addr
-    protect = srtp.protect
+    # srtp_protector's body, inlined: this runs once per packet and viewer.
+    cdata = srtp._cdata
+    buffer = srtp._buffer
+    ctx = srtp._srtp[0]
+    limit = len(cdata) - _SRTP_TRAILER
+    length = _srtp_ffi.new("int *")
+    protect = _srtp_lib.srtp_protect
+    ok = _srtp_lib.srtp_err_status_ok
 
     # No per-packet state check: consumers close with their transport, and a datagram
     # transport that lost its socket drops (and counts) what it is given.
-    def send(data: bytes) -> None:
-        udp.sendto(protect(data), addr)
+    def send(data: bytes, _owner: pylibsrtp.Session = srtp) -> None:
+        # _owner: see _srtp_call (ctx is a raw pointer owned by the session).
+        size = len(data)
+        if size > limit:
+            return
+        buffer[0:size] = data
+        length[0] = size
+        if protect(ctx, cdata, length) == ok:
+            sendto(buffer[0 : length[0]], addr)
 
     return send

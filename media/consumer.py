@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import struct
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,11 +21,19 @@ from aiortc.rtp import (
 from . import aiortc_hooks as hooks
 from .interfaces import InvalidStateError
 from .producer import AiortcProducer
-from .rtp import ExtensionIds, ExtensionKey, Rewriter, SourcePacket, build_packet, extension_block
+from .rtp import (
+    ABS_SEND_TIME_URI,
+    AUDIO_LEVEL_URI,
+    MID_URI,
+    ExtensionIds,
+    ExtensionKey,
+    Rewriter,
+    SourcePacket,
+    build_packet,
+    extension_block,
+)
 
-_MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
-_ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
-_AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+_HEADER = struct.Struct("!BBHII")
 
 
 class AiortcConsumer:
@@ -59,7 +68,7 @@ class AiortcConsumer:
         self.keyframe_requests = 0
         self._waiting_keyframe_since_request = False
         hooks.hook_sender(self._sender, self._on_rtcp, self._sender_info)
-        producer.consumers.add(self)
+        producer.attach(self)
 
     @property
     def id(self) -> str:
@@ -100,9 +109,9 @@ class AiortcConsumer:
             return
         ids = hooks.sender_ids(self.transceiver)
         self._ext_ids = ExtensionIds(
-            mid=ids.extension_ids.get(_MID_URI, 0),
-            abs_send_time=ids.extension_ids.get(_ABS_SEND_TIME_URI, 0),
-            audio_level=ids.extension_ids.get(_AUDIO_LEVEL_URI, 0),
+            mid=ids.extension_ids.get(MID_URI, 0),
+            abs_send_time=ids.extension_ids.get(ABS_SEND_TIME_URI, 0),
+            audio_level=ids.extension_ids.get(AUDIO_LEVEL_URI, 0),
         )
         self._mid = ids.mid.encode()
         if ids.rtx_payload_type is not None:
@@ -125,24 +134,26 @@ class AiortcConsumer:
             self.producer.request_keyframe()
 
     def forward(self, sp: SourcePacket) -> None:
-        """Rewrite one producer packet for this viewer and send it (the hot path)."""
+        """Rewrite one producer packet for this viewer and send it (the hot path).
+
+        Runs once per packet and viewer, so the header is packed here directly rather than
+        through Rewriter's methods and build_packet (same arithmetic, fewer calls).
+        """
         rw = self._rewriter
-        if rw is None or self._closed:
-            return
         sink = self._sink
-        if sink is None:
-            # Resolved once the viewer's DTLS handshake is done; only then can a keyframe
-            # reach it, so that is when to ask for one.
-            sink = self._sink = hooks.rtp_sink(self._sender)
-            if sink is None:
+        if rw is None or sink is None or self._closed:
+            sink = self._resolve_sink()
+            if sink is None or rw is None:
                 return
-            if not rw.started:
-                self._request_keyframe()
-        if rw.seq_offset is None:
+        seq = sp.sequence_number
+        offset = rw.seq_offset
+        if offset is None:
             if not sp.keyframe_start:
                 return  # video before the first keyframe cannot be decoded: wait for one
-            rw.start(sp.sequence_number)
-        elif not rw.accept(sp.sequence_number):
+            rw.start(seq)
+            offset = rw.seq_offset
+            assert offset is not None
+        elif not rw.accept(seq):
             return
         key = self._ext_key
         ext = sp.ext_cache.get(key)
@@ -150,20 +161,46 @@ class AiortcConsumer:
             ext = sp.ext_cache[key] = extension_block(
                 self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level
             )
-        sink(
-            build_packet(
+        payload = sp.payload
+        if sp.padding_size:
+            data = build_packet(
                 payload_type=rw.payload_type,
                 marker=sp.marker,
-                sequence_number=rw.map_seq(sp.sequence_number),
+                sequence_number=rw.map_seq(seq),
                 timestamp=rw.map_ts(sp.timestamp),
                 ssrc=rw.ssrc,
                 extensions=ext,
-                payload=sp.payload,
+                payload=payload,
                 padding_size=sp.padding_size,
             )
-        )
+        else:
+            data = (
+                _HEADER.pack(
+                    0x90 if ext else 0x80,
+                    (sp.marker << 7) | rw.payload_type,
+                    (seq + offset) & 0xFFFF,
+                    (sp.timestamp + rw.ts_offset) & 0xFFFFFFFF,
+                    rw.ssrc,
+                )
+                + ext
+                + payload
+            )
+        sink(data)
         self.packets_sent += 1
-        self.octets_sent += len(sp.payload)
+        self.octets_sent += len(payload)
+
+    def _resolve_sink(self) -> hooks.RtpSink | None:
+        # Slow path of forward(): not negotiated, closed, or the viewer's DTLS not up yet.
+        rw = self._rewriter
+        if rw is None or self._closed:
+            return None
+        if self._sink is None:
+            # Resolved once the viewer's DTLS handshake is done; only then can a keyframe
+            # reach it, so that is when to ask for one.
+            self._sink = hooks.rtp_sink(self._sender)
+            if self._sink is not None and not rw.started:
+                self._request_keyframe()
+        return self._sink
 
     def _retransmit(self, consumer_seq: int) -> None:
         rw = self._rewriter
@@ -222,5 +259,5 @@ class AiortcConsumer:
         if self._closed:
             return
         self._closed = True
-        self.producer.consumers.discard(self)
+        self.producer.detach(self)
         self._on_close(self)

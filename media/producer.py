@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiortc import RTCRtpReceiver
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -17,7 +17,7 @@ from . import aiortc_hooks as hooks
 from .history import PacketHistory
 from .interfaces import InvalidStateError, Kind, Source
 from .keyframes import KeyframeCoalescer
-from .rtp import SourcePacket, is_keyframe_start
+from .rtp import ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, RtpHeader, SourcePacket, is_keyframe_start
 
 if TYPE_CHECKING:
     from .consumer import AiortcConsumer
@@ -38,6 +38,7 @@ class AiortcProducer:
         kind: Kind,
         receiver: RTCRtpReceiver,
         codecs: list[RTCRtpCodecParameters],
+        extension_ids: dict[str, int],
         keyframe_interval: float,
         history_packets: int,
         on_close: Callable[[AiortcProducer], None],
@@ -59,6 +60,8 @@ class AiortcProducer:
         self._closed = False
         self._on_close = on_close
         self.consumers: set[AiortcConsumer] = set()
+        # Snapshot of consumers for the per-packet fan-out, rebuilt only when they change.
+        self._fanout: tuple[AiortcConsumer, ...] = ()
         self.history: PacketHistory[SourcePacket] = PacketHistory(history_packets)
         self.media_ssrc: int | None = None
         # (NTP timestamp, RTP timestamp) of the publisher's last sender report.
@@ -70,7 +73,30 @@ class AiortcProducer:
         self._nack = hooks.NackGenerator() if kind == "video" else None
         self.packets_received = 0
         self.keyframe_requests_sent = 0
-        hooks.hook_receiver(receiver, self.codec.clockRate, self._on_rtp, self._on_rtcp)
+        self._keyframe_codec = "" if kind == "audio" else self.codec.mimeType.lower()
+        self._hook = hooks.hook_receiver(
+            receiver,
+            self.codec.clockRate,
+            (extension_ids.get(ABS_SEND_TIME_URI, 0), extension_ids.get(AUDIO_LEVEL_URI, 0)),
+            self._on_rtp,
+            self._on_rtcp,
+            remb=hooks.wants_remb(self.codec),
+        )
+
+    def attach(self, consumer: AiortcConsumer) -> None:
+        """Start fanning packets out to this consumer."""
+        self.consumers.add(consumer)
+        self._fanout = tuple(self.consumers)
+
+    def detach(self, consumer: AiortcConsumer) -> None:
+        """Stop fanning packets out to this consumer."""
+        self.consumers.discard(consumer)
+        self._fanout = tuple(self.consumers)
+
+    @property
+    def packets_tapped(self) -> int:
+        """Packets that came through the lean receive path (the rest went through aiortc's)."""
+        return self._hook.packets_tapped
 
     @property
     def id(self) -> str:
@@ -128,15 +154,16 @@ class AiortcProducer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _on_rtp(self, packet: hooks.RtpPacket, arrival_time_ms: int) -> None:
+    def _on_rtp(self, packet: RtpHeader, arrival_time_ms: int) -> None:
+        # The hot path: called synchronously from the socket's datagram callback.
         if self._closed:
             return
-        codec = self._codecs.get(packet.payload_type)
+        payload_type = packet.payload_type
+        codec = self._codecs.get(payload_type)
         if codec is None:
             return
-        payload: bytes = packet.payload
-        seq: int = packet.sequence_number
-        payload_type: int = packet.payload_type
+        payload = packet.payload
+        seq = packet.sequence_number
         if payload_type in self._rtx_pts:
             # Retransmission from the publisher: original sequence number in the first 2 bytes.
             apt = codec.parameters.get("apt")
@@ -149,25 +176,25 @@ class AiortcProducer:
                 self._nack.missing.discard(seq)
         else:
             self.media_ssrc = packet.ssrc
-            if self._nack is not None and self._nack.add(packet):
+            # NackGenerator reads only sequence_number, which RtpHeader has.
+            if self._nack is not None and self._nack.add(cast(hooks.RtpPacket, packet)):
                 self._spawn(
                     hooks.send_nack(self._receiver, packet.ssrc, sorted(self._nack.missing))
                 )
         self.packets_received += 1
-        ext = packet.extensions
         sp = SourcePacket(
-            payload_type=payload_type,
-            marker=packet.marker,
-            sequence_number=seq,
-            timestamp=packet.timestamp,
-            payload=payload,
-            padding_size=packet.padding_size,
-            abs_send_time=ext.abs_send_time,
-            audio_level=ext.audio_level,
-            keyframe_start=self._kind == "audio" or is_keyframe_start(self.codec.mimeType, payload),
+            payload_type,
+            packet.marker,
+            seq,
+            packet.timestamp,
+            payload,
+            packet.padding_size,
+            packet.abs_send_time,
+            packet.audio_level,
+            not self._keyframe_codec or is_keyframe_start(self._keyframe_codec, payload),
         )
         self.history.add(seq, sp)
-        for consumer in list(self.consumers):
+        for consumer in self._fanout:
             consumer.forward(sp)
 
     async def _on_rtcp(self, packet: Any) -> None:
@@ -184,6 +211,7 @@ class AiortcProducer:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._hook.close()
         for consumer in list(self.consumers):
             consumer.close()
         self.history.clear()

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _HEADER = struct.Struct("!BBHII")
+_EXTENSION_HEADER = struct.Struct("!HH")
+_ONE_BYTE_PROFILE = 0xBEDE
+_TWO_BYTE_PROFILE_MASK = 0xFFF0
+_TWO_BYTE_PROFILE = 0x1000
 _SEQ_MOD = 1 << 16
 _TS_MOD = 1 << 32
 
@@ -24,6 +29,10 @@ def ts_add(a: int, b: int) -> int:
     """Add modulo 2**32."""
     return (a + b) % _TS_MOD
 
+
+MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 ExtensionKey = tuple["ExtensionIds", bytes]
 
@@ -73,6 +82,113 @@ def extension_block(
         return b""
     body += b"\x00" * (-len(body) % 4)
     return b"\xbe\xde" + (len(body) // 4).to_bytes(2, "big") + bytes(body)
+
+
+class RtpHeader(NamedTuple):
+    """The fields of one received RTP packet that forwarding needs, parsed once."""
+
+    payload_type: int
+    marker: int
+    sequence_number: int
+    timestamp: int
+    ssrc: int
+    payload: bytes
+    padding_size: int
+    abs_send_time: int | None
+    audio_level: tuple[bool, int] | None
+
+
+def parse_rtp(data: bytes, abs_send_time_id: int, audio_level_id: int) -> RtpHeader | None:
+    """Parse an RTP packet (RFC 3550, extensions per RFC 8285); None if malformed.
+
+    Only the extensions forwarding copies are read, by the IDs the publisher negotiated
+    (0 = not negotiated): the rest are skipped without being decoded. This runs once per
+    received packet, hence one function with the common one-byte form inline.
+    """
+    size = len(data)
+    if size < 12:
+        return None
+    first, second, seq, ts, ssrc = _HEADER.unpack_from(data)
+    if first >> 6 != 2:
+        return None
+    pos = 12 + (first & 0x0F) * 4
+    abs_send_time: int | None = None
+    audio_level: tuple[bool, int] | None = None
+    if first & 0x10:
+        if pos + 4 > size:
+            return None
+        profile, words = _EXTENSION_HEADER.unpack_from(data, pos)
+        pos += 4
+        end = pos + words * 4
+        if end > size:
+            return None
+        if profile == _ONE_BYTE_PROFILE:
+            while pos < end:
+                byte = data[pos]
+                if byte == 0:  # padding between elements
+                    pos += 1
+                    continue
+                element_id = byte >> 4
+                if element_id == 15 or element_id == 0:  # reserved / invalid: stop reading
+                    break
+                length = (byte & 0x0F) + 1
+                pos += 1
+                if pos + length > end:
+                    break
+                if element_id == abs_send_time_id and length == 3:
+                    abs_send_time = (data[pos] << 16) | (data[pos + 1] << 8) | data[pos + 2]
+                elif element_id == audio_level_id and length == 1:
+                    level = data[pos]
+                    audio_level = (bool(level & 0x80), level & 0x7F)
+                pos += length
+        elif profile & _TWO_BYTE_PROFILE_MASK == _TWO_BYTE_PROFILE:
+            abs_send_time, audio_level = _two_byte_elements(
+                data, pos, end, abs_send_time_id, audio_level_id
+            )
+        pos = end
+    padding = 0
+    stop = size
+    if first & 0x20:
+        padding = data[-1]
+        if padding == 0 or pos + padding > size:
+            return None
+        stop = size - padding
+    return RtpHeader(
+        second & 0x7F,
+        second >> 7,
+        seq,
+        ts,
+        ssrc,
+        data[pos:stop],
+        padding,
+        abs_send_time,
+        audio_level,
+    )
+
+
+def _two_byte_elements(
+    data: bytes, pos: int, end: int, abs_send_time_id: int, audio_level_id: int
+) -> tuple[int | None, tuple[bool, int] | None]:
+    abs_send_time: int | None = None
+    audio_level: tuple[bool, int] | None = None
+    while pos < end:
+        element_id = data[pos]
+        if element_id == 0:  # padding
+            pos += 1
+            continue
+        if pos + 2 > end:
+            break
+        length = data[pos + 1]
+        pos += 2
+        if pos + length > end:
+            break
+        if element_id == abs_send_time_id and length == 3:
+            abs_send_time = int.from_bytes(data[pos : pos + 3], "big")
+        elif element_id == audio_level_id and length == 1:
+            level = data[pos]
+            audio_level = (bool(level & 0x80), level & 0x7F)
+        pos += length
+    return abs_send_time, audio_level
 
 
 def build_packet(

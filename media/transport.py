@@ -126,6 +126,7 @@ class AiortcTransport:
             kind="audio" if t.kind == "audio" else "video",
             receiver=t.receiver,
             codecs=hooks.negotiated_codecs(t),
+            extension_ids=hooks.header_extension_ids(t),
             keyframe_interval=self._settings.keyframe_interval_s,
             history_packets=self._settings.history_packets,
             on_close=self._producer_closed,
@@ -213,7 +214,8 @@ class AiortcTransport:
             self._needs_negotiation = False
             offer = await self.pc.createOffer()
             await self.pc.setLocalDescription(offer)
-            return hooks.announce(self.pc.localDescription.sdp, self._settings)
+            sdp = hooks.without_remb(self.pc.localDescription.sdp)
+            return hooks.announce(sdp, self._settings)
 
     async def accept_answer(self, sdp: str) -> None:
         """Apply the viewer's answer; start forwarding to newly negotiated consumers."""

@@ -7,15 +7,24 @@ from importlib.metadata import version
 
 import aioice
 import aioice.ice
+import aiortc.clock
 import aiortc.rtcdtlstransport
 import aiortc.rtcpeerconnection
 import aiortc.rtcrtpreceiver
 import aiortc.rtcrtpsender
+import aiortc.sdp
+import pylibsrtp
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
-from media.aiortc_hooks import IdleTrack, install_host_address
+from media.aiortc_hooks import (
+    IdleTrack,
+    arrival_ms,
+    install_host_address,
+    srtp_protector,
+    srtp_unprotector,
+)
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -129,3 +138,115 @@ async def test_sender_attributes_exist(attr: str) -> None:
         assert hasattr(t.receiver, "_RTCRtpReceiver__rtcp_ssrc")
     finally:
         await pc.close()
+
+
+def test_pylibsrtp_is_the_pinned_one_with_its_session_buffers() -> None:
+    assert version("pylibsrtp") == "1.0.0", "aiortc_hooks calls libsrtp on Session buffers"
+    session = pylibsrtp.Session(
+        pylibsrtp.Policy(key=bytes(30), ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
+    )
+    assert len(session._cdata) == 1500 and len(session._buffer) == 1500
+    assert session._srtp[0] is not None
+    assert pylibsrtp.SRTP_MAX_TRAILER_LEN == 144
+
+
+def _rtp(seq: int, payload: bytes) -> bytes:
+    return (
+        bytes([0x80, 96]) + seq.to_bytes(2, "big") + bytes(4) + (1234).to_bytes(4, "big") + payload
+    )
+
+
+def test_lean_protect_and_unprotect_match_pylibsrtp() -> None:
+    key = bytes(range(30))
+
+    def session(direction: int) -> pylibsrtp.Session:
+        return pylibsrtp.Session(pylibsrtp.Policy(key=key, ssrc_type=direction))
+
+    ours, theirs = (
+        session(pylibsrtp.Policy.SSRC_ANY_OUTBOUND),
+        session(pylibsrtp.Policy.SSRC_ANY_OUTBOUND),
+    )
+    protect = srtp_protector(ours)
+    packets = [_rtp(seq, bytes([seq]) * 200) for seq in range(1, 5)]
+    protected = [protect(p) for p in packets]
+    assert protected == [theirs.protect(p) for p in packets]
+    unprotect = srtp_unprotector(session(pylibsrtp.Policy.SSRC_ANY_INBOUND))
+    assert [unprotect(p) for p in protected if p is not None] == packets
+    # A replayed or forged packet is dropped (None), as aiortc drops it, not raised.
+    assert protected[0] is not None
+    assert unprotect(protected[0]) is None
+    assert unprotect(protected[1][:-1] + b"\x00") is None  # type: ignore[index]
+    assert protect(_rtp(9, bytes(1500))) is None  # no room for the SRTP tag
+
+
+def test_rtp_tap_touch_points() -> None:
+    # The tap shadows StunProtocol.datagram_received on the connection's protocols, and
+    # aioice hands non-STUN datagrams to the connection from there.
+    init = source(aioice.ice.Connection.__init__)
+    assert "self._protocols: list[StunProtocol] = []" in init
+    assert params(aioice.ice.StunProtocol.datagram_received) == ["self", "data", "addr"]
+    received = source(aioice.ice.StunProtocol.datagram_received)
+    assert "self.receiver.data_received(data, self.local_candidate.component)" in received
+    assert "self._nominated" in source(aioice.ice.Connection.recvfrom)
+    # aiortc decrypts with the same sessions the tap uses, and routes RTCP from plaintext.
+    dtls_init = source(RTCDtlsTransport.__init__)
+    assert "self._rx_srtp: Session = None" in dtls_init
+    assert "self._tx_srtp: Session = None" in dtls_init
+    recv = source(RTCDtlsTransport._recv_next)
+    assert "data = self._rx_srtp.unprotect(data)" in recv
+    assert "data = self._rx_srtp.unprotect_rtcp(data)" in recv
+    assert params(RTCDtlsTransport._handle_rtcp_data) == ["self", "data"]
+    assert "RtcpPacket.parse(data)" in source(RTCDtlsTransport._handle_rtcp_data)
+    # aiortc's arrival clock, which arrival_ms reproduces without datetime arithmetic.
+    assert abs(arrival_ms() - aiortc.clock.current_ms()) <= 2
+    # REMB: aiortc's receiver estimates video only, and its sender applies REMB to the encoder.
+    assert "self.__remote_bitrate_estimator = RemoteBitrateEstimator()" in source(
+        RTCRtpReceiver.__init__
+    )
+    assert "self.__encoder.target_bitrate = bitrate" in source(RTCRtpSender._handle_rtcp_packet)
+    # Subscribe offers drop goog-remb: aiortc writes rtcp-fb lines in this form.
+    assert 'lines.append(f"a=rtcp-fb:{codec.payloadType} {value}")' in source(aiortc.sdp)
+
+
+@pytest.mark.parametrize("loop_factory", ["asyncio", "uvloop"])
+def test_event_loops_look_datagram_received_up_per_datagram(loop_factory: str) -> None:
+    # The tap is an instance attribute set on a protocol that is already receiving.
+    import asyncio
+
+    import uvloop
+
+    async def check() -> list[bytes]:
+        loop = asyncio.get_running_loop()
+        got: list[bytes] = []
+        arrived = asyncio.Event()
+
+        class Plain(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+                got.append(b"class:" + data)
+                arrived.set()
+
+        transport, protocol = await loop.create_datagram_endpoint(
+            Plain, local_addr=("127.0.0.1", 0)
+        )
+        sender, _ = await loop.create_datagram_endpoint(
+            asyncio.DatagramProtocol, remote_addr=transport.get_extra_info("sockname")
+        )
+        try:
+            sender.sendto(b"one")
+            await asyncio.wait_for(arrived.wait(), 5)
+            arrived.clear()
+
+            def tapped(data: bytes, addr: tuple[str, int]) -> None:
+                got.append(b"tap:" + data)
+                arrived.set()
+
+            protocol.datagram_received = tapped  # type: ignore[method-assign]
+            sender.sendto(b"two")
+            await asyncio.wait_for(arrived.wait(), 5)
+            return got
+        finally:
+            sender.close()
+            transport.close()
+
+    run = uvloop.run if loop_factory == "uvloop" else asyncio.run
+    assert run(check()) == [b"class:one", b"tap:two"]

@@ -10,8 +10,16 @@ from typing import Any
 
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.rtp import RtcpSenderInfo, RtcpSrPacket
+from aiortc.codecs.vpx import MAX_BITRATE, MIN_BITRATE
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RtcpPsfbPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+    unpack_remb_fci,
+)
 
+from media import aiortc_hooks as hooks
 from media.interfaces import InvalidStateError
 from media.router import AiortcRouter
 
@@ -310,6 +318,63 @@ async def test_keyframe_requests_are_coalesced_not_dropped(router: AiortcRouter)
             lambda: producer.keyframe_requests_sent > before and producer._timer is None, 5
         )
         assert producer.keyframe_requests_sent - before <= 2
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(60)
+async def test_rtp_takes_the_lean_path_and_rtcp_still_flows(router: AiortcRouter) -> None:
+    sub = await subscribe(router, "viewer")
+    pub = await publish(router, "teacher")
+    try:
+        await sub.wait_for(lambda: has_frames(sub, video=60, audio=60), 20)
+        for producer in router.producers():
+            # Only the first packets of each SSRC go through aiortc (which binds them).
+            assert producer.packets_tapped >= 0.9 * producer.packets_received, producer.kind
+        (consumer,) = [c for p in router.producers() for c in p.consumers if p.kind == "video"]
+        tap = hooks.rtp_tap(consumer.transceiver.sender.transport)
+        assert tap.installed
+        # The viewer's receiver reports come in through the tap and still reach aiortc's
+        # sender (its RTT / remote-inbound statistics).
+        await sub.wait_for(lambda: tap.rtcp_routed >= 2, 10)
+        stats = await consumer.transceiver.sender.getStats()
+        assert any(s.type == "remote-inbound-rtp" for s in stats.values())
+        # Viewers were not asked for REMB (the forwarder does not use it); NACK/PLI remain.
+        offer = sub.pc.remoteDescription.sdp
+        assert "goog-remb" not in offer and "nack pli" in offer
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(60)
+async def test_publisher_gets_the_servers_bandwidth_estimate(router: AiortcRouter) -> None:
+    sub = await subscribe(router, "viewer")
+    pub = await publish(router, "teacher", audio=False)
+    rembs: list[tuple[int, list[int]]] = []
+    got = asyncio.Event()
+    (t,) = pub.pc.getTransceivers()
+    original = t.sender._handle_rtcp_packet
+
+    async def spy(packet: Any) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            rembs.append(unpack_remb_fci(packet.fci))
+            got.set()
+        await original(packet)
+
+    t.sender._handle_rtcp_packet = spy  # type: ignore[method-assign]
+    try:
+        await sub.wait_for(lambda: sub.frames("video") >= 5, 20)
+        async with asyncio.timeout(15):
+            await got.wait()
+        (producer,) = router.producers()
+        assert producer._hook.remb_sent >= 1
+        bitrate, ssrcs = rembs[-1]
+        assert t.sender._ssrc in ssrcs and bitrate > 0
+        # aiortc's sender applies it to the encoder (a browser's does the same).
+        encoder = t.sender.__dict__["_RTCRtpSender__encoder"]
+        assert encoder.target_bitrate == max(MIN_BITRATE, min(bitrate, MAX_BITRATE))
     finally:
         await sub.close()
         await pub.pc.close()

@@ -5,17 +5,27 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
-from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+from aiortc.rtcrtpparameters import (
+    RTCRtcpFeedback,
+    RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpParameters,
+)
+from aiortc.rtp import HeaderExtensionsMap, RtcpPsfbPacket, RtcpRrPacket, RtpPacket, pack_remb_fci
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from media.aiortc_hooks import only_remb, wants_remb, without_remb
 from media.history import PacketHistory
 from media.keyframes import KeyframeCoalescer
 from media.rtp import (
     ExtensionIds,
     Rewriter,
+    RtpHeader,
     build_packet,
     extension_block,
     is_keyframe_start,
+    parse_rtp,
     seq_newer,
 )
 from media.settings import MediaSettings
@@ -238,3 +248,105 @@ def test_aiortc_classes_satisfy_the_protocols() -> None:
     producer_t: type[Producer] = AiortcProducer
     consumer_t: type[Consumer] = AiortcConsumer
     assert all((router_t, transport_t, producer_t, consumer_t))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seq=st.integers(0, 0xFFFF),
+    ts=st.integers(0, 0xFFFFFFFF),
+    ssrc=st.integers(0, 0xFFFFFFFF),
+    marker=st.integers(0, 1),
+    payload_type=st.integers(0, 127),
+    csrc=st.lists(st.integers(0, 0xFFFFFFFF), max_size=3),
+    ast=st.none() | st.integers(0, 0xFFFFFF),
+    level=st.none() | st.tuples(st.booleans(), st.integers(0, 127)),
+    mid=st.none() | st.text(alphabet="0123456789", min_size=1, max_size=3),
+    padding=st.integers(0, 255),
+    payload=st.binary(max_size=64),
+)
+def test_parse_rtp_agrees_with_aiortc(
+    seq: int,
+    ts: int,
+    ssrc: int,
+    marker: int,
+    payload_type: int,
+    csrc: list[int],
+    ast: int | None,
+    level: tuple[bool, int] | None,
+    mid: str | None,
+    padding: int,
+    payload: bytes,
+) -> None:
+    # aiortc serialises (one-byte form); the lean receive path must read the same fields.
+    m = ext_map(mid=1, abs_send_time=3, audio_level=7)
+    packet = RtpPacket(
+        payload_type=payload_type, marker=marker, sequence_number=seq, timestamp=ts, ssrc=ssrc
+    )
+    packet.csrc = csrc
+    packet.extensions.abs_send_time = ast
+    packet.extensions.audio_level = level
+    packet.extensions.mid = mid
+    packet.payload = payload
+    packet.padding_size = padding
+    parsed = parse_rtp(packet.serialize(m), 3, 7)
+    assert parsed == RtpHeader(payload_type, marker, seq, ts, ssrc, payload, padding, ast, level)
+
+
+def test_parse_rtp_reads_two_byte_extensions_and_rejects_garbage() -> None:
+    # RFC 8285 two-byte form (profile 0x100X): id, length, value; 0 bytes pad.
+    elements = bytes([3, 3, 1, 2, 3, 0, 7, 1, 0x85, 0, 0, 0])
+    block = b"\x10\x00" + (len(elements) // 4).to_bytes(2, "big") + elements
+    data = bytes([0x90, 96]) + (5).to_bytes(2, "big") + (6).to_bytes(4, "big")
+    data += (7).to_bytes(4, "big") + block + b"payload"
+    parsed = parse_rtp(data, 3, 7)
+    assert parsed is not None
+    assert parsed.abs_send_time == 0x010203
+    assert parsed.audio_level == (True, 5)
+    assert parsed.payload == b"payload"
+    assert parse_rtp(data, 0, 0) == parsed._replace(abs_send_time=None, audio_level=None)
+    assert parse_rtp(b"\x80" * 11, 3, 7) is None  # shorter than a header
+    assert parse_rtp(b"\x40" + data[1:], 3, 7) is None  # version 1
+    assert parse_rtp(data[:14], 3, 7) is None  # extension block cut off
+    padded_wrong = bytes([0xA0]) + data[1:12] + b"\x00\x09"  # padding longer than packet
+    assert parse_rtp(padded_wrong, 3, 7) is None
+
+
+def test_only_remb_tells_bandwidth_feedback_from_reports() -> None:
+    remb = bytes(RtcpPsfbPacket(fmt=15, ssrc=1, media_ssrc=0, fci=pack_remb_fci(300000, [5])))
+    pli = bytes(RtcpPsfbPacket(fmt=1, ssrc=1, media_ssrc=5))
+    rr = bytes(RtcpRrPacket(ssrc=1))
+    assert only_remb(remb)
+    assert only_remb(remb + remb)
+    assert not only_remb(rr + remb)  # a report in the compound packet: aiortc must see it
+    assert not only_remb(remb + pli)
+    assert not only_remb(b"")
+    assert not only_remb(remb[:-1])  # a length that does not add up
+
+
+def test_subscribe_offers_do_not_ask_viewers_for_remb() -> None:
+    sdp = (
+        "a=rtpmap:97 VP8/90000\r\n"
+        "a=rtcp-fb:97 nack\r\n"
+        "a=rtcp-fb:97 nack pli\r\n"
+        "a=rtcp-fb:97 goog-remb\r\n"
+        "a=rtpmap:98 rtx/90000\r\n"
+    )
+    out = without_remb(sdp)
+    assert "goog-remb" not in out
+    assert "a=rtcp-fb:97 nack\r\na=rtcp-fb:97 nack pli\r\na=rtpmap:98" in out
+    assert wants_remb(
+        RTCRtpCodecParameters(
+            mimeType="video/VP8",
+            clockRate=90000,
+            payloadType=97,
+            rtcpFeedback=[RTCRtcpFeedback(type="nack"), RTCRtcpFeedback(type="goog-remb")],
+        )
+    )
+    assert not wants_remb(
+        RTCRtpCodecParameters(
+            mimeType="video/VP8",
+            clockRate=90000,
+            payloadType=97,
+            rtcpFeedback=[RTCRtcpFeedback(type="nack", parameter="pli")],
+        )
+    )
