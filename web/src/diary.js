@@ -36,7 +36,7 @@ function homeworkCell(lesson) {
       ...items.map((a) => {
         const due = parseDate(a.due_on);
         const head = [t(`journal.kind_${a.kind}`), t(`journal.difficulty_${a.difficulty}`)];
-        if (due) head.push(t("journal.due", { date: formatDay(due, { weekday: "short" }) }));
+        if (due) head.push(t("journal.due", { date: formatDay(due, { weekday: false }) }));
         return h(
           "li",
           {},

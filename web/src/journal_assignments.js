@@ -19,7 +19,7 @@ import { data, lessonId, pupilName } from "./journal_lesson_state.js";
 function assignmentSummary(a) {
   const parts = [t(`journal.kind_${a.kind}`), t(`journal.difficulty_${a.difficulty}`)];
   const due = parseDate(a.due_on);
-  if (due) parts.push(t("journal.due", { date: formatDay(due) }));
+  if (due) parts.push(t("journal.due", { date: formatDay(due, { weekday: false }) }));
   parts.push(
     a.pupil_ids && a.pupil_ids.length
       ? t("journal.for_pupils", { names: a.pupil_ids.map(pupilName).join(", ") })

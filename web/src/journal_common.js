@@ -55,14 +55,37 @@ function locale() {
   return language();
 }
 
-/** "Mon, 16 Nov" of a UTC calendar date (the server's dates carry no time of day). */
-export function formatDay(date, { weekday = "long" } = {}) {
-  return new Intl.DateTimeFormat(locale(), {
-    weekday,
+/**
+ * The calendar day of a moment in a time zone (undefined: the browser's). Names of days and
+ * months come from our locale files, not from Intl: some browsers ship no Kazakh calendar names
+ * and print "M11 22, Sun" instead.
+ */
+function calendarDay(date, zone) {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone,
+    year: "numeric",
+    month: "numeric",
     day: "numeric",
-    month: "long",
-    timeZone: "UTC",
-  }).format(date);
+  }).formatToParts(date);
+  const part = (type) => Number((parts.find((p) => p.type === type) || { value: "0" }).value);
+  const year = part("year");
+  const month = part("month");
+  const day = part("day");
+  return { month, day, weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay() };
+}
+
+function dayText({ month, day, weekday }, withWeekday) {
+  return t(withWeekday ? "journal.date_long" : "journal.date_short", {
+    weekday: t(`journal.weekday_${weekday}`),
+    month: t(`journal.month_${month}`),
+    day,
+  });
+}
+
+/** "Monday, November 16" of a calendar date (a UTC Date from parseDate); without the weekday
+ * when `weekday` is false. */
+export function formatDay(date, { weekday = true } = {}) {
+  return dayText(calendarDay(date, "UTC"), weekday);
 }
 
 /** A "2026-11-16" date string as a UTC Date. */
@@ -98,14 +121,9 @@ export function formatTime(seconds) {
   }).format(new Date(seconds * 1000));
 }
 
-/** The school's date of Unix seconds ("Monday, 16 November"). */
+/** The school's date of Unix seconds ("Monday, November 16"). */
 export function formatLocalDay(seconds) {
-  return new Intl.DateTimeFormat(locale(), {
-    weekday: "long",
-    day: "numeric",
-    month: "long",
-    timeZone: schoolZone,
-  }).format(new Date(seconds * 1000));
+  return dayText(calendarDay(new Date(seconds * 1000), schoolZone), true);
 }
 
 /** "09:00–09:45" */
@@ -113,13 +131,16 @@ export function timeRange(startsAt, endsAt) {
   return `${formatTime(startsAt)}–${formatTime(endsAt)}`;
 }
 
-/** "2026-W47 (16 November – 22 November)" */
+/** "Week 2026-W47: November 16 – November 22" */
 export function weekLabel(week) {
   const monday = weekMonday(week);
   if (!monday) return String(week || "");
   const sunday = new Date(monday.getTime() + 6 * DAY_MS);
-  const fmt = new Intl.DateTimeFormat(locale(), { day: "numeric", month: "long", timeZone: "UTC" });
-  return t("journal.week_label", { week, from: fmt.format(monday), to: fmt.format(sunday) });
+  return t("journal.week_label", {
+    week,
+    from: formatDay(monday, { weekday: false }),
+    to: formatDay(sunday, { weekday: false }),
+  });
 }
 
 /** A period as the server sends it: a name, or an object with a name (and a week number). */
