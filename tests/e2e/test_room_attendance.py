@@ -111,11 +111,16 @@ async def test_teacher_sees_attendance_marks_a_present_pupil_and_ends_the_lesson
     await mark_button.click()
     value = teacher.get_by_label(EN["attendance.mark_value"], exact=True)
     await expect(value).to_be_focused()
+    await expect(teacher.locator("#mark-scale")).to_have_text(
+        text("attendance.mark_scale", min=1, max=5)
+    )
     await value.fill("9")
     browsers.watch(teacher).allow_http_error(f"/api/lessons/{lesson}/marks/{pupil_id}", 400)
     form = teacher.locator("#mark-form")
     await form.get_by_role("button", name=EN["attendance.mark_save"]).click()
-    await expect(teacher.locator("#mark-error")).to_be_visible()
+    await expect(teacher.locator("#mark-error")).to_have_text(
+        text("attendance.error_out_of_range", min=1, max=5)
+    )
     await expect(value).to_have_attribute("aria-invalid", "true")
     assert (await journal(live_server, token, lesson))["marks"] == []
 
