@@ -390,6 +390,19 @@ async def test_week_switch_add_form_and_language(
     await expect(teacher.locator("html")).to_have_attribute("lang", "kk")
     await expect(teacher.get_by_role("heading", level=1)).to_have_text(kk["journal.schedule_title"])
     await expect(teacher).to_have_title(f"{kk['journal.title']} · Sabaq")
+    # Days and months in Kazakh words (from the locale files, whatever the browser's ICU has).
+    await teacher.goto(live_server.url + "/journal?week=2030-W10")
+    march = kk["journal.month_3"]
+    await expect(teacher.locator("#week-title")).to_have_text(
+        text(
+            "journal.week_label",
+            "kk",
+            week="2030-W10",
+            **{"from": f"4 {march}", "to": f"10 {march}"},
+        )
+    )
+    monday = text("journal.date_long", "kk", day=4, month=march, weekday=kk["journal.weekday_1"])
+    await expect(teacher.locator("#lessons h3")).to_have_text([monday])
 
 
 async def test_journal_pages_have_no_serious_accessibility_violations(
