@@ -71,6 +71,15 @@ async def pupil_signed_in(page: Page, server: LiveServer, number: int = 0) -> No
     await expect(page.locator("#pupil")).to_be_visible()
 
 
+def period_line(answer: dict[str, Any]) -> str:
+    """What the week header says of the period, from a schedule or diary answer."""
+    if not answer.get("period"):
+        return EN["journal.no_period"]
+    if answer.get("week_number"):
+        return text("journal.period_week", period=answer["period"], number=answer["week_number"])
+    return text("journal.period", period=answer["period"])
+
+
 def lesson_page_url(server: LiveServer, lesson: dict[str, Any]) -> str:
     return f"{server.url}/journal/lessons/{lesson['id']}"
 
@@ -108,6 +117,8 @@ async def test_lesson_from_schedule_to_diary(live_server: LiveServer, browsers: 
     await teacher.get_by_role("link", name=EN["home.journal"], exact=True).click()
     await expect(teacher.get_by_role("heading", level=1)).to_have_text(EN["journal.schedule_title"])
     await expect(teacher.locator("#week-title")).to_contain_text(lesson["week"])
+    schedule = await (await teacher.request.get(live_server.url + "/api/schedule")).json()
+    await expect(teacher.locator("#week-period")).to_have_text(period_line(schedule))
     row = teacher.locator(f'#lessons tr[data-lesson="{lesson["id"]}"]')
     await expect(row).to_contain_text("7A")
     await expect(row).to_contain_text(EN["journal.state_scheduled"])
@@ -136,6 +147,8 @@ async def test_lesson_from_schedule_to_diary(live_server: LiveServer, browsers: 
     await pupil_signed_in(pupil, live_server)
     await pupil.get_by_role("link", name=EN["home.diary"], exact=True).click()
     await expect(pupil.get_by_role("heading", level=1)).to_have_text(EN["diary.heading"])
+    diary = await (await pupil.request.get(live_server.url + "/api/diary")).json()
+    await expect(pupil.locator("#week-period")).to_have_text(period_line(diary))
     lesson_row = diary_row(pupil, lesson)
     await expect(lesson_row).to_contain_text(topic)
     join = lesson_row.get_by_role("link", name=text("diary.join_label", subject="Algebra"))
@@ -595,3 +608,43 @@ async def test_end_lesson_with_corrections(live_server: LiveServer, browsers: Br
     browsers.watch(teacher).allow_http_error(f"/api/lessons/{lesson['id']}/marks/{noted_id}", 409)
     await teacher.get_by_role("button", name=text("journal.mark_save_of", name=noted)).click()
     await expect(teacher.get_by_role("alert")).to_have_text(EN["error.pupil_absent"])
+
+
+async def test_marks_follow_the_school_scale(
+    live_server: RunningServer, browsers: Browsers
+) -> None:
+    admin_login = next(
+        line.split()[1:3]
+        for line in (live_server.settings.data / CREDENTIALS_FILE).read_text().splitlines()
+        if line.startswith("admin ")
+    )
+    admin = await browsers.person("admin")
+    signed = await admin.request.post(
+        live_server.url + "/api/session",
+        data={"login": admin_login[0], "password": admin_login[1]},
+    )
+    assert signed.ok, await signed.text()
+    changed = await admin.request.put(
+        live_server.url + "/api/admin/school", data={"mark_min": 1, "mark_max": 10}
+    )
+    assert changed.ok, await changed.text()
+
+    teacher = await browsers.person("teacher")
+    await sign_in_home(teacher, live_server.url, *live_server.teacher)
+    await expect(teacher.locator("#teacher")).to_be_visible()
+    lesson = await schedule_lesson(teacher, live_server.url, live_server.class_id, "Music")
+    await teacher.goto(f"{live_server.url}/journal/lessons/{lesson['id']}")
+    await expect(teacher.locator("#marks-scale")).to_have_text(
+        text("journal.marks_scale", min=1, max=10)
+    )
+    first = teacher.locator("#marks > tr").first.locator("select")
+    await expect(first.locator("option")).to_have_text(
+        [EN["journal.mark_none"], *[str(v) for v in range(1, 11)]]
+    )
+    await first.select_option("10")
+    await (
+        teacher.locator("#marks > tr").first.get_by_role("button", name=re.compile("^Save")).click()
+    )
+    await expect(teacher.locator("#marks > tr").first.locator(".mark-value")).to_have_text(
+        text("journal.mark_given", value=10)
+    )

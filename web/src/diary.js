@@ -9,6 +9,7 @@ import {
   every,
   formatDay,
   parseDate,
+  periodText,
   safeUrl,
   statusText,
   timeRange,
@@ -20,7 +21,7 @@ import {
 
 const REFRESH_MS = 15000;
 
-/** @type {{week: string|null, days: object[]}} */
+/** @type {{week: string|null, period?: any, week_number?: number, days: object[]}} */
 let shown = { week: null, days: [] };
 let shownJson = "";
 
@@ -128,6 +129,7 @@ function dayTable(day, index) {
 
 function render() {
   byId("week-title").textContent = weekLabel(shown.week);
+  byId("week-period").textContent = periodText(shown.period, shown.week_number);
   const days = shown.days.filter((d) => Array.isArray(d.lessons) && d.lessons.length);
   // A re-render keeps keyboard focus on the same link (by its key) when it is still there.
   const active = document.activeElement;
@@ -140,11 +142,21 @@ function render() {
   }
 }
 
+/** The shown week from a diary answer (`week` when the answer lacks one). */
+function weekOf(data, week) {
+  return {
+    week: data.week || week,
+    period: data.period ?? null,
+    week_number: data.week_number,
+    days: Array.isArray(data.days) ? data.days : [],
+  };
+}
+
 async function show(week) {
   try {
     const data = await journalApi.diary(week);
     useSchoolZone(data);
-    shown = { week: data.week || week, days: Array.isArray(data.days) ? data.days : [] };
+    shown = weekOf(data, week);
     shownJson = JSON.stringify(data);
   } catch (e) {
     showError(e);
@@ -159,7 +171,7 @@ async function refresh() {
     const json = JSON.stringify(data);
     if (json === shownJson) return;
     shownJson = json;
-    shown = { week: data.week || shown.week, days: Array.isArray(data.days) ? data.days : [] };
+    shown = weekOf(data, shown.week);
     clearError();
     render();
   } catch {
