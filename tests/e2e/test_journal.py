@@ -648,3 +648,23 @@ async def test_marks_follow_the_school_scale(
     await expect(teacher.locator("#marks > tr").first.locator(".mark-value")).to_have_text(
         text("journal.mark_given", value=10)
     )
+
+
+async def test_diary_shows_the_join_link_when_the_lesson_starts(
+    live_server: LiveServer, browsers: Browsers
+) -> None:
+    teacher = await browsers.person("teacher")
+    pupil = await browsers.person("pupil")
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(teacher, live_server.url, live_server.class_id, "Art")
+    await pupil_signed_in(pupil, live_server)
+    await pupil.goto(live_server.url + "/diary")
+    row = diary_row(pupil, lesson)
+    await expect(row).to_be_visible()
+    await expect(row.get_by_role("link")).to_have_count(0)
+    # The teacher starts the lesson; the open diary refreshes itself (every 15 s).
+    started = await teacher.request.post(f"{live_server.url}/api/lessons/{lesson['id']}/start")
+    assert started.status == 200
+    invite = (await started.json())["invite_url"]
+    join = row.get_by_role("link", name=text("diary.join_label", subject="Art"))
+    await expect(join).to_have_attribute("href", invite, timeout=25_000)
