@@ -49,6 +49,80 @@ class RoomBody(BaseModel):
     guest_policy: GuestPolicy = GuestPolicy.ASK_HOST
 
 
+class UserOut(BaseModel):
+    """The protocol's User object."""
+
+    id: int
+    login: str
+    display_name: str
+    kind: str = Field(description="teacher | pupil | admin")
+    must_change_password: bool
+
+
+class UserAnswer(BaseModel):
+    """The signed-in user."""
+
+    user: UserOut
+
+
+class MeAnswer(BaseModel):
+    """Who is signed in (null: nobody)."""
+
+    user: UserOut | None
+
+
+class RoomInfo(BaseModel):
+    """A room as its teacher sees it."""
+
+    id: str
+    title: str
+    class_id: int | None
+    class_name: str | None
+    guest_policy: GuestPolicy
+    invite_url: str
+
+
+class RoomAnswer(BaseModel):
+    """A room just created."""
+
+    room: RoomInfo
+
+
+class RoomList(BaseModel):
+    """A teacher's rooms."""
+
+    rooms: list[RoomInfo]
+
+
+class RoomPublic(BaseModel):
+    """What anyone may know of a room before joining."""
+
+    id: str
+    title: str
+    class_name: str | None
+    lesson_id: int | None = Field(description="the journal lesson the room was opened for")
+
+
+class RoomPublicAnswer(BaseModel):
+    """A room's public facts."""
+
+    room: RoomPublic
+
+
+class ClassRow(BaseModel):
+    """A class and its number of pupils."""
+
+    id: int
+    name: str
+    pupils: int
+
+
+class ClassList(BaseModel):
+    """The school's classes."""
+
+    classes: list[ClassRow]
+
+
 async def read_body(request: web.Request, model: type[BaseModel]) -> Any:
     """The request's JSON as `model`, or an error response."""
     try:
@@ -98,6 +172,7 @@ def _room_info(request: web.Request, room: StoredRoom) -> dict[str, Any]:
     "/api/session",
     who="anyone",
     body=LoginBody,
+    answer=UserAnswer,
     errors=(Reason.INVALID_PAYLOAD, Reason.INVALID_CREDENTIALS, Reason.RATE_LIMITED),
 )
 async def sign_in(request: web.Request) -> web.Response:
@@ -175,7 +250,7 @@ async def change_password(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@api.route("GET", "/api/me", who="anyone")
+@api.route("GET", "/api/me", who="anyone", answer=MeAnswer)
 async def me(request: web.Request) -> web.Response:
     """Who is signed in (`user` is null for nobody: not an error for an anonymous page)."""
     account = await current_user(request)
@@ -205,6 +280,7 @@ async def admin_or_error(request: web.Request) -> Account | web.Response:
     "GET",
     "/api/classes",
     who="a teacher or an administrator",
+    answer=ClassList,
     errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED),
 )
 async def classes(request: web.Request) -> web.Response:
@@ -223,6 +299,7 @@ async def classes(request: web.Request) -> web.Response:
     "/api/rooms",
     who="a teacher",
     body=RoomBody,
+    answer=RoomAnswer,
     status=201,
     errors=(
         Reason.NOT_SIGNED_IN,
@@ -256,7 +333,11 @@ async def create_room(request: web.Request) -> web.Response:
 
 
 @api.route(
-    "GET", "/api/rooms", who="a teacher", errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED)
+    "GET",
+    "/api/rooms",
+    who="a teacher",
+    answer=RoomList,
+    errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED),
 )
 async def my_rooms(request: web.Request) -> web.Response:
     """The signed-in teacher's rooms."""
@@ -267,7 +348,13 @@ async def my_rooms(request: web.Request) -> web.Response:
     return web.json_response({"rooms": [_room_info(request, r) for r in rooms]})
 
 
-@api.route("GET", "/api/rooms/{room_id}", who="anyone", errors=(Reason.UNKNOWN_ROOM,))
+@api.route(
+    "GET",
+    "/api/rooms/{room_id}",
+    who="anyone",
+    answer=RoomPublicAnswer,
+    errors=(Reason.UNKNOWN_ROOM,),
+)
 async def room_info(request: web.Request) -> web.Response:
     """What a room page shows before joining: its title, class and journal lesson (or null)."""
     store = request.app[STORE]

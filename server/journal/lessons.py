@@ -99,12 +99,14 @@ class Lessons:
                 Reason.INVALID_PAYLOAD, "A lesson ends after it starts, within 6 hours."
             )
         async with self._sessions() as s:
-            subject_id = None
             if isinstance(subject, int):
                 row = await s.get(Subject, subject)
                 if row is None:
                     raise LessonError(Reason.UNKNOWN_SUBJECT, "There is no subject with that id.")
-                subject_id, subject = row.id, row.name
+            else:  # a typed name that is one of the school's subjects is that subject
+                row = await s.scalar(select(Subject).where(Subject.name == subject))
+            subject_id = None if row is None else row.id
+            subject = subject if row is None else row.name
             lesson = Lesson(
                 class_id=class_id,
                 teacher_id=teacher_id,

@@ -180,6 +180,10 @@ async def test_years_subjects_and_teaching(any_db_server: LiveServer) -> None:
     # A lesson can name its subject by id.
     lesson = await new_lesson(server, teacher, subject=None, subject_id=geometry)
     assert (lesson["subject"], lesson["subject_id"]) == ("Geometry", geometry)
+    lesson = await new_lesson(server, teacher, subject="Geometry")  # by name: the same subject
+    assert lesson["subject_id"] == geometry
+    lesson = await new_lesson(server, teacher, subject="Chess club")
+    assert (lesson["subject"], lesson["subject_id"]) == ("Chess club", None)
     status, answer = await api(
         server,
         teacher,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from server.openapi import openapi_path
 from tests.conftest import LiveServer
-from tests.journal.helpers import api
+from tests.integration.peers import sign_in
+from tests.journal.helpers import admin, api
 
 
 async def test_every_api_route_is_in_a_valid_openapi_document(live_server: LiveServer) -> None:
@@ -37,3 +39,42 @@ async def test_document_carries_the_models_and_error_codes(live_server: LiveServ
     schedule = document["paths"]["/api/schedule"]["get"]
     assert [p["name"] for p in schedule["parameters"]] == ["week"]
     assert "text/csv" in document["paths"]["/api/admin/import"]["post"]["requestBody"]["content"]
+
+
+async def test_answers_match_their_documented_schemas(live_server: LiveServer) -> None:
+    server = live_server
+    document = (await api(server, None, "GET", "/api/openapi.json"))[1]
+    teacher = await sign_in(server, *server.teacher)
+    pupil = await sign_in(server, *server.pupils[0])
+    boss = await admin(server)
+    lesson = (await api(server, teacher, "GET", "/api/schedule"))[1]["lessons"][0]
+    room = (await api(server, teacher, "POST", "/api/rooms", {"title": "Club"}))[1]["room"]
+    teaching = (await api(server, teacher, "GET", "/api/teaching"))[1]["teaching"][0]
+    plan = f"?class_id={teaching['class_id']}&subject_id={teaching['subject_id']}"
+    calls = [
+        (None, "/api/me", "/api/me"),
+        (teacher, "/api/me", "/api/me"),
+        (teacher, "/api/rooms", "/api/rooms"),
+        (None, f"/api/rooms/{room['id']}", "/api/rooms/{room_id}"),
+        (teacher, "/api/classes", "/api/classes"),
+        (teacher, "/api/lessons", "/api/lessons"),
+        (teacher, "/api/schedule", "/api/schedule"),
+        (teacher, f"/api/lessons/{lesson['id']}", "/api/lessons/{lesson_id}"),
+        (teacher, "/api/teaching", "/api/teaching"),
+        (teacher, "/api/plan" + plan, "/api/plan"),
+        (pupil, "/api/diary", "/api/diary"),
+        (pupil, "/api/years", "/api/years"),
+        (pupil, "/api/subjects", "/api/subjects"),
+        (boss, "/api/admin/school", "/api/admin/school"),
+        (boss, "/api/admin/teaching", "/api/admin/teaching"),
+        (boss, "/api/admin/outbox", "/api/admin/outbox"),
+        (pupil, "/api/schedule", "/api/schedule"),  # an error answer
+    ]
+    for token, path, documented in calls:
+        status, body = await api(server, token, "GET", path)
+        responses = document["paths"][documented]["get"]["responses"]
+        schema = responses[str(status)]["content"]["application/json"]["schema"]
+        validator = Draft202012Validator({**schema, "components": document["components"]})
+        errors = [e.message for e in validator.iter_errors(body)]
+        assert errors == [], (path, errors)
+    assert body["error"]["code"] == "not_permitted"
