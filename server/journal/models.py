@@ -319,12 +319,6 @@ class Person(Out):
     name: str
 
 
-class TeacherList(Out):
-    """The school's teachers."""
-
-    teachers: list[Person]
-
-
 class TeachingRow(Out):
     """A teacher teaches a subject to a class."""
 
