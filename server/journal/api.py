@@ -473,6 +473,28 @@ async def diary(request: web.Request) -> web.Response:
 
 @api.route(
     "GET",
+    "/api/school",
+    who="anyone signed in",
+    answer=models.SchoolInfo,
+    errors=(Reason.NOT_SIGNED_IN,),
+)
+async def school_info(request: web.Request) -> web.Response:
+    """The school's name, time zone and mark scale."""
+    if await current_user(request) is None:
+        return error(Reason.NOT_SIGNED_IN)
+    settings = await request.app[SCHOOL_ADMIN].settings()
+    return answer(
+        models.SchoolInfo(
+            name=settings.name,
+            timezone=settings.timezone,
+            mark_min=settings.mark_min,
+            mark_max=settings.mark_max,
+        )
+    )
+
+
+@api.route(
+    "GET",
     "/api/years",
     who="anyone signed in",
     answer=models.YearList,

@@ -189,6 +189,15 @@ class MarkScale(Out):
     mark_max: int
 
 
+class SchoolInfo(Out):
+    """What every signed-in page may show of the school."""
+
+    name: str
+    timezone: str
+    mark_min: int
+    mark_max: int
+
+
 class LessonDetail(Out):
     """Everything the lesson page shows."""
 

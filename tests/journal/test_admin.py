@@ -67,6 +67,9 @@ async def test_school_settings_are_the_rules_of_attendance(any_db_server: LiveSe
     assert (await api(server, teacher, "PUT", path, {"value": 9}))[0] == 200
     page = (await api(server, teacher, "GET", f"/api/lessons/{lid}"))[1]
     assert page["mark_scale"] == {"mark_min": 1, "mark_max": 10}
+    status, info = await api(server, teacher, "GET", "/api/school")
+    assert (status, info["mark_max"], info["name"]) == (200, 10, "Demo school")
+    assert (await api(server, None, "GET", "/api/school"))[0] == 401
 
     for bad in (
         {"present_ratio": 0},

@@ -65,6 +65,7 @@ async def test_answers_match_their_documented_schemas(live_server: LiveServer) -
         (pupil, "/api/diary", "/api/diary"),
         (pupil, "/api/years", "/api/years"),
         (pupil, "/api/subjects", "/api/subjects"),
+        (pupil, "/api/school", "/api/school"),
         (boss, "/api/admin/school", "/api/admin/school"),
         (boss, "/api/admin/teaching", "/api/admin/teaching"),
         (boss, "/api/admin/outbox", "/api/admin/outbox"),
