@@ -26,11 +26,11 @@ from .rtp import (
     AUDIO_LEVEL_URI,
     MID_URI,
     ExtensionIds,
-    ExtensionKey,
     Rewriter,
     SourcePacket,
     build_packet,
     extension_block,
+    extension_key,
 )
 
 _HEADER = struct.Struct("!BBHII")
@@ -56,7 +56,7 @@ class AiortcConsumer:
         self._sender = transceiver.sender
         self._rewriter: Rewriter | None = None
         self._sink: hooks.RtpSink | None = None
-        self._ext_key: ExtensionKey = (ExtensionIds(), b"")
+        self._ext_key = extension_key(ExtensionIds(), b"")
         self._ext_ids = ExtensionIds()
         self._mid = b""
         self._rtx: tuple[int, int] | None = None  # (payload type, ssrc)
@@ -122,7 +122,7 @@ class AiortcConsumer:
             seq_start=random.randrange(0x8000),  # noqa: S311
             ts_offset=random.randrange(1 << 32),  # noqa: S311
         )
-        self._ext_key = (self._ext_ids, self._mid)
+        self._ext_key = extension_key(self._ext_ids, self._mid)
         # A late joiner needs a keyframe as soon as it can receive one (see forward()).
         self._sink = hooks.rtp_sink(self._sender)
         if self._sink is not None:
@@ -140,8 +140,8 @@ class AiortcConsumer:
         through Rewriter's methods and build_packet (same arithmetic, fewer calls).
         """
         rw = self._rewriter
-        sink = self._sink
-        if rw is None or sink is None or self._closed:
+        sink = self._sink  # None until the viewer's DTLS is up, and again once closed
+        if rw is None or sink is None:
             sink = self._resolve_sink()
             if sink is None or rw is None:
                 return
@@ -259,5 +259,6 @@ class AiortcConsumer:
         if self._closed:
             return
         self._closed = True
+        self._sink = None
         self.producer.detach(self)
         self._on_close(self)

@@ -84,14 +84,16 @@ class AiortcProducer:
         )
 
     def attach(self, consumer: AiortcConsumer) -> None:
-        """Start fanning packets out to this consumer."""
+        """Start fanning packets out to this consumer (after those attached before it)."""
         self.consumers.add(consumer)
-        self._fanout = tuple(self.consumers)
+        # Join order, not set order: viewers' sockets are then written in a stable sequence
+        # (on loopback, viewers living in one process get their datagrams back to back).
+        self._fanout = (*self._fanout, consumer)
 
     def detach(self, consumer: AiortcConsumer) -> None:
         """Stop fanning packets out to this consumer."""
         self.consumers.discard(consumer)
-        self._fanout = tuple(self.consumers)
+        self._fanout = tuple(c for c in self._fanout if c is not consumer)
 
     @property
     def packets_tapped(self) -> int:

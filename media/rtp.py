@@ -34,8 +34,6 @@ MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
-ExtensionKey = tuple["ExtensionIds", bytes]
-
 
 @dataclass(slots=True)
 class SourcePacket:
@@ -52,7 +50,7 @@ class SourcePacket:
     keyframe_start: bool = False
     # Extension blocks already serialised for this packet, shared by consumers whose
     # connections agreed the same IDs and MID (the common case).
-    ext_cache: dict[ExtensionKey, bytes] = field(default_factory=dict)
+    ext_cache: dict[int, bytes] = field(default_factory=dict)  # by extension_key()
 
 
 @dataclass(slots=True, frozen=True)
@@ -62,6 +60,18 @@ class ExtensionIds:
     mid: int = 0
     abs_send_time: int = 0
     audio_level: int = 0
+
+
+_extension_keys: dict[tuple[ExtensionIds, bytes], int] = {}
+
+
+def extension_key(ids: ExtensionIds, mid: bytes) -> int:
+    """A small integer naming one (IDs, MID) combination, for SourcePacket.ext_cache.
+
+    Looked up once per packet and viewer: an int hashes in C, where the (dataclass, bytes)
+    tuple ran a Python __hash__ each time. Combinations are few (per browser kind and MID).
+    """
+    return _extension_keys.setdefault((ids, mid), len(_extension_keys))
 
 
 def extension_block(
