@@ -17,6 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # Windows: one process per installation there
+    fcntl = None  # type: ignore[assignment]
+
 from server.journal.adapters import Delivered, Rejected, Result, Retry
 
 COLUMNS = (
@@ -63,18 +68,20 @@ def _keys(path: Path) -> set[str]:
 
 def _append(path: Path, key: str, line: str) -> bool:
     """Append one line unless the key is already in the file; True if it was appended."""
-    fresh = not path.exists()
     with path.open("a+b") as out:
+        # Several server processes may deliver: one checks and writes at a time.
+        if fcntl is not None:
+            fcntl.flock(out.fileno(), fcntl.LOCK_EX)
         size = out.seek(0, os.SEEK_END)
         if size:
             out.seek(size - 1)
             if out.read(1) != b"\n":  # the last append was cut short by a crash
                 out.seek(0)
                 content = out.read()
-                out.truncate(content.rfind(b"\n") + 1)
-        if not fresh and key in _keys(path):
+                size = out.truncate(content.rfind(b"\n") + 1)
+        if size and key in _keys(path):
             return False
-        header = ",".join(COLUMNS) + "\r\n" if fresh or size == 0 else ""
+        header = "" if size else ",".join(COLUMNS) + "\r\n"
         out.seek(0, os.SEEK_END)
         out.write((header + line).encode("utf-8"))
         out.flush()
