@@ -668,3 +668,31 @@ async def test_diary_shows_the_join_link_when_the_lesson_starts(
     invite = (await started.json())["invite_url"]
     join = row.get_by_role("link", name=text("diary.join_label", subject="Art"))
     await expect(join).to_have_attribute("href", invite, timeout=25_000)
+
+
+async def test_lesson_page_follows_an_end_made_elsewhere(
+    live_server: LiveServer, browsers: Browsers
+) -> None:
+    teacher = await browsers.person("teacher")
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(
+        teacher, live_server.url, live_server.class_id, "Literature", starts_in_s=-60
+    )
+    base = f"{live_server.url}/api/lessons/{lesson['id']}"
+    assert (await teacher.request.post(f"{base}/start")).status == 200
+    await teacher.goto(lesson_page_url(live_server, lesson))
+    await expect(teacher.locator("#attendance > tr")).to_have_count(4)
+    # A mark being typed on the page meanwhile.
+    first_mark = teacher.locator("#marks > tr").first.locator("select")
+    await first_mark.select_option("4")
+
+    # The lesson ends in another tab (the room's End lesson uses the same API).
+    ended = await teacher.request.post(f"{base}/end", data={"corrections": []})
+    assert ended.status == 200, await ended.text()
+    await expect(teacher.locator("#info-state")).to_have_text(
+        EN["journal.state_closed"], timeout=25_000
+    )
+    await expect(teacher.locator("#attendance-note")).to_have_text(EN["journal.attendance_final"])
+    await expect(teacher.locator("#attendance > tr.absent")).to_have_count(4)
+    await expect(teacher.get_by_role("button", name=EN["journal.end"], exact=True)).to_be_hidden()
+    await expect(first_mark).to_have_value("4")

@@ -18,6 +18,7 @@ import {
 } from "./dom.js";
 import {
   bootPage,
+  every,
   formatLocalDay,
   timeRange,
   useSchoolZone,
@@ -34,6 +35,10 @@ import {
 } from "./journal_attendance.js";
 import { renderMarks } from "./journal_marks.js";
 import { renderAssignments, wireAssignments } from "./journal_assignments.js";
+
+const STATE_CHECK_MS = 15000;
+/** @type {(() => void)|null} */
+let stopStateCheck = null;
 
 function inviteUrl() {
   if (data.lesson && data.lesson.invite_url) return data.lesson.invite_url;
@@ -151,7 +156,7 @@ async function startLesson() {
     const opened = openRoom(answer.invite_url || inviteUrl());
     announce(t(opened ? "journal.started" : "journal.started_link"));
     focusOn(byId("invite-link"));
-    startLive();
+    watchOpenLesson();
   } catch (e) {
     showError(e);
     focusOn(byId("start"));
@@ -185,13 +190,46 @@ function wireRoom() {
   });
 }
 
+/**
+ * While the lesson is open: the live proposal, and now and then its state, since the lesson may
+ * end elsewhere (End lesson in the room, or the finaliser after the scheduled end).
+ */
+function watchOpenLesson() {
+  startLive();
+  if (stopStateCheck) return;
+  stopStateCheck = every(STATE_CHECK_MS, async () => {
+    let answer;
+    try {
+      answer = await journalApi.lesson(lessonId);
+    } catch {
+      return; // the next check tries again
+    }
+    if (answer.lesson.state === data.lesson.state) return;
+    stopWatching();
+    data.lesson = answer.lesson;
+    data.attendance = Array.isArray(answer.attendance) ? answer.attendance : [];
+    // Marks and assignments being typed stay: only what the state changes is redrawn.
+    renderInfo();
+    renderRoom();
+    renderAttendance();
+    announce(t("journal.ended"));
+    await awaitRecords();
+  });
+}
+
+function stopWatching() {
+  stopLiveRefresh();
+  if (stopStateCheck) stopStateCheck();
+  stopStateCheck = null;
+}
+
 async function endLesson() {
   clearError();
   const button = /** @type {HTMLButtonElement} */ (byId("end"));
   button.disabled = true;
   try {
     await journalApi.end(lessonId, correctionList());
-    stopLiveRefresh();
+    stopWatching();
     clearCorrections();
     await load();
     announce(t("journal.ended"));
@@ -250,7 +288,7 @@ async function main() {
     byId("content").hidden = true;
     return;
   }
-  if (data.lesson.state === "open") startLive();
+  if (data.lesson.state === "open") watchOpenLesson();
   if (data.lesson.state === "closed") await awaitRecords();
 }
 
