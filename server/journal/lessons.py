@@ -122,7 +122,7 @@ class Lessons:
             return await lesson_view(s, lesson, self._base_url)
 
     async def schedule(self, teacher_id: int, week: str | None = None) -> models.Schedule:
-        """The teacher's lessons of one ISO week (the current one by default), in time order."""
+        """The teacher's lessons of one ISO week (every lesson without one), in time order."""
         async with self._sessions() as s:
             settings = await school.load(s)
             query = select(Lesson).where(Lesson.teacher_id == teacher_id)
