@@ -696,3 +696,60 @@ async def test_lesson_page_follows_an_end_made_elsewhere(
     await expect(teacher.locator("#attendance > tr.absent")).to_have_count(4)
     await expect(teacher.get_by_role("button", name=EN["journal.end"], exact=True)).to_be_hidden()
     await expect(first_mark).to_have_value("4")
+
+
+async def test_assignment_for_chosen_pupils(live_server: LiveServer, browsers: Browsers) -> None:
+    teacher = await browsers.person("teacher")
+    chosen = await browsers.person("chosen pupil")
+    other = await browsers.person("other pupil")
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(teacher, live_server.url, live_server.class_id, "English")
+    await pupil_signed_in(chosen, live_server, 0)
+    await pupil_signed_in(other, live_server, 1)
+    name = (await (await chosen.request.get(live_server.url + "/api/me")).json())["user"][
+        "display_name"
+    ]
+
+    await teacher.goto(lesson_page_url(live_server, lesson))
+    form = teacher.locator("#assignment-form")
+    await form.get_by_label(EN["journal.assignment_kind"], exact=True).select_option("homework")
+    await form.get_by_label(EN["journal.assignment_difficulty"], exact=True).select_option(
+        "advanced"
+    )
+    await form.get_by_label(EN["journal.assignment_text"], exact=True).fill("Essay: my town")
+    # "Chosen pupils" with nobody chosen is refused on the page.
+    await form.get_by_label(EN["journal.for_chosen"], exact=True).check()
+    await form.get_by_role("button", name=EN["journal.assignment_add"]).click()
+    await expect(teacher.get_by_role("alert")).to_have_text(
+        EN["journal.assignment_pupils_required"]
+    )
+    await form.get_by_label(name, exact=True).check()
+    await form.get_by_role("button", name=EN["journal.assignment_add"]).click()
+    item = teacher.locator("#assignments > li")
+    await expect(item).to_have_count(1)
+    await expect(item).to_contain_text(text("journal.for_pupils", names=name))
+    await expect(item).to_contain_text(EN["journal.difficulty_advanced"])
+    # The form is ready for the next one: emptied, for the whole class again.
+    await expect(form.get_by_label(EN["journal.assignment_text"], exact=True)).to_have_value("")
+    await expect(form.get_by_label(EN["journal.for_all"], exact=True)).to_be_checked()
+
+    # Only the chosen pupil has it in the diary.
+    await chosen.goto(live_server.url + "/diary")
+    await expect(diary_row(chosen, lesson).locator(".assignment-text")).to_have_text(
+        "Essay: my town"
+    )
+    await other.goto(live_server.url + "/diary")
+    await expect(diary_row(other, lesson)).to_be_visible()
+    await expect(diary_row(other, lesson).locator(".assignment-text")).to_have_count(0)
+
+    # Deleting it by keyboard: the list empties and focus lands on the section's heading.
+    delete = item.get_by_role("button", name=re.compile("^" + re.escape("Delete the assignment")))
+    await delete.focus()
+    await teacher.keyboard.press("Enter")
+    await expect(item).to_have_count(0)
+    await expect(teacher.locator("#assignments-empty")).to_be_visible()
+    await expect(teacher.locator("#assignments-title")).to_be_focused()
+    detail = await (
+        await teacher.request.get(f"{live_server.url}/api/lessons/{lesson['id']}")
+    ).json()
+    assert detail["assignments"] == []
