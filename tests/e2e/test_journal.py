@@ -142,6 +142,17 @@ async def test_lesson_from_schedule_to_diary(live_server: LiveServer, browsers: 
     await expect(invite).to_be_focused()
     await room.get_by_role("button", name=EN["room.enter"], exact=True).click()
     await expect(room.locator("#inside")).to_be_visible()
+    # The schedule shows the lesson in progress, its room a click away.
+    schedule_page = await teacher.context.new_page()
+    await schedule_page.goto(f"{live_server.url}/journal")
+    in_progress = schedule_page.locator(f'#lessons tr[data-lesson="{lesson["id"]}"]')
+    await expect(in_progress).to_contain_text(EN["journal.state_open"])
+    await expect(
+        in_progress.get_by_role(
+            "link", name=text("journal.open_room_of", subject="Algebra", **{"class": "7A"})
+        )
+    ).to_have_attribute("href", room.url)
+    await schedule_page.close()
 
     # The pupil finds the lesson in the diary, with a join link, and joins from it.
     await pupil_signed_in(pupil, live_server)

@@ -19,6 +19,7 @@ import {
   isoWeek,
   parseDate,
   periodText,
+  safeUrl,
   timeRange,
   useSchoolZone,
   weekFromUrl,
@@ -52,6 +53,19 @@ function lessonRow(lesson) {
     class: `state state-${lesson.state}`,
     text: t(`journal.state_${lesson.state}`),
   });
+  // While a lesson is open its room is one click away from the schedule too.
+  const roomUrl = lesson.state === "open" && lesson.invite_url ? safeUrl(lesson.invite_url) : null;
+  const room = roomUrl
+    ? h("a", {
+        href: roomUrl,
+        class: "room-link-small",
+        text: t("journal.open_room"),
+        "aria-label": t("journal.open_room_of", {
+          subject: lesson.subject,
+          class: lesson.class_name,
+        }),
+      })
+    : null;
   return h(
     "tr",
     { "data-lesson": String(lesson.id), class: lesson.state === "open" ? "is-open" : null },
@@ -59,7 +73,7 @@ function lessonRow(lesson) {
     h("td", { text: lesson.class_name }),
     h("td", {}, link),
     h("td", { text: lesson.topic || "—" }),
-    h("td", {}, state),
+    h("td", {}, state, room ? " " : null, room),
   );
 }
 
