@@ -764,3 +764,28 @@ async def test_assignment_for_chosen_pupils(live_server: LiveServer, browsers: B
         await teacher.request.get(f"{live_server.url}/api/lessons/{lesson['id']}")
     ).json()
     assert detail["assignments"] == []
+
+
+async def test_signed_out_and_unknown_lesson(live_server: LiveServer, browsers: Browsers) -> None:
+    visitor = await browsers.person("visitor")
+    for path in ("/journal", "/journal/lessons/1", "/diary"):
+        await visitor.goto(live_server.url + path)
+        await expect(visitor.get_by_role("heading", level=1)).to_have_text(
+            EN["journal.signedout_title"]
+        )
+        await expect(visitor.get_by_role("link", name=EN["journal.to_home"])).to_have_attribute(
+            "href", "/"
+        )
+        await expect(visitor.locator("#content")).to_be_hidden()
+
+    teacher = await browsers.person("teacher")
+    await teacher_signed_in(teacher, live_server)
+    browsers.watch(teacher).allow_http_error("/api/lessons/999999", 404)
+    await teacher.goto(live_server.url + "/journal/lessons/999999")
+    await expect(teacher.get_by_role("alert")).to_have_text(EN["error.unknown_lesson"])
+    await expect(teacher.locator("#content")).to_be_hidden()
+    # The diary is for pupils.
+    await teacher.goto(live_server.url + "/diary")
+    await expect(teacher.get_by_role("heading", level=1)).to_have_text(
+        EN["diary.pupils_only_title"]
+    )
