@@ -182,6 +182,8 @@ async def main() -> None:
         frame = baseline["_frame_latency_ms"]
         if direct is not None and frame["p50"] is not None:
             baseline["added_latency_ms"] = {k: round(v - direct, 2) for k, v in frame.items()}
+        else:  # no frame decoded through the relay (it starved): nothing to compare
+            baseline["added_latency_ms"] = percentiles([])
     for extra in (result, baseline):
         if extra is not None:
             print(

@@ -78,15 +78,6 @@ class AiortcRouter:
                 found = True
         return found
 
-    def close_producers(self, participant_id: str) -> int:
-        """Close every producer of a participant; return how many were closed."""
-        if self._closed:
-            raise InvalidStateError("router closed")
-        mine = [p for p in self._producers if p.participant_id == participant_id]
-        for producer in mine:
-            producer.close()
-        return len(mine)
-
     async def remove_participant(self, participant_id: str) -> None:
         """A participant left: close its transports, its producers and its consumers everywhere."""
         if self._closed:
