@@ -468,8 +468,16 @@ async def test_journal_pages_have_no_serious_accessibility_violations(
     await pupil_signed_in(pupil, live_server)
     problems["home, pupil"] = await axe_violations(pupil, axe_source)
     await pupil.goto(live_server.url + "/diary")
-    await expect(diary_row(pupil, lesson)).to_be_visible()
-    problems["diary"] = await axe_violations(pupil, axe_source)
+    await expect(diary_row(pupil, lesson).get_by_role("link")).to_have_count(1)
+    problems["diary, lesson open"] = await axe_violations(pupil, axe_source)
+
+    await teacher.get_by_role("button", name=EN["journal.end"], exact=True).click()
+    await teacher.get_by_role("button", name=EN["journal.end_confirm"]).click()
+    await expect(teacher.locator("#attendance-note")).to_have_text(EN["journal.attendance_final"])
+    problems["lesson, closed"] = await axe_violations(teacher, axe_source)
+    await pupil.reload()
+    await expect(diary_row(pupil, lesson)).to_contain_text(EN["journal.status_absent"])
+    problems["diary, lesson closed"] = await axe_violations(pupil, axe_source)
 
     assert not {k: v for k, v in problems.items() if v}, problems
 
