@@ -118,6 +118,44 @@ window.RTCPeerConnection = class extends NativePeerConnection {
 """
 
 
+# A teacher whose browser sends H.264 instead of its default VP8 (a school's hardware
+# encoder may prefer it): every video transceiver the page makes is restricted to H.264.
+PREFER_H264 = """
+const nativeAddTransceiver = RTCPeerConnection.prototype.addTransceiver;
+RTCPeerConnection.prototype.addTransceiver = function (trackOrKind, init) {
+  const t = nativeAddTransceiver.call(this, trackOrKind, init);
+  const kind = typeof trackOrKind === "string" ? trackOrKind : trackOrKind.kind;
+  if (kind === "video") {
+    t.setCodecPreferences(RTCRtpReceiver.getCapabilities("video").codecs.filter(
+      (c) => c.mimeType === "video/H264" || c.mimeType === "video/rtx"));
+  }
+  return t;
+};
+"""
+
+# Runs in the pupil's page: decoded video frames and the codec they came in.
+VIDEO_CODEC = """
+async (deadlineMs) => {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const out = {frames: 0, codecs: []};
+    const pc = window.sabaq.media.down;
+    if (pc) {
+      const stats = await pc.getStats();
+      for (const s of stats.values()) {
+        if (s.type === "inbound-rtp" && s.kind === "video") {
+          out.frames += s.framesDecoded || 0;
+          if (s.codecId) out.codecs.push(stats.get(s.codecId).mimeType);
+        }
+      }
+    }
+    if (out.frames >= 10 || Date.now() > until) return out;
+    await new Promise((r) => setTimeout(r, 200));  // a condition polled until the deadline
+  }
+}
+"""
+
+
 def harness_bundle(folder: Path) -> bytes:
     """protocol.js + media.js as one ES module exporting RoomConnection and MediaSession."""
     esbuild = WEB / "node_modules" / ".bin" / "esbuild"
@@ -152,8 +190,12 @@ async def launch(pw: Playwright, ns: NetNs, chromium: Path, folder: Path) -> Bro
     )
 
 
-async def open_page(browser: Browser, url: str, bundle: bytes, problems: list[str]) -> Page:
+async def open_page(
+    browser: Browser, url: str, bundle: bytes, problems: list[str], init: str | None = None
+) -> Page:
     page = await (await browser.new_context()).new_page()
+    if init is not None:
+        await page.add_init_script(init)
 
     async def serve(route: Route) -> None:
         await route.fulfill(body=bundle, content_type="text/javascript")
@@ -263,6 +305,47 @@ async def test_room_ui_buttons_publish_and_tiles_play(
                 got: dict[str, Any] = await pupil.evaluate(RECEIVED, 30_000)
                 assert got["video"] > 0 and got["audio"] > 0, repr(got)
                 assert set(got["pairs"]) == {"127.0.0.1|127.0.0.1"}, got
+            finally:
+                await pupil_browser.close()
+                await teacher_browser.close()
+    assert problems == [], problems
+
+
+@pytest.mark.timeout(90)
+async def test_h264_from_chromium_is_forwarded_and_decoded(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    bundle = harness_bundle(tmp_path)
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    teacher, pupils = _read_demo_accounts(data)
+    problems: list[str] = []
+    with netns() as ns:
+        async with server_in(ns, data) as url:
+            teacher_browser = await launch(playwright, ns, chromium_path, tmp_path)
+            pupil_browser = await launch(playwright, ns, chromium_path, tmp_path)
+            try:
+                teacher_page = await open_page(
+                    teacher_browser, url, bundle, problems, init=PREFER_H264
+                )
+                pupil_page = await open_page(pupil_browser, url, bundle, problems)
+                login, password = teacher
+                sent: dict[str, Any] = await teacher_page.evaluate(
+                    ENTER,
+                    {"login": login, "password": password, "roomId": None, "publish": ["camera"]},
+                )
+                assert sent["publishing"] == [True]
+                offered = await teacher_page.evaluate("window.sabaq.media.up.localDescription.sdp")
+                video = offered[offered.index("m=video") :]
+                assert "H264/90000" in video and "VP8/90000" not in video
+                login, password = pupils[0]
+                await pupil_page.evaluate(
+                    ENTER,
+                    {"login": login, "password": password, "roomId": sent["roomId"], "publish": []},
+                )
+                got: dict[str, Any] = await pupil_page.evaluate(VIDEO_CODEC, 30_000)
+                assert got["frames"] >= 10, got
+                assert got["codecs"] == ["video/H264"], got
             finally:
                 await pupil_browser.close()
                 await teacher_browser.close()
