@@ -39,6 +39,7 @@ from server.keys import (
     GRADEBOOK,
     LESSONS,
     LOGIN_LIMITS,
+    OPENAPI,
     REDIS,
     SCHOOL_ADMIN,
     SETTINGS,
@@ -158,6 +159,7 @@ def create_app(settings: Settings) -> web.Application:
     """A ready-to-run Sabaq application for these settings."""
     app = web.Application(middlewares=[pages.security_headers], client_max_size=64 * 1024)
     app[SETTINGS] = settings
+    app[OPENAPI] = {}
     app[LOGIN_LIMITS] = KeyedBuckets(rate=0.2, burst=10)  # 10 tries, then one per 5 s
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_signalling)

@@ -17,7 +17,7 @@ from rooms.refusals import Reason, Refusal
 from server import openapi
 from server.db.accounts import Account, StoredRoom
 from server.errors import error
-from server.keys import LOGIN_LIMITS, SETTINGS, STORE, TOKENS
+from server.keys import LOGIN_LIMITS, OPENAPI, SETTINGS, STORE, TOKENS
 from server.openapi import Registry
 from server.signalling import SESSION_COOKIE
 
@@ -376,4 +376,7 @@ async def room_info(request: web.Request) -> web.Response:
 @api.route("GET", "/api/openapi.json", who="anyone")
 async def openapi_document(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 document of every /api/ route, generated from the code."""
-    return web.json_response(openapi.document(request.app, "Sabaq", VERSION))
+    cache = request.app[OPENAPI]
+    if "document" not in cache:
+        cache["document"] = openapi.document(request.app, "Sabaq", VERSION)
+    return web.json_response(cache["document"])

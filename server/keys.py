@@ -33,3 +33,5 @@ DEMO: web.AppKey[DemoSchool | None] = web.AppKey("demo")
 SIGNALLING = web.AppKey("signalling", Signalling)
 REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
 LOGIN_LIMITS = web.AppKey("login_limits", KeyedBuckets)
+# The OpenAPI document, made at the first request (the routes do not change after start-up).
+OPENAPI: web.AppKey[dict[str, object]] = web.AppKey("openapi")
