@@ -350,3 +350,75 @@ async def test_h264_from_chromium_is_forwarded_and_decoded(
                 await pupil_browser.close()
                 await teacher_browser.close()
     assert problems == [], problems
+
+
+# Runs in a room page that kept its peer connections: decoded video frames and their size.
+DECODED_VIDEO = """
+async (deadlineMs) => {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const out = {frames: 0, width: 0, height: 0};
+    for (const pc of window.__pcs) {
+      for (const s of (await pc.getStats()).values()) {
+        if (s.type === "inbound-rtp" && s.kind === "video") {
+          out.frames += s.framesDecoded || 0;
+          out.width = Math.max(out.width, s.frameWidth || 0);
+          out.height = Math.max(out.height, s.frameHeight || 0);
+        }
+      }
+    }
+    if (out.frames >= 10 || Date.now() > until) return out;
+    await new Promise((r) => setTimeout(r, 200));  // a condition polled until the deadline
+  }
+}
+"""
+
+
+@pytest.mark.timeout(90)
+async def test_room_ui_screen_share_reaches_a_pupil(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    """The host's screen share button publishes source=screen; the pupil decodes it.
+
+    Chromium's fake capture devices answer getDisplayMedia with a 1280x720 "screen" (checked
+    with Chromium 156 headless; --use-fake-ui-for-media-stream skips the picker).
+    """
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    teacher, pupils = _read_demo_accounts(data)
+    problems: list[str] = []
+    with netns() as ns:
+        async with server_in(ns, data) as url:
+            teacher_browser = await launch(playwright, ns, chromium_path, tmp_path)
+            pupil_browser = await launch(playwright, ns, chromium_path, tmp_path)
+            try:
+                host = await open_page(teacher_browser, url, b"", problems)
+                await flows.sign_in_home(host, url, *teacher)
+                await expect(host.locator("#teacher")).to_be_visible()
+                classes = await host.evaluate("fetch('/api/classes').then((r) => r.json())")
+                room = await flows.create_room(
+                    host, "History 7A", class_id=classes["classes"][0]["id"]
+                )
+                await host.goto(room.invite_url)
+                await host.get_by_role("button", name=flows.EN["room.enter"], exact=True).click()
+                await expect(host.locator("#inside")).to_be_visible()
+
+                pupil = await open_page(pupil_browser, url, b"", problems)
+                await pupil.add_init_script(KEEP_PEER_CONNECTIONS)
+                await flows.pupil_enters(pupil, room, *pupils[0])
+                await expect(pupil.get_by_test_id("publish-screen")).to_be_hidden()
+
+                button = host.get_by_test_id("publish-screen")
+                await button.click()
+                await expect(button).to_have_attribute("aria-pressed", "true")
+                tile = pupil.get_by_test_id("tile")
+                await expect(tile).to_have_count(1, timeout=20_000)
+                await expect(tile).to_have_attribute("data-source", "screen")
+                got: dict[str, Any] = await pupil.evaluate(DECODED_VIDEO, 30_000)
+                assert got["frames"] >= 10, got
+                # The fake screen is 16:9 (a camera is 4:3); Chromium may scale it down under load.
+                assert got["height"] > 0 and abs(got["width"] / got["height"] - 16 / 9) < 0.02, got
+            finally:
+                await pupil_browser.close()
+                await teacher_browser.close()
+    assert problems == [], problems
