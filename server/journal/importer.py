@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms.names import clean_name
 from rooms.refusals import Refusal
-from server.auth import generate_password, hash_password
+from server.auth import generate_password
 from server.db.tables import ClassMember, SchoolClass, User
 
 COLUMNS = ("class", "login", "full_name")
@@ -120,11 +121,18 @@ class Conflict(Exception):
 Progress = Callable[[int, int], None]
 
 
+# A generated one-time password has ~79 bits of entropy: argon2's default cost (~0.1-0.5 s and
+# 64 MiB each) guards weak human passwords, and would make a school's import take many minutes.
+# A lighter argon2id is still far beyond guessing such a secret; verification reads the cost from
+# the hash, and the pupil's own password (chosen at first sign-in) gets the full cost.
+ONE_TIME_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+
+
 def _hashes(count: int, progress: Progress | None) -> list[tuple[str, str]]:
     made = []
     for done in range(1, count + 1):
         password = generate_password()
-        made.append((password, hash_password(password)))
+        made.append((password, ONE_TIME_HASHER.hash(password)))
         # argon2 takes a while per pupil on purpose: show progress on long imports.
         if progress is not None and (done % 25 == 0 or done == count):
             progress(done, count)
