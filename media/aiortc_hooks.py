@@ -321,6 +321,9 @@ def rtp_tap(dtls: RTCDtlsTransport) -> RtpTap:
     return tap
 
 
+REMB_INTERVAL_MS = 200
+
+
 class ReceiverHook:
     """A receiver whose RTP comes to us (tap or aiortc's path), never to its decoder.
 
@@ -353,6 +356,7 @@ class ReceiverHook:
         self._tap: RtpTap | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.remb_sent = 0
+        self._last_remb_ms = -REMB_INTERVAL_MS
         self.packets_tapped = 0  # of the packets recorded, how many came from the tap
         self.closed = False
 
@@ -400,7 +404,11 @@ class ReceiverHook:
                 payload_size=len(header.payload) + header.padding_size,
                 ssrc=header.ssrc,
             )
-            if remb is not None:
+            # aiortc's estimator returns an estimate with every packet while it sees overuse
+            # (a loaded machine's jitter is enough): send at most one per interval, as
+            # libwebrtc's REMB throttle does; the latest estimate goes out next.
+            if remb is not None and arrival_time_ms - self._last_remb_ms >= REMB_INTERVAL_MS:
+                self._last_remb_ms = arrival_time_ms
                 self._send_remb(remb)
         self._on_rtp(header, arrival_time_ms)
 

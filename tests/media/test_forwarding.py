@@ -364,6 +364,7 @@ async def test_publisher_gets_the_servers_bandwidth_estimate(router: AiortcRoute
         await original(packet)
 
     t.sender._handle_rtcp_packet = spy  # type: ignore[method-assign]
+    started = time.monotonic()
     try:
         await sub.wait_for(lambda: sub.frames("video") >= 5, 20)
         async with asyncio.timeout(15):
@@ -375,6 +376,8 @@ async def test_publisher_gets_the_servers_bandwidth_estimate(router: AiortcRoute
         # aiortc's sender applies it to the encoder (a browser's does the same).
         encoder = t.sender.__dict__["_RTCRtpSender__encoder"]
         assert encoder.target_bitrate == max(MIN_BITRATE, min(bitrate, MAX_BITRATE))
+        # Throttled to one per 200 ms however often the estimator has news.
+        assert len(rembs) <= (time.monotonic() - started) / 0.2 + 1
     finally:
         await sub.close()
         await pub.pc.close()
