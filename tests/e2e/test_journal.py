@@ -478,6 +478,8 @@ async def test_journal_pages_have_no_serious_accessibility_violations(
     await pupil.reload()
     await expect(diary_row(pupil, lesson)).to_contain_text(EN["journal.status_absent"])
     problems["diary, lesson closed"] = await axe_violations(pupil, axe_source)
+    await pupil.set_viewport_size({"width": 390, "height": 800})
+    problems["diary, phone"] = await axe_violations(pupil, axe_source)
 
     assert not {k: v for k, v in problems.items() if v}, problems
 
@@ -760,6 +762,16 @@ async def test_assignment_for_chosen_pupils(live_server: LiveServer, browsers: B
     await other.goto(live_server.url + "/diary")
     await expect(diary_row(other, lesson)).to_be_visible()
     await expect(diary_row(other, lesson).locator(".assignment-text")).to_have_count(0)
+    # On a phone the lesson's cells stack, each under its column's name; empty ones are left out.
+    await other.set_viewport_size({"width": 390, "height": 800})
+    row = diary_row(other, lesson)
+    teacher_cell = row.locator(f'td[data-label="{EN["diary.col_teacher"]}"]')
+    await expect(teacher_cell).to_be_visible()
+    homework_cell = row.locator(f'td[data-label="{EN["diary.col_homework"]}"]')
+    await expect(homework_cell).to_have_text("—")
+    await expect(homework_cell).to_be_hidden()
+    box = await row.bounding_box()
+    assert box is not None and box["width"] <= 390, box
 
     # Deleting it by keyboard: the list empties and focus lands on the section's heading.
     delete = item.get_by_role("button", name=re.compile("^" + re.escape("Delete the assignment")))

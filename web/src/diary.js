@@ -106,25 +106,45 @@ function dayTable(day, index) {
     "diary.col_attendance",
     "diary.col_room",
   ];
+  const table = h(
+    "table",
+    { class: "journal-table diary-table", "aria-labelledby": headingId },
+    h(
+      "thead",
+      {},
+      h("tr", {}, ...columns.map((key) => h("th", { scope: "col", text: t(key) }))),
+    ),
+    h("tbody", {}, ...lessons.map(lessonRow)),
+  );
+  stackable(table, columns.map((key) => t(key)));
   return h(
     "section",
     { class: "card day", "aria-labelledby": headingId },
     h("h2", { id: headingId, text: title }),
-    h(
-      "div",
-      { class: "table-wrap" },
-      h(
-        "table",
-        { class: "journal-table diary-table", "aria-labelledby": headingId },
-        h(
-          "thead",
-          {},
-          h("tr", {}, ...columns.map((key) => h("th", { scope: "col", text: t(key) }))),
-        ),
-        h("tbody", {}, ...lessons.map(lessonRow)),
-      ),
-    ),
+    h("div", { class: "table-wrap" }, table),
   );
+}
+
+/**
+ * On narrow screens (phones) the stylesheet stacks each lesson's cells, each under its column's
+ * name (data-label). The explicit roles keep it a table for screen readers, which some browsers
+ * forget once a table's display changes.
+ */
+function stackable(table, labels) {
+  table.setAttribute("role", "table");
+  for (const group of table.querySelectorAll("thead, tbody")) group.setAttribute("role", "rowgroup");
+  for (const row of table.querySelectorAll("tr")) {
+    row.setAttribute("role", "row");
+    [...row.children].forEach((cell, i) => {
+      const header = cell.tagName === "TH";
+      const scope = cell.getAttribute("scope");
+      cell.setAttribute("role", header ? (scope === "col" ? "columnheader" : "rowheader") : "cell");
+      if (header) return;
+      cell.setAttribute("data-label", labels[i] || "");
+      // Nothing to say ("—"): phones leave the line out.
+      if (cell.textContent === "—") cell.classList.add("empty");
+    });
+  }
 }
 
 function render() {
