@@ -39,7 +39,12 @@ async def test_pages_carry_a_strict_csp_and_unknown_rooms_404(live_server: LiveS
         api = await http.get(f"{live_server.url}/api/rooms/no-such-room")
         assert api.status == 404 and (await api.json())["error"]["code"] == "unknown_room"
         info = await (await http.get(f"{live_server.url}/api/rooms/{room['id']}")).json()
-        assert info["room"] == {"id": room["id"], "title": "Algebra 7A", "class_name": "7A"}
+        assert info["room"] == {
+            "id": room["id"],
+            "title": "Algebra 7A",
+            "class_name": "7A",
+            "lesson_id": None,
+        }
 
 
 async def test_health_and_readiness(live_server: LiveServer) -> None:
@@ -75,7 +80,8 @@ async def test_rooms_and_sessions_survive_a_restart(tmp_path: Path, demo_data: P
         await host.connect(second, token)
         ack = await host.call("join", {"v": 1, "room": room["id"], "as": "user"})
         assert ack["ok"] and ack["you"]["role"] == "host"
-        assert await second.app[STORE].count_users() == 5
+        # The demo school (teacher, administrator, four pupils) was made once, not twice.
+        assert await second.app[STORE].count_users() == 6
 
 
 async def test_events_fan_out_through_redis(tmp_path: Path, redis_url: str) -> None:
