@@ -142,9 +142,10 @@ class Viewer:
     def _stamp_datagrams(self) -> None:
         # Decoding viewers: read abs-send-time from the SRTP packet's header (sent in clear)
         # on arrival, then hand the datagram to aiortc as usual.
-        (t, *_) = self.pc.getTransceivers()
-        ast_id = hooks.header_extension_ids(t).get(ABS_SEND_TIME_URI, 0)
-        connection = t.receiver.transport.transport._connection
+        transceivers = self.pc.getTransceivers()
+        # One bundle, one ID map; only the video m-line negotiates abs-send-time.
+        ast_id = max(hooks.header_extension_ids(t).get(ABS_SEND_TIME_URI, 0) for t in transceivers)
+        connection = transceivers[0].receiver.transport.transport._connection
         for protocol in connection._protocols:
             passthrough = protocol.datagram_received
 
