@@ -168,8 +168,8 @@ def _srtp_call(
     session: pylibsrtp.Session, func: Any, trailer: int
 ) -> Callable[[bytes], bytes | None]:
     # pylibsrtp's Session.protect/unprotect allocate an int* and check types on every call;
-    # calling libsrtp on the session's own buffer with one preallocated length saves a third
-    # of the per-packet cost. Synchronous, so sharing the session's buffer is safe.
+    # calling libsrtp on the session's own buffer with one preallocated length saved ~0.7 µs
+    # of ~3.3 µs per 1.2 kB packet here. Synchronous, so sharing the session's buffer is safe.
     cdata = session._cdata
     buffer = session._buffer
     ctx = session._srtp[0]
