@@ -38,6 +38,7 @@ TOUCH_POINTS: tuple[tuple[str, str], ...] = (
     ("engineio.AsyncServer", "ping_timeout"),
     ("engineio.AsyncSocket", "queue"),
     ("engineio.AsyncSocket", "closed"),
+    ("engineio.AsyncSocket", "closing"),
     ("engineio.AsyncSocket", "last_ping"),
     ("engineio.AsyncSocket", "check_ping_timeout"),
 )
@@ -116,7 +117,8 @@ class DirectFanout(socketio.AsyncManager):  # type: ignore[misc]  # socketio is 
             last_ping = socket.last_ping
             if last_ping and now - last_ping > self.server.eio.ping_timeout:
                 # What engine.io's own send does for a silent client: close it, send nothing.
-                self.server.start_background_task(socket.check_ping_timeout)
+                if not socket.closing:  # once is enough
+                    self.server.start_background_task(socket.check_ping_timeout)
                 continue
             socket.queue.put_nowait(pkt)
 
