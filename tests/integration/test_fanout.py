@@ -116,6 +116,18 @@ async def test_a_broadcast_is_queued_on_every_socket_at_once_without_a_task_each
         await asyncio.wait_for(asyncio.gather(*(f.wait() for f in received)), 10)
 
 
+async def test_without_the_internals_it_falls_back_to_the_library_emit(
+    live_server: LiveServer,
+) -> None:
+    async with peers("host", "a") as (host, a):
+        _, (a_id,) = await classroom(live_server, host, a)
+        await host.wait("participant_joined", lambda d: d["participant"]["id"] == a_id)
+        sio_of(live_server).manager.direct = False  # what initialize() does after an upgrade
+        assert (await a.call("chat_send", {"text": "through the library"}))["ok"]
+        await wait_chat(host, "through the library")
+        await wait_chat(a, "through the library")
+
+
 # -- audiences and order, in one process and through Redis ------------------------------------
 
 
