@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
 ]
 WEB = Path(__file__).resolve().parents[2] / "web"
 AXE_JS = WEB / "node_modules" / "axe-core" / "axe.min.js"
-BUNDLES = ("home.js", "room.js", "notfound.js")
+BUNDLES = ("home.js", "room.js", "notfound.js", "journal.js", "lesson.js", "diary.js", "admin.js")
 # Expected refusals the browser logs as "Failed to load resource": (path suffix, status).
 EXPECTED_HTTP_ERRORS: set[tuple[str, int]] = set()
 

@@ -6,11 +6,11 @@ start dialog works by keyboard alone, and axe finds nothing serious on the new p
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Page, expect
@@ -18,27 +18,16 @@ from playwright.async_api import Page, expect
 from server.demo import CREDENTIALS_FILE
 
 from ..conftest import LiveServer as RunningServer
-from .conftest import WEB, Browsers, LiveServer
+from .conftest import Browsers, LiveServer
 from .flows import EN, sign_in_home, strings, text
 from .test_accessibility import axe_violations
 
 pytestmark = pytest.mark.e2e
 
-JOURNAL_BUNDLES = ("journal.js", "lesson.js", "diary.js")
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_SCRIPT = "<script>alert(2)</script>"
 XSS_SVG = '"><svg onload=alert(3)>'
 INERT = "main img, main script, main svg, main iframe"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def journal_bundles(web_build: Path) -> None:
-    """The session's web_build checks only the older bundles: build again if ours are missing."""
-    if all((web_build / name).is_file() for name in JOURNAL_BUNDLES):
-        return
-    npm = shutil.which("npm")
-    assert npm is not None, "npm is needed to build web/public/dist"
-    subprocess.run([npm, "--prefix", str(WEB), "run", "build"], check=True)
 
 
 async def schedule_lesson(
@@ -397,6 +386,14 @@ async def test_week_switch_add_form_and_language(
     await expect(teacher).to_have_url(re.compile(r"week=2030-W10$"))
     link = teacher.locator("#lessons").get_by_role("link", name=re.compile("^Физика"))
     await expect(link).to_be_focused()
+    # The times typed are on the school's clock (Asia/Almaty by default), not the browser's (UTC).
+    week = await (await teacher.request.get(live_server.url + "/api/schedule?week=2030-W10")).json()
+    physics = next(lesson for lesson in week["lessons"] if lesson["subject"] == "Физика")
+    almaty = ZoneInfo("Asia/Almaty")
+    assert physics["starts_at"] == datetime(2030, 3, 4, 9, 0, tzinfo=almaty).timestamp()
+    assert physics["ends_at"] == datetime(2030, 3, 4, 9, 45, tzinfo=almaty).timestamp()
+    row = teacher.locator(f'#lessons tr[data-lesson="{physics["id"]}"]')
+    await expect(row.get_by_role("rowheader")).to_have_text(re.compile(r"^09:00\D+09:45$"))
 
     # Weeks back and forth; "this week" comes back to where we started.
     await teacher.get_by_role("button", name=ru["journal.week_next"]).click()

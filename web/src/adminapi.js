@@ -2,17 +2,9 @@
 // CSV import (with upload progress) and the outbox's dead letters. No DOM code.
 import { ProtocolError, toProtocolError } from "./api.js";
 
-/**
- * An error answer as a ProtocolError. Besides api.js's shapes, docs/journal.md writes errors as
- * `{"error": code, "message": sentence}`; `field` (when the server names one) is kept.
- */
+/** An error answer as a ProtocolError, keeping the `field` the server names (if any). */
 function failure(body) {
-  let err;
-  if (body && typeof body === "object" && typeof body.error === "string") {
-    err = new ProtocolError(body.error, String(body.message || ""));
-  } else {
-    err = toProtocolError(body);
-  }
+  const err = toProtocolError(body);
   const inner = body && typeof body === "object" && typeof body.error === "object" ? body.error : body;
   if (inner && typeof inner.field === "string") err.field = inner.field;
   return err;

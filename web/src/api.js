@@ -25,7 +25,8 @@ export function toProtocolError(body, command) {
   return new ProtocolError("unknown_error", "Unexpected answer from the server.", command);
 }
 
-async function http(method, path, body) {
+/** One JSON request; rejects with a ProtocolError (the journal's and admin's API use it too). */
+export async function http(method, path, body) {
   /** @type {RequestInit} */
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (body !== undefined) {
@@ -54,6 +55,10 @@ export const api = {
   /** @returns {Promise<object>} the User */
   async signIn(login, password) {
     return (await http("POST", "/api/session", { login, password })).user;
+  },
+  /** `{name, timezone, mark_min, mark_max}` of the school (anyone signed in). */
+  school() {
+    return http("GET", "/api/school");
   },
   async changePassword(current, next) {
     await http("POST", "/api/password", { current, new: next });

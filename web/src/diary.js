@@ -13,7 +13,6 @@ import {
   safeUrl,
   statusText,
   timeRange,
-  useSchoolZone,
   weekFromUrl,
   weekLabel,
   wireWeekSwitch,
@@ -175,7 +174,6 @@ function weekOf(data, week) {
 async function show(week) {
   try {
     const data = await journalApi.diary(week);
-    useSchoolZone(data);
     shown = weekOf(data, week);
     shownJson = JSON.stringify(data);
   } catch (e) {
@@ -187,7 +185,6 @@ async function show(week) {
 async function refresh() {
   try {
     const data = await journalApi.diary(shown.week);
-    useSchoolZone(data);
     const json = JSON.stringify(data);
     if (json === shownJson) return;
     shownJson = json;

@@ -20,8 +20,8 @@ import {
   parseDate,
   periodText,
   safeUrl,
+  schoolSeconds,
   timeRange,
-  useSchoolZone,
   weekFromUrl,
   weekLabel,
   weekToUrl,
@@ -128,7 +128,6 @@ function render() {
 async function show(week) {
   try {
     const data = await journalApi.schedule(week);
-    useSchoolZone(data);
     shown = {
       week: data.week || week,
       period: data.period ?? null,
@@ -152,13 +151,6 @@ function renderAddForm() {
   byId("subject-list").replaceChildren(...subjects.map((s) => h("option", { value: s.name })));
 }
 
-/** Unix seconds of a local date and time of day from the form, or null. */
-function localSeconds(date, time) {
-  if (!date || !time) return null;
-  const value = new Date(`${date}T${time}`).getTime();
-  return Number.isFinite(value) ? value / 1000 : null;
-}
-
 function wireAddForm() {
   const form = /** @type {HTMLFormElement} */ (byId("add-form"));
   const date = /** @type {HTMLInputElement} */ (byId("add-date"));
@@ -173,8 +165,8 @@ function wireAddForm() {
     const classId = fieldValue(form, "class_id");
     const subject = fieldValue(form, "subject");
     const day = fieldValue(form, "date");
-    const startsAt = localSeconds(day, fieldValue(form, "start"));
-    const endsAt = localSeconds(day, fieldValue(form, "end"));
+    const startsAt = schoolSeconds(day, fieldValue(form, "start"));
+    const endsAt = schoolSeconds(day, fieldValue(form, "end"));
     if (!classId || !subject || startsAt === null || endsAt === null) {
       showErrorText(t("journal.fill_all"));
       focusOn(byId(!classId ? "add-class" : !subject ? "add-subject" : "add-date"));

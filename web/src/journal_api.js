@@ -1,38 +1,6 @@
 // The journal's JSON API (docs/journal.md): schedule, lesson page, marks, assignments, diary.
-// No DOM code. Errors reject with the ProtocolError of api.js, so pages show them the same way.
-import { ProtocolError, toProtocolError } from "./api.js";
-
-/** The journal's HTTP answers are `{"error": code, "message"}`; api.js reads `{code, message}`. */
-function journalError(data) {
-  if (data && typeof data === "object" && typeof data.error === "string") {
-    return new ProtocolError(data.error, String(data.message || ""));
-  }
-  return toProtocolError(data);
-}
-
-async function request(method, path, body) {
-  /** @type {RequestInit} */
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(path, init);
-  } catch {
-    throw new ProtocolError("network_error", "The server cannot be reached.");
-  }
-  if (res.status === 204) return {};
-  let data = null;
-  try {
-    data = await res.json();
-  } catch {
-    data = null;
-  }
-  if (!res.ok) throw journalError(data);
-  return data || {};
-}
+// No DOM code. Requests go through api.js, so errors reject with the same ProtocolError.
+import { http as request } from "./api.js";
 
 const id = (value) => encodeURIComponent(String(value));
 const weekQuery = (week) => (week ? `?week=${encodeURIComponent(week)}` : "");

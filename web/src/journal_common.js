@@ -97,19 +97,44 @@ export function parseDate(text) {
 /** The school's IANA time zone when the server says it; else the browser's own. */
 let schoolZone;
 
-/**
- * Takes the school's time zone from an answer that carries one (`timezone`), so times and days
- * are the school's even in a browser set to another zone.
- */
-export function useSchoolZone(answer) {
-  const zone = answer && typeof answer.timezone === "string" ? answer.timezone : null;
-  if (!zone) return;
+/** Takes the school's IANA time zone (from GET /api/school), so times and days are the
+ * school's even in a browser set to another zone. An unknown name keeps the browser's zone. */
+function useSchoolZone(zone) {
+  if (typeof zone !== "string" || !zone) return;
   try {
     new Intl.DateTimeFormat("en", { timeZone: zone }).format(0);
     schoolZone = zone;
   } catch {
     // An unknown zone name: the browser's zone is the next best thing.
   }
+}
+
+/** How far the school's clock is ahead of UTC at a moment, in seconds. */
+function zoneOffset(seconds) {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: schoolZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  }).formatToParts(new Date(seconds * 1000));
+  const part = (type) => Number((parts.find((p) => p.type === type) || { value: "0" }).value);
+  const wall = Date.UTC(part("year"), part("month") - 1, part("day"), part("hour"), part("minute"), part("second"));
+  return wall / 1000 - seconds;
+}
+
+/** Unix seconds of a date ("2026-11-16") and time of day ("09:00") on the school's clock, or null. */
+export function schoolSeconds(date, time) {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(date || ""));
+  const t = /^(\d{2}):(\d{2})/.exec(String(time || ""));
+  if (!d || !t) return null;
+  const wall = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(t[1]), Number(t[2])) / 1000;
+  // Twice: the first guess may sit on the other side of a daylight-saving change.
+  const first = wall - zoneOffset(wall);
+  return wall - zoneOffset(first);
 }
 
 /** The school's time of day of Unix seconds ("09:00"). */
@@ -177,6 +202,11 @@ export async function bootPage(kind) {
   if (user.kind !== kind) {
     byId("wrongkind").hidden = false;
     return null;
+  }
+  try {
+    useSchoolZone((await api.school()).timezone);
+  } catch (e) {
+    showError(e);
   }
   wireSignOut();
   byId("content").hidden = false;

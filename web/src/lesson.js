@@ -21,7 +21,6 @@ import {
   every,
   formatLocalDay,
   timeRange,
-  useSchoolZone,
 } from "./journal_common.js";
 import { wireDialog } from "./journal_dialog.js";
 import { data, lessonId, readScale } from "./journal_lesson_state.js";
@@ -256,7 +255,6 @@ function renderAll() {
 
 async function load() {
   const answer = await journalApi.lesson(lessonId);
-  useSchoolZone(answer);
   data.lesson = answer.lesson;
   data.attendance = Array.isArray(answer.attendance) ? answer.attendance : [];
   data.marks = new Map((answer.marks || []).map((m) => [m.pupil_id, m]));
