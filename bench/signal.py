@@ -42,15 +42,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def wait_ready(url: str, within: float) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(within):
-        while True:
+async def wait_ready(url: str, server: asyncio.subprocess.Process, log: Path) -> None:
+    """Until the server answers /readyz; its log if it stopped or took over a minute."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            if server.returncode is not None:
+                break
             try:
                 if (await http.get(f"{url}/readyz")).status == 200:
                     return
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.1)
+    text = await asyncio.to_thread(log.read_text, errors="replace")
+    tail = "\n".join(text.splitlines()[-20:])
+    raise RuntimeError(f"the server did not get ready (exit code {server.returncode}):\n{tail}")
 
 
 async def make_room(url: str, data: Path) -> str:
@@ -77,23 +83,25 @@ async def run(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
+        server_log = Path(tmp) / "server.log"
         env = {**os.environ, "SABAQ_MAX_ROOM_SIZE": str(max(500, clients + 10))}
-        server = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--data",
-            tmp,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        with server_log.open("w") as log:  # the child keeps its own copy of the descriptor
+            server = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--data",
+                tmp,
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=log,
+            )
         workers: list[asyncio.subprocess.Process] = []
         try:
-            await wait_ready(url, 60)
+            await wait_ready(url, server, server_log)
             room = await make_room(url, Path(tmp))
             senders = max(1, round(rate / SENDERS_RATE))
             for first in range(0, clients, CLIENTS_PER_WORKER):
