@@ -2,7 +2,7 @@
 
 Starts the Sabaq server in its own process (fresh data folder, 127.0.0.1), connects N socket.io
 guests to one room from worker processes, and sends chat into the room at a steady R messages/s:
-R/1 senders each send once a second, spread evenly over the second (`--aligned` makes them all
+R senders each send once a second, spread evenly over the second (`--aligned` makes them all
 send at the same instant instead, a burst of R every second). Prints one JSON object as its last
 stdout line: fan-out latency (send → every receiver), deliveries/s, errors (refused sends +
 deliveries that never arrived) and the server's CPU while the chat flows. `--trace FILE` writes
