@@ -114,8 +114,7 @@ async def run(
                         "bench._signal_clients",
                         "--url",
                         url,
-                        "--room",
-                        room,
+                        f"--room={room}",  # ids may start with "-", which argparse would misread
                         "--first",
                         str(first),
                         "--count",
