@@ -11,8 +11,8 @@ from aiohttp import web
 
 from rooms.refusals import Reason
 from server.errors import error
-from server.http_api import current_user
 from server.keys import ARCHIVE, STORE
+from server.openapi import current_user
 
 routes = web.RouteTableDef()
 

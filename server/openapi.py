@@ -1,28 +1,36 @@
-"""The route registry and the OpenAPI 3.1 document generated from it.
+"""The route registry: what each API route takes, who may call it, and the OpenAPI document.
 
-Each API handler is registered with what it takes (body and query models) and answers (a model,
-a status, its error reasons); the document is built from these and from the pydantic models'
-own JSON Schemas, which are JSON Schema 2020-12 as OpenAPI 3.1 uses. No library: the document is
-a few dozen lines over what pydantic already generates, and a library would bring its own route
-decorators in place of aiohttp's.
+Each API handler is registered with who may call it, what it takes (path ids, query and body
+models) and what it answers (a model, a status, its error reasons). The registry checks and
+parses all of that before the handler runs, so a handler holds only its own logic, and the
+OpenAPI 3.1 document is built from the same declarations and from the pydantic models' own JSON
+Schemas (JSON Schema 2020-12, as OpenAPI 3.1 uses). No library: the document is a few dozen lines
+over what pydantic already generates, and a library would bring its own route decorators in
+place of aiohttp's.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from rooms.refusals import MESSAGES, Reason
-from server.errors import STATUS
+from server.db.accounts import Account
+from server.errors import STATUS, error
+from server.journal.views import LessonError
+from server.keys import STORE, TOKENS
+from server.signalling import SESSION_COOKIE
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-H = TypeVar("H", bound=Handler)
+M = TypeVar("M", bound=BaseModel)
 PARAM = re.compile(r"\{([a-z_]+)(?::([^}]+))?\}")
 STRING_PARAMS = {"room_id"}
 REF = "#/components/schemas/{model}"
@@ -48,6 +56,81 @@ class Operation:
 OPERATIONS: dict[Handler, Operation] = {}
 
 
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who may call a route: the words of the document and the check the registry makes."""
+
+    text: str
+    kinds: tuple[str, ...] = ()  # the account kinds let in; empty: any signed-in account
+    refusal: str | None = None  # the NOT_PERMITTED sentence for the other kinds
+    signed_in: bool = True  # False: anyone, and nobody's account is looked up
+
+    def called(self, text: str) -> Who:
+        """The same check under other words (e.g. "the lesson's teacher")."""
+        return Who(text, self.kinds, self.refusal, self.signed_in)
+
+
+ANYONE = Who("anyone", signed_in=False)
+SIGNED_IN = Who("anyone signed in")
+TEACHER = Who("a teacher", ("teacher",), "Only teachers can do this.")
+ADMIN = Who("an administrator", ("admin",), "Only administrators can do this.")
+
+
+class Refused(Exception):
+    """A request answered with an error before (or instead of) the handler's own answer.
+
+    An exception rather than a returned answer, so that a check or a parse (the registry's own
+    or a handler's helper) stops the request from any depth without an isinstance test after
+    every call; the registry's wrapper turns it back into the answer.
+    """
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What the registry checked and parsed for one request, handed to the handler."""
+
+    request: web.Request
+    user: Account | None  # None only where `who` lets anyone in
+    ids: dict[str, int]  # the numeric ids of the path, by name
+    parsed_query: BaseModel | None
+    parsed_body: BaseModel | None
+
+    @property
+    def app(self) -> web.Application:
+        return self.request.app
+
+    @property
+    def account(self) -> Account:
+        """The signed-in account of a route whose `who` requires one."""
+        if self.user is None:
+            raise TypeError("this route lets anyone in; it has no account")
+        return self.user
+
+    def query(self, model: type[M]) -> M:
+        """The validated query, typed as the model the route declared."""
+        return _declared(self.parsed_query, model)
+
+    def body(self, model: type[M]) -> M:
+        """The validated body, typed as the model the route declared."""
+        return _declared(self.parsed_body, model)
+
+
+Endpoint = Callable[[Call], Awaitable[web.StreamResponse]]
+Guard = Callable[[web.Request], web.Response | None]
+
+
+def _declared(parsed: BaseModel | None, model: type[M]) -> M:
+    # The handler names the model again only so that it is typed; a mismatch with the route's
+    # declaration is a programming error, not a bad request.
+    if not isinstance(parsed, model):
+        raise TypeError(f"the route did not declare {model.__name__}")
+    return parsed
+
+
 class Registry:
     """An aiohttp route table whose routes are also described for the OpenAPI document."""
 
@@ -59,7 +142,7 @@ class Registry:
         method: str,
         path: str,
         *,
-        who: str,
+        who: Who,
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
         answer: type[BaseModel] | None = None,
@@ -67,15 +150,44 @@ class Registry:
         errors: tuple[Reason, ...] = (),
         body_type: str = "application/json",
         answer_type: str = "application/json",
-    ) -> Callable[[H], H]:
-        """Register a handler for `method path` and describe it."""
+        guard: Guard | None = None,
+    ) -> Callable[[Endpoint], Handler]:
+        """Register a handler for `method path`, describe it, and check what it takes.
 
-        def register(handler: H) -> H:
+        Before the handler runs, in this order: `who` (the account), `guard` (a check that must
+        come before the body is read, e.g. a rate limit), the numeric path ids, the query, the
+        JSON body (another content type, e.g. a CSV file, is declared by `body_type` alone and
+        read by the handler). The first refusal is the answer; a LessonError raised by the
+        handler becomes its typed error answer.
+        """
+        ids = [name for name, _ in PARAM.findall(path) if _numeric(name)]
+
+        def register(endpoint: Endpoint) -> Handler:
+            @functools.wraps(endpoint)
+            async def handler(request: web.Request) -> web.StreamResponse:
+                try:
+                    user = await _user(request, who)
+                    refusal = guard(request) if guard is not None else None
+                    if refusal is not None:
+                        return refusal
+                    call = Call(
+                        request,
+                        user,
+                        {name: _path_id(request, name) for name in ids},
+                        None if query is None else _query(request, query),
+                        None if body is None else await _body(request, body),
+                    )
+                    return await endpoint(call)
+                except Refused as refused:
+                    return refused.response
+                except LessonError as exc:
+                    return error(exc.reason, exc.message)
+
             describe(
                 handler,
                 method,
                 path,
-                who=who,
+                who=who.text,
                 body=body,
                 query=query,
                 answer=answer,
@@ -88,6 +200,65 @@ class Registry:
             return handler
 
         return register
+
+
+async def current_user(request: web.Request) -> Account | None:
+    """The signed-in account from the session cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    claims = request.app[TOKENS].check(token) if token else None
+    return None if claims is None else await request.app[STORE].account(claims.user_id)
+
+
+async def _user(request: web.Request, who: Who) -> Account | None:
+    if not who.signed_in:
+        return None
+    account = await current_user(request)
+    if account is None:
+        raise Refused(error(Reason.NOT_SIGNED_IN))
+    if who.kinds and account.kind not in who.kinds:
+        raise Refused(error(Reason.NOT_PERMITTED, who.refusal))
+    return account
+
+
+def _numeric(name: str) -> bool:
+    # The same rule as the document's path parameters: an `_id` is a number unless listed.
+    return name.endswith("_id") and name not in STRING_PARAMS
+
+
+def _path_id(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 12:
+        raise Refused(error(Reason.INVALID_PAYLOAD, f"{name}: an id is a number."))
+    return int(raw)
+
+
+async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise Refused(
+            error(Reason.PAYLOAD_TOO_LARGE, "The request is larger than 64 KiB.")
+        ) from None
+    try:
+        return model.model_validate(json.loads(raw))
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise Refused(_invalid(exc, "body")) from None
+        raise Refused(error(Reason.INVALID_PAYLOAD, "The body must be a JSON object.")) from None
+
+
+def _query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise Refused(_invalid(exc, "query")) from None
+
+
+def _invalid(exc: ValidationError, whole: str) -> web.Response:
+    """The first problem pydantic found, with where it is (`whole`: the problem is everywhere)."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or whole
+    return error(Reason.INVALID_PAYLOAD, f"{where}: {first['msg']}.")
 
 
 def describe(handler: Handler, method: str, path: str, *, who: str, **details: Any) -> None:
@@ -107,7 +278,7 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
         schema: dict[str, Any]
         if regex and re.fullmatch(r"[a-z|]+", regex):
             schema = {"type": "string", "enum": regex.split("|")}
-        elif name.endswith("_id") and name not in STRING_PARAMS:
+        elif _numeric(name):
             schema = {"type": "integer", "minimum": 1}
         else:
             schema = {"type": "string"}

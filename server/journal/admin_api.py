@@ -10,28 +10,22 @@ from pydantic import ValidationError
 from rooms.refusals import Reason
 from server.db.engine import sessions
 from server.errors import error
-from server.http_api import admin_or_error, read_body, read_query
 from server.journal import importer, models, outbox, school
-from server.journal.api import answer, failed, path_id
-from server.journal.views import LessonError
+from server.journal.api import answer
 from server.keys import COURIER, ENGINE, SCHOOL_ADMIN
-from server.openapi import Registry
+from server.openapi import ADMIN, Call, Registry
 
 log = logging.getLogger(__name__)
 api = Registry()
 routes = api.routes
-ADMIN = "an administrator"
 ADMIN_ERRORS = (Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED)
 MAX_CSV_BYTES = 1024 * 1024
 
 
 @api.route("GET", "/api/admin/school", who=ADMIN, answer=school.SchoolSettings, errors=ADMIN_ERRORS)
-async def get_school(request: web.Request) -> web.Response:
+async def get_school(call: Call) -> web.Response:
     """The school's settings: name, time zone, mark scale, attendance rules."""
-    admin = await admin_or_error(request)
-    if isinstance(admin, web.Response):
-        return admin
-    return answer(await request.app[SCHOOL_ADMIN].settings())
+    return answer(await call.app[SCHOOL_ADMIN].settings())
 
 
 @api.route(
@@ -42,19 +36,16 @@ async def get_school(request: web.Request) -> web.Response:
     answer=school.SchoolSettings,
     errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD),
 )
-async def put_school(request: web.Request) -> web.Response:
+async def put_school(call: Call) -> web.Response:
     """Change any of the school's settings; the attendance rules apply from the next assessment."""
-    admin = await admin_or_error(request)
-    if isinstance(admin, web.Response):
-        return admin
-    body = await read_body(request, models.SchoolPatch)
-    if isinstance(body, web.Response):
-        return body
+    body = call.body(models.SchoolPatch)
     try:
-        settings = await request.app[SCHOOL_ADMIN].update_settings(body)
+        settings = await call.app[SCHOOL_ADMIN].update_settings(body)
     except ValidationError as exc:
         return error(Reason.INVALID_PAYLOAD, str(exc.errors()[0]["msg"]) + ".")
-    log.info("%s changed the school settings: %s", admin.login, body.model_dump(exclude_none=True))
+    log.info(
+        "%s changed the school settings: %s", call.account.login, body.model_dump(exclude_none=True)
+    )
     return answer(settings)
 
 
@@ -67,18 +58,9 @@ async def put_school(request: web.Request) -> web.Response:
     status=201,
     errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD, Reason.ALREADY_EXISTS),
 )
-async def create_year(request: web.Request) -> web.Response:
+async def create_year(call: Call) -> web.Response:
     """A school year with its periods."""
-    admin = await admin_or_error(request)
-    if isinstance(admin, web.Response):
-        return admin
-    body = await read_body(request, models.YearBody)
-    if isinstance(body, web.Response):
-        return body
-    try:
-        year = await request.app[SCHOOL_ADMIN].create_year(body)
-    except LessonError as exc:
-        return failed(exc)
+    year = await call.app[SCHOOL_ADMIN].create_year(call.body(models.YearBody))
     return answer(models.YearAnswer(year=year), status=201)
 
 
@@ -91,31 +73,20 @@ async def create_year(request: web.Request) -> web.Response:
     status=201,
     errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD, Reason.ALREADY_EXISTS),
 )
-async def create_subject(request: web.Request) -> web.Response:
+async def create_subject(call: Call) -> web.Response:
     """A new subject."""
-    admin = await admin_or_error(request)
-    if isinstance(admin, web.Response):
-        return admin
-    body = await read_body(request, models.SubjectBody)
-    if isinstance(body, web.Response):
-        return body
+    body = call.body(models.SubjectBody)
     name = " ".join(body.name.split())
     if not name:
         return error(Reason.NAME_REQUIRED, "Please give the subject a name.")
-    try:
-        subject = await request.app[SCHOOL_ADMIN].create_subject(name)
-    except LessonError as exc:
-        return failed(exc)
+    subject = await call.app[SCHOOL_ADMIN].create_subject(name)
     return answer(models.SubjectAnswer(subject=subject), status=201)
 
 
 @api.route("GET", "/api/admin/teaching", who=ADMIN, answer=models.TeachingList, errors=ADMIN_ERRORS)
-async def all_teaching(request: web.Request) -> web.Response:
+async def all_teaching(call: Call) -> web.Response:
     """Who teaches what to whom, with the teachers, classes and subjects to choose from."""
-    admin = await admin_or_error(request)
-    if isinstance(admin, web.Response):
-        return admin
-    school_admin = request.app[SCHOOL_ADMIN]
+    school_admin = call.app[SCHOOL_ADMIN]
     return answer(
         models.TeachingList(
             teaching=await school_admin.teaching(),
@@ -142,18 +113,9 @@ async def all_teaching(request: web.Request) -> web.Response:
         Reason.ALREADY_EXISTS,
     ),
 )
-async def create_teaching(request: web.Request) -> web.Response:
+async def create_teaching(call: Call) -> web.Response:
     """Let a teacher teach a subject to a class."""
-    admin = await admin_or_error(request)
-    if isinstance(admin, web.Response):
-        return admin
-    body = await read_body(request, models.TeachingBody)
-    if isinstance(body, web.Response):
-        return body
-    try:
-        row = await request.app[SCHOOL_ADMIN].create_teaching(body)
-    except LessonError as exc:
-        return failed(exc)
+    row = await call.app[SCHOOL_ADMIN].create_teaching(call.body(models.TeachingBody))
     return answer(models.TeachingAnswer(teaching=row), status=201)
 
 
@@ -165,15 +127,10 @@ async def create_teaching(request: web.Request) -> web.Response:
     answer=models.OutboxList,
     errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD),
 )
-async def list_outbox(request: web.Request) -> web.Response:
+async def list_outbox(call: Call) -> web.Response:
     """The outbox records (e.g. `?state=dead`: the dead-letter list), oldest first."""
-    admin = await admin_or_error(request)
-    if isinstance(admin, web.Response):
-        return admin
-    query = read_query(request, models.OutboxQuery)
-    if isinstance(query, web.Response):
-        return query
-    letters = await request.app[COURIER].letters(query.state)
+    query = call.query(models.OutboxQuery)
+    letters = await call.app[COURIER].letters(query.state)
     return answer(
         models.OutboxList(
             records=[
@@ -198,22 +155,17 @@ async def list_outbox(request: web.Request) -> web.Response:
     who=ADMIN,
     errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD, Reason.UNKNOWN_RECORD, Reason.INVALID_STATE),
 )
-async def retry_letter(request: web.Request) -> web.Response:
+async def retry_letter(call: Call) -> web.Response:
     """Put a dead letter back in the queue; it is delivered (once) like any other."""
-    admin = await admin_or_error(request)
-    if isinstance(admin, web.Response):
-        return admin
-    record_id = path_id(request, "record_id")
-    if isinstance(record_id, web.Response):
-        return record_id
+    record_id = call.ids["record_id"]
     try:
-        found = await outbox.retry(sessions(request.app[ENGINE]), record_id)
+        found = await outbox.retry(sessions(call.app[ENGINE]), record_id)
     except outbox.NotDead as exc:
         return error(Reason.INVALID_STATE, f"Only a dead letter can be retried; this one is {exc}.")
     if not found:
         return error(Reason.UNKNOWN_RECORD)
-    request.app[COURIER].notify()
-    log.info("%s retried outbox record %s", admin.login, record_id)
+    call.app[COURIER].notify()
+    log.info("%s retried outbox record %s", call.account.login, record_id)
     return web.json_response({"retried": record_id})
 
 
@@ -231,25 +183,20 @@ async def retry_letter(request: web.Request) -> web.Response:
         Reason.UNSUPPORTED_MEDIA_TYPE,
     ),
 )
-async def import_pupils(request: web.Request) -> web.Response:
+async def import_pupils(call: Call) -> web.Response:
     """Import classes and pupils from CSV (class,login,full_name): all or nothing, per-line report.
 
     The answer is 200 with `ok: false` and the lines when the file has problems, so the page
     can show them; nothing is changed then, nor on a dry run.
     """
-    admin = await admin_or_error(request)
-    if isinstance(admin, web.Response):
-        return admin
-    query = read_query(request, models.ImportQuery)
-    if isinstance(query, web.Response):
-        return query
-    if request.content_type not in ("text/csv", "text/plain"):
+    query = call.query(models.ImportQuery)
+    if call.request.content_type not in ("text/csv", "text/plain"):
         return error(Reason.UNSUPPORTED_MEDIA_TYPE, "Send the file as text/csv.")
-    if (request.content_length or 0) > MAX_CSV_BYTES:
+    if (call.request.content_length or 0) > MAX_CSV_BYTES:
         return error(Reason.PAYLOAD_TOO_LARGE, "The file is larger than 1 MiB.")
     # The app's body limit is 64 KiB; this route reads its own stream up to 1 MiB.
     raw = bytearray()
-    while chunk := await request.content.read(64 * 1024):
+    while chunk := await call.request.content.read(64 * 1024):
         raw += chunk
         if len(raw) > MAX_CSV_BYTES:
             return error(Reason.PAYLOAD_TOO_LARGE, "The file is larger than 1 MiB.")
@@ -258,7 +205,7 @@ async def import_pupils(request: web.Request) -> web.Response:
     except UnicodeDecodeError:
         return error(Reason.INVALID_PAYLOAD, "The file must be UTF-8 text.")
     dry_run = query.dry_run is models.Flag.YES
-    db = sessions(request.app[ENGINE])
+    db = sessions(call.app[ENGINE])
     report = importer.parse(text)
     if report.rows:
         await importer.check_against(db, report, query.new_classes is models.Flag.YES)
@@ -268,7 +215,9 @@ async def import_pupils(request: web.Request) -> web.Response:
         except importer.Conflict as exc:  # someone took a login between the check and now
             report.errors.append((0, str(exc)))
         else:
-            log.info("%s imported %d pupil(s) from the web", admin.login, len(report.passwords))
+            log.info(
+                "%s imported %d pupil(s) from the web", call.account.login, len(report.passwords)
+            )
     return answer(
         models.ImportAnswer(
             ok=report.ok,

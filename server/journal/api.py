@@ -10,17 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 from rooms.names import clean_name
 from rooms.refusals import Reason, Refusal
 from server.errors import error
-from server.http_api import current_user, read_body, read_query, teacher_or_error
 from server.journal import models
-from server.journal.views import LessonError
 from server.journal.weeks import monday_of, this_week
 from server.keys import ARCHIVE, COURIER, DIARIES, GRADEBOOK, LESSONS, SCHOOL_ADMIN, SETTINGS
-from server.openapi import Registry
+from server.openapi import SIGNED_IN, TEACHER, Call, Refused, Registry, Who
 
 api = Registry()
 routes = api.routes
-TEACHER = "a teacher"
-OWNER = "the lesson's teacher"
+OWNER = TEACHER.called("the lesson's teacher")
+PUPIL = Who("a pupil (their own diary only)", ("pupil",), "The diary is a pupil's.")
 LESSON_ERRORS = (
     Reason.NOT_SIGNED_IN,
     Reason.NOT_PERMITTED,
@@ -57,37 +55,18 @@ class EndBody(BaseModel):
     corrections: list[Correction] = Field(default_factory=list, max_length=200)
 
 
-def path_id(request: web.Request, name: str) -> int | web.Response:
-    """A numeric id from the path, or a 400 answer."""
-    raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 12:
-        return error(Reason.INVALID_PAYLOAD, f"{name}: an id is a number.")
-    return int(raw)
-
-
-def failed(exc: LessonError) -> web.Response:
-    """The typed error answer for a refused journal operation."""
-    return error(exc.reason, exc.message)
-
-
 def answer(model: BaseModel, status: int = 200) -> web.Response:
     """A model as a JSON answer."""
     return web.json_response(model.model_dump(mode="json"), status=status)
 
 
-async def _context(request: web.Request) -> tuple[int, int] | web.Response:
-    teacher = await teacher_or_error(request)
-    if isinstance(teacher, web.Response):
-        return teacher
-    lesson_id = path_id(request, "lesson_id")
-    return lesson_id if isinstance(lesson_id, web.Response) else (teacher.id, lesson_id)
-
-
-async def _week(request: web.Request, week: str | None) -> str | web.Response:
+async def _week(call: Call) -> str:
+    """The ISO week asked for (default: this week on the school's clock)."""
+    week = call.query(models.WeekQuery).week
     if week is None:
-        return this_week((await request.app[SCHOOL_ADMIN].settings()).zone)
+        return this_week((await call.app[SCHOOL_ADMIN].settings()).zone)
     if monday_of(week) is None:
-        return error(Reason.INVALID_PAYLOAD, "week: an ISO week like 2026-W47.")
+        raise Refused(error(Reason.INVALID_PAYLOAD, "week: an ISO week like 2026-W47."))
     return week
 
 
@@ -106,14 +85,9 @@ async def _week(request: web.Request, week: str | None) -> str | web.Response:
         Reason.UNKNOWN_SUBJECT,
     ),
 )
-async def create_lesson(request: web.Request) -> web.Response:
+async def create_lesson(call: Call) -> web.Response:
     """Put a lesson in the signed-in teacher's schedule."""
-    teacher = await teacher_or_error(request)
-    if isinstance(teacher, web.Response):
-        return teacher
-    body = await read_body(request, LessonBody)
-    if isinstance(body, web.Response):
-        return body
+    body = call.body(LessonBody)
     subject: str | int
     if body.subject_id is not None:
         if body.subject is not None:
@@ -124,17 +98,14 @@ async def create_lesson(request: web.Request) -> web.Response:
         if isinstance(name, Refusal):
             return error(name.reason, "The subject must be 1 to 64 characters.")
         subject = name
-    try:
-        lesson = await request.app[LESSONS].create(
-            teacher.id,
-            body.class_id,
-            subject,
-            float(body.starts_at),
-            float(body.ends_at),
-            body.topic,
-        )
-    except LessonError as exc:
-        return failed(exc)
+    lesson = await call.app[LESSONS].create(
+        call.account.id,
+        body.class_id,
+        subject,
+        float(body.starts_at),
+        float(body.ends_at),
+        body.topic,
+    )
     return answer(models.LessonAnswer(lesson=lesson), status=201)
 
 
@@ -145,12 +116,9 @@ async def create_lesson(request: web.Request) -> web.Response:
     answer=models.LessonList,
     errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED),
 )
-async def all_lessons(request: web.Request) -> web.Response:
+async def all_lessons(call: Call) -> web.Response:
     """Every lesson of the signed-in teacher, in time order."""
-    teacher = await teacher_or_error(request)
-    if isinstance(teacher, web.Response):
-        return teacher
-    schedule = await request.app[LESSONS].schedule(teacher.id)
+    schedule = await call.app[LESSONS].schedule(call.account.id)
     return answer(models.LessonList(lessons=schedule.lessons))
 
 
@@ -162,18 +130,9 @@ async def all_lessons(request: web.Request) -> web.Response:
     answer=models.Schedule,
     errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED, Reason.INVALID_PAYLOAD),
 )
-async def week_schedule(request: web.Request) -> web.Response:
+async def week_schedule(call: Call) -> web.Response:
     """The signed-in teacher's lessons of one ISO week (default: this week)."""
-    teacher = await teacher_or_error(request)
-    if isinstance(teacher, web.Response):
-        return teacher
-    query = read_query(request, models.WeekQuery)
-    if isinstance(query, web.Response):
-        return query
-    week = await _week(request, query.week)
-    if isinstance(week, web.Response):
-        return week
-    return answer(await request.app[LESSONS].schedule(teacher.id, week))
+    return answer(await call.app[LESSONS].schedule(call.account.id, await _week(call)))
 
 
 @api.route(
@@ -183,15 +142,9 @@ async def week_schedule(request: web.Request) -> web.Response:
     answer=models.LessonDetail,
     errors=LESSON_ERRORS,
 )
-async def lesson_journal(request: web.Request) -> web.Response:
+async def lesson_journal(call: Call) -> web.Response:
     """A lesson with its attendance, marks, assignments, pupils and thematic plan."""
-    context = await _context(request)
-    if isinstance(context, web.Response):
-        return context
-    try:
-        return answer(await request.app[LESSONS].journal(context[1], context[0]))
-    except LessonError as exc:
-        return failed(exc)
+    return answer(await call.app[LESSONS].journal(call.ids["lesson_id"], call.account.id))
 
 
 @api.route(
@@ -201,16 +154,10 @@ async def lesson_journal(request: web.Request) -> web.Response:
     answer=models.StartAnswer,
     errors=(*LESSON_ERRORS, Reason.INVALID_STATE),
 )
-async def start_lesson(request: web.Request) -> web.Response:
+async def start_lesson(call: Call) -> web.Response:
     """ "Start lesson": opens the lesson's room and answers with its invite link."""
-    context = await _context(request)
-    if isinstance(context, web.Response):
-        return context
-    try:
-        lesson, room_id = await request.app[LESSONS].start(context[1], context[0])
-    except LessonError as exc:
-        return failed(exc)
-    invite = f"{request.app[SETTINGS].base_url}/r/{room_id}"
+    lesson, room_id = await call.app[LESSONS].start(call.ids["lesson_id"], call.account.id)
+    invite = f"{call.app[SETTINGS].base_url}/r/{room_id}"
     return answer(models.StartAnswer(lesson=lesson, invite_url=invite))
 
 
@@ -221,16 +168,10 @@ async def start_lesson(request: web.Request) -> web.Response:
     answer=models.ProposalAnswer,
     errors=(*LESSON_ERRORS, Reason.INVALID_STATE),
 )
-async def proposed_attendance(request: web.Request) -> web.Response:
+async def proposed_attendance(call: Call) -> web.Response:
     """The attendance proposed right now, with who of the class is missing."""
-    context = await _context(request)
-    if isinstance(context, web.Response):
-        return context
-    await request.app[ARCHIVE].flush()  # presence records of the last moments count too
-    try:
-        proposal = await request.app[LESSONS].proposal(context[1], context[0])
-    except LessonError as exc:
-        return failed(exc)
+    await call.app[ARCHIVE].flush()  # presence records of the last moments count too
+    proposal = await call.app[LESSONS].proposal(call.ids["lesson_id"], call.account.id)
     return web.json_response({"attendance": proposal})
 
 
@@ -242,23 +183,14 @@ async def proposed_attendance(request: web.Request) -> web.Response:
     answer=models.QueuedAnswer,
     errors=(*LESSON_ERRORS, Reason.INVALID_STATE, Reason.UNKNOWN_PUPIL),
 )
-async def end_lesson(request: web.Request) -> web.Response:
+async def end_lesson(call: Call) -> web.Response:
     """ "End lesson": confirm or correct the attendance; it goes to the journal exactly once."""
-    context = await _context(request)
-    if isinstance(context, web.Response):
-        return context
-    body = await read_body(request, EndBody)
-    if isinstance(body, web.Response):
-        return body
     corrections: dict[int, tuple[Any, Any]] = {
-        c.pupil_id: (c.status, c.comment) for c in body.corrections
+        c.pupil_id: (c.status, c.comment) for c in call.body(EndBody).corrections
     }
-    await request.app[ARCHIVE].flush()
-    try:
-        queued = await request.app[LESSONS].end(context[1], context[0], corrections)
-    except LessonError as exc:
-        return failed(exc)
-    request.app[COURIER].notify()
+    await call.app[ARCHIVE].flush()
+    queued = await call.app[LESSONS].end(call.ids["lesson_id"], call.account.id, corrections)
+    call.app[COURIER].notify()
     return answer(models.QueuedAnswer(queued=queued))
 
 
@@ -270,20 +202,12 @@ async def end_lesson(request: web.Request) -> web.Response:
     answer=models.LessonAnswer,
     errors=(*LESSON_ERRORS, Reason.UNKNOWN_TOPIC),
 )
-async def set_topic(request: web.Request) -> web.Response:
+async def set_topic(call: Call) -> web.Response:
     """Give the lesson a topic of its thematic plan, or a typed one."""
-    context = await _context(request)
-    if isinstance(context, web.Response):
-        return context
-    body = await read_body(request, models.TopicBody)
-    if isinstance(body, web.Response):
-        return body
-    try:
-        lesson = await request.app[GRADEBOOK].set_topic(
-            context[1], context[0], body.topic_id, body.topic
-        )
-    except LessonError as exc:
-        return failed(exc)
+    body = call.body(models.TopicBody)
+    lesson = await call.app[GRADEBOOK].set_topic(
+        call.ids["lesson_id"], call.account.id, body.topic_id, body.topic
+    )
     return answer(models.LessonAnswer(lesson=lesson))
 
 
@@ -298,23 +222,12 @@ MARK_ERRORS = (*LESSON_ERRORS, Reason.UNKNOWN_PUPIL)
     answer=models.MarkAnswer,
     errors=(*MARK_ERRORS, Reason.OUT_OF_RANGE, Reason.PUPIL_ABSENT),
 )
-async def put_mark(request: web.Request) -> web.Response:
+async def put_mark(call: Call) -> web.Response:
     """Give or replace a pupil's mark (within the school's scale) with a comment."""
-    context = await _context(request)
-    if isinstance(context, web.Response):
-        return context
-    pupil_id = path_id(request, "pupil_id")
-    if isinstance(pupil_id, web.Response):
-        return pupil_id
-    body = await read_body(request, models.MarkBody)
-    if isinstance(body, web.Response):
-        return body
-    try:
-        mark = await request.app[GRADEBOOK].put_mark(
-            context[1], context[0], pupil_id, body.value, body.comment
-        )
-    except LessonError as exc:
-        return failed(exc)
+    body = call.body(models.MarkBody)
+    mark = await call.app[GRADEBOOK].put_mark(
+        call.ids["lesson_id"], call.account.id, call.ids["pupil_id"], body.value, body.comment
+    )
     return answer(models.MarkAnswer(mark=mark))
 
 
@@ -325,18 +238,11 @@ async def put_mark(request: web.Request) -> web.Response:
     status=204,
     errors=MARK_ERRORS,
 )
-async def delete_mark(request: web.Request) -> web.Response:
+async def delete_mark(call: Call) -> web.Response:
     """Take a pupil's mark back."""
-    context = await _context(request)
-    if isinstance(context, web.Response):
-        return context
-    pupil_id = path_id(request, "pupil_id")
-    if isinstance(pupil_id, web.Response):
-        return pupil_id
-    try:
-        await request.app[GRADEBOOK].delete_mark(context[1], context[0], pupil_id)
-    except LessonError as exc:
-        return failed(exc)
+    await call.app[GRADEBOOK].delete_mark(
+        call.ids["lesson_id"], call.account.id, call.ids["pupil_id"]
+    )
     return web.Response(status=204)
 
 
@@ -349,18 +255,11 @@ async def delete_mark(request: web.Request) -> web.Response:
     status=201,
     errors=(*LESSON_ERRORS, Reason.UNKNOWN_PUPIL),
 )
-async def add_assignment(request: web.Request) -> web.Response:
+async def add_assignment(call: Call) -> web.Response:
     """Set homework, classwork or independent work for the class or chosen pupils."""
-    context = await _context(request)
-    if isinstance(context, web.Response):
-        return context
-    body = await read_body(request, models.AssignmentBody)
-    if isinstance(body, web.Response):
-        return body
-    try:
-        made = await request.app[GRADEBOOK].add_assignment(context[1], context[0], body)
-    except LessonError as exc:
-        return failed(exc)
+    made = await call.app[GRADEBOOK].add_assignment(
+        call.ids["lesson_id"], call.account.id, call.body(models.AssignmentBody)
+    )
     return answer(models.AssignmentAnswer(assignment=made), status=201)
 
 
@@ -371,18 +270,11 @@ async def add_assignment(request: web.Request) -> web.Response:
     status=204,
     errors=(*LESSON_ERRORS, Reason.UNKNOWN_ASSIGNMENT),
 )
-async def delete_assignment(request: web.Request) -> web.Response:
+async def delete_assignment(call: Call) -> web.Response:
     """Withdraw an assignment."""
-    context = await _context(request)
-    if isinstance(context, web.Response):
-        return context
-    assignment_id = path_id(request, "assignment_id")
-    if isinstance(assignment_id, web.Response):
-        return assignment_id
-    try:
-        await request.app[GRADEBOOK].delete_assignment(context[1], context[0], assignment_id)
-    except LessonError as exc:
-        return failed(exc)
+    await call.app[GRADEBOOK].delete_assignment(
+        call.ids["lesson_id"], call.account.id, call.ids["assignment_id"]
+    )
     return web.Response(status=204)
 
 
@@ -393,96 +285,65 @@ PLAN_ERRORS = (
     Reason.UNKNOWN_CLASS,
     Reason.UNKNOWN_SUBJECT,
 )
+PLANNER = TEACHER.called("a teacher of the class and subject")
 
 
 @api.route(
     "GET",
     "/api/plan",
-    who="a teacher of the class and subject",
+    who=PLANNER,
     query=models.PlanQuery,
     answer=models.PlanAnswer,
     errors=PLAN_ERRORS,
 )
-async def get_plan(request: web.Request) -> web.Response:
+async def get_plan(call: Call) -> web.Response:
     """The teacher's thematic plan for a class and subject."""
-    teacher = await teacher_or_error(request)
-    if isinstance(teacher, web.Response):
-        return teacher
-    query = read_query(request, models.PlanQuery)
-    if isinstance(query, web.Response):
-        return query
-    try:
-        topics = await request.app[GRADEBOOK].plan(teacher.id, query.class_id, query.subject_id)
-    except LessonError as exc:
-        return failed(exc)
+    query = call.query(models.PlanQuery)
+    topics = await call.app[GRADEBOOK].plan(call.account.id, query.class_id, query.subject_id)
     return answer(models.PlanAnswer(topics=topics))
 
 
 @api.route(
     "PUT",
     "/api/plan",
-    who="a teacher of the class and subject",
+    who=PLANNER,
     query=models.PlanQuery,
     body=models.PlanBody,
     answer=models.PlanAnswer,
     errors=(*PLAN_ERRORS, Reason.UNKNOWN_TOPIC),
 )
-async def put_plan(request: web.Request) -> web.Response:
+async def put_plan(call: Call) -> web.Response:
     """Replace the thematic plan (topics with an id keep it)."""
-    teacher = await teacher_or_error(request)
-    if isinstance(teacher, web.Response):
-        return teacher
-    query = read_query(request, models.PlanQuery)
-    if isinstance(query, web.Response):
-        return query
-    body = await read_body(request, models.PlanBody)
-    if isinstance(body, web.Response):
-        return body
-    try:
-        topics = await request.app[GRADEBOOK].save_plan(
-            teacher.id, query.class_id, query.subject_id, body.topics
-        )
-    except LessonError as exc:
-        return failed(exc)
+    query = call.query(models.PlanQuery)
+    topics = await call.app[GRADEBOOK].save_plan(
+        call.account.id, query.class_id, query.subject_id, call.body(models.PlanBody).topics
+    )
     return answer(models.PlanAnswer(topics=topics))
 
 
 @api.route(
     "GET",
     "/api/diary",
-    who="a pupil (their own diary only)",
+    who=PUPIL,
     query=models.WeekQuery,
     answer=models.Diary,
     errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED, Reason.INVALID_PAYLOAD),
 )
-async def diary(request: web.Request) -> web.Response:
+async def diary(call: Call) -> web.Response:
     """The signed-in pupil's week: lessons, topics, homework, marks, attendance; read-only."""
-    account = await current_user(request)
-    if account is None:
-        return error(Reason.NOT_SIGNED_IN)
-    if account.kind != "pupil":
-        return error(Reason.NOT_PERMITTED, "The diary is a pupil's.")
-    query = read_query(request, models.WeekQuery)
-    if isinstance(query, web.Response):
-        return query
-    week = await _week(request, query.week)
-    if isinstance(week, web.Response):
-        return week
-    return answer(await request.app[DIARIES].week(account.id, week))
+    return answer(await call.app[DIARIES].week(call.account.id, await _week(call)))
 
 
 @api.route(
     "GET",
     "/api/school",
-    who="anyone signed in",
+    who=SIGNED_IN,
     answer=models.SchoolInfo,
     errors=(Reason.NOT_SIGNED_IN,),
 )
-async def school_info(request: web.Request) -> web.Response:
+async def school_info(call: Call) -> web.Response:
     """The school's name, time zone and mark scale."""
-    if await current_user(request) is None:
-        return error(Reason.NOT_SIGNED_IN)
-    settings = await request.app[SCHOOL_ADMIN].settings()
+    settings = await call.app[SCHOOL_ADMIN].settings()
     return answer(
         models.SchoolInfo(
             name=settings.name,
@@ -496,29 +357,25 @@ async def school_info(request: web.Request) -> web.Response:
 @api.route(
     "GET",
     "/api/years",
-    who="anyone signed in",
+    who=SIGNED_IN,
     answer=models.YearList,
     errors=(Reason.NOT_SIGNED_IN,),
 )
-async def years(request: web.Request) -> web.Response:
+async def years(call: Call) -> web.Response:
     """The school years with their periods."""
-    if await current_user(request) is None:
-        return error(Reason.NOT_SIGNED_IN)
-    return answer(models.YearList(years=await request.app[SCHOOL_ADMIN].years()))
+    return answer(models.YearList(years=await call.app[SCHOOL_ADMIN].years()))
 
 
 @api.route(
     "GET",
     "/api/subjects",
-    who="anyone signed in",
+    who=SIGNED_IN,
     answer=models.SubjectList,
     errors=(Reason.NOT_SIGNED_IN,),
 )
-async def subjects(request: web.Request) -> web.Response:
+async def subjects(call: Call) -> web.Response:
     """The school's subjects."""
-    if await current_user(request) is None:
-        return error(Reason.NOT_SIGNED_IN)
-    return answer(models.SubjectList(subjects=await request.app[SCHOOL_ADMIN].subjects()))
+    return answer(models.SubjectList(subjects=await call.app[SCHOOL_ADMIN].subjects()))
 
 
 @api.route(
@@ -528,12 +385,10 @@ async def subjects(request: web.Request) -> web.Response:
     answer=models.TeachingList,
     errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED),
 )
-async def my_teaching(request: web.Request) -> web.Response:
+async def my_teaching(call: Call) -> web.Response:
     """What the signed-in teacher teaches (class and subject pairs)."""
-    teacher = await teacher_or_error(request)
-    if isinstance(teacher, web.Response):
-        return teacher
-    admin = request.app[SCHOOL_ADMIN]
+    teacher = call.account
+    admin = call.app[SCHOOL_ADMIN]
     rows = await admin.teaching(teacher.id)
     return answer(
         models.TeachingList(
