@@ -151,7 +151,7 @@ def _room_info(app: web.Application, room: StoredRoom) -> dict[str, Any]:
     who=ANYONE,
     body=LoginBody,
     answer=UserAnswer,
-    errors=(Reason.INVALID_PAYLOAD, Reason.INVALID_CREDENTIALS, Reason.RATE_LIMITED),
+    errors=(Reason.INVALID_CREDENTIALS, Reason.RATE_LIMITED),
     guard=_login_limit,
 )
 async def sign_in(call: Call) -> web.Response:
@@ -200,12 +200,7 @@ class PasswordBody(BaseModel):
     who=SIGNED_IN,
     body=PasswordBody,
     status=204,
-    errors=(
-        Reason.NOT_SIGNED_IN,
-        Reason.INVALID_PAYLOAD,
-        Reason.INVALID_CREDENTIALS,
-        Reason.RATE_LIMITED,
-    ),
+    errors=(Reason.INVALID_CREDENTIALS, Reason.RATE_LIMITED),
     guard=_login_limit,
 )
 async def change_password(call: Call) -> web.Response:
@@ -236,7 +231,6 @@ async def me(call: Call) -> web.Response:
         "Only teachers and administrators can do this.",
     ),
     answer=ClassList,
-    errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED),
 )
 async def classes(call: Call) -> web.Response:
     """The school's classes, for a teacher choosing whom a room is for."""
@@ -251,13 +245,7 @@ async def classes(call: Call) -> web.Response:
     body=RoomBody,
     answer=RoomAnswer,
     status=201,
-    errors=(
-        Reason.NOT_SIGNED_IN,
-        Reason.NOT_PERMITTED,
-        Reason.INVALID_PAYLOAD,
-        Reason.NAME_REQUIRED,
-        Reason.NAME_TOO_LONG,
-    ),
+    errors=(Reason.NAME_REQUIRED, Reason.NAME_TOO_LONG),
 )
 async def create_room(call: Call) -> web.Response:
     """A teacher creates a room and gets its invite link."""
@@ -283,7 +271,6 @@ async def create_room(call: Call) -> web.Response:
     "/api/rooms",
     who=TEACHER,
     answer=RoomList,
-    errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED),
 )
 async def my_rooms(call: Call) -> web.Response:
     """The signed-in teacher's rooms."""

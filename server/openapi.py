@@ -158,9 +158,17 @@ class Registry:
         come before the body is read, e.g. a rate limit), the numeric path ids, the query, the
         JSON body (another content type, e.g. a CSV file, is declared by `body_type` alone and
         read by the handler). The first refusal is the answer; a LessonError raised by the
-        handler becomes its typed error answer.
+        handler becomes its typed error answer. `errors` lists the handler's own refusals: those
+        of these checks are added to the document here.
         """
         ids = [name for name, _ in PARAM.findall(path) if _numeric(name)]
+        # The refusals the registry itself answers are documented by it too, so that no route
+        # can forget one; they come first, as the checks do.
+        implied = (
+            *((Reason.NOT_SIGNED_IN,) if who.signed_in else ()),
+            *((Reason.NOT_PERMITTED,) if who.kinds else ()),
+            *((Reason.INVALID_PAYLOAD,) if ids or query or body else ()),
+        )
 
         def register(endpoint: Endpoint) -> Handler:
             @functools.wraps(endpoint)
@@ -192,7 +200,7 @@ class Registry:
                 query=query,
                 answer=answer,
                 status=status,
-                errors=errors,
+                errors=(*implied, *(r for r in errors if r not in implied)),
                 body_type=body_type,
                 answer_type=answer_type,
             )

@@ -18,11 +18,10 @@ from server.openapi import ADMIN, Call, Registry
 log = logging.getLogger(__name__)
 api = Registry()
 routes = api.routes
-ADMIN_ERRORS = (Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED)
 MAX_CSV_BYTES = 1024 * 1024
 
 
-@api.route("GET", "/api/admin/school", who=ADMIN, answer=school.SchoolSettings, errors=ADMIN_ERRORS)
+@api.route("GET", "/api/admin/school", who=ADMIN, answer=school.SchoolSettings)
 async def get_school(call: Call) -> web.Response:
     """The school's settings: name, time zone, mark scale, attendance rules."""
     return answer(await call.app[SCHOOL_ADMIN].settings())
@@ -34,7 +33,6 @@ async def get_school(call: Call) -> web.Response:
     who=ADMIN,
     body=models.SchoolPatch,
     answer=school.SchoolSettings,
-    errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD),
 )
 async def put_school(call: Call) -> web.Response:
     """Change any of the school's settings; the attendance rules apply from the next assessment."""
@@ -56,7 +54,7 @@ async def put_school(call: Call) -> web.Response:
     body=models.YearBody,
     answer=models.YearAnswer,
     status=201,
-    errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD, Reason.ALREADY_EXISTS),
+    errors=(Reason.ALREADY_EXISTS,),
 )
 async def create_year(call: Call) -> web.Response:
     """A school year with its periods."""
@@ -71,7 +69,7 @@ async def create_year(call: Call) -> web.Response:
     body=models.SubjectBody,
     answer=models.SubjectAnswer,
     status=201,
-    errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD, Reason.ALREADY_EXISTS),
+    errors=(Reason.ALREADY_EXISTS,),
 )
 async def create_subject(call: Call) -> web.Response:
     """A new subject."""
@@ -83,7 +81,7 @@ async def create_subject(call: Call) -> web.Response:
     return answer(models.SubjectAnswer(subject=subject), status=201)
 
 
-@api.route("GET", "/api/admin/teaching", who=ADMIN, answer=models.TeachingList, errors=ADMIN_ERRORS)
+@api.route("GET", "/api/admin/teaching", who=ADMIN, answer=models.TeachingList)
 async def all_teaching(call: Call) -> web.Response:
     """Who teaches what to whom, with the teachers, classes and subjects to choose from."""
     school_admin = call.app[SCHOOL_ADMIN]
@@ -105,8 +103,6 @@ async def all_teaching(call: Call) -> web.Response:
     answer=models.TeachingAnswer,
     status=201,
     errors=(
-        *ADMIN_ERRORS,
-        Reason.INVALID_PAYLOAD,
         Reason.UNKNOWN_TEACHER,
         Reason.UNKNOWN_CLASS,
         Reason.UNKNOWN_SUBJECT,
@@ -125,7 +121,6 @@ async def create_teaching(call: Call) -> web.Response:
     who=ADMIN,
     query=models.OutboxQuery,
     answer=models.OutboxList,
-    errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD),
 )
 async def list_outbox(call: Call) -> web.Response:
     """The outbox records (e.g. `?state=dead`: the dead-letter list), oldest first."""
@@ -153,7 +148,7 @@ async def list_outbox(call: Call) -> web.Response:
     "POST",
     "/api/admin/outbox/{record_id}/retry",
     who=ADMIN,
-    errors=(*ADMIN_ERRORS, Reason.INVALID_PAYLOAD, Reason.UNKNOWN_RECORD, Reason.INVALID_STATE),
+    errors=(Reason.UNKNOWN_RECORD, Reason.INVALID_STATE),
 )
 async def retry_letter(call: Call) -> web.Response:
     """Put a dead letter back in the queue; it is delivered (once) like any other."""
@@ -176,12 +171,7 @@ async def retry_letter(call: Call) -> web.Response:
     query=models.ImportQuery,
     answer=models.ImportAnswer,
     body_type="text/csv",
-    errors=(
-        *ADMIN_ERRORS,
-        Reason.INVALID_PAYLOAD,
-        Reason.PAYLOAD_TOO_LARGE,
-        Reason.UNSUPPORTED_MEDIA_TYPE,
-    ),
+    errors=(Reason.PAYLOAD_TOO_LARGE, Reason.UNSUPPORTED_MEDIA_TYPE),
 )
 async def import_pupils(call: Call) -> web.Response:
     """Import classes and pupils from CSV (class,login,full_name): all or nothing, per-line report.

@@ -19,12 +19,7 @@ api = Registry()
 routes = api.routes
 OWNER = TEACHER.called("the lesson's teacher")
 PUPIL = Who("a pupil (their own diary only)", ("pupil",), "The diary is a pupil's.")
-LESSON_ERRORS = (
-    Reason.NOT_SIGNED_IN,
-    Reason.NOT_PERMITTED,
-    Reason.UNKNOWN_LESSON,
-    Reason.INVALID_PAYLOAD,
-)
+LESSON_ERRORS = (Reason.UNKNOWN_LESSON,)
 
 
 class LessonBody(BaseModel):
@@ -77,13 +72,7 @@ async def _week(call: Call) -> str:
     body=LessonBody,
     answer=models.LessonAnswer,
     status=201,
-    errors=(
-        Reason.NOT_SIGNED_IN,
-        Reason.NOT_PERMITTED,
-        Reason.INVALID_PAYLOAD,
-        Reason.NAME_REQUIRED,
-        Reason.UNKNOWN_SUBJECT,
-    ),
+    errors=(Reason.NAME_REQUIRED, Reason.UNKNOWN_SUBJECT),
 )
 async def create_lesson(call: Call) -> web.Response:
     """Put a lesson in the signed-in teacher's schedule."""
@@ -114,7 +103,6 @@ async def create_lesson(call: Call) -> web.Response:
     "/api/lessons",
     who=TEACHER,
     answer=models.LessonList,
-    errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED),
 )
 async def all_lessons(call: Call) -> web.Response:
     """Every lesson of the signed-in teacher, in time order."""
@@ -128,7 +116,6 @@ async def all_lessons(call: Call) -> web.Response:
     who=TEACHER,
     query=models.WeekQuery,
     answer=models.Schedule,
-    errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED, Reason.INVALID_PAYLOAD),
 )
 async def week_schedule(call: Call) -> web.Response:
     """The signed-in teacher's lessons of one ISO week (default: this week)."""
@@ -278,13 +265,7 @@ async def delete_assignment(call: Call) -> web.Response:
     return web.Response(status=204)
 
 
-PLAN_ERRORS = (
-    Reason.NOT_SIGNED_IN,
-    Reason.NOT_PERMITTED,
-    Reason.INVALID_PAYLOAD,
-    Reason.UNKNOWN_CLASS,
-    Reason.UNKNOWN_SUBJECT,
-)
+PLAN_ERRORS = (Reason.UNKNOWN_CLASS, Reason.UNKNOWN_SUBJECT)
 PLANNER = TEACHER.called("a teacher of the class and subject")
 
 
@@ -327,7 +308,6 @@ async def put_plan(call: Call) -> web.Response:
     who=PUPIL,
     query=models.WeekQuery,
     answer=models.Diary,
-    errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED, Reason.INVALID_PAYLOAD),
 )
 async def diary(call: Call) -> web.Response:
     """The signed-in pupil's week: lessons, topics, homework, marks, attendance; read-only."""
@@ -339,7 +319,6 @@ async def diary(call: Call) -> web.Response:
     "/api/school",
     who=SIGNED_IN,
     answer=models.SchoolInfo,
-    errors=(Reason.NOT_SIGNED_IN,),
 )
 async def school_info(call: Call) -> web.Response:
     """The school's name, time zone and mark scale."""
@@ -359,7 +338,6 @@ async def school_info(call: Call) -> web.Response:
     "/api/years",
     who=SIGNED_IN,
     answer=models.YearList,
-    errors=(Reason.NOT_SIGNED_IN,),
 )
 async def years(call: Call) -> web.Response:
     """The school years with their periods."""
@@ -371,7 +349,6 @@ async def years(call: Call) -> web.Response:
     "/api/subjects",
     who=SIGNED_IN,
     answer=models.SubjectList,
-    errors=(Reason.NOT_SIGNED_IN,),
 )
 async def subjects(call: Call) -> web.Response:
     """The school's subjects."""
@@ -383,7 +360,6 @@ async def subjects(call: Call) -> web.Response:
     "/api/teaching",
     who=TEACHER,
     answer=models.TeachingList,
-    errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED),
 )
 async def my_teaching(call: Call) -> web.Response:
     """What the signed-in teacher teaches (class and subject pairs)."""
