@@ -128,6 +128,7 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
     app[SIGNALLING] = Signalling(sio, settings, app[STORE], app[TOKENS], app[ARCHIVE])
     yield
     await app[SIGNALLING].close()
+    await manager.flush()
     await app[ARCHIVE].close()  # the last presence records of the rooms just closed
     redis = app[REDIS]
     if redis is not None:

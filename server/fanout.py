@@ -63,6 +63,9 @@ class DirectFanout(socketio.AsyncManager):  # type: ignore[misc]  # socketio is 
         super().__init__()
         self.direct = True
 
+    async def flush(self, timeout: float = 5.0) -> None:
+        """At shutdown: nothing is queued for other nodes here (see RedisDirectFanout)."""
+
     def initialize(self) -> None:
         super().initialize()
         missing = missing_touch_points(self.server)
@@ -154,7 +157,25 @@ class RedisDirectFanout(socketio.AsyncRedisManager, DirectFanout):  # type: igno
     async def _publish_in_order(self) -> None:
         while True:
             data = await self._outbox.get()
-            await super()._publish(data)
+            try:
+                await super()._publish(data)
+            finally:
+                self._outbox.task_done()
+
+    async def flush(self, timeout: float = 5.0) -> None:
+        """At shutdown: publish what other nodes have not been sent yet, then stop publishing
+        (the rooms' last events, e.g. "room closed", would otherwise die with the task)."""
+        if self._publisher is None:
+            return
+        try:
+            await asyncio.wait_for(self._outbox.join(), timeout)
+        except TimeoutError:
+            log.error(
+                "Redis did not take %d messages for other nodes before shutdown",
+                self._outbox.qsize(),
+            )
+        self._publisher.cancel()
+        self._publisher = None
 
 
 def client_manager(redis_url: str | None) -> socketio.AsyncManager:

@@ -295,3 +295,30 @@ async def test_a_client_silent_past_its_ping_timeout_is_closed_and_the_rest_stil
         assert (await a.call("chat_send", {"text": "yes"}))["ok"]
         await wait_chat(host, "yes")
         assert a_id in {d["participant"]["id"] for d in host.seen("participant_joined")}
+
+
+async def test_messages_for_other_nodes_are_published_before_shutdown(redis_url: str) -> None:
+    from redis.asyncio import Redis
+
+    listener = Redis.from_url(redis_url)
+    pubsub = listener.pubsub()
+    await pubsub.subscribe("socketio")
+    await pubsub.get_message(timeout=1)  # the subscription's own confirmation
+    manager = RedisDirectFanout(redis_url)
+    try:
+        # Queued faster than Redis takes them; flush() (called at shutdown) must not drop any.
+        for number in range(300):
+            await manager._publish({"method": "emit", "event": "n", "data": number})
+        await manager.flush()
+        assert manager._publisher is None
+        received: list[int] = []
+        while len(received) < 300:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+            assert message is not None, f"only {len(received)} of 300 reached other nodes"
+            received.append(json.loads(message["data"])["data"])
+        assert received == list(range(300))
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+        await listener.aclose()
+        if manager.redis is not None:
+            await manager.redis.aclose()
