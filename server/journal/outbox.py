@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +69,10 @@ class Courier:
         adapters: dict[str, JournalAdapter],
         schedule: RetrySchedule | None = None,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._sessions = sessions
+        self._clock = clock  # a test stands in a clock to live through a long outage
         self._adapters = adapters
         self._schedule = schedule or RetrySchedule()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
@@ -104,7 +107,7 @@ class Courier:
 
     async def deliver_due(self, batch: int = 50) -> float:
         """Deliver what is due; return the seconds until the next record falls due."""
-        now = time.time()
+        now = self._clock()
         async with self._sessions() as s:
             due = list(
                 await s.scalars(
@@ -122,7 +125,7 @@ class Courier:
             next_due = await s.scalar(
                 select(func.min(OutboxRecord.next_attempt_at)).where(OutboxRecord.state == PENDING)
             )
-        return 60.0 if next_due is None else max(0.0, float(next_due) - time.time())
+        return 60.0 if next_due is None else max(0.0, float(next_due) - self._clock())
 
     async def _deliver(self, record: OutboxRecord) -> None:
         adapter = self._adapters.get(record.destination)
@@ -132,7 +135,7 @@ class Courier:
             )
         else:
             result = await adapter.deliver(record.key, json.loads(record.payload))
-        now = time.time()
+        now = self._clock()
         async with self._sessions() as s:
             row = await s.get(OutboxRecord, record.id)
             if row is None or row.state != PENDING:

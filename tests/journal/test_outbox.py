@@ -83,6 +83,39 @@ async def test_failures_and_timeouts_are_retried_and_delivered_once(
         assert receiver.bad_signatures == 0
 
 
+async def test_a_journal_down_for_ten_minutes_gets_every_record_once_afterwards(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    # The production schedule (0.1 s doubling to 60 s) lived through on a stand-in clock: the
+    # journal answers 500 or hangs for ten minutes, then recovers.
+    async with running_receiver(SECRET) as (receiver, url):
+        journal = HttpJournal(url, SECRET, timeout_s=0.2)
+        now = [time.time()]
+        courier = Courier(db, {"http": journal}, RetrySchedule(), random.Random(1), lambda: now[0])
+        keys = await enqueue(db, 3)
+        back_at = now[0] + 600
+        tries = 0
+        try:
+            while len(receiver.records) < 3:
+                receiver.failures = [500, "hang"] * 3 if now[0] < back_at else []
+                wait = await courier.deliver_due()
+                assert await courier.letters(outbox.DEAD) == []  # held, not given up
+                now[0] += max(wait, 0.001)
+                tries += 1
+                assert now[0] < back_at + 120, "not delivered within two minutes of recovery"
+        finally:
+            await journal.close()
+        letters = await courier.letters()
+        assert {letter.state for letter in letters} == {"delivered"}
+        assert sorted(receiver.records) == sorted(keys)
+        # Backed off: 0.1 s doubling, then once a minute — about 18 tries in ten minutes, not
+        # thousands; each record was posted once more than it failed, and stored once.
+        attempts = [letter.attempts for letter in letters]
+        assert all(14 <= a <= 22 for a in attempts), attempts
+        assert sum(receiver.posts.values()) == sum(attempts)
+        assert tries < 80
+
+
 async def test_refused_records_go_to_the_dead_letter_list(
     db: async_sessionmaker[AsyncSession],
 ) -> None:
