@@ -289,19 +289,42 @@ class Lessons:
                 )
                 for r, name in rows
             ]
+            pupils = await self._pupils(s, lesson.class_id)
             return models.LessonDetail(
                 lesson=await lesson_view(s, lesson, self._base_url),
                 attendance=attendance,
                 marks=await gradebook.marks_of(s, [lesson.id]),
                 assignments=await gradebook.assignments_of(s, [lesson.id]),
-                pupils=[
-                    models.Pupil(id=i, name=n) for i, n in await self._pupils(s, lesson.class_id)
-                ],
+                pupils=[models.Pupil(id=i, name=n) for i, n in pupils],
                 plan=await gradebook.plan_of(
                     s, lesson.teacher_id, lesson.class_id, lesson.subject_id
                 ),
                 mark_scale=models.MarkScale(mark_min=settings.mark_min, mark_max=settings.mark_max),
+                guests=await self._guests(s, lesson, {i for i, _ in pupils}),
             )
+
+    async def _guests(
+        self, s: AsyncSession, lesson: Lesson, pupil_ids: set[int]
+    ) -> list[models.GuestVisit]:
+        """Everyone in the lesson's room but its teacher and its class, in order of arrival."""
+        if lesson.room_id is None:
+            return []
+        rows = await s.scalars(
+            select(PresenceRecord)
+            .where(PresenceRecord.room_id == lesson.room_id)
+            .order_by(PresenceRecord.joined_at, PresenceRecord.id)
+        )
+        return [
+            models.GuestVisit(
+                name=row.name,
+                institution=row.institution,
+                kind=row.kind,
+                joined_at=row.joined_at,
+                left_at=row.left_at,
+            )
+            for row in rows
+            if row.user_id is None or row.user_id not in pupil_ids | {lesson.teacher_id}
+        ]
 
 
 class BuiltinJournal:

@@ -198,6 +198,16 @@ class SchoolInfo(Out):
     mark_max: int
 
 
+class GuestVisit(Out):
+    """One stretch of time someone who is not a pupil of the class spent in the lesson's room."""
+
+    name: str
+    institution: str | None
+    kind: str = Field(description="guest | teacher | pupil (of another class) | admin")
+    joined_at: float
+    left_at: float | None = Field(description="null while still in the room")
+
+
 class LessonDetail(Out):
     """Everything the lesson page shows."""
 
@@ -208,6 +218,9 @@ class LessonDetail(Out):
     pupils: list[Pupil]
     plan: list[Topic] = Field(description="the thematic plan of the lesson's class and subject")
     mark_scale: MarkScale
+    guests: list[GuestVisit] = Field(
+        description="the lesson's guest log: visitors who never become pupils' records"
+    )
 
 
 class Schedule(Out):

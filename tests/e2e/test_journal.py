@@ -19,7 +19,7 @@ from server.demo import CREDENTIALS_FILE
 
 from ..conftest import LiveServer as RunningServer
 from .conftest import Browsers, LiveServer
-from .flows import EN, sign_in_home, strings, text
+from .flows import EN, admit_button, sign_in_home, strings, text
 from .test_accessibility import axe_violations
 
 pytestmark = pytest.mark.e2e
@@ -806,3 +806,38 @@ async def test_signed_out_and_unknown_lesson(live_server: LiveServer, browsers: 
     await expect(teacher.get_by_role("heading", level=1)).to_have_text(
         EN["diary.pupils_only_title"]
     )
+
+
+async def test_guest_log_on_the_lesson_page(live_server: LiveServer, browsers: Browsers) -> None:
+    teacher = await browsers.person("teacher")
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(
+        teacher, live_server.url, live_server.class_id, "Music", starts_in_s=-60
+    )
+    started = await teacher.request.post(f"{live_server.url}/api/lessons/{lesson['id']}/start")
+    invite = (await started.json())["invite_url"]
+    await teacher.goto(invite)
+    await teacher.get_by_role("button", name=EN["room.enter"], exact=True).click()
+    await expect(teacher.locator("#host-panel")).to_be_visible()
+
+    guest = await browsers.person("guest")
+    await guest.goto(invite)
+    await guest.get_by_label(EN["room.full_name"], exact=True).fill("Aliya Serikova")
+    await guest.get_by_label(EN["room.institution"], exact=True).fill("Gymnasium 3")
+    await guest.get_by_role("button", name=EN["room.guest_enter"], exact=True).click()
+    await admit_button(teacher, "Aliya Serikova").click()
+    await expect(guest.locator("#inside")).to_be_visible()
+
+    # The lesson page lists the guest in the guest log, not among the class's attendance.
+    journal = await teacher.context.new_page()
+    await journal.goto(lesson_page_url(live_server, lesson))
+    await expect(journal.locator("#attendance > tr")).to_have_count(4)
+    visit = journal.locator("#guests > tr").filter(
+        has=journal.get_by_role("rowheader", name="Aliya Serikova", exact=True)
+    )
+    await expect(visit).to_contain_text("Gymnasium 3")
+    await expect(visit).to_contain_text(EN["journal.guest_kind_guest"])
+    await expect(visit).to_contain_text(EN["journal.guest_still_in"])
+    await expect(journal.locator("#guests > tr")).to_have_count(1)  # the teacher is no guest
+    await expect(journal.locator("#guests-empty")).to_be_hidden()
+    await expect(attendance_row(journal, "Aliya Serikova")).to_have_count(0)

@@ -11,7 +11,7 @@ import aiohttp
 from server.keys import STORE
 from server.signalling import SESSION_COOKIE
 from tests.conftest import LiveServer
-from tests.integration.peers import peers, sign_in
+from tests.integration.peers import admit_guest, peers, sign_in
 
 
 async def api(
@@ -181,3 +181,38 @@ async def test_lessons_nobody_ended_are_finalised_after_the_grace_period(
         for lid in (lesson, fresh)
     }
     assert states == {lesson: "closed", fresh: "open"}
+
+
+async def test_guests_go_to_the_guest_log_not_to_attendance(live_server: LiveServer) -> None:
+    teacher = await sign_in(live_server, *live_server.teacher)
+    start = time.time() - 1
+    body = {"class_id": live_server.class_id, "subject": "Art", "starts_at": start}
+    status, created = await api(
+        live_server, teacher, "POST", "/api/lessons", {**body, "ends_at": start + 2700}
+    )
+    assert status == 201
+    lesson = created["lesson"]["id"]
+    started = (await api(live_server, teacher, "POST", f"/api/lessons/{lesson}/start"))[1]
+    room_id = started["invite_url"].rsplit("/", 1)[1]
+    async with peers("host", "guest") as (host, guest):
+        await host.connect(live_server, teacher)
+        assert (await host.call("join", {"v": 1, "room": room_id, "as": "user"}))["ok"]
+        await admit_guest(live_server, host, guest, room_id)
+        await guest.call("leave", {})
+    # Presence is written by the archive's background writer: poll the database state.
+    async with asyncio.timeout(20):
+        while True:
+            detail = (await api(live_server, teacher, "GET", f"/api/lessons/{lesson}"))[1]
+            if detail["guests"] and detail["guests"][0]["left_at"] is not None:
+                break
+            await asyncio.sleep(0.05)
+    [visit] = detail["guests"]  # the teacher is not a guest of their own lesson
+    assert (visit["name"], visit["institution"], visit["kind"]) == (
+        "Asel Bekova",
+        "School 12",
+        "guest",
+    )
+    assert visit["joined_at"] <= visit["left_at"]
+    proposal = (await api(live_server, teacher, "GET", f"/api/lessons/{lesson}/attendance"))[1]
+    assert "Asel Bekova" not in {p["name"] for p in proposal["attendance"]}
+    assert len(proposal["attendance"]) == 4

@@ -11,6 +11,7 @@ export const data = {
   /** @type {object[]} */ assignments: [],
   /** @type {{id: number, name: string}[]} */ pupils: [],
   /** @type {object[]} */ plan: [],
+  /** @type {object[]} the guest log: visitors who are not pupils of the class */ guests: [],
   /** @type {object[]|null} the live proposal while the room is open */ proposal: null,
   scale: { min: 1, max: 5 },
 };

@@ -34,6 +34,7 @@ import {
 } from "./journal_attendance.js";
 import { renderMarks } from "./journal_marks.js";
 import { renderAssignments, wireAssignments } from "./journal_assignments.js";
+import { renderGuests } from "./journal_guests.js";
 
 const STATE_CHECK_MS = 15000;
 /** @type {(() => void)|null} */
@@ -251,6 +252,7 @@ function renderAll() {
   renderAttendance();
   renderMarks();
   renderAssignments();
+  renderGuests();
 }
 
 async function load() {
@@ -261,6 +263,7 @@ async function load() {
   data.assignments = answer.assignments || [];
   data.pupils = answer.pupils || data.attendance.map((r) => ({ id: r.pupil_id, name: r.name }));
   data.plan = answer.plan || [];
+  data.guests = answer.guests || [];
   data.scale = readScale(answer);
   renderAll();
 }
