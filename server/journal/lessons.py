@@ -37,6 +37,7 @@ from server.journal.weeks import day_of, week_bounds
 __all__ = ["CLOSED", "OPEN", "SCHEDULED", "BuiltinJournal", "LessonError", "Lessons"]
 
 SCHEDULED, OPEN, CLOSED = "scheduled", "open", "closed"
+NOT_STARTED = "not_started"  # a proposal's status before the lesson's scheduled start
 HOW = {
     "left": Departure.LEFT,
     "disconnected": Departure.DISCONNECTED,
@@ -52,13 +53,16 @@ class Proposal:
     name: str
     attendance: Attendance
     in_room_now: bool
+    # False while the scheduled start is still ahead (the teacher opened the room early):
+    # who is here already is worth seeing, a present/absent verdict is not yet.
+    started: bool = True
 
     def public(self) -> dict[str, Any]:
         a = self.attendance
         return {
             "pupil_id": self.pupil_id,
             "name": self.name,
-            "status": a.status.value,
+            "status": a.status.value if self.started else NOT_STARTED,
             "late": a.late,
             "left_early": a.left_early,
             "attended_min": round(a.attended_s / 60, 1),
@@ -166,10 +170,14 @@ class Lessons:
         )
         return [(int(i), str(n)) for i, n in rows]
 
-    async def _proposals(self, s: AsyncSession, lesson: Lesson, now: float) -> list[Proposal]:
+    async def _proposals(
+        self, s: AsyncSession, lesson: Lesson, now: float, *, early: bool = False
+    ) -> list[Proposal]:
+        """Each pupil's attendance if the lesson ended now; `early`: also before its start."""
         rules = (await school.load(s)).rules
         end = min(lesson.ends_at, lesson.ended_at or now)
-        if end <= lesson.starts_at:
+        started = end > lesson.starts_at
+        if not started and not early:
             raise LessonError(Reason.INVALID_STATE, "The lesson has not started yet.")
         presences: dict[int, list[Presence]] = {}
         in_room: set[int] = set()
@@ -192,8 +200,16 @@ class Lessons:
             Proposal(
                 pid,
                 name,
-                assess(presences.get(pid, []), lesson.starts_at, end, rules),
+                # Before the start nobody has attended any of it yet: assessed over the whole
+                # lesson, which gives zeros (the status itself is replaced by "not_started").
+                assess(
+                    presences.get(pid, []),
+                    lesson.starts_at,
+                    end if started else lesson.ends_at,
+                    rules,
+                ),
                 pid in in_room,
+                started,
             )
             for pid, name in await self._pupils(s, lesson.class_id)
         ]
@@ -202,7 +218,8 @@ class Lessons:
         """The attendance the bridge proposes now, including who is missing right now."""
         async with self._sessions() as s:
             lesson = await own_lesson(s, lesson_id, teacher_id)
-            return [p.public() for p in await self._proposals(s, lesson, time.time())]
+            proposals = await self._proposals(s, lesson, time.time(), early=True)
+            return [p.public() for p in proposals]
 
     async def end(
         self, lesson_id: int, teacher_id: int, corrections: dict[int, tuple[str | None, str | None]]

@@ -126,7 +126,9 @@ class ProposalEntry(Out):
 
     pupil_id: int
     name: str
-    status: str = Field(description="present | absent")
+    status: str = Field(
+        description="present | absent | not_started (the room opened before the scheduled start)"
+    )
     late: bool
     left_early: bool
     attended_min: float

@@ -216,3 +216,43 @@ async def test_guests_go_to_the_guest_log_not_to_attendance(live_server: LiveSer
     proposal = (await api(live_server, teacher, "GET", f"/api/lessons/{lesson}/attendance"))[1]
     assert "Asel Bekova" not in {p["name"] for p in proposal["attendance"]}
     assert len(proposal["attendance"]) == 4
+
+
+async def test_a_room_opened_early_shows_who_is_in_but_no_verdict(live_server: LiveServer) -> None:
+    teacher = await sign_in(live_server, *live_server.teacher)
+    start = time.time() + 600  # the teacher opens the room ten minutes early
+    status, created = await api(
+        live_server,
+        teacher,
+        "POST",
+        "/api/lessons",
+        {
+            "class_id": live_server.class_id,
+            "subject": "Art",
+            "starts_at": start,
+            "ends_at": start + 2700,
+        },
+    )
+    assert status == 201
+    lesson = created["lesson"]["id"]
+    started = (await api(live_server, teacher, "POST", f"/api/lessons/{lesson}/start"))[1]
+    room_id = started["invite_url"].rsplit("/", 1)[1]
+    async with peers("pupil") as (pupil,):
+        await pupil.connect(live_server, await sign_in(live_server, *live_server.pupils[0]))
+        assert (await pupil.call("join", {"v": 1, "room": room_id, "as": "user"}))["ok"]
+        async with asyncio.timeout(20):  # presence is written by the archive's background writer
+            while True:
+                status, proposal = await api(
+                    live_server, teacher, "GET", f"/api/lessons/{lesson}/attendance"
+                )
+                assert status == 200, proposal
+                here = {p["name"] for p in proposal["attendance"] if p["in_room_now"]}
+                if here:
+                    break
+                await asyncio.sleep(0.05)
+        assert here == {"Aigerim Nurlanova"}
+        assert {p["status"] for p in proposal["attendance"]} == {"not_started"}
+        assert {p["attended_min"] for p in proposal["attendance"]} == {0}
+        # Ending before the start would record a verdict on nothing: refused, nothing queued.
+        status, refused = await api(live_server, teacher, "POST", f"/api/lessons/{lesson}/end", {})
+        assert (status, refused["error"]["code"]) == (409, "invalid_state")
