@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -265,11 +266,13 @@ async def test_pupil_decodes_teachers_camera_and_mic(
     assert problems == [], problems
 
 
-@pytest.mark.timeout(90)
-async def test_room_ui_buttons_publish_and_tiles_play(
-    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
-) -> None:
-    """The real room page: the host's camera/mic buttons, the pupil's tiles and getStats()."""
+@asynccontextmanager
+async def room_in_netns(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path, title: str
+) -> AsyncIterator[tuple[Page, Page]]:
+    """The real room page inside a test-made network namespace: the teacher signs in, creates a
+    room for the demo class and enters as host; a pupil enters it (keeping its peer
+    connections for getStats()). Yields (host, pupil); no page may log a problem."""
     data = tmp_path / "data"
     shutil.copytree(demo_data, data)
     teacher, pupils = _read_demo_accounts(data)
@@ -283,9 +286,7 @@ async def test_room_ui_buttons_publish_and_tiles_play(
                 await flows.sign_in_home(host, url, *teacher)
                 await expect(host.locator("#teacher")).to_be_visible()
                 classes = await host.evaluate("fetch('/api/classes').then((r) => r.json())")
-                room = await flows.create_room(
-                    host, "Biology 9C", class_id=classes["classes"][0]["id"]
-                )
+                room = await flows.create_room(host, title, class_id=classes["classes"][0]["id"])
                 await host.goto(room.invite_url)
                 await host.get_by_role("button", name=flows.EN["room.enter"], exact=True).click()
                 await expect(host.locator("#inside")).to_be_visible()
@@ -293,22 +294,31 @@ async def test_room_ui_buttons_publish_and_tiles_play(
                 pupil = await open_page(pupil_browser, url, b"", problems)
                 await pupil.add_init_script(KEEP_PEER_CONNECTIONS)
                 await flows.pupil_enters(pupil, room, *pupils[0])
-                # Pupils start without mic and camera buttons: the server would refuse anyway.
-                await expect(pupil.get_by_test_id("publish-camera")).to_be_hidden()
-
-                for source in ("camera", "mic"):
-                    button = host.get_by_test_id(f"publish-{source}")
-                    await button.click()
-                    await expect(button).to_have_attribute("aria-pressed", "true")
-                tiles = pupil.get_by_test_id("tile")
-                await expect(tiles).to_have_count(2, timeout=20_000)
-                got: dict[str, Any] = await pupil.evaluate(RECEIVED, 30_000)
-                assert got["video"] > 0 and got["audio"] > 0, repr(got)
-                assert set(got["pairs"]) == {"127.0.0.1|127.0.0.1"}, got
+                yield host, pupil
             finally:
                 await pupil_browser.close()
                 await teacher_browser.close()
     assert problems == [], problems
+
+
+@pytest.mark.timeout(90)
+async def test_room_ui_buttons_publish_and_tiles_play(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    """The real room page: the host's camera/mic buttons, the pupil's tiles and getStats()."""
+    room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, "Biology 9C")
+    async with room as (host, pupil):
+        # Pupils start without mic and camera buttons: the server would refuse anyway.
+        await expect(pupil.get_by_test_id("publish-camera")).to_be_hidden()
+        for source in ("camera", "mic"):
+            button = host.get_by_test_id(f"publish-{source}")
+            await button.click()
+            await expect(button).to_have_attribute("aria-pressed", "true")
+        tiles = pupil.get_by_test_id("tile")
+        await expect(tiles).to_have_count(2, timeout=20_000)
+        got: dict[str, Any] = await pupil.evaluate(RECEIVED, 30_000)
+        assert got["video"] > 0 and got["audio"] > 0, repr(got)
+        assert set(got["pairs"]) == {"127.0.0.1|127.0.0.1"}, got
 
 
 @pytest.mark.timeout(90)
@@ -383,42 +393,16 @@ async def test_room_ui_screen_share_reaches_a_pupil(
     Chromium's fake capture devices answer getDisplayMedia with a 1280x720 "screen" (checked
     with Chromium 156 headless; --use-fake-ui-for-media-stream skips the picker).
     """
-    data = tmp_path / "data"
-    shutil.copytree(demo_data, data)
-    teacher, pupils = _read_demo_accounts(data)
-    problems: list[str] = []
-    with netns() as ns:
-        async with server_in(ns, data) as url:
-            teacher_browser = await launch(playwright, ns, chromium_path, tmp_path)
-            pupil_browser = await launch(playwright, ns, chromium_path, tmp_path)
-            try:
-                host = await open_page(teacher_browser, url, b"", problems)
-                await flows.sign_in_home(host, url, *teacher)
-                await expect(host.locator("#teacher")).to_be_visible()
-                classes = await host.evaluate("fetch('/api/classes').then((r) => r.json())")
-                room = await flows.create_room(
-                    host, "History 7A", class_id=classes["classes"][0]["id"]
-                )
-                await host.goto(room.invite_url)
-                await host.get_by_role("button", name=flows.EN["room.enter"], exact=True).click()
-                await expect(host.locator("#inside")).to_be_visible()
-
-                pupil = await open_page(pupil_browser, url, b"", problems)
-                await pupil.add_init_script(KEEP_PEER_CONNECTIONS)
-                await flows.pupil_enters(pupil, room, *pupils[0])
-                await expect(pupil.get_by_test_id("publish-screen")).to_be_hidden()
-
-                button = host.get_by_test_id("publish-screen")
-                await button.click()
-                await expect(button).to_have_attribute("aria-pressed", "true")
-                tile = pupil.get_by_test_id("tile")
-                await expect(tile).to_have_count(1, timeout=20_000)
-                await expect(tile).to_have_attribute("data-source", "screen")
-                got: dict[str, Any] = await pupil.evaluate(DECODED_VIDEO, 30_000)
-                assert got["frames"] >= 10, got
-                # The fake screen is 16:9 (a camera is 4:3); Chromium may scale it down under load.
-                assert got["height"] > 0 and abs(got["width"] / got["height"] - 16 / 9) < 0.02, got
-            finally:
-                await pupil_browser.close()
-                await teacher_browser.close()
-    assert problems == [], problems
+    room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, "History 7A")
+    async with room as (host, pupil):
+        await expect(pupil.get_by_test_id("publish-screen")).to_be_hidden()
+        button = host.get_by_test_id("publish-screen")
+        await button.click()
+        await expect(button).to_have_attribute("aria-pressed", "true")
+        tile = pupil.get_by_test_id("tile")
+        await expect(tile).to_have_count(1, timeout=20_000)
+        await expect(tile).to_have_attribute("data-source", "screen")
+        got: dict[str, Any] = await pupil.evaluate(DECODED_VIDEO, 30_000)
+        assert got["frames"] >= 10, got
+        # The fake screen is 16:9 (a camera is 4:3); Chromium may scale it down under load.
+        assert got["height"] > 0 and abs(got["width"] / got["height"] - 16 / 9) < 0.02, got
