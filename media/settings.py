@@ -28,6 +28,12 @@ class MediaSettings:
     keyframe_interval_s: float = 0.5
     history_packets: int = 1024
     max_transports_per_router: int = 500
+    # A viewer that does not answer our offer within this time has its subscribe connection
+    # closed (`media_closed`, reason `offer_timeout`; the client starts over with
+    # `media_start`). Without a bound, one silent viewer would hold every later change of its
+    # own view forever (aiortc has no rollback, so the offer cannot be withdrawn). 10 s covers
+    # a slow browser's setRemoteDescription + createAnswer on a loaded machine many times over.
+    offer_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         ipaddress.ip_address(self.gather_address)
@@ -35,5 +41,7 @@ class MediaSettings:
             ipaddress.ip_address(self.announced_address)
         if self.keyframe_interval_s <= 0:
             raise ValueError("keyframe_interval_s must be positive")
+        if self.offer_timeout_s <= 0:
+            raise ValueError("offer_timeout_s must be positive")
         if self.history_packets <= 0 or 65536 % self.history_packets:
             raise ValueError("history_packets must divide 65536")

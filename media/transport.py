@@ -79,6 +79,11 @@ class AiortcTransport:
         """True once closed."""
         return self._closed
 
+    @property
+    def awaiting_answer(self) -> bool:
+        """True between `create_offer` and the `accept_answer` of that offer (subscribe)."""
+        return self._negotiating
+
     def _check(self, role: TransportRole) -> None:
         if self._closed:
             raise InvalidStateError("transport closed")

@@ -98,6 +98,16 @@ class MediaPeer:
     room_id: str
     publish: AiortcTransport | None = None
     subscribe: AiortcTransport | None = None
+    # Offers sent on the current subscribe transport: an expiring timer checks it is still
+    # about the latest one.
+    offers: int = 0
+    offer_timer: asyncio.TimerHandle | None = None
+
+    def stop_offer_timer(self) -> None:
+        """The offer was answered, or the subscribe transport is going away."""
+        if self.offer_timer is not None:
+            self.offer_timer.cancel()
+            self.offer_timer = None
 
 
 def media_error(code: str, message: str) -> Ack:
@@ -209,6 +219,7 @@ class MediaSignalling:
 
     async def _start(self, room_id: str, pid: str) -> Ack:
         peer = self._peer(room_id, pid)
+        peer.stop_offer_timer()
         old, peer.subscribe = peer.subscribe, None
         if old is not None:  # a client that lost its connection starts over
             await old.close()
@@ -221,26 +232,74 @@ class MediaSignalling:
         transport.on_negotiation_needed(needed)
         return {"ok": True, "ice_servers": self.ice_servers}
 
-    def _queue_offer(self, pid: str, transport: AiortcTransport) -> None:
-        # Offers go through the participant's queue so they stay ordered with its answers.
+    def _queue_work(self, pid: str, name: str, run: Callable[[], Awaitable[Ack]]) -> None:
+        """Put server-made work on the participant's queue, ordered with its own events."""
         sid = self._sig.sid_of.get(pid)
         conn = self._sig.connections.get(sid) if sid is not None else None
-        if conn is None or transport.closed:
+        if conn is None:
+            return
+        # Nobody awaits the result: what the work sends is the message to the client.
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        conn.queue.put_nowait((name, QueuedMediaWork(run), future))
+
+    def _queue_offer(self, pid: str, transport: AiortcTransport) -> None:
+        # Offers go through the participant's queue so they stay ordered with its answers.
+        if transport.closed:
             return
 
         async def send() -> Ack:
             peer = self._peers.get(pid)
-            if transport.closed or peer is None or peer.subscribe is not transport:
+            sid = self._sig.sid_of.get(pid)
+            if transport.closed or peer is None or peer.subscribe is not transport or sid is None:
                 return {"ok": True}
             sdp = await transport.create_offer()
             await self._sig.sio.emit(
-                "media_offer", {"sdp": sdp, "tiles": transport.consumer_map()}, to=conn.sid
+                "media_offer", {"sdp": sdp, "tiles": transport.consumer_map()}, to=sid
             )
+            self._arm_offer_timer(pid, peer, transport)
             return {"ok": True}
 
-        # Nobody awaits the result: the offer itself is the message to the client.
-        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-        conn.queue.put_nowait(("media_offer", QueuedMediaWork(send), future))
+        self._queue_work(pid, "media_offer", send)
+
+    def _arm_offer_timer(self, pid: str, peer: MediaPeer, transport: AiortcTransport) -> None:
+        peer.stop_offer_timer()
+        peer.offers += 1
+        number = peer.offers
+
+        def expired() -> None:
+            peer.offer_timer = None
+            # Through the queue: an answer already waiting there is applied first and wins.
+            self._queue_work(
+                pid, "media_offer_timeout", lambda: self._abandon(pid, transport, number)
+            )
+
+        loop = asyncio.get_running_loop()
+        peer.offer_timer = loop.call_later(self.settings.offer_timeout_s, expired)
+
+    async def _abandon(self, pid: str, transport: AiortcTransport, number: int) -> Ack:
+        """The viewer left our offer unanswered: close its subscribe side and tell it why.
+
+        Only that viewer's own view was waiting (every viewer has its own transport and
+        queue); closing frees its consumers, and its next `media_start` gets a fresh offer
+        of everything there is to see.
+        """
+        peer = self._peers.get(pid)
+        if (
+            peer is None
+            or peer.subscribe is not transport
+            or peer.offers != number
+            or not transport.awaiting_answer
+        ):
+            return {"ok": True}  # answered, restarted or gone in the meantime
+        log.info("room %s: %s did not answer its media offer; closing its view", peer.room_id, pid)
+        peer.subscribe = None
+        await transport.close()
+        sid = self._sig.sid_of.get(pid)
+        if sid is not None:
+            await self._sig.sio.emit(
+                "media_closed", {"transport": "subscribe", "reason": "offer_timeout"}, to=sid
+            )
+        return {"ok": True}
 
     async def _answer(self, pid: str, sdp: str) -> Ack:
         peer = self._peers.get(pid)
@@ -250,6 +309,7 @@ class MediaSignalling:
             await peer.subscribe.accept_answer(sdp)
         except NegotiationError as exc:
             return media_error("invalid_sdp", f"The answer cannot be applied: {exc}.")
+        peer.stop_offer_timer()
         return {"ok": True}
 
     async def _publish(
@@ -305,6 +365,7 @@ class MediaSignalling:
         """Close a participant's connections, producers and consumers everywhere."""
         peer = self._peers.get(pid)
         if peer is not None and peer.room_id == room_id:
+            peer.stop_offer_timer()
             del self._peers[pid]
         router = self._routers.get(room_id)
         if router is not None:
@@ -313,7 +374,7 @@ class MediaSignalling:
     async def close_room(self, room_id: str) -> None:
         """The room is no longer live: close its router (cascading)."""
         for pid in [p for p, peer in self._peers.items() if peer.room_id == room_id]:
-            del self._peers[pid]
+            self._peers.pop(pid).stop_offer_timer()
         router = self._routers.pop(room_id, None)
         if router is not None:
             await router.close()

@@ -48,7 +48,11 @@ class MediaClient:
     received: dict[str, Received] = field(default_factory=dict)  # by track id
     tiles: dict[str, dict[str, str]] = field(default_factory=dict)
     closed_sources: list[str] = field(default_factory=list)
+    closed_views: list[str] = field(default_factory=list)  # reasons of media_closed (subscribe)
     answers: int = 0
+    # False: a viewer that receives offers and never answers them (counted in `ignored`).
+    answering: bool = True
+    ignored: int = 0
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -65,7 +69,20 @@ class MediaClient:
         assert ack["ok"], ack
         assert ack["ice_servers"] == []
 
+    async def restart(self) -> None:
+        """What web/src/media.js does after media_closed(offer_timeout): a new subscribe side."""
+        async with self._lock:
+            if self.down is not None:
+                await self.down.close()
+            self.down = None
+            self.tiles = {}
+        await self.start()
+
     async def _on_offer(self, data: dict[str, Any]) -> None:
+        if not self.answering:
+            self.ignored += 1
+            self.changed.set()
+            return
         async with self._lock:
             if self.down is None:
                 self.down = RTCPeerConnection(loopback_configuration())
@@ -158,7 +175,10 @@ class MediaClient:
         return ack
 
     async def _on_closed(self, data: dict[str, Any]) -> None:
-        self.closed_sources.append(data["source"])
+        if data.get("transport") == "subscribe":
+            self.closed_views.append(data["reason"])
+        else:
+            self.closed_sources.append(data["source"])
         self.changed.set()
 
     def loopback_only(self) -> bool:
