@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
@@ -58,6 +58,9 @@ class AiortcTransport:
         # An m-line whose producer the room closed (permission revoked) stays dead until the
         # client publishes again on a new MID.
         self._retired_mids: set[str] = set()
+        self._lost_callbacks: list[Callable[[AiortcTransport], None]] = []
+        self._lost_task: asyncio.Task[None] | None = None
+        self.pc.on("connectionstatechange", self._connection_state_changed)
 
     @property
     def id(self) -> str:
@@ -90,6 +93,10 @@ class AiortcTransport:
         if self._role != role:
             raise InvalidStateError(f"not a {role} transport")
 
+    def _check_connection(self) -> None:
+        if self.pc.connectionState == "closed":  # closed by the client; _lost() follows
+            raise InvalidStateError("connection closed")
+
     # -- publish --------------------------------------------------------------------------
 
     async def accept_offer(self, sdp: str, sources: Mapping[str, Source] | None = None) -> str:
@@ -100,6 +107,7 @@ class AiortcTransport:
         """
         self._check("publish")
         async with self._lock:
+            self._check_connection()
             try:
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             except Exception as exc:
@@ -215,6 +223,7 @@ class AiortcTransport:
         """Create and apply our offer for the current consumers (subscribe only)."""
         self._check("subscribe")
         async with self._lock:
+            self._check_connection()
             self._negotiating = True
             self._needs_negotiation = False
             offer = await self.pc.createOffer()
@@ -226,6 +235,7 @@ class AiortcTransport:
         """Apply the viewer's answer; start forwarding to newly negotiated consumers."""
         self._check("subscribe")
         async with self._lock:
+            self._check_connection()
             try:
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
             except Exception as exc:
@@ -253,6 +263,28 @@ class AiortcTransport:
         }
 
     # -- both -----------------------------------------------------------------------------
+
+    def on_lost(self, callback: Callable[[AiortcTransport], None]) -> None:
+        """Register a callback run once this transport closed because its connection ended."""
+        self._lost_callbacks.append(callback)
+
+    def _connection_state_changed(self) -> None:
+        # The client closed its end (its DTLS close_notify makes aiortc close the connection)
+        # or ICE/DTLS failed (e.g. consent expired): nothing will flow here again. Close now,
+        # so producers and consumers go at once and not when the signalling socket times out
+        # (a client back after a network blip has already closed its old connections).
+        if self._closed or self.pc.connectionState not in ("failed", "closed"):
+            return
+        if self._lost_task is None:  # not in self._tasks: close() must not cancel it
+            self._lost_task = asyncio.ensure_future(self._lost())
+
+    async def _lost(self) -> None:
+        if self._closed:
+            return
+        logger.info("%s transport of %s lost its connection", self._role, self._participant_id)
+        await self.close()
+        for callback in list(self._lost_callbacks):
+            callback(self)
 
     async def close(self) -> None:
         """Close producers or consumers, then the peer connection (idempotent)."""

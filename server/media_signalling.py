@@ -230,6 +230,7 @@ class MediaSignalling:
             self._queue_offer(pid, transport)
 
         transport.on_negotiation_needed(needed)
+        transport.on_lost(lambda t: self._queue_work(pid, "media_lost", lambda: self._lost(pid, t)))
         return {"ok": True, "ice_servers": self.ice_servers}
 
     def _queue_work(self, pid: str, name: str, run: Callable[[], Awaitable[Ack]]) -> None:
@@ -252,7 +253,10 @@ class MediaSignalling:
             sid = self._sig.sid_of.get(pid)
             if transport.closed or peer is None or peer.subscribe is not transport or sid is None:
                 return {"ok": True}
-            sdp = await transport.create_offer()
+            try:
+                sdp = await transport.create_offer()
+            except InvalidStateError:  # the connection closed meanwhile: _lost() tells why
+                return {"ok": True}
             await self._sig.sio.emit(
                 "media_offer", {"sdp": sdp, "tiles": transport.consumer_map()}, to=sid
             )
@@ -301,6 +305,27 @@ class MediaSignalling:
             )
         return {"ok": True}
 
+    async def _lost(self, pid: str, transport: AiortcTransport) -> Ack:
+        """A connection ended by itself (closed by the client, or failed): tell the client.
+
+        Its producers or consumers are already closed (viewers got a new offer without them).
+        A client still there starts that side over: `media_start`, or a new publish connection.
+        """
+        peer = self._peers.get(pid)
+        if peer is None or transport not in (peer.publish, peer.subscribe):
+            return {"ok": True}  # replaced or gone in the meantime
+        if peer.subscribe is transport:
+            peer.stop_offer_timer()
+            peer.subscribe = None
+        else:
+            peer.publish = None
+        sid = self._sig.sid_of.get(pid)
+        if sid is not None:
+            await self._sig.sio.emit(
+                "media_closed", {"transport": transport.role, "reason": "connection_lost"}, to=sid
+            )
+        return {"ok": True}
+
     async def _answer(self, pid: str, sdp: str) -> Ack:
         peer = self._peers.get(pid)
         if peer is None or peer.subscribe is None:
@@ -333,6 +358,9 @@ class MediaSignalling:
                 return refused(Reason.NOT_PERMITTED, f"You may not publish your {source} now.")
         if transport is None or transport.closed:
             transport = peer.publish = await self.router(room_id).create_transport(pid, "publish")
+            transport.on_lost(
+                lambda t: self._queue_work(pid, "media_lost", lambda: self._lost(pid, t))
+            )
         try:
             answer = await transport.accept_offer(p.sdp, p.sources)
         except NegotiationError as exc:

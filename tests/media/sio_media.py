@@ -48,7 +48,8 @@ class MediaClient:
     received: dict[str, Received] = field(default_factory=dict)  # by track id
     tiles: dict[str, dict[str, str]] = field(default_factory=dict)
     closed_sources: list[str] = field(default_factory=list)
-    closed_views: list[str] = field(default_factory=list)  # reasons of media_closed (subscribe)
+    # (transport, reason) of every media_closed about a whole connection
+    closed_connections: list[tuple[str, str]] = field(default_factory=list)
     answers: int = 0
     # False: a viewer that receives offers and never answers them (counted in `ignored`).
     answering: bool = True
@@ -175,8 +176,8 @@ class MediaClient:
         return ack
 
     async def _on_closed(self, data: dict[str, Any]) -> None:
-        if data.get("transport") == "subscribe":
-            self.closed_views.append(data["reason"])
+        if "transport" in data:
+            self.closed_connections.append((data["transport"], data["reason"]))
         else:
             self.closed_sources.append(data["source"])
         self.changed.set()

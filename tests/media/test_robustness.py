@@ -42,7 +42,9 @@ async def test_a_viewer_that_never_answers_is_closed_and_holds_nobody_up(
 
             # The unanswered offer is abandoned: the silent viewer's subscribe side is closed,
             # with a reason the client acts on, and its consumers are gone from the router.
-            await silent.wait_for(lambda: silent.closed_views == ["offer_timeout"])
+            await silent.wait_for(
+                lambda: silent.closed_connections == [("subscribe", "offer_timeout")]
+            )
             assert silent.ignored == 1  # the mic never reached it: its view was stalled
             (router,) = routers(live_server)
             assert not [t for t in router.transports if t.participant_id == sid]
@@ -59,7 +61,7 @@ async def test_a_viewer_that_never_answers_is_closed_and_holds_nobody_up(
             assert (await host.call("media_unpublish", {"source": "mic"}))["ok"]
             for client in (silent, viewer):
                 await client.wait_for(tiles_are(client, tid, {"camera"}))
-            assert silent.closed_views == ["offer_timeout"]
+            assert silent.closed_connections == [("subscribe", "offer_timeout")]
         finally:
             for c in (teacher, silent, viewer):
                 await c.close()
@@ -112,6 +114,55 @@ async def test_publisher_back_after_a_network_blip_is_seen_again_and_leaves_noth
                 for t in router.transports
                 if t.participant_id != pupil.participant_id
             ] == [new, new]
+        finally:
+            for c in (teacher, pupil, *([again] if again else [])):
+                await c.close()
+
+
+@pytest.mark.timeout(90)
+async def test_publisher_back_before_the_server_noticed_the_drop_leaves_nothing_behind(
+    live_server: LiveServer,
+) -> None:
+    async with peers("host", "a", "back") as (host, a, back):
+        teacher, pupil = await media_clients(live_server, host, a)
+        old = teacher.participant_id
+        again: MediaClient | None = None
+        try:
+            assert (await teacher.publish("mic", "camera"))["ok"]
+            await pupil.wait_for(receives(pupil, old, camera=10, mic=10))
+            (router,) = routers(live_server)
+            old_consumers = [c for p in router.producers() for c in p.consumers]
+            state = host.seen("room_state")[-1]
+
+            # A half-open drop: the client gave up on its socket (as after a network change)
+            # but the server will only notice at its ping timeout (tens of seconds): here the
+            # old socket simply stays open. The client closes its old peer connections
+            # (web/src/media.js restart()) and comes back on a new socket with its token.
+            await teacher.close()
+            await back.connect(live_server, await sign_in(live_server, *live_server.teacher))
+            join = {"v": 1, "room": state["room"]["id"], "as": "user", "resume": state["resume"]}
+            ack = await back.call("join", join)
+            assert ack["ok"] and ack["status"] == "joined", ack
+            new = ack["you"]["id"]
+
+            # The server closes the old connections when the client closes them: their
+            # producers go, and so do the viewer's tiles of them, without waiting for the
+            # old socket's timeout.
+            await pupil.wait_for(no_tiles_of(pupil, old))
+            assert host.sio.connected  # the old socket is still there
+            lost = ("publish", "connection_lost")  # what a client still on it would be told
+            await teacher.wait_for(lambda: lost in teacher.closed_connections)
+            assert all(c.closed for c in old_consumers)
+            assert not [p for p in router.producers() if p.participant_id == old]
+            # Its publish connection is gone; its subscribe one never connected (nothing to
+            # see yet), so only the old socket's end will close it.
+            assert [t.role for t in router.transports if t.participant_id == old] == ["subscribe"]
+
+            again = MediaClient(back, new, [])
+            await again.start()
+            assert (await again.publish("mic", "camera"))["ok"]
+            await pupil.wait_for(receives(pupil, new, camera=10, mic=10))
+            assert {p.participant_id for p in router.producers()} == {new}
         finally:
             for c in (teacher, pupil, *([again] if again else [])):
                 await c.close()
