@@ -15,6 +15,8 @@
 // Tiles also carry `id` (stable while the track lives) and `track`; a tile's `stream` object
 // stays the same across updates, so the UI can keep its <video>/<audio> element.
 // `publishing` also fires with on: false and reason: "not_permitted" when the host revokes a right.
+// When the server closes a whole connection (`media_closed` with `transport`: an offer left
+// unanswered too long, or the connection lost), that side starts over by itself.
 import { ProtocolError } from "./api.js";
 
 export const SOURCES = ["mic", "camera", "screen"];
@@ -49,6 +51,8 @@ export class MediaSession {
     this.upChain = Promise.resolve();
     this.downChain = Promise.resolve();
     this.started = null;
+    // Bumped when the subscribe side starts over: offers of the old one are not answered.
+    this.downEpoch = 0;
     this.offs = [];
   }
 
@@ -75,8 +79,9 @@ export class MediaSession {
     if (!socket) throw new ProtocolError("not_joined", "Not connected.", "media_start");
     if (this.offs.length === 0) {
       const onOffer = (payload) => {
+        const epoch = this.downEpoch;
         this.downChain = this.downChain
-          .then(() => this.answer(payload || {}))
+          .then(() => (epoch === this.downEpoch ? this.answer(payload || {}) : undefined))
           .catch((e) => this.emit("error", toError(e, "media_answer")));
       };
       const onClosed = (payload) => this.closedByServer(payload || {});
@@ -96,11 +101,45 @@ export class MediaSession {
         }),
       );
     }
+    await this.requestStart();
+  }
+
+  requestStart() {
     // An offer may overtake the ack: answers wait for the ICE servers.
     this.started = this.connection.request("media_start", {}).then((ack) => {
       if (!this.options.iceServers) this.iceServers = ack.ice_servers || [];
     });
-    await this.started;
+    return this.started;
+  }
+
+  /** The server closed our subscribe connection: a new one shows everything there is again. */
+  async resubscribe() {
+    if (this.closed) return;
+    this.downEpoch += 1;
+    if (this.down) this.down.close();
+    this.down = null;
+    this.tileMap = {};
+    this.streams.clear();
+    this.emit("tiles", []);
+    await this.requestStart();
+  }
+
+  /** The server closed our publish connection: publish what we were sending on a new one. */
+  async republish() {
+    if (this.closed) return;
+    const wanted = [...this.sending.keys()];
+    for (const { track } of this.sending.values()) track.stop();
+    this.sending.clear();
+    if (this.up) this.up.close();
+    this.up = null;
+    for (const source of wanted) {
+      try {
+        await this.startSource(source);
+      } catch (e) {
+        this.emit("publishing", { source, on: false });
+        this.emit("error", toError(e, "media_publish"));
+      }
+    }
   }
 
   async restart() {
@@ -276,7 +315,20 @@ export class MediaSession {
     await up.setRemoteDescription({ type: "answer", sdp: ack.sdp });
   }
 
-  closedByServer({ source, reason }) {
+  closedByServer({ source, reason, transport }) {
+    if (transport === "subscribe") {
+      // offer_timeout (we did not answer in time) or connection_lost: start that side over,
+      // in turn with answers so an old offer is never answered on the new connection.
+      this.downChain = this.downChain
+        .then(() => this.resubscribe())
+        .catch((e) => this.emit("error", toError(e, "media_start")));
+      return;
+    }
+    if (transport === "publish") {
+      // connection_lost: the server's end is gone, so this connection can carry nothing.
+      this.upChain = this.upChain.then(() => this.republish()).catch(() => {});
+      return;
+    }
     // The host revoked the right (or a timed grant ran out): the server closed the producer.
     this.upChain = this.upChain.then(() => this.stopSource(source, reason || "not_permitted"));
   }
@@ -284,6 +336,7 @@ export class MediaSession {
   // ---------------------------------------------------------------- closing
 
   dropConnections() {
+    this.downEpoch += 1;
     for (const { track } of this.sending.values()) track.stop();
     this.sending.clear();
     for (const pc of [this.up, this.down]) if (pc) pc.close();
