@@ -230,7 +230,7 @@ class MediaSignalling:
             self._queue_offer(pid, transport)
 
         transport.on_negotiation_needed(needed)
-        transport.on_lost(lambda t: self._queue_work(pid, "media_lost", lambda: self._lost(pid, t)))
+        self._watch(pid, transport)
         return {"ok": True, "ice_servers": self.ice_servers}
 
     def _queue_work(self, pid: str, name: str, run: Callable[[], Awaitable[Ack]]) -> None:
@@ -305,6 +305,14 @@ class MediaSignalling:
             )
         return {"ok": True}
 
+    def _watch(self, pid: str, transport: AiortcTransport) -> None:
+        """Tell the participant, in turn with its events, when the connection ends by itself."""
+
+        def lost(t: AiortcTransport) -> None:
+            self._queue_work(pid, "media_lost", lambda: self._lost(pid, t))
+
+        transport.on_lost(lost)
+
     async def _lost(self, pid: str, transport: AiortcTransport) -> Ack:
         """A connection ended by itself (closed by the client, or failed): tell the client.
 
@@ -358,9 +366,7 @@ class MediaSignalling:
                 return refused(Reason.NOT_PERMITTED, f"You may not publish your {source} now.")
         if transport is None or transport.closed:
             transport = peer.publish = await self.router(room_id).create_transport(pid, "publish")
-            transport.on_lost(
-                lambda t: self._queue_work(pid, "media_lost", lambda: self._lost(pid, t))
-            )
+            self._watch(pid, transport)
         try:
             answer = await transport.accept_offer(p.sdp, p.sources)
         except NegotiationError as exc:
