@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from media import MediaSettings
 from server.cli import parser
 from server.media_signalling import media_settings, sending_mlines
 from server.settings import Settings
@@ -83,3 +84,10 @@ def test_sending_mlines_reads_only_what_the_offerer_sends() -> None:
     assert sending_mlines(sdp) == {"0": "audio"}
     with pytest.raises(ValueError):
         sending_mlines("hello")
+
+
+@pytest.mark.parametrize("seconds", [0.0, -1.0])
+def test_an_offer_timeout_must_be_positive(seconds: float) -> None:
+    assert MediaSettings().offer_timeout_s == 10.0
+    with pytest.raises(ValueError, match="offer_timeout_s"):
+        MediaSettings(offer_timeout_s=seconds)
