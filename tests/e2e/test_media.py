@@ -214,10 +214,17 @@ async def open_page(
     return page
 
 
-@pytest.mark.timeout(90)
-async def test_pupil_decodes_teachers_camera_and_mic(
-    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
-) -> None:
+@asynccontextmanager
+async def harness_pages(
+    playwright: Playwright,
+    chromium_path: Path,
+    demo_data: Path,
+    tmp_path: Path,
+    teacher_init: str | None = None,
+) -> AsyncIterator[tuple[Page, Page, tuple[str, str], list[tuple[str, str]]]]:
+    """A teacher's and a pupil's Chromium on the media harness page, in a test-made network
+    namespace with its own server. Yields (teacher page, pupil page, the teacher's login and
+    password, the pupils'); no page may log a problem."""
     bundle = harness_bundle(tmp_path)
     data = tmp_path / "data"
     shutil.copytree(demo_data, data)
@@ -228,42 +235,53 @@ async def test_pupil_decodes_teachers_camera_and_mic(
             teacher_browser = await launch(playwright, ns, chromium_path, tmp_path)
             pupil_browser = await launch(playwright, ns, chromium_path, tmp_path)
             try:
-                teacher_page = await open_page(teacher_browser, url, bundle, problems)
+                teacher_page = await open_page(
+                    teacher_browser, url, bundle, problems, init=teacher_init
+                )
                 pupil_page = await open_page(pupil_browser, url, bundle, problems)
-                login, password = teacher
-                sent: dict[str, Any] = await teacher_page.evaluate(
-                    ENTER,
-                    {
-                        "login": login,
-                        "password": password,
-                        "roomId": None,
-                        "publish": ["camera", "mic"],
-                    },
-                )
-                assert sent["status"] == "joined" and sent["publishing"] == [True, True]
-                assert sent["iceServers"] == []
-                login, password = pupils[0]
-                joined = await pupil_page.evaluate(
-                    ENTER,
-                    {"login": login, "password": password, "roomId": sent["roomId"], "publish": []},
-                )
-                assert joined["status"] == "joined"
-                got: dict[str, Any] = await pupil_page.evaluate(RECEIVED, 30_000)
-                assert got["video"] > 0 and got["audio"] > 0, repr(got)
-                assert sorted(got["tiles"]) == ["camera/video", "mic/audio"], got
-                assert (got["local"], got["remote"]) == ("127.0.0.1", "127.0.0.1"), got
-                assert got["errors"] == []
-                # A pupil without rights is refused by the server, not only by the UI.
-                code = await pupil_page.evaluate(
-                    "window.sabaq.media.setPublishing('mic', true).then(() => 'ok', e => e.code)"
-                )
-                assert code == "not_permitted"
-                assert await pupil_page.evaluate("window.sabaq.media.publishing('mic')") is False
+                yield teacher_page, pupil_page, teacher, list(pupils)
             finally:
                 await pupil_browser.close()
                 await teacher_browser.close()
-    # The refusal is also sent as an `error` event, which the harness does not log to console.
     assert problems == [], problems
+
+
+@pytest.mark.timeout(90)
+async def test_pupil_decodes_teachers_camera_and_mic(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    pages = harness_pages(playwright, chromium_path, demo_data, tmp_path)
+    async with pages as (teacher_page, pupil_page, teacher, pupils):
+        login, password = teacher
+        sent: dict[str, Any] = await teacher_page.evaluate(
+            ENTER,
+            {
+                "login": login,
+                "password": password,
+                "roomId": None,
+                "publish": ["camera", "mic"],
+            },
+        )
+        assert sent["status"] == "joined" and sent["publishing"] == [True, True]
+        assert sent["iceServers"] == []
+        login, password = pupils[0]
+        joined = await pupil_page.evaluate(
+            ENTER,
+            {"login": login, "password": password, "roomId": sent["roomId"], "publish": []},
+        )
+        assert joined["status"] == "joined"
+        got: dict[str, Any] = await pupil_page.evaluate(RECEIVED, 30_000)
+        assert got["video"] > 0 and got["audio"] > 0, repr(got)
+        assert sorted(got["tiles"]) == ["camera/video", "mic/audio"], got
+        assert (got["local"], got["remote"]) == ("127.0.0.1", "127.0.0.1"), got
+        assert got["errors"] == []
+        # A pupil without rights is refused by the server, not only by the UI (the refusal is
+        # also sent as an `error` event, which the harness does not log to console).
+        code = await pupil_page.evaluate(
+            "window.sabaq.media.setPublishing('mic', true).then(() => 'ok', e => e.code)"
+        )
+        assert code == "not_permitted"
+        assert await pupil_page.evaluate("window.sabaq.media.publishing('mic')") is False
 
 
 @asynccontextmanager
@@ -325,41 +343,25 @@ async def test_room_ui_buttons_publish_and_tiles_play(
 async def test_h264_from_chromium_is_forwarded_and_decoded(
     playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
 ) -> None:
-    bundle = harness_bundle(tmp_path)
-    data = tmp_path / "data"
-    shutil.copytree(demo_data, data)
-    teacher, pupils = _read_demo_accounts(data)
-    problems: list[str] = []
-    with netns() as ns:
-        async with server_in(ns, data) as url:
-            teacher_browser = await launch(playwright, ns, chromium_path, tmp_path)
-            pupil_browser = await launch(playwright, ns, chromium_path, tmp_path)
-            try:
-                teacher_page = await open_page(
-                    teacher_browser, url, bundle, problems, init=PREFER_H264
-                )
-                pupil_page = await open_page(pupil_browser, url, bundle, problems)
-                login, password = teacher
-                sent: dict[str, Any] = await teacher_page.evaluate(
-                    ENTER,
-                    {"login": login, "password": password, "roomId": None, "publish": ["camera"]},
-                )
-                assert sent["publishing"] == [True]
-                offered = await teacher_page.evaluate("window.sabaq.media.up.localDescription.sdp")
-                video = offered[offered.index("m=video") :]
-                assert "H264/90000" in video and "VP8/90000" not in video
-                login, password = pupils[0]
-                await pupil_page.evaluate(
-                    ENTER,
-                    {"login": login, "password": password, "roomId": sent["roomId"], "publish": []},
-                )
-                got: dict[str, Any] = await pupil_page.evaluate(VIDEO_CODEC, 30_000)
-                assert got["frames"] >= 10, got
-                assert got["codecs"] == ["video/H264"], got
-            finally:
-                await pupil_browser.close()
-                await teacher_browser.close()
-    assert problems == [], problems
+    pages = harness_pages(playwright, chromium_path, demo_data, tmp_path, teacher_init=PREFER_H264)
+    async with pages as (teacher_page, pupil_page, teacher, pupils):
+        login, password = teacher
+        sent: dict[str, Any] = await teacher_page.evaluate(
+            ENTER,
+            {"login": login, "password": password, "roomId": None, "publish": ["camera"]},
+        )
+        assert sent["publishing"] == [True]
+        offered = await teacher_page.evaluate("window.sabaq.media.up.localDescription.sdp")
+        video = offered[offered.index("m=video") :]
+        assert "H264/90000" in video and "VP8/90000" not in video
+        login, password = pupils[0]
+        await pupil_page.evaluate(
+            ENTER,
+            {"login": login, "password": password, "roomId": sent["roomId"], "publish": []},
+        )
+        got: dict[str, Any] = await pupil_page.evaluate(VIDEO_CODEC, 30_000)
+        assert got["frames"] >= 10, got
+        assert got["codecs"] == ["video/H264"], got
 
 
 # Runs in a room page that kept its peer connections: decoded video frames and their size.

@@ -8,16 +8,13 @@ connection would end): the server closes its end, sends `media_closed` with the 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, Playwright
 
-from tests.conftest import _read_demo_accounts
-from tests.e2e.netns import netns, server_in
-from tests.e2e.test_media import ENTER, harness_bundle, launch, open_page, playwright
+from tests.e2e.test_media import ENTER, harness_pages, playwright
 
 pytestmark = pytest.mark.e2e
 __all__ = ["playwright"]  # the fixture, shared with test_media.py
@@ -66,62 +63,48 @@ async def tile_ids(page: Page) -> list[str]:
 async def test_media_comes_back_after_the_server_closes_a_connection(
     playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
 ) -> None:
-    bundle = harness_bundle(tmp_path)
-    data = tmp_path / "data"
-    shutil.copytree(demo_data, data)
-    teacher, pupils = _read_demo_accounts(data)
-    problems: list[str] = []
-    with netns() as ns:
-        async with server_in(ns, data) as url:
-            teacher_browser = await launch(playwright, ns, chromium_path, tmp_path)
-            pupil_browser = await launch(playwright, ns, chromium_path, tmp_path)
-            try:
-                teacher_page = await open_page(teacher_browser, url, bundle, problems)
-                pupil_page = await open_page(pupil_browser, url, bundle, problems)
-                sent: dict[str, Any] = await teacher_page.evaluate(
-                    ENTER,
-                    {
-                        "login": teacher[0],
-                        "password": teacher[1],
-                        "roomId": None,
-                        "publish": ["camera", "mic"],
-                    },
-                )
-                assert sent["publishing"] == [True, True]
-                entered = {"login": pupils[0][0], "password": pupils[0][1], "publish": []}
-                await pupil_page.evaluate(ENTER, {**entered, "roomId": sent["roomId"]})
-                got: dict[str, Any] = await pupil_page.evaluate(
-                    FRESH_MEDIA, {"old": [], "deadlineMs": 30_000}
-                )
-                assert got["video"] > 0 and got["audio"] > 0, got
+    pages = harness_pages(playwright, chromium_path, demo_data, tmp_path)
+    async with pages as (teacher_page, pupil_page, teacher, pupils):
+        sent: dict[str, Any] = await teacher_page.evaluate(
+            ENTER,
+            {
+                "login": teacher[0],
+                "password": teacher[1],
+                "roomId": None,
+                "publish": ["camera", "mic"],
+            },
+        )
+        assert sent["publishing"] == [True, True]
+        entered = {"login": pupils[0][0], "password": pupils[0][1], "publish": []}
+        await pupil_page.evaluate(ENTER, {**entered, "roomId": sent["roomId"]})
+        got: dict[str, Any] = await pupil_page.evaluate(
+            FRESH_MEDIA, {"old": [], "deadlineMs": 30_000}
+        )
+        assert got["video"] > 0 and got["audio"] > 0, got
 
-                # The pupil's subscribe connection ends: media_start on a new one, same tiles.
-                before = await tile_ids(pupil_page)
-                await pupil_page.evaluate(CLOSE, "down")
-                got = await pupil_page.evaluate(FRESH_MEDIA, {"old": before, "deadlineMs": 30_000})
-                assert got["video"] > 0 and got["audio"] > 0, got
-                assert got["sameConnection"] is False and got["errors"] == [], got
+        # The pupil's subscribe connection ends: media_start on a new one, same tiles.
+        before = await tile_ids(pupil_page)
+        await pupil_page.evaluate(CLOSE, "down")
+        got = await pupil_page.evaluate(FRESH_MEDIA, {"old": before, "deadlineMs": 30_000})
+        assert got["video"] > 0 and got["audio"] > 0, got
+        assert got["sameConnection"] is False and got["errors"] == [], got
 
-                # The teacher's publish connection ends: it publishes again on a new one and
-                # the pupil decodes the new producers on its current connection.
-                before = await tile_ids(pupil_page)
-                await teacher_page.evaluate(CLOSE, "up")
-                got = await pupil_page.evaluate(FRESH_MEDIA, {"old": before, "deadlineMs": 30_000})
-                assert got["video"] > 0 and got["audio"] > 0, got
-                assert got["errors"] == [], got
-                teacher_state = await teacher_page.evaluate(
-                    """() => ({camera: window.sabaq.media.publishing("camera"),
-                               mic: window.sabaq.media.publishing("mic"),
-                               renewed: window.sabaq.media.up !== window.__closed,
-                               errors: window.sabaq.errors})"""
-                )
-                assert teacher_state == {
-                    "camera": True,
-                    "mic": True,
-                    "renewed": True,
-                    "errors": [],
-                }, teacher_state
-            finally:
-                await pupil_browser.close()
-                await teacher_browser.close()
-    assert problems == [], problems
+        # The teacher's publish connection ends: it publishes again on a new one and
+        # the pupil decodes the new producers on its current connection.
+        before = await tile_ids(pupil_page)
+        await teacher_page.evaluate(CLOSE, "up")
+        got = await pupil_page.evaluate(FRESH_MEDIA, {"old": before, "deadlineMs": 30_000})
+        assert got["video"] > 0 and got["audio"] > 0, got
+        assert got["errors"] == [], got
+        teacher_state = await teacher_page.evaluate(
+            """() => ({camera: window.sabaq.media.publishing("camera"),
+                       mic: window.sabaq.media.publishing("mic"),
+                       renewed: window.sabaq.media.up !== window.__closed,
+                       errors: window.sabaq.errors})"""
+        )
+        assert teacher_state == {
+            "camera": True,
+            "mic": True,
+            "renewed": True,
+            "errors": [],
+        }, teacher_state
