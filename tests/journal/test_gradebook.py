@@ -75,8 +75,10 @@ async def test_lesson_page_topic_marks_and_assignments(any_db_server: LiveServer
         "pupils",
         "plan",
         "mark_scale",
+        "guests",
     }
     assert page["mark_scale"] == {"mark_min": 1, "mark_max": 5}
+    assert page["guests"] == []  # the lesson's room was never opened
     assert len(page["pupils"]) == 4 and len(page["plan"]) >= 2
     aigerim, daniyar = page["pupils"][0]["id"], page["pupils"][1]["id"]
 
