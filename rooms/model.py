@@ -35,6 +35,9 @@ class LeaveReason(StrEnum):
     LEFT = "left"
     REMOVED = "removed"
     DISCONNECTED = "disconnected"
+    # The same person joined again (a new connection after a network drop the server had not
+    # noticed yet, or a second window): the newer join takes over.
+    REPLACED = "replaced"
 
 
 @dataclass(slots=True)

@@ -228,7 +228,19 @@ class Room:
             return Outcome(events=self._lobby_events())
         participant = knock.admit(now)
         participant.role = role
-        return self._enter(participant)
+        stale = next(
+            (p for p in self.participants.values() if p.identity == participant.identity), None
+        )
+        if stale is None:
+            return self._enter(participant)
+        # One person is one participant: otherwise a pupil back from a network drop shows twice
+        # (and keeps their frozen media) until the old connection's ping timeout.
+        left = self._exit(stale.id, LeaveReason.REPLACED, now)
+        left.events.insert(0, Event("replaced", {}, One(stale.id)))
+        entered = self._enter(participant)
+        return Outcome(
+            events=[*left.events, *entered.events], effects=[*left.effects, *entered.effects]
+        )
 
     def _leave(self, cmd: Leave, now: float) -> Outcome | Refusal:
         if cmd.actor in self.lobby:

@@ -41,6 +41,7 @@ NOT_STARTED = "not_started"  # a proposal's status before the lesson's scheduled
 HOW = {
     "left": Departure.LEFT,
     "disconnected": Departure.DISCONNECTED,
+    "replaced": Departure.DISCONNECTED,  # back on a new connection: merged like a reconnect
     "removed": Departure.REMOVED,
 }
 

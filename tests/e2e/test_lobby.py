@@ -228,3 +228,33 @@ async def test_knocker_is_told_when_the_host_is_away(
     await host.get_by_role("button", name=EN["room.enter"], exact=True).click()
     await expect(knock(host, "Early Guest")).to_be_visible()
     await expect(guest.locator("#lobby-host-absent")).to_be_hidden()
+
+
+async def test_the_same_pupil_in_a_second_window_replaces_the_first(
+    live_server: LiveServer, browsers: Browsers
+) -> None:
+    host = await browsers.person("host")
+    pupil = await browsers.person("pupil")
+    room = await teacher_hosts(
+        host, live_server.url, live_server.teacher, "Algebra 7A", class_id=live_server.class_id
+    )
+    login, password = live_server.pupils[0]
+    await pupil.goto(room.invite_url)
+    await pupil.get_by_label(EN["form.login"], exact=True).fill(login)
+    await pupil.get_by_label(EN["form.password"], exact=True).fill(password)
+    await pupil.get_by_role("button", name=EN["room.signin_enter"]).click()
+    await expect(pupil.locator("#inside")).to_be_visible()
+    name = await own_name(pupil)
+
+    # The same pupil (same sign-in) opens the room in a second window.
+    second = await pupil.context.new_page()
+    await second.goto(room.invite_url)
+    await second.get_by_role("button", name=EN["room.enter"], exact=True).click()
+    await expect(second.locator("#inside")).to_be_visible()
+
+    # The first window says why it left and stays out; the host sees the pupil once.
+    await expect(pupil.locator("#ended-title")).to_have_text(EN["ended.replaced_title"])
+    await expect(pupil.locator("#ended-text")).to_have_text(EN["ended.replaced_text"])
+    await expect(participant(host, name)).to_have_count(1)
+    await expect(participants(second)).to_have_count(2)
+    await expect(second.locator("#inside")).to_be_visible()

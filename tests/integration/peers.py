@@ -23,6 +23,7 @@ EVENTS = (
     "admitted",
     "denied",
     "removed",
+    "replaced",
     "policy_changed",
     "error",
     "chat_message",

@@ -154,9 +154,11 @@ async def test_publisher_back_before_the_server_noticed_the_drop_leaves_nothing_
             await teacher.wait_for(lambda: lost in teacher.closed_connections)
             assert all(c.closed for c in old_consumers)
             assert not [p for p in router.producers() if p.participant_id == old]
-            # Its publish connection is gone; its subscribe one never connected (nothing to
-            # see yet), so only the old socket's end will close it.
-            assert [t.role for t in router.transports if t.participant_id == old] == ["subscribe"]
+            # The same person joined again, so the old participant was replaced at once: none
+            # of its connections is left (not even the subscribe one that never connected),
+            # and the old socket was told not to come back.
+            assert [t.role for t in router.transports if t.participant_id == old] == []
+            await host.wait("replaced")
 
             again = MediaClient(back, new, [])
             await again.start()

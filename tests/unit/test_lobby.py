@@ -207,3 +207,34 @@ def test_presence_is_recorded_on_entry_and_exit_for_attendance() -> None:
     ]
     assert records[0].data["kind"] == "guest" and records[0].data["institution"] == "School 12"
     assert records[1].data["how"] == "disconnected"
+
+
+def test_the_same_person_joining_again_replaces_their_earlier_join() -> None:
+    room = room_with_host()
+    ok(room.apply(pupil("p", 4), NOW))
+    # A new connection (after a drop the server has not noticed, or a second window).
+    out = ok(room.apply(pupil("p2", 4), NOW + 5))
+    assert set(room.participants) == {"h", "p2"}
+    assert [e.name for e in to(out, "p")] == ["replaced"]
+    left = [e for e in out.events if e.name == "participant_left"][0]
+    assert left.payload == {"participant": "p", "reason": "replaced"}
+    assert Detach("p") in out.effects and Attach("p2", frozenset({Channel.ROOM})) in out.effects
+    records = [e.data for e in out.effects if isinstance(e, Record)]
+    assert [(r["event"], r["participant"]) for r in records] == [("leave", "p"), ("join", "p2")]
+    # Others see one person leave and one come in; the room_state of the new join lists one.
+    state = to(out, "p2")[-1].payload
+    assert [p["name"] for p in state["participants"]].count("Pupil 4") == 1
+
+
+def test_the_host_coming_back_on_a_new_connection_stays_host() -> None:
+    room = room_with_host()
+    out = ok(
+        room.apply(Join(actor="h2", name="Teacher", kind=Kind.USER, user_id=1, owner=True), NOW)
+    )
+    assert set(room.participants) == {"h2"} and room.participants["h2"].role is Role.HOST
+    assert [e.name for e in to(out, "h")] == ["replaced"]
+    # A guest's own first join is their identity: two different guests never replace each other.
+    ok(room.apply(SetGuestPolicy(actor="h2", policy=GuestPolicy.ALWAYS_ADMIT), NOW))
+    ok(room.apply(guest("g1", "Same Name"), NOW))
+    ok(room.apply(guest("g2", "Same Name"), NOW))
+    assert {"g1", "g2"} <= set(room.participants)

@@ -141,7 +141,8 @@ def room_with_actor(role: Role) -> Room:
     ok(room.apply(CreatePoll(actor="h", kind=PollKind.YES_NO, question="draft 1"), NOW))
     ok(room.apply(CreatePoll(actor="h", kind=PollKind.YES_NO, question="open 2", launch=True), NOW))
     if role is Role.HOST:
-        ok(room.apply(Join(actor="a", name="Co", kind=Kind.USER, user_id=1, owner=True), NOW))
+        # Another host (a second account of the owner's: the same account would replace `h`).
+        ok(room.apply(Join(actor="a", name="Co", kind=Kind.USER, user_id=9, owner=True), NOW))
     elif role is Role.GUEST:
         ok(room.apply(guest("a"), NOW))
         ok(room.apply(Admit(actor="h", target="a"), NOW))

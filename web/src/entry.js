@@ -54,6 +54,9 @@ export function renderEnded() {
   } else if (ended.reason === "removed") {
     title = "ended.removed_title";
     text = "ended.removed_text";
+  } else if (ended.reason === "replaced") {
+    title = "ended.replaced_title";
+    text = "ended.replaced_text";
   } else if (ended.reason === "disconnected" || ended.reason === "failed") {
     title = "ended.disconnected_title";
     text = "ended.disconnected_text";

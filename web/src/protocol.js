@@ -76,7 +76,7 @@ class Emitter {
  * "participant_left", "lobby", "waiting", "admitted", "denied", "removed", "policy_changed",
  * the classroom events of ROOM_EVENTS (chat_message, hands, poll_opened, layout_changed, …),
  * "resume" ({token}: the latest resume token, to keep for a reload),
- * "error" (a ProtocolError), "ended" ({reason: "denied" | "removed" | "left" | "disconnected" |
+ * "error" (a ProtocolError), "ended" ({reason: "denied" | "removed" | "replaced" | "left" | "disconnected" |
  * "failed", detail: the server's payload, e.g. {reason: "denied_by_host" | "policy"} for denied}).
  *
  * Resume: every room_state carries a token; it is sent as `resume` whenever this connection
@@ -131,6 +131,8 @@ export class RoomConnection extends Emitter {
     socket.on("admitted", (payload) => this.emit("admitted", payload || {}));
     socket.on("denied", (payload) => this.end("denied", payload || {}));
     socket.on("removed", (payload) => this.end("removed", payload || {}));
+    // The same person entered again elsewhere: this window must not rejoin and take it back.
+    socket.on("replaced", (payload) => this.end("replaced", payload || {}));
     socket.on("error", (payload) => this.emit("error", toProtocolError(payload, payload?.command)));
     socket.on("connect", () => {
       // After a network blip the server has forgotten us: join again with the same request.
