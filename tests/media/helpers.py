@@ -20,11 +20,11 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 
+from bench._sfu_common import ToneAudioTrack
 from media.router import AiortcRouter
 from media.transport import AiortcTransport
 
 VIDEO_CLOCK = 90000
-AUDIO_RATE = 48000
 
 
 def loopback_configuration() -> RTCConfiguration:
@@ -66,37 +66,6 @@ class PatternVideoTrack(MediaStreamTrack):
         frame.pts = self.frames_sent * (VIDEO_CLOCK // self.fps)
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
         self.frames_sent += 1
-        return frame
-
-
-class ToneAudioTrack(MediaStreamTrack):
-    """20 ms frames of a quiet square wave, paced in real time."""
-
-    kind = "audio"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._start: float | None = None
-        self._n = 0
-        samples = 960
-        self._data = b"".join(
-            (2000 if (i // 24) % 2 else -2000).to_bytes(2, "little", signed=True) * 2
-            for i in range(samples)
-        )
-
-    async def recv(self) -> av.AudioFrame:
-        """Next 20 ms frame."""
-        if self._start is None:
-            self._start = time.monotonic()
-        delay = self._start + self._n * 0.02 - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        frame = av.AudioFrame(format="s16", layout="stereo", samples=960)
-        frame.planes[0].update(self._data)
-        frame.sample_rate = AUDIO_RATE
-        frame.pts = self._n * 960
-        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
-        self._n += 1
         return frame
 
 

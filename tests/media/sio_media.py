@@ -11,11 +11,11 @@ from typing import Any
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from bench._sfu_common import ToneAudioTrack
 from tests.integration.peers import Peer
 
 from .helpers import (
     PatternVideoTrack,
-    ToneAudioTrack,
     loopback_configuration,
     nominated_pairs,
     prefer_codec,
