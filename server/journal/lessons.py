@@ -332,6 +332,7 @@ class Lessons:
             .where(PresenceRecord.room_id == lesson.room_id)
             .order_by(PresenceRecord.joined_at, PresenceRecord.id)
         )
+        class_and_teacher = pupil_ids | {lesson.teacher_id}
         return [
             models.GuestVisit(
                 name=row.name,
@@ -341,7 +342,7 @@ class Lessons:
                 left_at=row.left_at,
             )
             for row in rows
-            if row.user_id is None or row.user_id not in pupil_ids | {lesson.teacher_id}
+            if row.user_id not in class_and_teacher  # guests (no user id) included
         ]
 
 

@@ -14,6 +14,7 @@ from .flows import (
     own_name,
     participant,
     participants,
+    pupil_enters,
     teacher_hosts,
     text,
 )
@@ -238,13 +239,7 @@ async def test_the_same_pupil_in_a_second_window_replaces_the_first(
     room = await teacher_hosts(
         host, live_server.url, live_server.teacher, "Algebra 7A", class_id=live_server.class_id
     )
-    login, password = live_server.pupils[0]
-    await pupil.goto(room.invite_url)
-    await pupil.get_by_label(EN["form.login"], exact=True).fill(login)
-    await pupil.get_by_label(EN["form.password"], exact=True).fill(password)
-    await pupil.get_by_role("button", name=EN["room.signin_enter"]).click()
-    await expect(pupil.locator("#inside")).to_be_visible()
-    name = await own_name(pupil)
+    name = await pupil_enters(pupil, room, *live_server.pupils[0])
 
     # The same pupil (same sign-in) opens the room in a second window.
     second = await pupil.context.new_page()
