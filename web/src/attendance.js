@@ -81,7 +81,7 @@ async function refresh() {
       stop(true);
       return;
     }
-    // E.g. "the lesson has not started yet": said in the panel, and asked again later.
+    // Said in the panel (e.g. the server briefly away), and asked again at the next refresh.
     panel.note = errorSentence(e);
   } finally {
     panel.loading = false;

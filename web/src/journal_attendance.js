@@ -152,8 +152,7 @@ async function refreshProposal() {
   try {
     data.proposal = await journalApi.proposal(lessonId);
   } catch (e) {
-    // Before the scheduled start there is nothing to propose yet: not an error worth a banner.
-    if (!(e && e.code === "invalid_state")) showError(e);
+    showError(e);
     data.proposal = data.proposal || [];
   }
   if (data.lesson.state === "open") renderAttendance();
