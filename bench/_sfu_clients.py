@@ -21,6 +21,7 @@ from ._sfu_common import (
     ToneAudioTrack,
     emit,
     loopback,
+    pin_from_env,
     read_stamp,
     read_window,
     sleep_until,
@@ -219,6 +220,7 @@ async def main() -> None:
     parser.add_argument("--ids", default="")
     parser.add_argument("--decoders", default="")
     args = parser.parse_args()
+    pin_from_env()
     # Publisher and viewers stand in for other people's machines: as SCHED_BATCH their
     # wake-ups do not preempt the server in the middle of a fan-out (as in bench.signal).
     if hasattr(os, "sched_setscheduler") and os.environ.get("SABAQ_BENCH_BATCH", "1") != "0":

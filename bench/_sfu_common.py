@@ -20,6 +20,16 @@ STAMP_BITS = 16
 STAMP_BLOCK = 32  # pixels per bit, square: survives VP8 quantisation
 
 
+CPUS_ENV = "SABAQ_BENCH_CPUS"
+
+
+def pin_from_env() -> None:
+    """Run on the CPUs the coordinator chose (bench.sfu --pin), if it chose any."""
+    cpus = os.environ.get(CPUS_ENV)
+    if cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+
+
 def loopback() -> RTCConfiguration:
     """Host candidates on 127.0.0.1 only, no STUN."""
     install_host_address("127.0.0.1")

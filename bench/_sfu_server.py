@@ -17,7 +17,7 @@ from aiortc.contrib.media import MediaRelay
 from media.router import AiortcRouter
 from media.transport import AiortcTransport
 
-from ._sfu_common import emit, loopback, read_window, rss_mb, sleep_until
+from ._sfu_common import emit, loopback, pin_from_env, read_window, rss_mb, sleep_until
 
 
 class ForwardServer:
@@ -112,6 +112,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=["forward", "relay"], required=True)
     args = parser.parse_args()
+    pin_from_env()
     loopback()
     server: ForwardServer | RelayServer = (
         ForwardServer() if args.mode == "forward" else RelayServer()

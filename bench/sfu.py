@@ -1,7 +1,12 @@
-"""SFU benchmark: `python -m bench.sfu --subscribers N --seconds S [--baseline]`.
+"""SFU benchmark: `python -m bench.sfu --subscribers N --seconds S [--baseline] [--no-pin]`.
 
 Starts the server, one publisher (VP8 640x480 30 fps + Opus) and N subscribers, each group in
 its own process, all on 127.0.0.1; prints one JSON object as the last stdout line.
+
+With two or more CPUs the server runs on CPU 0 and every client process on the others (`--pin`,
+the default): the clients stand in for other people's machines, and sharing the server's core
+with eleven of them put a third more on the server's own CPU time (cache and wake-up costs
+that a server with a core to itself does not pay; docs/media.md). `--no-pin` shares all CPUs.
 """
 
 from __future__ import annotations
@@ -9,11 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from ._sfu_common import CPUS_ENV
 
 WARMUP_S = 3.0
 SUBSCRIBERS_PER_PROCESS = 8
@@ -53,7 +61,13 @@ class Child:
                 await self.proc.wait()
 
 
+# CPU lists for the server and for the clients (empty: not pinned); set by main().
+PINNING: dict[str, str] = {}
+
+
 async def spawn(name: str, module: str, *args: str) -> Child:
+    cpus = PINNING.get("server" if name == "server" else "clients")
+    env = {**os.environ, CPUS_ENV: cpus} if cpus else None
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -62,6 +76,7 @@ async def spawn(name: str, module: str, *args: str) -> Child:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         limit=256 * 1024 * 1024,  # RESULT lines carry every latency sample
+        env=env,
     )
     return Child(name, proc)
 
@@ -168,7 +183,19 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--baseline", action="store_true", help="also measure MediaRelay")
     parser.add_argument("--decoders", type=int, default=2, help="subscribers that decode video")
+    parser.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="server on CPU 0, clients on the other CPUs (default when there are two or more)",
+    )
     args = parser.parse_args()
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if args.pin and len(cpus) >= 2:
+        PINNING["server"] = str(cpus[0])
+        PINNING["clients"] = ",".join(str(c) for c in cpus[1:])
+        os.sched_setaffinity(0, set(cpus[1:]))  # this coordinator is a client too
+    print(f"CPUs: {PINNING or 'shared'}", file=sys.stderr)
     decoders = min(args.decoders, args.subscribers)
 
     result = await run_mode("forward", args.subscribers, args.seconds, decoders)

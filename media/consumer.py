@@ -67,6 +67,7 @@ class AiortcConsumer:
         self.retransmissions = 0
         self.keyframe_requests = 0
         self._waiting_keyframe_since_request = False
+        self._paused = False
         hooks.hook_sender(self._sender, self._on_rtcp, self._sender_info)
         producer.attach(self)
 
@@ -97,6 +98,30 @@ class AiortcConsumer:
         return self._closed
 
     @property
+    def paused(self) -> bool:
+        """True while the viewer asked not to receive this copy (see pause())."""
+        return self._paused
+
+    def pause(self) -> None:
+        """Stop forwarding for now (a viewer on a poor link saves the bandwidth); the producer
+        skips this consumer altogether, so a paused copy costs nothing per packet."""
+        if self._closed or self._paused:
+            return
+        self._paused = True
+        self.producer.set_forwarding(self, False)
+
+    def resume(self) -> None:
+        """Forward again from the next keyframe, numbered on from the last packet sent."""
+        if self._closed or not self._paused:
+            return
+        self._paused = False
+        if self._rewriter is not None:
+            self._rewriter.resume()
+            if self._sink is not None:
+                self._request_keyframe()
+        self.producer.set_forwarding(self, True)
+
+    @property
     def active(self) -> bool:
         """True once negotiated and forwarding."""
         return self._rewriter is not None
@@ -125,7 +150,7 @@ class AiortcConsumer:
         self._ext_key = extension_key(self._ext_ids, self._mid)
         # A late joiner needs a keyframe as soon as it can receive one (see forward()).
         self._sink = hooks.rtp_sink(self._sender)
-        if self._sink is not None:
+        if self._sink is not None and not self._paused:
             self._request_keyframe()
 
     def _request_keyframe(self) -> None:
@@ -204,7 +229,7 @@ class AiortcConsumer:
 
     def _retransmit(self, consumer_seq: int) -> None:
         rw = self._rewriter
-        if rw is None or not rw.started or self._closed:
+        if rw is None or not rw.maps(consumer_seq) or self._closed:
             return
         sp = self.producer.history.get(rw.unmap_seq(consumer_seq))
         if sp is None:
@@ -237,7 +262,12 @@ class AiortcConsumer:
         if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             for seq in packet.lost:
                 self._retransmit(seq)
-        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+        elif (
+            isinstance(packet, RtcpPsfbPacket)
+            and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR)
+            # A paused copy's viewer asks because nothing arrives: resuming asks anyway.
+            and not self._paused
+        ):
             self._request_keyframe()
 
     def _sender_info(self) -> RtcpSenderInfo | None:

@@ -90,6 +90,11 @@ class AiortcProducer:
         # (on loopback, viewers living in one process get their datagrams back to back).
         self._fanout = (*self._fanout, consumer)
 
+    def set_forwarding(self, consumer: AiortcConsumer, on: bool) -> None:
+        """Leave an attached consumer out of the fan-out (paused) or put it back at the end."""
+        others = tuple(c for c in self._fanout if c is not consumer)
+        self._fanout = (*others, consumer) if on and consumer in self.consumers else others
+
     def detach(self, consumer: AiortcConsumer) -> None:
         """Stop fanning packets out to this consumer."""
         self.consumers.discard(consumer)

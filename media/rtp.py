@@ -254,6 +254,20 @@ class Rewriter:
             return True
         return self.highest_index + delta - _SEQ_MOD >= 0
 
+    def resume(self) -> None:
+        """Continue after a pause: the next anchoring packet (a keyframe) gets the number after
+        the last one sent, so the viewer sees no gap to ask retransmissions for."""
+        if self.seq_offset is not None:
+            self.seq_start = (self.map_seq(self.highest) + 1) % _SEQ_MOD
+        self.seq_offset = None
+
+    def maps(self, consumer_seq: int) -> bool:
+        """True if consumer_seq was sent under the current anchoring (unmap_seq is meaningful):
+        numbers from before a pause, or not sent yet, are not."""
+        if self.seq_offset is None:
+            return False
+        return (self.map_seq(self.highest) - consumer_seq) & 0xFFFF <= self.highest_index
+
     def map_seq(self, source_seq: int) -> int:
         """Producer sequence number to consumer sequence number."""
         assert self.seq_offset is not None

@@ -58,6 +58,8 @@ class AiortcTransport:
         # An m-line whose producer the room closed (permission revoked) stays dead until the
         # client publishes again on a new MID.
         self._retired_mids: set[str] = set()
+        # Sources this viewer asked not to receive for now (subscribe only).
+        self._paused_sources: set[Source] = set()
         self._lost_callbacks: list[Callable[[AiortcTransport], None]] = []
         self._lost_task: asyncio.Task[None] | None = None
         self.pc.on("connectionstatechange", self._connection_state_changed)
@@ -183,8 +185,26 @@ class AiortcTransport:
             on_close=self._consumer_closed,
         )
         self.consumers.append(consumer)
+        if producer.source in self._paused_sources:
+            consumer.pause()
         self._negotiation_needed()
         return consumer
+
+    def set_receiving(self, source: Source, on: bool) -> int:
+        """Pause (on=False) or resume this viewer's copies of every producer of `source`, now
+        and for producers that appear later. Returns how many consumers changed."""
+        self._check("subscribe")
+        if on:
+            self._paused_sources.discard(source)
+        else:
+            self._paused_sources.add(source)
+        changed = [c for c in self.consumers if c.producer.source == source and c.paused == on]
+        for consumer in changed:
+            if on:
+                consumer.resume()
+            else:
+                consumer.pause()
+        return len(changed)
 
     def _consumer_closed(self, consumer: AiortcConsumer) -> None:
         if consumer in self.consumers:

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aiortc.sdp import SessionDescription
-from pydantic import BaseModel, Field, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from media import (
     SOURCES,
@@ -74,12 +83,40 @@ class MediaStop(Payload):
     """`media_stop`: close both media connections (the participant stays in the room)."""
 
 
+class MediaReceive(Payload):
+    """`media_receive`: whether to receive others' cameras (off saves a poor link's bandwidth;
+    sound and screen shares still come)."""
+
+    cameras: StrictBool
+
+
+class MediaQuality(Payload):
+    """`media_quality`: the client's own reading of its connection (web/src/quality.js).
+
+    The browser is the only one that sees both directions and its own jitter buffer; the server
+    passes the reading on to the room's staff, so a teacher sees who is on a poor link.
+    """
+
+    level: Literal["good", "fair", "poor"]
+    delay_ms: StrictInt = Field(ge=0, le=60_000)
+    rtt_ms: StrictInt = Field(ge=0, le=60_000)
+    loss_pct: StrictFloat = Field(ge=0, le=100, allow_inf_nan=False)
+
+
+# A client reports every few seconds; more often is a misbehaving client.
+QUALITY_MIN_INTERVAL_S = 1.0
+# Each "cameras on" asks every camera for a keyframe: a button, not a stream of toggles.
+RECEIVE_MIN_INTERVAL_S = 0.5
+
+
 PAYLOADS: dict[str, type[BaseModel]] = {
     "media_start": MediaStart,
     "media_publish": MediaPublish,
     "media_answer": MediaAnswer,
     "media_unpublish": MediaUnpublish,
     "media_stop": MediaStop,
+    "media_quality": MediaQuality,
+    "media_receive": MediaReceive,
 }
 MEDIA_EVENTS = frozenset(PAYLOADS)
 
@@ -102,6 +139,9 @@ class MediaPeer:
     # about the latest one.
     offers: int = 0
     offer_timer: asyncio.TimerHandle | None = None
+    quality_at: float = float("-inf")  # monotonic time of the last accepted media_quality
+    receive_at: float = float("-inf")  # ... and of media_receive
+    cameras: bool = True  # receive others' cameras (media_receive), kept across media_start
 
     def stop_offer_timer(self) -> None:
         """The offer was answered, or the subscribe transport is going away."""
@@ -202,6 +242,10 @@ class MediaSignalling:
                 return await self._publish(room_id, pid, payload, perms)
             if isinstance(payload, MediaAnswer):
                 return await self._answer(pid, payload.sdp)
+            if isinstance(payload, MediaReceive):
+                return self._receive(room_id, pid, payload.cameras)
+            if isinstance(payload, MediaQuality):
+                return await self._quality(room_id, pid, payload)
             if isinstance(payload, MediaUnpublish):
                 router = self._routers.get(room_id)
                 closed = router is not None and router.close_producer(pid, payload.source)
@@ -225,6 +269,8 @@ class MediaSignalling:
             await old.close()
         transport = await self.router(room_id).create_transport(pid, "subscribe")
         peer.subscribe = transport
+        if not peer.cameras:
+            transport.set_receiving("camera", False)
 
         def needed(t: Any) -> None:
             self._queue_offer(pid, transport)
@@ -332,6 +378,33 @@ class MediaSignalling:
             await self._sig.sio.emit(
                 "media_closed", {"transport": transport.role, "reason": "connection_lost"}, to=sid
             )
+        return {"ok": True}
+
+    def _receive(self, room_id: str, pid: str, cameras: bool) -> Ack:
+        peer = self._peer(room_id, pid)
+        now = time.monotonic()
+        if now - peer.receive_at < RECEIVE_MIN_INTERVAL_S:
+            return refused(Reason.RATE_LIMITED, "Turn cameras on or off at most twice a second.")
+        peer.receive_at = now
+        peer.cameras = cameras
+        down = peer.subscribe
+        changed = 0 if down is None or down.closed else down.set_receiving("camera", cameras)
+        verb = "receives" if cameras else "paused"
+        log.info("room %s: %s %s others' cameras", room_id, pid, verb)
+        return {"ok": True, "changed": changed}
+
+    async def _quality(self, room_id: str, pid: str, q: MediaQuality) -> Ack:
+        """Pass a participant's connection reading on to the room's hosts and presenters."""
+        peer = self._peer(room_id, pid)
+        now = time.monotonic()
+        if now - peer.quality_at < QUALITY_MIN_INTERVAL_S:
+            return refused(Reason.RATE_LIMITED, "Connection readings come at most once a second.")
+        peer.quality_at = now
+        await self._sig.sio.emit(
+            "participant_quality",
+            {"participant": pid, **q.model_dump()},
+            room=f"staff:{room_id}",
+        )
         return {"ok": True}
 
     async def _answer(self, pid: str, sdp: str) -> Ack:

@@ -53,6 +53,20 @@ class NetNs:
         return script
 
 
+def drop_incoming_udp(ns: NetNs, probability: float) -> None:
+    """Lose this share of the UDP datagrams delivered inside the namespace, at random, in both
+    directions (RTP, RTCP, STUN, DTLS alike), as a lossy Wi-Fi link would. Dropped on input,
+    not output: a sender's sendmsg must not fail with EPERM as it would for an OUTPUT rule.
+    netem is not in this machine's kernel; iptables' `statistic` match is."""
+    iptables = shutil.which("iptables-legacy") or "/usr/sbin/iptables-legacy"
+    if not Path(iptables).exists():
+        pytest.fail("iptables-legacy is missing: scripts/install installs Debian's iptables")
+    rule = ["-p", "udp", "-m", "statistic", "--mode", "random", "--probability"]
+    subprocess.run(
+        ns.command(iptables, "-A", "INPUT", *rule, str(probability), "-j", "DROP"), check=True
+    )
+
+
 @contextmanager
 def netns() -> Iterator[NetNs]:
     """A fresh namespace with only loopback up; deleted on exit, whatever happened."""

@@ -7,10 +7,12 @@ same-origin under the real CSP, so the test does not depend on the room UI's but
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +74,7 @@ async ({login, password, roomId, publish}) => {
   media.on("error", (e) => window.sabaq.errors.push(e.code + ": " + e.message));
   await media.start();
   for (const source of publish) await media.setPublishing(source, true);
-  return {roomId, status: joined.status, iceServers: joined.ice_servers,
+  return {roomId, status: joined.status, you: joined.you, iceServers: joined.ice_servers,
           publishing: publish.map((s) => media.publishing(s))};
 }
 """
@@ -214,6 +216,48 @@ async def open_page(
     return page
 
 
+@dataclass(frozen=True)
+class Harness:
+    """Chromium browsers on the media harness page, each its own process, in a test-made
+    network namespace with its own server: the first page is the teacher's."""
+
+    ns: NetNs
+    pages: list[Page]
+    teacher: tuple[str, str]
+    pupils: list[tuple[str, str]]
+
+
+@asynccontextmanager
+async def harness_browsers(
+    playwright: Playwright,
+    chromium_path: Path,
+    demo_data: Path,
+    tmp_path: Path,
+    count: int = 2,
+    teacher_init: str | None = None,
+) -> AsyncIterator[Harness]:
+    """`count` browsers on the harness page; no page may log a problem."""
+    bundle = harness_bundle(tmp_path)
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    teacher, pupils = _read_demo_accounts(data)
+    problems: list[str] = []
+    with netns() as ns:
+        async with server_in(ns, data) as url:
+            browsers: list[Browser] = []
+            try:
+                pages = []
+                for n in range(count):
+                    browsers.append(await launch(playwright, ns, chromium_path, tmp_path))
+                    init = teacher_init if n == 0 else None
+                    pages.append(await open_page(browsers[-1], url, bundle, problems, init=init))
+                yield Harness(ns, pages, teacher, list(pupils))
+            finally:
+                for browser in reversed(browsers):
+                    await browser.close()
+    assert problems == [], problems
+
+
 @asynccontextmanager
 async def harness_pages(
     playwright: Playwright,
@@ -222,28 +266,13 @@ async def harness_pages(
     tmp_path: Path,
     teacher_init: str | None = None,
 ) -> AsyncIterator[tuple[Page, Page, tuple[str, str], list[tuple[str, str]]]]:
-    """A teacher's and a pupil's Chromium on the media harness page, in a test-made network
-    namespace with its own server. Yields (teacher page, pupil page, the teacher's login and
-    password, the pupils'); no page may log a problem."""
-    bundle = harness_bundle(tmp_path)
-    data = tmp_path / "data"
-    shutil.copytree(demo_data, data)
-    teacher, pupils = _read_demo_accounts(data)
-    problems: list[str] = []
-    with netns() as ns:
-        async with server_in(ns, data) as url:
-            teacher_browser = await launch(playwright, ns, chromium_path, tmp_path)
-            pupil_browser = await launch(playwright, ns, chromium_path, tmp_path)
-            try:
-                teacher_page = await open_page(
-                    teacher_browser, url, bundle, problems, init=teacher_init
-                )
-                pupil_page = await open_page(pupil_browser, url, bundle, problems)
-                yield teacher_page, pupil_page, teacher, list(pupils)
-            finally:
-                await pupil_browser.close()
-                await teacher_browser.close()
-    assert problems == [], problems
+    """A teacher's and a pupil's browser (see harness_browsers). Yields (teacher page, pupil
+    page, the teacher's login and password, the pupils')."""
+    browsers = harness_browsers(
+        playwright, chromium_path, demo_data, tmp_path, teacher_init=teacher_init
+    )
+    async with browsers as h:
+        yield h.pages[0], h.pages[1], h.teacher, h.pupils
 
 
 @pytest.mark.timeout(90)
@@ -287,10 +316,11 @@ async def test_pupil_decodes_teachers_camera_and_mic(
 @asynccontextmanager
 async def room_in_netns(
     playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path, title: str
-) -> AsyncIterator[tuple[Page, Page]]:
+) -> AsyncIterator[tuple[Page, Page, NetNs]]:
     """The real room page inside a test-made network namespace: the teacher signs in, creates a
     room for the demo class and enters as host; a pupil enters it (keeping its peer
-    connections for getStats()). Yields (host, pupil); no page may log a problem."""
+    connections for getStats()). Yields (host, pupil, the namespace); no page may log a
+    problem."""
     data = tmp_path / "data"
     shutil.copytree(demo_data, data)
     teacher, pupils = _read_demo_accounts(data)
@@ -312,7 +342,7 @@ async def room_in_netns(
                 pupil = await open_page(pupil_browser, url, b"", problems)
                 await pupil.add_init_script(KEEP_PEER_CONNECTIONS)
                 await flows.pupil_enters(pupil, room, *pupils[0])
-                yield host, pupil
+                yield host, pupil, ns
             finally:
                 await pupil_browser.close()
                 await teacher_browser.close()
@@ -325,7 +355,7 @@ async def test_room_ui_buttons_publish_and_tiles_play(
 ) -> None:
     """The real room page: the host's camera/mic buttons, the pupil's tiles and getStats()."""
     room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, "Biology 9C")
-    async with room as (host, pupil):
+    async with room as (host, pupil, _):
         # Pupils start without mic and camera buttons: the server would refuse anyway.
         await expect(pupil.get_by_test_id("publish-camera")).to_be_hidden()
         for source in ("camera", "mic"):
@@ -396,7 +426,7 @@ async def test_room_ui_screen_share_reaches_a_pupil(
     with Chromium 156 headless; --use-fake-ui-for-media-stream skips the picker).
     """
     room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, "History 7A")
-    async with room as (host, pupil):
+    async with room as (host, pupil, _):
         await expect(pupil.get_by_test_id("publish-screen")).to_be_hidden()
         button = host.get_by_test_id("publish-screen")
         await button.click()
@@ -408,3 +438,17 @@ async def test_room_ui_screen_share_reaches_a_pupil(
         assert got["frames"] >= 10, got
         # The fake screen is 16:9 (a camera is 4:3); Chromium may scale it down under load.
         assert got["height"] > 0 and abs(got["width"] / got["height"] - 16 / 9) < 0.02, got
+        # A shared screen is read best full screen: the tile's button, by keyboard, and back.
+        full = tile.get_by_test_id("tile-fullscreen")
+        await expect(full).to_have_accessible_name(re.compile(r": screen: full screen$"))
+        await full.focus()
+        await pupil.keyboard.press("Enter")
+        in_full_screen = "() => document.fullscreenElement?.dataset.source === 'screen'"
+        await pupil.wait_for_function(in_full_screen, timeout=5_000)
+        # The room changes meanwhile (the host lets the pupil speak): the tiles are drawn
+        # again, and the pupil stays in full screen.
+        await host.locator('[data-action="grant-mic"]').click()
+        await expect(pupil.get_by_test_id("publish-mic")).to_be_visible()
+        assert await pupil.evaluate(in_full_screen)
+        await pupil.keyboard.press("Enter")  # focus stays on the button inside the tile
+        await pupil.wait_for_function("() => document.fullscreenElement === null", timeout=5_000)

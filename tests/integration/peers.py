@@ -36,6 +36,7 @@ EVENTS = (
     "poll_closed",
     "poll_results",
     "layout_changed",
+    "participant_quality",
 )
 
 

@@ -381,3 +381,45 @@ async def test_publisher_gets_the_servers_bandwidth_estimate(router: AiortcRoute
     finally:
         await sub.close()
         await pub.pc.close()
+
+
+@pytest.mark.timeout(60)
+async def test_a_viewer_pauses_cameras_and_resumes_without_a_gap(router: AiortcRouter) -> None:
+    """A pupil on a poor link turns others' cameras off: its camera copies send nothing (sound
+    goes on, other viewers are untouched, cameras that appear later start paused); turned on
+    again, video resumes at a keyframe numbered on from the last packet, so the viewer sees
+    no gap and asks for no retransmission."""
+    saver = await subscribe(router, "saver")
+    other = await subscribe(router, "other")
+    pub = await publish(router, "teacher")
+    try:
+        await saver.wait_for(partial(has_frames, saver, video=30, audio=50), 20)
+        video = next(p for p in router.producers() if p.kind == "video")
+        mine = next(c for c in video.consumers if c.participant_id == "saver")
+        assert saver.transport.set_receiving("camera", False) == 1
+        assert saver.transport.set_receiving("camera", False) == 0  # already paused
+        sent, frames, sound = mine.packets_sent, saver.frames("video"), saver.frames("audio")
+        seen_by_other = other.frames("video")
+        await other.wait_for(lambda: other.frames("video") >= seen_by_other + 60, 20)
+        await saver.wait_for(lambda: saver.frames("audio") >= sound + 50, 20)
+        assert mine.paused and mine.packets_sent == sent
+        assert saver.frames("video") <= frames + 2  # at most what was on the way
+        # A camera published meanwhile reaches the saver paused.
+        late = await publish(router, "pupil", audio=False)
+        try:
+            await other.wait_for(lambda: len(other.tracks) == 3, 20)
+            camera = next(p for p in router.producers() if p.participant_id == "pupil")
+            (copy,) = [c for c in camera.consumers if c.participant_id == "saver"]
+            await other.wait_for(lambda: other.frames("video") >= seen_by_other + 120, 20)
+            assert copy.paused and copy.packets_sent == 0
+        finally:
+            await late.pc.close()
+        retransmitted = mine.retransmissions
+        assert saver.transport.set_receiving("camera", True) >= 1
+        await saver.wait_for(lambda: saver.frames("video") >= frames + 30, 10)
+        assert not mine.paused and mine.packets_sent > sent
+        assert mine.retransmissions == retransmitted
+    finally:
+        await saver.close()
+        await other.close()
+        await pub.pc.close()

@@ -350,3 +350,26 @@ def test_subscribe_offers_do_not_ask_viewers_for_remb() -> None:
             rtcpFeedback=[RTCRtcpFeedback(type="nack", parameter="pli")],
         )
     )
+
+
+def test_rewriter_resumes_numbering_on_after_a_pause() -> None:
+    rw = Rewriter(ssrc=1, payload_type=96, seq_start=65534, ts_offset=0)
+    rw.start(1000)
+    for seq in range(1000, 1004):
+        assert rw.accept(seq)
+    assert rw.map_seq(1003) == 1  # 65534, 65535, 0, 1
+    assert rw.maps(1) and rw.unmap_seq(1) == 1003
+    rw.resume()  # the producer moves on to 1500 while paused
+    assert not rw.started and not rw.maps(1)
+    rw.start(1500)
+    assert rw.map_seq(1500) == 2 and rw.unmap_seq(2) == 1500
+    assert rw.accept(1538) and rw.map_seq(1538) == 40
+    # A late NACK of a number sent before the pause no longer maps to any packet, nor does
+    # one not sent yet.
+    assert not rw.maps(1) and not rw.maps(65534) and not rw.maps(41)
+    assert rw.maps(2) and rw.maps(40)
+    # Hours later every recent number still maps (numbers wrap many times over).
+    for seq in range(1539, 1539 + 200_000):
+        assert rw.accept(seq & 0xFFFF)
+    last = rw.map_seq(rw.highest)
+    assert rw.maps(last) and rw.maps((last - 1000) & 0xFFFF)

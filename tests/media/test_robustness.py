@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from media.consumer import AiortcConsumer
+from media.router import AiortcRouter
 from tests.conftest import LiveServer
 from tests.integration.peers import peers, sign_in
 
@@ -15,6 +17,19 @@ from .test_signalling import hub, media_clients, no_tiles_of, receives, routers,
 
 # Short enough for a test, long enough for an answering aiortc viewer on a loaded machine.
 OFFER_TIMEOUT_S = 3.0
+
+
+async def on_air(
+    server: LiveServer, teacher: MediaClient, pupil: MediaClient
+) -> tuple[AiortcRouter, list[AiortcConsumer]]:
+    """The teacher publishes mic and camera and the pupil receives both: the room's router and
+    its consumers at that moment (there are some)."""
+    assert (await teacher.publish("mic", "camera"))["ok"]
+    await pupil.wait_for(receives(pupil, teacher.participant_id, camera=10, mic=10))
+    (router,) = routers(server)
+    consumers = [c for p in router.producers() for c in p.consumers]
+    assert consumers
+    return router, consumers
 
 
 @pytest.mark.timeout(90)
@@ -76,11 +91,7 @@ async def test_publisher_back_after_a_network_blip_is_seen_again_and_leaves_noth
         old = teacher.participant_id
         again: MediaClient | None = None
         try:
-            assert (await teacher.publish("mic", "camera"))["ok"]
-            await pupil.wait_for(receives(pupil, old, camera=10, mic=10))
-            (router,) = routers(live_server)
-            old_consumers = [c for p in router.producers() for c in p.consumers]
-            assert old_consumers
+            router, old_consumers = await on_air(live_server, teacher, pupil)
             resume = host.seen("room_state")[-1]["resume"]
             room_id = host.seen("room_state")[-1]["room"]["id"]
 
@@ -128,10 +139,7 @@ async def test_publisher_back_before_the_server_noticed_the_drop_leaves_nothing_
         old = teacher.participant_id
         again: MediaClient | None = None
         try:
-            assert (await teacher.publish("mic", "camera"))["ok"]
-            await pupil.wait_for(receives(pupil, old, camera=10, mic=10))
-            (router,) = routers(live_server)
-            old_consumers = [c for p in router.producers() for c in p.consumers]
+            router, old_consumers = await on_air(live_server, teacher, pupil)
             state = host.seen("room_state")[-1]
 
             # A half-open drop: the client gave up on its socket (as after a network change)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+import server.media_signalling
 import server.signalling
 from media.router import AiortcRouter
 from rooms.commands import Tick
@@ -230,6 +232,95 @@ async def test_timed_grant_running_out_closes_the_producer(
             await pupil.wait_for(lambda: "mic" in pupil.closed_sources)
             await teacher.wait_for(no_tiles_of(teacher, pid))
             assert not [p for r in routers(live_server) for p in r.producers()]
+        finally:
+            await teacher.close()
+            await pupil.close()
+
+
+class _AheadMonotonic:
+    """A monotonic clock moved forward (the rest of `time` as it is)."""
+
+    def __init__(self, ahead: float) -> None:
+        self.ahead = ahead
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.ahead
+
+
+@pytest.mark.timeout(30)
+async def test_connection_readings_reach_hosts_only(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with peers("host", "a", "b") as (host, a, b):
+        _, (a_id, b_id) = await classroom(live_server, host, a, b)
+        reading = {"level": "poor", "delay_ms": 420, "rtt_ms": 610, "loss_pct": 12.5}
+        assert (await a.call("media_quality", reading))["ok"]
+        assert await host.wait("participant_quality") == {"participant": a_id, **reading}
+        # Again within a second: refused, and not passed on.
+        fair = {**reading, "level": "fair", "loss_pct": 3}
+        assert (await a.call("media_quality", fair))["error"]["code"] == "rate_limited"
+        monkeypatch.setattr(server.media_signalling, "time", _AheadMonotonic(2))
+        assert (await a.call("media_quality", fair))["ok"]
+        await host.wait("participant_quality", lambda d: d["level"] == "fair")
+        for bad in (
+            {**reading, "level": "great"},
+            {**reading, "rtt_ms": -1},
+            {**reading, "delay_ms": "5"},
+            {**reading, "delay_ms": True},
+            {**reading, "loss_pct": 101},
+            {**reading, "you": a_id},
+            {"level": "good"},
+            None,
+        ):
+            ack = await b.call("media_quality", bad)
+            assert ack["error"]["code"] == "invalid_payload", bad
+            assert ack["error"]["message"], bad
+        assert (await b.call("media_quality", {**reading, "loss_pct": 0}))["ok"]
+        await host.wait("participant_quality", lambda d: d["participant"] == b_id)
+        # Each pupil's ack came after the emit to staff: a pupil in that audience would have
+        # seen the event first.
+        assert a.seen("participant_quality") == [] and b.seen("participant_quality") == []
+        sent = [(d["participant"], d["level"]) for d in host.seen("participant_quality")]
+        assert sent == [(a_id, "poor"), (a_id, "fair"), (b_id, "poor")]
+
+
+@pytest.mark.timeout(60)
+async def test_a_pupil_turns_cameras_off_and_it_holds_over_a_new_subscribe_side(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with peers("host", "a") as (host, a):
+        teacher, pupil = await media_clients(live_server, host, a)
+        tid = teacher.participant_id
+        try:
+            assert (await teacher.publish("camera", "mic"))["ok"]
+            await pupil.wait_for(receives(pupil, tid, camera=10, mic=10))
+            for bad in ({"cameras": "off"}, {"cameras": 0}, {}, {"cameras": False, "mic": True}):
+                ack = await a.call("media_receive", bad)
+                assert ack["error"]["code"] == "invalid_payload", bad
+            assert await a.call("media_receive", {"cameras": False}) == {"ok": True, "changed": 1}
+            again = await a.call("media_receive", {"cameras": True})
+            assert again["error"]["code"] == "rate_limited"  # a button, not a stream of toggles
+            (router,) = routers(live_server)
+
+            def copies(source: str) -> list[Any]:
+                return [
+                    c
+                    for p in router.producers()
+                    if p.source == source
+                    for c in p.consumers
+                    if c.participant_id == pupil.participant_id and not c.closed
+                ]
+
+            assert [c.paused for c in copies("camera")] == [True]
+            assert [c.paused for c in copies("mic")] == [False]
+            # media.js starts its subscribe side over after a network blip: still off.
+            await pupil.restart()
+            await pupil.wait_for(receives(pupil, tid, mic=10))
+            await pupil.wait_for(lambda: len(copies("camera")) == 1)
+            assert [c.paused for c in copies("camera")] == [True]
+            monkeypatch.setattr(server.media_signalling, "time", _AheadMonotonic(1))
+            assert await a.call("media_receive", {"cameras": True}) == {"ok": True, "changed": 1}
+            assert [c.paused for c in copies("camera")] == [False]
         finally:
             await teacher.close()
             await pupil.close()

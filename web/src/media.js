@@ -46,6 +46,8 @@ export class MediaSession {
     /** mid → MediaStream, kept so tiles keep their stream object */
     this.streams = new Map();
     this.incomingMuted = false;
+    // Others' cameras paused on the server (a poor link); kept over a new subscribe side.
+    this.camerasOff = false;
     this.closed = false;
     // Publish negotiations run one at a time, and so do answers to the server's offers.
     this.upChain = Promise.resolve();
@@ -108,8 +110,24 @@ export class MediaSession {
     // An offer may overtake the ack: answers wait for the ICE servers.
     this.started = this.connection.request("media_start", {}).then((ack) => {
       if (!this.options.iceServers) this.iceServers = ack.ice_servers || [];
+      // After a rejoin the server knows us afresh: tell it again. Not awaited: a refusal here
+      // must not hold up answering offers.
+      if (this.camerasOff) {
+        this.connection
+          .request("media_receive", { cameras: false })
+          .catch((e) => this.emit("error", toError(e, "media_receive")));
+      }
     });
     return this.started;
+  }
+
+  /** Receive others' cameras or not (sound and screen shares always come); rejects, leaving
+   * the choice as it was, when the server did not take it. */
+  async setCamerasReceived(on) {
+    if (this.started) await this.started;
+    await this.connection.request("media_receive", { cameras: !!on });
+    this.camerasOff = !on;
+    this.emitTiles();
   }
 
   /** The server closed our subscribe connection: a new one shows everything there is again. */
@@ -145,6 +163,8 @@ export class MediaSession {
   async restart() {
     const wanted = [...this.sending.keys()];
     this.dropConnections();
+    // Until each is sent again (it may be refused now), the page shows it as stopped.
+    for (const source of wanted) this.emit("publishing", { source, on: false });
     await this.start();
     for (const source of wanted) {
       try {
@@ -219,6 +239,11 @@ export class MediaSession {
 
   publishing(source) {
     return this.sending.has(source);
+  }
+
+  /** What this page sends, for its own preview: [{source, track}]. */
+  localTracks() {
+    return [...this.sending].map(([source, { track }]) => ({ source, track }));
   }
 
   /** Starts or stops sending one source; rejects with a ProtocolError (e.g. not_permitted). */

@@ -1,19 +1,26 @@
-// Media controls and tiles: the mic/camera buttons appear only while you may publish that
-// source (by role or grant) and start off; presenters and hosts also get screen sharing. The
-// WebRTC work is done by media.js (MediaSession); this module only draws and calls it.
-import { byId, clearError, h, showError } from "./dom.js";
+// Media controls: the mic/camera buttons appear only while you may publish that source (by role
+// or grant) and start off; presenters and hosts also get screen sharing; others' cameras and
+// sound can be turned off; your connection reading. The WebRTC work is done by media.js
+// (MediaSession), the tiles are drawn by tiles.js; this module wires them to the page.
+import { announce, byId, clearError, showError } from "./dom.js";
 import { t } from "./i18n.js";
 import { MediaSession } from "./media.js";
+import { QualityMonitor } from "./quality.js";
+import { SpeakingWatcher } from "./speaking.js";
 import { isStaff, onPeopleChange, state } from "./shared.js";
+import { clearTiles, muteTiles, renderTiles, setSpeaking } from "./tiles.js";
 
 const SOURCES = ["mic", "camera", "screen"];
 
 const media = {
   /** @type {MediaSession|null} */ session: null,
+  /** @type {QualityMonitor|null} */ monitor: null,
+  /** @type {SpeakingWatcher|null} */ speakingWatcher: null,
+  /** @type {string} level last shown, to announce changes only */ level: "",
   /** @type {object|null} the connection the session belongs to */ conn: null,
-  /** @type {object[]} */ tiles: [],
-  /** @type {Map<string, HTMLElement>} */ tileEls: new Map(),
+  /** @type {object[]} others' tiles, as the session last reported them */ tiles: [],
   incomingMuted: false,
+  camerasOff: false,
 };
 
 function allowed(source) {
@@ -41,62 +48,12 @@ export function renderMediaControls() {
     el.setAttribute("aria-pressed", String(on));
     el.textContent = t(`media_ui.${source}_${on ? "on" : "off"}`);
   }
+  const cameras = byId("cameras-off");
+  cameras.setAttribute("aria-pressed", String(media.camerasOff));
+  cameras.textContent = t("media_ui.cameras_toggle");
   const mute = byId("mute-incoming");
   mute.setAttribute("aria-pressed", String(media.incomingMuted));
   mute.textContent = t(media.incomingMuted ? "media_ui.incoming_muted" : "media_ui.mute_incoming");
-}
-
-function tileName(tile) {
-  const p = state.participants.get(tile.participantId);
-  return p ? p.name : t("media_ui.someone");
-}
-
-function tileKey(tile) {
-  return tile.id ? String(tile.id) : `${tile.participantId}|${tile.source}|${tile.kind}`;
-}
-
-function makeTile(tile) {
-  const videoTile = tile.kind !== "audio";
-  const el = /** @type {HTMLMediaElement} */ (
-    document.createElement(videoTile ? "video" : "audio")
-  );
-  el.autoplay = true;
-  if (videoTile) {
-    el.setAttribute("playsinline", "");
-    // Video-only tiles are muted; a stream with sound plays it through the same element.
-    const hasAudio = tile.stream && tile.stream.getAudioTracks().length > 0;
-    el.muted = !hasAudio || media.incomingMuted;
-  } else {
-    el.muted = media.incomingMuted;
-  }
-  el.srcObject = tile.stream || null;
-  const caption = h("figcaption", { class: "tile-name" });
-  return h(
-    "figure",
-    { class: `tile tile-${tile.kind} tile-${tile.source}`, "data-testid": "tile", "data-participant": tile.participantId, "data-source": tile.source },
-    el,
-    caption,
-  );
-}
-
-function renderTiles() {
-  const box = byId("tiles");
-  const keep = new Map();
-  const nodes = media.tiles.map((tile) => {
-    const key = tileKey(tile);
-    let el = media.tileEls.get(key);
-    const player = el && el.querySelector("video, audio");
-    if (!el || !player || player.srcObject !== tile.stream) el = makeTile(tile);
-    const name = tileName(tile);
-    const label = t(`media_ui.tile_${tile.source}`, { name });
-    el.setAttribute("aria-label", label);
-    el.querySelector(".tile-name").textContent = label;
-    keep.set(key, el);
-    return el;
-  });
-  media.tileEls = keep;
-  box.replaceChildren(...nodes);
-  byId("tiles-empty").hidden = nodes.length > 0;
 }
 
 async function toggle(source, el) {
@@ -131,13 +88,28 @@ export function setupMediaUi() {
     const el = /** @type {HTMLButtonElement} */ (byId(`publish-${source}`));
     el.addEventListener("click", () => toggle(source, el));
   }
+  const cameras = /** @type {HTMLButtonElement} */ (byId("cameras-off"));
+  cameras.addEventListener("click", async () => {
+    clearError();
+    const off = !media.camerasOff;
+    cameras.disabled = true;
+    try {
+      if (media.session) await media.session.setCamerasReceived(!off);
+      media.camerasOff = off;
+      announce(t(off ? "media_ui.cameras_off_said" : "media_ui.cameras_on_said"));
+    } catch (e) {
+      showError(e);
+    } finally {
+      cameras.disabled = false;
+      renderMediaControls();
+      renderTiles({ camerasOff: media.camerasOff });
+    }
+  });
   const mute = byId("mute-incoming");
   mute.addEventListener("click", () => {
     media.incomingMuted = !media.incomingMuted;
     if (media.session) media.session.setIncomingMuted(media.incomingMuted);
-    for (const el of byId("tiles").querySelectorAll("audio")) {
-      /** @type {HTMLMediaElement} */ (el).muted = media.incomingMuted;
-    }
+    muteTiles(media.incomingMuted);
     renderMediaControls();
   });
   onPeopleChange(() => {
@@ -145,6 +117,25 @@ export function setupMediaUi() {
     renderMediaControls();
     renderTiles();
   });
+}
+
+/** Shows your own connection reading (null: no media connection up). */
+function showReading(r) {
+  const el = byId("quality");
+  el.hidden = !r;
+  if (!r) return;
+  el.dataset.level = r.level;
+  el.textContent = t("quality.line", {
+    level: t(`quality.${r.level}`),
+    delay: r.delay_ms,
+    loss: r.loss_pct,
+  });
+  if (r.level === "poor" && !media.camerasOff) el.textContent += ` ${t("quality.hint_cameras")}`;
+  // Screen readers hear a change of level, not every two-second update.
+  if (media.level && media.level !== r.level) {
+    announce(t("quality.changed", { level: t(`quality.${r.level}`) }));
+  }
+  media.level = r.level;
 }
 
 /** Starts the media session for this connection (after its first room_state). */
@@ -157,11 +148,23 @@ function startSession(conn) {
   session.on("tiles", (tiles) => {
     if (media.session !== session) return;
     media.tiles = Array.isArray(tiles) ? tiles : [];
-    renderTiles();
+    renderTiles({ tiles: media.tiles });
   });
-  session.on("publishing", () => renderMediaControls());
+  session.on("publishing", () => {
+    renderMediaControls();
+    renderTiles({ local: session.localTracks() });
+  });
   session.on("error", (e) => showError(e));
   if (media.incomingMuted) session.setIncomingMuted(true);
+  // A new session (rejoined) keeps the choice: the first media_start tells the server.
+  session.camerasOff = media.camerasOff;
+  media.monitor = new QualityMonitor(session, showReading, (r) => {
+    // A reading that does not arrive is not worth an error message; the next one follows.
+    conn.request("media_quality", r).catch(() => {});
+  });
+  media.monitor.start();
+  media.speakingWatcher = new SpeakingWatcher(session, () => media.tiles, setSpeaking);
+  media.speakingWatcher.start();
   session.start().catch((e) => {
     if (media.session === session) showError(e);
   });
@@ -179,8 +182,15 @@ export function closeMedia() {
   const session = media.session;
   media.session = null;
   media.conn = null;
+  if (media.monitor) media.monitor.stop();
+  media.monitor = null;
+  if (media.speakingWatcher) media.speakingWatcher.stop();
+  media.speakingWatcher = null;
+  media.level = "";
+  const quality = document.getElementById("quality");
+  if (quality) quality.hidden = true;
   media.tiles = [];
-  media.tileEls = new Map();
+  clearTiles();
   if (session) {
     try {
       session.close();
@@ -188,6 +198,4 @@ export function closeMedia() {
       console.error(e); // eslint-disable-line no-console
     }
   }
-  const box = document.getElementById("tiles");
-  if (box) box.replaceChildren();
 }

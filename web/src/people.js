@@ -38,7 +38,43 @@ function flags(p) {
     out.push(flag("until", t("people.granted_until", { time: until })));
   }
   if (p.chat_muted) out.push(flag("muted", t("people.chat_muted")));
+  const quality = isStaff() ? state.quality.get(p.id) : undefined;
+  if (quality) out.push(qualityFlag(p.id, quality));
   return out;
+}
+
+function qualityFlag(id, q) {
+  const el = flag(`quality-${q.level}`, qualityText(q));
+  el.dataset.qualityFor = id;
+  return el;
+}
+
+function qualityText(q) {
+  return t(`people.quality_${q.level}`, { delay: q.delay_ms, loss: q.loss_pct });
+}
+
+// Clients report at least every 10 s while their media is up: a mark three reports old is about
+// a connection that is gone, and goes too.
+const QUALITY_STALE_MS = 30_000;
+const staleTimers = new Map();
+
+/** A participant's connection reading arrived (staff): update its mark in place. */
+export function showQuality(id, q) {
+  state.quality.set(id, q);
+  window.clearTimeout(staleTimers.get(id));
+  staleTimers.set(
+    id,
+    window.setTimeout(() => {
+      staleTimers.delete(id);
+      if (state.quality.get(id) === q) {
+        state.quality.delete(id);
+        renderPeople();
+      }
+    }, QUALITY_STALE_MS),
+  );
+  const el = byId("participants").querySelector(`[data-quality-for="${CSS.escape(id)}"]`);
+  if (el && el.classList.contains(`flag-quality-${q.level}`)) el.textContent = qualityText(q);
+  else renderPeople(); // first reading, or another level: the mark changes colour
 }
 
 function hostActions(p) {

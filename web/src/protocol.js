@@ -26,6 +26,7 @@ export const ROOM_EVENTS = [
   "poll_results",
   "poll_updated",
   "layout_changed",
+  "participant_quality",
 ];
 
 /** Layout presets of the protocol. */

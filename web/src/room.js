@@ -8,7 +8,7 @@ import { errorText, initI18n, onLanguageChange, t } from "./i18n.js";
 import { announce, byId, clearError, showError, showErrorText } from "./dom.js";
 import { renderEnded, renderEntry, renderHeader, renderLobby, show, wireEntry } from "./entry.js";
 import { isHost, onPeopleChange, peopleChanged, state } from "./shared.js";
-import { renderPeople } from "./people.js";
+import { renderPeople, showQuality } from "./people.js";
 import { bindChat, renderChat, resetChat, setupChat } from "./chat.js";
 import { bindHands, renderHands, setupHands } from "./hands.js";
 import { bindPolls, renderPolls, resetPolls, setupPolls } from "./polls.js";
@@ -202,9 +202,15 @@ function connect() {
     }
     renderInside();
   });
+  conn.on("participant_quality", (q) => {
+    if (q && typeof q.participant === "string" && state.participants.has(q.participant)) {
+      showQuality(q.participant, q);
+    }
+  });
   conn.on("participant_left", ({ participant }) => {
     if (typeof participant !== "string") return;
     state.participants.delete(participant);
+    state.quality.delete(participant);
     renderInside();
   });
   conn.on("lobby", ({ lobby }) => {

@@ -18,6 +18,8 @@ export const state = {
   /** @type {{reason: string, detail?: string}|null} */ ended: null,
   /** @type {object[]} hands queue (hosts and presenters) */ hands: [],
   /** @type {number|null} own place in the hands queue */ handPosition: null,
+  /** @type {Map<string, {level: string, delay_ms: number, loss_pct: number}>} (staff) */
+  quality: new Map(),
 };
 
 export function isHost() {
