@@ -154,6 +154,7 @@ class Browsers:
     async def close(self) -> None:
         for context in self.contexts:
             await context.close()
+        self.contexts.clear()
 
 
 @pytest_asyncio.fixture

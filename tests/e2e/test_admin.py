@@ -300,6 +300,7 @@ async def test_dead_letter_is_listed_and_retry_delivers_it(
             assert receiver.posts[first["key"]] == 2
             still_dead = (await api(server, token, "GET", "/api/admin/outbox?state=dead"))[1]
             assert [r["key"] for r in still_dead["records"]] == [r["key"] for r in dead[1:]]
+            await browsers.close()  # while the server runs: an open page may still be fetching
 
 
 async def test_a_teacher_is_refused_the_admin_page_and_api(

@@ -41,3 +41,7 @@ async def test_one_time_password_is_replaced_first(tmp_path: Path, browsers: Bro
         await expect(page.get_by_role("alert")).to_be_visible()
         await sign_in_home(page, server.url, login, "my-own-secret-1")
         await expect(page.locator("#teacher")).to_be_visible()
+        # The dashboard has loaded the teacher's classes (the first option is "no class").
+        await expect(page.locator("#room-class option").nth(1)).to_be_attached()
+        # Closed while the server runs: a page left open could still be fetching when it stops.
+        await browsers.close()
