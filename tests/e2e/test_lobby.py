@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from playwright.async_api import expect
 
@@ -202,6 +204,9 @@ async def test_connection_loss_is_shown_and_the_host_comes_back(
     await host.context.set_offline(True)
     await expect(host.locator("#connection")).to_have_text(EN["room.reconnecting"])
     await expect(participant(guest, host_name)).to_have_count(0)
+    # The blip outlasts socket.io's first retry (0.5 to 1.5 s): the page must not retry while the
+    # browser is offline (each failed attempt is a console error, which fails this test).
+    await asyncio.sleep(3)
 
     # Back online: the client joins again on its own, as host, and everyone sees it.
     await host.context.set_offline(False)

@@ -158,6 +158,15 @@ export class RoomConnection extends Emitter {
         this.setStatus("reconnecting");
       }
     });
+    // While the browser knows it is offline, retrying only fails (and each failure is logged);
+    // when the network is back, try at once instead of waiting out the backoff.
+    window.addEventListener("offline", () => socket.io.reconnection(false));
+    window.addEventListener("online", () => {
+      socket.io.reconnection(true);
+      if (this.status !== "reconnecting" || socket.connected) return;
+      socket.disconnect(); // clears the manager's paused retry, so connect() opens anew
+      socket.connect();
+    });
     socket.on("connect_error", () => {
       if (this.status === "connecting") {
         this.emit("error", new ProtocolError("network_error", "The server cannot be reached."));
