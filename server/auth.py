@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,21 +17,36 @@ _hasher = PasswordHasher()
 SECRET_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash with a random salt."""
-    return _hasher.hash(password)
+# argon2 is slow on purpose (~0.15 s of CPU here): on the event loop each sign-in would stall every
+# room's media and signalling for that long. argon2-cffi releases the GIL, so a worker thread
+# does it; one worker, so a class signing in at once queues there and leaves a core to the loop.
+_password_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password")
 
 
-def verify_password(password_hash: str, password: str) -> bool:
-    """Whether the password matches; never raises on a wrong password or a broken hash."""
+def _verify(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
+async def hash_password(password: str) -> str:
+    """An argon2id hash with a random salt (computed off the event loop)."""
+    return await asyncio.get_running_loop().run_in_executor(
+        _password_worker, _hasher.hash, password
+    )
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches (checked off the event loop); never raises on a wrong
+    password or a broken hash."""
+    return await asyncio.get_running_loop().run_in_executor(
+        _password_worker, _verify, password_hash, password
+    )
+
+
 # Verifying against a dummy hash when the login is unknown keeps the timing of both cases alike.
-DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def generate_password() -> str:

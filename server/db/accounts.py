@@ -76,7 +76,7 @@ class Store:
             login=login,
             display_name=display_name,
             kind=kind,
-            password_hash=hash_password(password),
+            password_hash=await hash_password(password),
             created_at=datetime.now(UTC),
             must_change_password=one_time,
         )
@@ -93,17 +93,17 @@ class Store:
         async with self._sessions() as s:
             user = await s.scalar(select(User).where(User.login == login))
         if user is None:
-            verify_password(DUMMY_HASH, password)
+            await verify_password(DUMMY_HASH, password)
             return None
-        return _account(user) if verify_password(user.password_hash, password) else None
+        return _account(user) if await verify_password(user.password_hash, password) else None
 
     async def change_password(self, user_id: int, current: str, new: str) -> bool:
         """Replace the password if `current` is right; the new one is no longer one-time."""
         async with self._sessions() as s:
             user = await s.get(User, user_id)
-            if user is None or not verify_password(user.password_hash, current):
+            if user is None or not await verify_password(user.password_hash, current):
                 return False
-            user.password_hash = hash_password(new)
+            user.password_hash = await hash_password(new)
             user.must_change_password = False
             await s.commit()
             return True

@@ -25,7 +25,12 @@ from playwright.async_api import (
     Page,
     Playwright,
     async_playwright,
+    expect,
 )
+
+# `expect` waits 5 s unless told otherwise (a page's default timeout does not reach it): too short
+# on a loaded 2-core CI machine for steps that include sign-ins, WebRTC set-up or two browsers.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = Path(os.environ.get("SABAQ_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

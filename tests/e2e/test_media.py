@@ -444,11 +444,11 @@ async def test_room_ui_screen_share_reaches_a_pupil(
         await full.focus()
         await pupil.keyboard.press("Enter")
         in_full_screen = "() => document.fullscreenElement?.dataset.source === 'screen'"
-        await pupil.wait_for_function(in_full_screen, timeout=5_000)
+        await pupil.wait_for_function(in_full_screen)
         # The room changes meanwhile (the host lets the pupil speak): the tiles are drawn
         # again, and the pupil stays in full screen.
         await host.locator('[data-action="grant-mic"]').click()
         await expect(pupil.get_by_test_id("publish-mic")).to_be_visible()
         assert await pupil.evaluate(in_full_screen)
         await pupil.keyboard.press("Enter")  # focus stays on the button inside the tile
-        await pupil.wait_for_function("() => document.fullscreenElement === null", timeout=5_000)
+        await pupil.wait_for_function("() => document.fullscreenElement === null")

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import APIResponse, Page, Route, expect
 
 from tests.conftest import LiveServer
 from tests.integration.peers import sign_in
 from tests.journal.test_bridge import api
 
 from .conftest import Browsers
-from .flows import EN, Room, pupil_enters, sign_in_home, text
+from .flows import EN, Room, participant, pupil_enters, sign_in_home, text
 from .test_accessibility import axe_violations
 
 pytestmark = pytest.mark.e2e
@@ -149,6 +149,31 @@ async def test_teacher_sees_attendance_marks_a_present_pupil_and_ends_the_lesson
     await classmate.get_by_role("button", name=EN["room.leave"]).click()
     await expect(summary).to_have_text(text("attendance.summary", here=1, total=4), timeout=5000)
     await expect(panel.locator("#attendance-missing")).to_contain_text(other)
+
+    # A slow answer hides no change: the refresh for the classmate's return is answered by the
+    # server (with them here) but held on its way; they leave meanwhile, and once the stale
+    # answer lands the panel asks again — still well before its 15-second refresh.
+    answers: asyncio.Queue[tuple[Route, APIResponse]] = asyncio.Queue()
+    seen = 0
+
+    async def hold_first(route: Route) -> None:
+        nonlocal seen
+        seen += 1
+        if seen > 1:
+            await route.continue_()
+            return
+        answers.put_nowait((route, await route.fetch()))
+
+    await teacher.route(f"**/api/lessons/{lesson}/attendance", hold_first)
+    returning = await browsers.person("classmate again")
+    await pupil_enters(returning, room, *live_server.pupils[2])
+    held, stale = await answers.get()
+    await returning.get_by_role("button", name=EN["room.leave"]).click()
+    await expect(participant(teacher, other)).to_have_count(0)
+    await asyncio.sleep(1)  # the slow answer is still away when the leave's refresh is due (0.5 s)
+    await held.fulfill(response=stale)
+    await expect(summary).to_have_text(text("attendance.summary", here=1, total=4), timeout=5000)
+    assert seen >= 2  # the panel asked again after the stale answer
 
     # End lesson: the teacher corrects one absent classmate's comment and confirms.
     await teacher.get_by_role("button", name=EN["attendance.end"]).click()

@@ -81,7 +81,7 @@ def test_import_creates_pupils_with_working_passwords(tmp_path: Path) -> None:
         async with sessions(engine)() as s:
             user = await s.scalar(select(User).where(User.login == "aruzhan.k"))
             assert user is not None and user.display_name == "Аружан Кенесова"
-            assert verify_password(user.password_hash, passwords["aruzhan.k"])
+            assert await verify_password(user.password_hash, passwords["aruzhan.k"])
         await engine.dispose()
 
     asyncio.run(check())

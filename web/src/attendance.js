@@ -26,6 +26,8 @@ const panel = {
   /** @type {number|null} */ timer: null,
   /** @type {number|null} */ settle: null,
   loading: false,
+  // A refresh asked for while one is in flight: that answer may predate a join, so ask again.
+  again: false,
   peopleKey: "",
 };
 
@@ -67,7 +69,11 @@ async function loadLesson(lessonId) {
 
 async function refresh() {
   const lessonId = panel.lessonId;
-  if (lessonId === null || panel.loading) return;
+  if (lessonId === null) return;
+  if (panel.loading) {
+    panel.again = true;
+    return;
+  }
   if (wantedLesson() !== lessonId) {
     stop(); // left the room (the "ended" screen re-renders no participant list)
     return;
@@ -86,7 +92,12 @@ async function refresh() {
   } finally {
     panel.loading = false;
   }
-  if (panel.lessonId === lessonId) render();
+  if (panel.lessonId !== lessonId) return;
+  render();
+  if (panel.again) {
+    panel.again = false;
+    await refresh();
+  }
 }
 
 function start(lessonId) {
@@ -111,6 +122,7 @@ function stop(refused = false) {
   if (panel.settle !== null) window.clearTimeout(panel.settle);
   panel.timer = panel.settle = null;
   panel.lessonId = null;
+  panel.again = false;
   panel.marking = null;
   panel.refused = panel.refused || refused;
   byId("attendance-panel").hidden = true;
