@@ -98,10 +98,12 @@ async def test_late_joiner_gets_keyframe_quickly(router: AiortcRouter) -> None:
         late = await subscribe(router, "late")
         started = time.monotonic()
         try:
-            await late.wait_for(lambda: late.frames("video") >= 1, 5)
+            await late.wait_for(lambda: late.frames("video") >= 1, 10)
             first = next(iter(late.tracks.values())).first_frame_at
             assert first is not None
-            assert first - started < 1.5  # ICE + DTLS + one PLI round trip; 100 s without PLI
+            # ICE + DTLS + one PLI round trip (~0.1 s in bench.sfu; room here for a loaded CI
+            # machine); without the forwarded request the first keyframe is 100 s away.
+            assert first - started < 4
             assert producer.keyframe_requests_sent > requests_before
         finally:
             await late.close()

@@ -16,7 +16,7 @@ from .sio_media import MediaClient
 from .test_signalling import hub, media_clients, no_tiles_of, receives, routers, tiles_are
 
 # Short enough for a test, long enough for an answering aiortc viewer on a loaded machine.
-OFFER_TIMEOUT_S = 3.0
+OFFER_TIMEOUT_S = 5.0
 
 
 async def on_air(

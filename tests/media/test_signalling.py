@@ -237,14 +237,15 @@ async def test_timed_grant_running_out_closes_the_producer(
             await pupil.close()
 
 
-class _AheadMonotonic:
-    """A monotonic clock moved forward (the rest of `time` as it is)."""
+class _TestClock:
+    """The signalling's monotonic clock, moved only by the test (rate limits without waiting,
+    and without a slow machine's pauses lifting them)."""
 
-    def __init__(self, ahead: float) -> None:
-        self.ahead = ahead
+    def __init__(self) -> None:
+        self.now = time.monotonic()
 
     def monotonic(self) -> float:
-        return time.monotonic() + self.ahead
+        return self.now
 
 
 @pytest.mark.timeout(30)
@@ -253,13 +254,15 @@ async def test_connection_readings_reach_hosts_only(
 ) -> None:
     async with peers("host", "a", "b") as (host, a, b):
         _, (a_id, b_id) = await classroom(live_server, host, a, b)
+        clock = _TestClock()
+        monkeypatch.setattr(server.media_signalling, "time", clock)
         reading = {"level": "poor", "delay_ms": 420, "rtt_ms": 610, "loss_pct": 12.5}
         assert (await a.call("media_quality", reading))["ok"]
         assert await host.wait("participant_quality") == {"participant": a_id, **reading}
         # Again within a second: refused, and not passed on.
         fair = {**reading, "level": "fair", "loss_pct": 3}
         assert (await a.call("media_quality", fair))["error"]["code"] == "rate_limited"
-        monkeypatch.setattr(server.media_signalling, "time", _AheadMonotonic(2))
+        clock.now += 1
         assert (await a.call("media_quality", fair))["ok"]
         await host.wait("participant_quality", lambda d: d["level"] == "fair")
         for bad in (
@@ -294,6 +297,8 @@ async def test_a_pupil_turns_cameras_off_and_it_holds_over_a_new_subscribe_side(
         try:
             assert (await teacher.publish("camera", "mic"))["ok"]
             await pupil.wait_for(receives(pupil, tid, camera=10, mic=10))
+            clock = _TestClock()
+            monkeypatch.setattr(server.media_signalling, "time", clock)
             for bad in ({"cameras": "off"}, {"cameras": 0}, {}, {"cameras": False, "mic": True}):
                 ack = await a.call("media_receive", bad)
                 assert ack["error"]["code"] == "invalid_payload", bad
@@ -318,7 +323,7 @@ async def test_a_pupil_turns_cameras_off_and_it_holds_over_a_new_subscribe_side(
             await pupil.wait_for(receives(pupil, tid, mic=10))
             await pupil.wait_for(lambda: len(copies("camera")) == 1)
             assert [c.paused for c in copies("camera")] == [True]
-            monkeypatch.setattr(server.media_signalling, "time", _AheadMonotonic(1))
+            clock.now += 0.5
             assert await a.call("media_receive", {"cameras": True}) == {"ok": True, "changed": 1}
             assert [c.paused for c in copies("camera")] == [False]
         finally:
