@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ._host import host_speed
 from ._sfu_common import CPUS_ENV
 
 WARMUP_S = 3.0
@@ -192,6 +193,9 @@ async def main() -> None:
     args = parser.parse_args()
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     if args.pin and len(cpus) >= 2:
+        os.sched_setaffinity(0, {cpus[0]})  # gauge the host on the CPU the server will have
+    host = host_speed()
+    if args.pin and len(cpus) >= 2:
         PINNING["server"] = str(cpus[0])
         PINNING["clients"] = ",".join(str(c) for c in cpus[1:])
         os.sched_setaffinity(0, set(cpus[1:]))  # this coordinator is a client too
@@ -221,6 +225,14 @@ async def main() -> None:
     out["baseline"] = (
         {k: v for k, v in baseline.items() if not k.startswith("_")} if baseline else None
     )
+    if baseline is not None:
+        # Per packet, because a saturated relay forwards fewer packets (its per-stream share of
+        # a core is then capped at 100 % / streams and flatters neither side).
+        relay_us = baseline["server_cpu_us_per_packet"]
+        out["baseline_cpu_ratio_per_packet"] = round(
+            relay_us / result["server_cpu_us_per_packet"], 1
+        )
+    out["host"] = host
     print(json.dumps(out))
 
 
