@@ -256,3 +256,41 @@ async def test_a_room_opened_early_shows_who_is_in_but_no_verdict(live_server: L
         # Ending before the start would record a verdict on nothing: refused, nothing queued.
         status, refused = await api(live_server, teacher, "POST", f"/api/lessons/{lesson}/end", {})
         assert (status, refused["error"]["code"]) == (409, "invalid_state")
+
+
+async def test_a_pupil_who_enters_again_elsewhere_is_one_presence(live_server: LiveServer) -> None:
+    """A second window (or a new connection after an unnoticed drop) replaces the first join:
+    the lesson sees one pupil, present the whole time, never a leave and a second arrival."""
+    teacher = await sign_in(live_server, *live_server.teacher)
+    start = time.time() - 0.2
+    lesson_body = {
+        "class_id": live_server.class_id,
+        "subject": "Physics",
+        "starts_at": start,
+        "ends_at": start + 2700,
+    }
+    lesson = (await api(live_server, teacher, "POST", "/api/lessons", lesson_body))[1]["lesson"]
+    started = (await api(live_server, teacher, "POST", f"/api/lessons/{lesson['id']}/start"))[1]
+    room_id = started["invite_url"].rsplit("/", 1)[1]
+    token = await sign_in(live_server, *live_server.pupils[0])
+    async with peers("first window", "second window") as (first, second):
+        for window in (first, second):
+            await window.connect(live_server, token)
+            assert (await window.call("join", {"v": 1, "room": room_id, "as": "user"}))["ok"]
+        await first.wait("replaced")
+        # (The attendance API saves the room's last moments first: no waiting for its writer.)
+        row = await pupil_row(live_server, teacher, lesson["id"])
+        assert (row["in_room_now"], row["left_early"], row["network_lost_min"]) == (True, False, 0)
+        assert (await second.call("leave", {}))["ok"]
+        row = await pupil_row(live_server, teacher, lesson["id"])
+        # One stretch, ended by leaving: both joins closed, the first one without a "drop" (the
+        # proposal assesses the lesson as if it ended now, so this is no early leave yet).
+        assert (row["in_room_now"], row["left_early"], row["network_lost_min"]) == (False, False, 0)
+
+
+async def pupil_row(server: LiveServer, teacher: str, lesson: int) -> dict[str, Any]:
+    """The first demo pupil's row of the lesson's attendance proposal."""
+    status, proposal = await api(server, teacher, "GET", f"/api/lessons/{lesson}/attendance")
+    assert status == 200, proposal
+    (row,) = [p for p in proposal["attendance"] if p["name"] == "Aigerim Nurlanova"]
+    return dict(row)
