@@ -215,6 +215,13 @@ async def test_connection_loss_is_shown_and_the_host_comes_back(
     await expect(participant(guest, host_name).locator(".badge")).to_have_text(EN["role.host"])
     await expect(participant(host, "Patient Guest")).to_be_visible()
 
+    # A browser may say "offline" while its network still works (a flaky Wi-Fi signal): socket.io
+    # drops the connection at that word, and the page must still come back on its own.
+    await host.evaluate("window.dispatchEvent(new Event('offline'))")
+    await expect(host.locator("#connection")).to_have_text(EN["room.reconnecting"])
+    await expect(host.locator("#connection")).to_be_hidden(timeout=20_000)
+    await expect(participant(guest, host_name).locator(".badge")).to_have_text(EN["role.host"])
+
 
 async def test_knocker_is_told_when_the_host_is_away(
     live_server: LiveServer, browsers: Browsers

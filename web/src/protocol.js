@@ -98,6 +98,7 @@ export class RoomConnection extends Emitter {
     this.iceServers = [];
     /** @type {string|null} the latest resume token (from room_state) */
     this.resumeToken = null;
+    this.unlisten = new AbortController();
   }
 
   setStatus(status) {
@@ -108,6 +109,7 @@ export class RoomConnection extends Emitter {
 
   connectSocket() {
     if (this.socket) return this.socket;
+    this.unlisten = new AbortController(); // the window listeners of this socket go with it
     const socket = io({ transports: ["websocket"], autoConnect: false, reconnection: true });
     this.socket = socket;
     socket.on("room_state", (payload) => {
@@ -156,17 +158,30 @@ export class RoomConnection extends Emitter {
         this.end("disconnected", {});
       } else {
         this.setStatus("reconnecting");
+        // The network went first: once socket.io has scheduled its retry, which this cancels.
+        setTimeout(pauseWhileOffline, 0);
       }
     });
-    // While the browser knows it is offline, retrying only fails (and each failure is logged);
-    // when the network is back, try at once instead of waiting out the backoff.
-    window.addEventListener("offline", () => socket.io.reconnection(false));
-    window.addEventListener("online", () => {
-      socket.io.reconnection(true);
-      if (this.status !== "reconnecting" || socket.connected) return;
-      socket.disconnect(); // clears the manager's paused retry, so connect() opens anew
-      socket.connect();
-    });
+    // While the browser knows it is offline, retrying only fails (and each failed attempt is
+    // logged): the retries stop until the network is back, then one is made at once instead of
+    // waiting out the backoff. Only public calls: disconnect() cancels socket.io's retry timer.
+    let paused = false;
+    const pauseWhileOffline = () => {
+      if (paused || navigator.onLine || socket.connected || this.status !== "reconnecting") return;
+      socket.disconnect();
+      paused = true;
+    };
+    const listening = { signal: this.unlisten.signal };
+    window.addEventListener("offline", pauseWhileOffline, listening);
+    window.addEventListener(
+      "online",
+      () => {
+        if (!paused) return;
+        paused = false;
+        if (this.status === "reconnecting") socket.connect();
+      },
+      listening,
+    );
     socket.on("connect_error", () => {
       if (this.status === "connecting") {
         this.emit("error", new ProtocolError("network_error", "The server cannot be reached."));
@@ -366,6 +381,7 @@ export class RoomConnection extends Emitter {
       this.socket = null;
       socket.removeAllListeners();
       socket.disconnect();
+      this.unlisten.abort();
     }
     if (this.status !== "ended") this.setStatus("idle");
   }
