@@ -53,6 +53,7 @@ async def test_a_viewer_that_never_answers_is_closed_and_holds_nobody_up(
             assert (await teacher.publish("mic"))["ok"]
             await viewer.wait_for(tiles_are(viewer, tid, {"camera", "mic"}), OFFER_TIMEOUT_S)
             assert time.monotonic() - published < OFFER_TIMEOUT_S
+            assert silent.closed_connections == []  # the viewer did not wait for its timeout
             await viewer.wait_for(receives(viewer, tid, mic=10))
 
             # The unanswered offer is abandoned: the silent viewer's subscribe side is closed,

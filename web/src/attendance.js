@@ -25,8 +25,8 @@ const panel = {
   refused: false,
   /** @type {number|null} */ timer: null,
   /** @type {number|null} */ settle: null,
-  loading: false,
-  // A refresh asked for while one is in flight: that answer may predate a join, so ask again.
+  /** @type {Promise<void>|null} the refresh on its way */ pending: null,
+  // Asked for while an answer was on its way: that answer may predate a join, so ask again.
   again: false,
   peopleKey: "",
 };
@@ -67,37 +67,44 @@ async function loadLesson(lessonId) {
   }
 }
 
-async function refresh() {
+/** Asks for the proposal. Asked again while an answer is on its way, it waits for that one and
+ * one more (that answer may predate a join or leave); resolves once the newest is shown. */
+function refresh() {
   const lessonId = panel.lessonId;
-  if (lessonId === null) return;
-  if (panel.loading) {
+  if (lessonId === null) return Promise.resolve();
+  if (panel.pending) {
     panel.again = true;
-    return;
+    return panel.pending;
   }
-  if (wantedLesson() !== lessonId) {
-    stop(); // left the room (the "ended" screen re-renders no participant list)
-    return;
-  }
-  panel.loading = true;
-  try {
-    panel.rows = await journalApi.proposal(lessonId);
-    panel.note = null;
-  } catch (e) {
-    if (e && e.code === "not_permitted") {
-      stop(true);
+  panel.pending = load(lessonId).finally(() => {
+    panel.pending = null;
+    // Asked for while a lesson that is no longer shown was loading: ask for the shown one.
+    if (panel.again && panel.lessonId !== null && panel.lessonId !== lessonId) refresh();
+  });
+  return panel.pending;
+}
+
+async function load(lessonId) {
+  do {
+    panel.again = false;
+    if (wantedLesson() !== lessonId) {
+      stop(); // left the room (the "ended" screen re-renders no participant list)
       return;
     }
-    // Said in the panel (e.g. the server briefly away), and asked again at the next refresh.
-    panel.note = errorSentence(e);
-  } finally {
-    panel.loading = false;
-  }
-  if (panel.lessonId !== lessonId) return;
-  render();
-  if (panel.again) {
-    panel.again = false;
-    await refresh();
-  }
+    try {
+      panel.rows = await journalApi.proposal(lessonId);
+      panel.note = null;
+    } catch (e) {
+      if (e && e.code === "not_permitted") {
+        stop(true);
+        return;
+      }
+      // Said in the panel (e.g. the server briefly away), and asked again at the next refresh.
+      panel.note = errorSentence(e);
+    }
+    if (panel.lessonId !== lessonId) return;
+    render();
+  } while (panel.again);
 }
 
 function start(lessonId) {
