@@ -99,7 +99,7 @@ class Store:
 
     async def change_password(self, user_id: int, current: str, new: str) -> bool:
         """Replace the password if `current` is right; the new one is no longer one-time."""
-        # No connection is held while argon2 works (~0.3 s for both): a class changing its
+        # No connection is held while argon2 works (~0.5 s for both): a class changing its
         # one-time passwords together would otherwise take the whole pool.
         async with self._sessions() as s:
             old = await s.scalar(select(User.password_hash).where(User.id == user_id))

@@ -98,7 +98,6 @@ export class RoomConnection extends Emitter {
     this.iceServers = [];
     /** @type {string|null} the latest resume token (from room_state) */
     this.resumeToken = null;
-    this.unlisten = new AbortController();
   }
 
   setStatus(status) {
