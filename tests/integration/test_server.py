@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from argon2 import PasswordHasher
 
+from server import auth
 from server.keys import STORE
 from server.signalling import SESSION_COOKIE
 from tests.conftest import LiveServer, running_server
@@ -228,3 +229,13 @@ async def test_sign_ins_do_not_stall_the_event_loop(live_server: LiveServer) -> 
     await signing_in
     # On the loop, each check would hold it for `one_check` (three in a row here).
     assert longest_gap < 0.75 * one_check, (longest_gap, one_check)
+
+
+def test_password_work_keeps_to_one_core() -> None:
+    """argon2 starts several threads per hash; they inherit the worker's CPU set, so pinning the
+    worker keeps a core for the event loop (on a machine that has two)."""
+    cpus = os.sched_getaffinity(0)
+    if len(cpus) < 2:
+        pytest.skip("one CPU: nothing to keep free")
+    worker = auth._password_worker.submit(os.sched_getaffinity, 0).result()
+    assert len(worker) == 1 and worker < cpus
