@@ -52,6 +52,7 @@ from rooms.model import (
 from rooms.policy import Admission, GuestPolicy, admission
 from rooms.polls import Poll, PollState
 from rooms.refusals import Reason, Refusal
+from rooms.resume import Held, hold, prune, restore
 from rooms.roles import ASSIGNABLE_ROLES, Permission, Role
 
 PROTOCOL_VERSION = 1
@@ -79,6 +80,8 @@ class Room:
     polls: dict[int, Poll] = field(default_factory=dict)
     next_poll_id: int = 0
     hand_seq: int = 0
+    # Hand, rights and role of people whose connection dropped, by identity (rooms/resume.py).
+    held: dict[str, Held] = field(default_factory=dict)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -350,6 +353,10 @@ class Room:
         """Put a participant in the room and tell everyone."""
         host_was_present = self.host_present
         participant.chat_muted = participant.identity in self.chat.muted
+        prune(self.held, participant.joined_at)
+        held = self.held.pop(participant.identity, None)
+        if held is not None:  # back after a dropped connection: as they were
+            restore(participant, held, participant.joined_at)
         self.participants[participant.id] = participant
         events = [
             Event("participant_joined", {"participant": participant.public()}, Everyone()),
@@ -357,6 +364,8 @@ class Room:
         ]
         if participant.may(Permission.MODERATE) and not host_was_present:
             events.extend(self._waiting_events())
+        if participant.hand is not None:  # the queue gets the returning hand back in its place
+            events.extend(hands.hand_events(self))
         # Presence is kept for attendance (signed-in pupils) and the guest log (guests).
         presence = Record(
             "presence",
@@ -377,7 +386,11 @@ class Room:
 
     def _exit(self, participant_id: str, reason: LeaveReason, now: float) -> Outcome:
         """Take a participant out of the room and tell everyone."""
-        had_hand = self.participants.pop(participant_id).hand is not None
+        gone = self.participants.pop(participant_id)
+        had_hand = gone.hand is not None
+        if reason in (LeaveReason.DISCONNECTED, LeaveReason.REPLACED):
+            # Not a goodbye: the same person is (about to be) back and keeps their state.
+            self.held[gone.identity] = hold(gone, now)
         events = [
             Event(
                 "participant_left",

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -72,17 +73,37 @@ async def export_chat(request: web.Request) -> web.Response:
 
 @routes.get("/api/rooms/{room_id}/polls.csv")
 async def export_polls(request: web.Request) -> web.Response:
-    """One line per poll option (or text answer) with its count."""
+    """One line per poll option with its count; for a named poll, also who answered what."""
     room_id = await _owned_room(request)
     if isinstance(room_id, web.Response):
         return room_id
-    rows: list[tuple[object, ...]] = [("poll", "question", "kind", "answer", "votes", "voters")]
+    rows: list[tuple[object, ...]] = [
+        ("poll", "question", "kind", "answer", "votes", "voters", "name")
+    ]
     for poll in await request.app[ARCHIVE].polls(room_id):
-        results = poll["results"]
-        for option, count in zip(poll["options"], results["counts"], strict=True):
-            rows.append(
-                (poll["id"], poll["question"], poll["kind"], option, count, results["voters"])
-            )
-        for text in results.get("texts", []):
-            rows.append((poll["id"], poll["question"], poll["kind"], text, 1, results["voters"]))
+        rows.extend(_poll_rows(poll))
     return _download(_csv(rows), f"polls-{room_id}.csv", "text/csv")
+
+
+def _poll_rows(poll: dict[str, Any]) -> list[tuple[object, ...]]:
+    """Count lines (no name), then one line per person and chosen option or text (named polls).
+
+    A named line leaves `votes` empty, so summing the column still gives the counts.
+    """
+    results = poll["results"]
+    head = (poll["id"], poll["question"], poll["kind"])
+    voters = results["voters"]
+    rows: list[tuple[object, ...]] = [
+        (*head, option, count, voters, "")
+        for option, count in zip(poll["options"], results["counts"], strict=True)
+    ]
+    named = results.get("named")
+    if named is None:  # anonymous: text answers without their authors
+        rows.extend((*head, text, 1, voters, "") for text in results.get("texts", []))
+        return rows
+    for answer in named:
+        if answer["text"] is not None:
+            rows.append((*head, answer["text"], 1, voters, answer["name"]))
+        for choice in answer["choices"]:
+            rows.append((*head, poll["options"][choice], "", voters, answer["name"]))
+    return rows

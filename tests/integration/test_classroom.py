@@ -146,10 +146,10 @@ async def test_poll_flow_and_exports(live_server: LiveServer) -> None:
     base = f"{live_server.url}/api/rooms/{room['id']}"
     async with aiohttp.ClientSession(cookies={SESSION_COOKIE: token}) as http:
         polls = list(csv.reader(io.StringIO(await (await http.get(f"{base}/polls.csv")).text())))
-        assert polls[0] == ["poll", "question", "kind", "answer", "votes", "voters"]
-        assert polls[1:] == [
-            [str(poll["id"]), "'=1+1?", "single", "1", "0", "2"],
-            [str(poll["id"]), "'=1+1?", "single", "2", "2", "2"],
+        assert polls[0] == ["poll", "question", "kind", "answer", "votes", "voters", "name"]
+        assert polls[1:] == [  # an anonymous poll: counts only
+            [str(poll["id"]), "'=1+1?", "single", "1", "0", "2", ""],
+            [str(poll["id"]), "'=1+1?", "single", "2", "2", "2", ""],
         ]
         chat = list(csv.reader(io.StringIO(await (await http.get(f"{base}/chat.csv")).text())))
         assert [row[3] for row in chat[1:]] == ['\'=HYPERLINK("x")', "Сабақ басталды"]

@@ -1,8 +1,18 @@
 // Raise hand: the participant's toggle (asking for mic and/or camera) with its queue position;
 // hosts and presenters see the queue; hosts lower hands and grant or revoke rights.
 import { announce, byId, clearError, h, showError } from "./dom.js";
-import { t } from "./i18n.js";
-import { act, button, focusedControl, isHost, isStaff, peopleChanged, restoreFocus, state } from "./shared.js";
+import { language, t } from "./i18n.js";
+import {
+  act,
+  button,
+  focusedControl,
+  isHost,
+  isStaff,
+  onPeopleChange,
+  peopleChanged,
+  restoreFocus,
+  state,
+} from "./shared.js";
 
 /** The host's chosen grant duration in seconds, or null for "until revoked". */
 export function grantSeconds() {
@@ -52,9 +62,27 @@ function queueItem(entry) {
   );
 }
 
+/** What a host granted you ("You may speak and show video until 10:32."), or "" without a grant. */
+function grantedSentence(you) {
+  // Hosts and presenters hold these rights by role: nothing was granted to them.
+  if (!you || you.role === "host" || you.role === "presenter" || !(you.mic || you.camera)) return "";
+  const key = you.mic && you.camera ? "hands.granted_both" : you.mic ? "hands.granted_mic" : "hands.granted_camera";
+  if (typeof you.granted_until !== "number") return t(key);
+  const until = new Intl.DateTimeFormat(language(), {
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(new Date(you.granted_until * 1000));
+  return `${t(key)} ${t("hands.granted_until", { time: until })}`;
+}
+
 export function renderHands() {
   const you = state.you;
   const raised = state.handPosition !== null;
+  const granted = grantedSentence(you);
+  const rights = byId("hand-rights");
+  rights.textContent = granted;
+  rights.hidden = !granted;
   const toggle = byId("hand-toggle");
   toggle.setAttribute("aria-pressed", String(raised));
   toggle.textContent = t(raised ? "hands.lower_own" : "hands.raise");
@@ -109,6 +137,10 @@ export function setupHands() {
   });
   const lowerAll = /** @type {HTMLButtonElement} */ (byId("hands-lower-all"));
   lowerAll.addEventListener("click", () => act(lowerAll, () => state.conn.handsLowerAll()));
+  // The card depends on your rights too: a grant given, run out or revoked arrives as
+  // participant_updated, not as a hand event (without this the card stayed hidden after a
+  // mic+camera grant ran out, until a reload).
+  onPeopleChange(renderHands);
 }
 
 export function bindHands(conn) {
