@@ -46,6 +46,7 @@ class Reason(StrEnum):
     PUPIL_ABSENT = "pupil_absent"
     ALREADY_EXISTS = "already_exists"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    SERVER_RESTARTING = "server_restarting"
 
 
 MESSAGES: dict[Reason, str] = {
@@ -86,6 +87,7 @@ MESSAGES: dict[Reason, str] = {
     Reason.PUPIL_ABSENT: "The journal has this pupil absent from this lesson.",
     Reason.ALREADY_EXISTS: "That already exists.",
     Reason.UNSUPPORTED_MEDIA_TYPE: "The request body has the wrong content type.",
+    Reason.SERVER_RESTARTING: "The server is restarting; try again in a few seconds.",
 }
 
 

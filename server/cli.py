@@ -8,7 +8,6 @@ import gc
 import logging
 import sys
 
-from aiohttp import web
 from pydantic import ValidationError
 
 from server.settings import Settings
@@ -33,6 +32,9 @@ FLAGS = {
     "SABAQ_MEDIA_ADDRESS)",
     "media_announced_address": "IP address announced to browsers in the SFU's candidates, "
     "for a server behind NAT (default: the media address; SABAQ_MEDIA_ANNOUNCED_ADDRESS)",
+    "drain_seconds": "on SIGTERM or SIGINT, the longest a restart may take: clients are told "
+    "to come back, rooms are closed and attendance written, then the process exits "
+    "(default 10; a second signal exits at once; SABAQ_DRAIN_SECONDS)",
     "ice_servers": "STUN/TURN servers as JSON, given to the SFU and to browsers, e.g. "
     '\'[{"urls": "turn:turn.school.kz:3478", "username": "u", "credential": "p"}]\' '
     "(default: none, host candidates only; SABAQ_ICE_SERVERS)",
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_import(settings, args.file, args.dry_run, args.new_classes))
     from server.app import create_app  # imported late: --help stays fast
+    from server.serve import serve
 
     # Alembic announces each of its plugins at INFO; only the migrations themselves matter here.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -113,13 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     # collector's full passes, which otherwise stalled chat fan-out by up to ~150 ms (bench.signal).
     gc.freeze()
     try:
-        web.run_app(
-            app,
-            host=settings.host,
-            port=settings.port,
-            print=None,
-            loop=_event_loop(),
-        )
+        with asyncio.Runner(loop_factory=_event_loop) as runner:
+            runner.run(serve(app, settings))
     except OSError as exc:
         print(
             f"sabaq: cannot listen on {settings.host}:{settings.port}: {exc.strerror}",

@@ -178,6 +178,16 @@ class RedisDirectFanout(socketio.AsyncRedisManager, DirectFanout):  # type: igno
         self._publisher = None
 
 
+async def emit_local(server: socketio.AsyncServer, event: str, data: Any, sid: str) -> None:
+    """Emit to one socket of this process without going through Redis (a node's own news)."""
+    manager = server.manager
+    if isinstance(manager, DirectFanout):
+        # The class's own emit, not the pub/sub manager's in front of it in the method order.
+        await DirectFanout.emit(manager, event, data, "/", to=sid)
+    else:
+        await server.emit(event, data, to=sid)
+
+
 def client_manager(redis_url: str | None) -> socketio.AsyncManager:
     """The client manager for this process: Redis-backed when a URL is given."""
     if redis_url:

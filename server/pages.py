@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import text
 
-from server.keys import ENGINE, REDIS, STORE
+from server.keys import ENGINE, REDIS, SIGNALLING, STORE
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -107,6 +107,8 @@ async def healthz(_request: web.Request) -> web.Response:
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
     """The process can serve: its database (and Redis, when configured) answer."""
+    if request.app[SIGNALLING].draining:  # restarting: send new people elsewhere, at once
+        return web.json_response({"status": "draining", "checks": {}}, status=503)
     checks: dict[str, str] = {}
     try:
         async with request.app[ENGINE].connect() as connection:

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="STUN/TURN servers (JSON list) for the SFU and browsers; empty: host only",
     )
+    drain_seconds: float = Field(
+        10.0,
+        ge=1,
+        le=3600,
+        description="on SIGTERM: at most this long to tell clients, close rooms and flush, "
+        "then exit",
+    )
 
     @field_validator("media_address", "media_announced_address")
     @classmethod

@@ -35,6 +35,7 @@ from rooms.names import clean_name
 from rooms.ratelimit import TokenBucket
 from rooms.refusals import Reason, Refusal
 from rooms.room import PROTOCOL_VERSION
+from server import fanout
 from server.archive import Archive
 from server.auth import ResumeClaims, Tokens
 from server.commands import ROOM_COMMANDS
@@ -47,6 +48,8 @@ from server.settings import Settings
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "sabaq_session"
+# How soon a client told "server restarting" should first try again (it backs off after).
+RETRY_AFTER_MS = 1000
 Ack = dict[str, Any]
 INSTITUTION_REFUSALS = {
     Reason.NAME_REQUIRED: Refusal(Reason.NAME_REQUIRED, "Please enter your institution."),
@@ -110,6 +113,10 @@ class Signalling:
         # One timer per room, for the next timed grant to run out.
         self._timers: dict[str, tuple[float, asyncio.TimerHandle]] = {}
         self._ticks: set[asyncio.Task[Outcome | Refusal]] = set()
+        # A restart is under way (server/drain.py): joins are refused, retryably.
+        self.draining = False
+        # Set whenever a socket leaves a room or goes: the drain waits for rooms to empty.
+        self._left = asyncio.Event()
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("*", self._on_event)
@@ -138,6 +145,7 @@ class Signalling:
         conn.queue.put_nowait(None)  # the worker leaves the room after pending commands
         if conn.worker is not None:
             await conn.worker
+        self._left.set()
         log.info("socket %s disconnected", sid)
 
     async def close(self) -> None:
@@ -148,6 +156,40 @@ class Signalling:
         for sid in list(self.connections):
             await self._on_disconnect(sid)
         await self.media.close()
+
+    # -- a restart (server/drain.py) ---------------------------------------------------------
+
+    def in_rooms(self) -> int:
+        """Sockets of this process that are in a room or its lobby."""
+        return sum(1 for c in self.connections.values() if c.room_id is not None)
+
+    async def tell_restarting(self, retry_after_ms: int) -> int:
+        """Refuse joins from now on and tell every socket of this process; return how many.
+
+        Only this process's sockets: with Redis, other nodes' clients are not restarting.
+        """
+        self.draining = True
+        payload = {"retry_after_ms": retry_after_ms}
+        for sid in list(self.connections):
+            await fanout.emit_local(self.sio, "server_restarting", payload, sid)
+        return len(self.connections)
+
+    async def rooms_emptied(self) -> None:
+        """Return once no socket of this process is in a room (they left to come back)."""
+        while self.in_rooms():
+            self._left.clear()
+            await self._left.wait()
+
+    async def disconnect_all(self) -> None:
+        """Leave every room (attendance intervals end as network losses) and close the sockets.
+
+        Closing the engine.io sockets ends their websocket handlers, which aiohttp's shutdown
+        would otherwise wait for until its timeout (the 60-second hang on SIGTERM).
+        """
+        for sid in list(self.connections):
+            await self.sio.disconnect(sid, ignore_queue=True)
+        if self.sio.eio.sockets:
+            await self.sio.eio.disconnect()
 
     async def _work(self, conn: Connection) -> None:
         """Run one socket's commands strictly in arrival order."""
@@ -192,6 +234,10 @@ class Signalling:
         )
         if entry is None and name not in MEDIA_EVENTS:
             return refusal_ack(Refusal(Reason.INVALID_PAYLOAD, f"Unknown event {name!r}."))
+        if name == "join" and self.draining:
+            ack = refusal_ack(Refusal(Reason.SERVER_RESTARTING))
+            ack["error"]["retry_after_ms"] = RETRY_AFTER_MS  # a retryable refusal says when
+            return ack
         if not conn.bucket.take(time.monotonic()):
             return refusal_ack(Refusal(Reason.RATE_LIMITED))
         if len(json.dumps(data, ensure_ascii=False).encode()) > self.settings.max_event_bytes:
@@ -450,4 +496,5 @@ class Signalling:
         conn = self.connections.get(sid) if sid else None
         if conn is not None and conn.participant_id == participant_id:
             conn.room_id = conn.participant_id = None
+            self._left.set()
         return sid

@@ -78,6 +78,7 @@ class Courier:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._draining = False
 
     def start(self) -> None:
         """Run the delivery loop in the background."""
@@ -89,6 +90,18 @@ class Courier:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+    async def drain(self) -> None:
+        """A restart: let the delivery in flight finish, deliver what is due once more, stop.
+
+        Unlike `stop`, nothing is cut off half-way unless the caller's own deadline does it
+        (then, as after a crash, the record is delivered again after the restart, same key).
+        """
+        self._draining = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        await self.deliver_due()
 
     def notify(self) -> None:
         """New records are waiting: look now rather than at the next due time."""
@@ -102,6 +115,8 @@ class Courier:
             except Exception:  # the database may be briefly away: keep the courier alive
                 log.exception("journal courier failed; retrying in 5 s")
                 wait = 5.0
+            if self._draining:
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
