@@ -37,6 +37,7 @@ EVENTS = (
     "poll_results",
     "layout_changed",
     "participant_quality",
+    "server_restarting",
 )
 
 
