@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -22,6 +23,7 @@ from server.settings import Settings
 from tests.conftest import LiveServer, _read_demo_accounts
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVE = [sys.executable, "-m", "server.cli", "serve"]
 
 
 def free_port() -> int:
@@ -67,6 +69,17 @@ def _first_class(data: Path) -> int:
     return int(row[0]) if row else 0
 
 
+def _settings(**fields: Any) -> Settings:
+    return Settings(**fields)
+
+
+def _spawn(command: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """The child, logging to a file (a pipe nobody reads would fill and stall it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SABAQ_")}
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+
+
 async def _ready(url: str, process: subprocess.Popen[bytes], within: float = 30) -> None:
     async with aiohttp.ClientSession() as http, asyncio.timeout(within):
         while True:
@@ -87,12 +100,7 @@ async def server_process(
     """Start `python -m server.cli serve` on a free port with this data folder; kill it after."""
     port = port or free_port()
     log = data.parent / f"server-{port}-{time.monotonic_ns()}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SABAQ_")}
-    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "--data", str(data), *flags], cwd=ROOT, env=env, stdout=out, stderr=out
-        )
+    process = _spawn([*SERVE, "--port", str(port), "--data", str(data), *flags], log)
     try:
         url = f"http://127.0.0.1:{port}"
         await _ready(url, process)
@@ -102,7 +110,7 @@ async def server_process(
             # The application runs in the child; this empty one stands in for a field the
             # socket.io and HTTP test clients never read.
             app=web.Application(),
-            settings=Settings(host="127.0.0.1", port=port, data=data),
+            settings=_settings(host="127.0.0.1", port=port, data=data),
             teacher=teacher,
             pupils=pupils,
             class_id=_first_class(data),

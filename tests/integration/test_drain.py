@@ -8,6 +8,7 @@ import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -38,12 +39,17 @@ def presence(data: Path) -> list[tuple[str, float | None, str | None]]:
     return [(str(n), left, how) for n, left, how in rows]
 
 
+def settings(**fields: Any) -> Settings:
+    return Settings(**fields)
+
+
 def test_drain_seconds_setting_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().drain_seconds == 10
+    monkeypatch.delenv("SABAQ_DRAIN_SECONDS", raising=False)
+    assert settings().drain_seconds == 10
     monkeypatch.setenv("SABAQ_DRAIN_SECONDS", "2.5")
-    assert Settings().drain_seconds == 2.5
+    assert settings().drain_seconds == 2.5
     with pytest.raises(ValueError, match="drain_seconds"):
-        Settings(drain_seconds=0)
+        settings(drain_seconds=0)
 
 
 async def test_sigterm_drains_connected_clients_and_exits_within_the_deadline(
@@ -112,4 +118,3 @@ async def test_sigterm_without_clients_exits_promptly(data: Path) -> None:
         status = await child.exited(within=5)
     assert status == 0, child.output()
     assert time.monotonic() - sent < 3, child.output()
-

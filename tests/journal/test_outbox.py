@@ -116,6 +116,30 @@ async def test_a_journal_down_for_ten_minutes_gets_every_record_once_afterwards(
         assert tries < 80
 
 
+async def test_a_drain_finishes_the_delivery_in_flight_and_what_fell_due_meanwhile(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    async with running_receiver(SECRET) as (receiver, url):
+        receiver.delay_s = 0.3  # each record is stored, then answered a moment later
+        journal = HttpJournal(url, SECRET)
+        courier = Courier(db, {"http": journal}, FAST)
+        courier.start()  # nothing yet: it sleeps until notified
+        await enqueue(db, 1)
+        courier.notify()
+        try:
+            await receiver.wait_for(lambda: len(receiver.records) == 1)  # answer on its way
+            async with db() as s:  # written without a notify, e.g. by a lesson ending now
+                outbox.add(s, "lesson-8:pupil-0", "http", {"lesson": 8, "pupil": 0})
+                await s.commit()
+            await courier.drain()
+        finally:
+            await courier.stop()
+            await journal.close()
+        assert {letter.state for letter in await courier.letters()} == {"delivered"}
+        assert sorted(receiver.records) == ["lesson-7:pupil-0", "lesson-8:pupil-0"]
+        assert sum(receiver.posts.values()) == 2  # the one in flight was not cut and re-sent
+
+
 async def test_refused_records_go_to_the_dead_letter_list(
     db: async_sessionmaker[AsyncSession],
 ) -> None:
