@@ -8,6 +8,7 @@ violations and JavaScript dialogs fail the test at teardown.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -95,10 +96,15 @@ class PageWatch:
     allowed_http_errors: set[tuple[str, int]] = field(
         default_factory=lambda: set(EXPECTED_HTTP_ERRORS)
     )
+    allowed_console: list[re.Pattern[str]] = field(default_factory=list)
 
     def allow_http_error(self, path: str, status: int) -> None:
         """Accepts one expected failed request (e.g. a wrong password's 401)."""
         self.allowed_http_errors.add((path, status))
+
+    def allow_console(self, pattern: str) -> None:
+        """Accepts console errors matching a pattern (e.g. a server that is away on purpose)."""
+        self.allowed_console.append(re.compile(pattern))
 
     def on_console(self, msg: ConsoleMessage) -> None:
         if msg.type not in ("error", "warning"):
@@ -111,6 +117,8 @@ class PageWatch:
             url.split("?")[0].endswith(path) and f"status of {status}" in text
             for path, status in self.allowed_http_errors
         ):
+            return
+        if any(p.search(text) for p in self.allowed_console):
             return
         self.problems.append(f"console {msg.type}: {text} ({url})")
 

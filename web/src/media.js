@@ -95,7 +95,7 @@ export class MediaSession {
       let lost = false;
       this.offs.push(
         this.connection.on("status", ({ status }) => {
-          if (status === "reconnecting") lost = true;
+          if (status === "reconnecting" || status === "restarting") lost = true;
           if (status === "joined" && lost) {
             lost = false;
             this.restart().catch((e) => this.emit("error", toError(e, "media_start")));

@@ -7,6 +7,9 @@ export { api, ProtocolError, toProtocolError } from "./api.js";
 
 export const PROTOCOL_VERSION = 1;
 const ACK_TIMEOUT_MS = 15000;
+// After "server_restarting": the first try comes after the server's retry_after_ms, then the
+// wait doubles up to this, each jittered so a whole school does not knock in one instant.
+const RESTART_RETRY_MAX_MS = 8000;
 
 /** Server → client events forwarded as they are (payload objects). */
 export const ROOM_EVENTS = [
@@ -71,7 +74,10 @@ class Emitter {
  * One connection to one room.
  *
  * status: "idle" → "connecting" → "waiting" | "joined" → "ended";
- * while the network is down after a join: "reconnecting" (the join is sent again on reconnect).
+ * while the network is down after a join: "reconnecting" (the join is sent again on reconnect);
+ * while the server restarts ("server_restarting"): "restarting" — the connection is closed at
+ * once (the server's drain waits for that) and opened again, with backoff, until a server
+ * takes the join again.
  *
  * Emitted events: "status" ({status}), "room_state", "participant_joined", "participant_updated",
  * "participant_left", "lobby", "waiting", "admitted", "denied", "removed", "policy_changed",
@@ -98,6 +104,21 @@ export class RoomConnection extends Emitter {
     this.iceServers = [];
     /** @type {string|null} the latest resume token (from room_state) */
     this.resumeToken = null;
+    /** the next wait before trying again after "server_restarting", in ms */
+    this.restartDelay = 0;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    this.restartTimer = undefined;
+  }
+
+  /** Opens the socket again after a restart's wait (jittered), doubling the next wait. */
+  retryAfterRestart(socket) {
+    const wait = this.restartDelay * (0.5 + Math.random());
+    this.restartDelay = Math.min(this.restartDelay * 2, RESTART_RETRY_MAX_MS);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      // Until it connects, socket.io's own reconnection keeps trying (the server may be down).
+      if (this.socket === socket && this.status === "restarting") socket.connect();
+    }, wait);
   }
 
   setStatus(status) {
@@ -136,13 +157,26 @@ export class RoomConnection extends Emitter {
     // The same person entered again elsewhere: this window must not rejoin and take it back.
     socket.on("replaced", (payload) => this.end("replaced", payload || {}));
     socket.on("error", (payload) => this.emit("error", toProtocolError(payload, payload?.command)));
+    // The server is going away for a restart: leave now and come back when one answers.
+    socket.on("server_restarting", (payload) => {
+      if (!["joined", "waiting", "reconnecting"].includes(this.status) || !this.joinRequest) return;
+      this.restartDelay = Math.max(Number(payload?.retry_after_ms) || 0, 250);
+      this.setStatus("restarting");
+      socket.disconnect();
+      this.retryAfterRestart(socket);
+    });
     socket.on("connect", () => {
-      // After a network blip the server has forgotten us: join again with the same request.
-      if (this.status === "reconnecting" && this.joinRequest) {
+      // After a network blip or a restart the server has forgotten us: join again, same request.
+      if ((this.status === "reconnecting" || this.status === "restarting") && this.joinRequest) {
         const request = { ...this.joinRequest };
         if (this.resumeToken) request.resume = this.resumeToken;
         this.sendJoin(request).catch((e) => {
-          if (e.code === "denied") {
+          if (e.code === "server_restarting") {
+            // Still the old process, draining: wait longer and try again.
+            this.setStatus("restarting");
+            socket.disconnect();
+            this.retryAfterRestart(socket);
+          } else if (e.code === "denied") {
             this.end("denied", { reason: "policy" });
           } else {
             this.emit("error", new ProtocolError(e.code, e.message, "rejoin"));
@@ -152,7 +186,7 @@ export class RoomConnection extends Emitter {
       }
     });
     socket.on("disconnect", (reason) => {
-      if (this.status === "ended" || this.status === "idle") return;
+      if (this.status === "ended" || this.status === "idle" || this.status === "restarting") return;
       if (reason === "io server disconnect") {
         this.end("disconnected", {});
       } else {
@@ -373,6 +407,7 @@ export class RoomConnection extends Emitter {
   }
 
   close() {
+    clearTimeout(this.restartTimer);
     this.joinRequest = null;
     this.resumeToken = null;
     if (this.socket) {

@@ -89,8 +89,8 @@ function renderInside() {
 
 function renderConnection(status) {
   const el = byId("connection");
-  if (status === "reconnecting") {
-    el.textContent = t("room.reconnecting");
+  if (status === "reconnecting" || status === "restarting") {
+    el.textContent = t(`room.${status}`);
     el.hidden = false;
   } else {
     el.textContent = "";
