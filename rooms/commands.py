@@ -215,6 +215,18 @@ class SetLayout:
     layout: Layout
 
 
+@dataclass(frozen=True, slots=True)
+class CloseRoom:
+    """The room's lesson ended: close the room now, or at `at` (a short after-lesson Q&A).
+
+    Sent by the server (End lesson, or the finaliser), never by a participant.
+    """
+
+    actor: str = ""
+    at: float | None = None
+    reason: str = "lesson_ended"
+
+
 Command = (
     Join
     | Leave
@@ -239,4 +251,5 @@ Command = (
     | ClosePoll
     | PublishResults
     | SetLayout
+    | CloseRoom
 )

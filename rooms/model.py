@@ -38,6 +38,8 @@ class LeaveReason(StrEnum):
     # The same person joined again (a new connection after a network drop the server had not
     # noticed yet, or a second window): the newer join takes over.
     REPLACED = "replaced"
+    # The room closed because its lesson ended: everyone leaves at the same instant.
+    ENDED = "ended"
 
 
 @dataclass(slots=True)
@@ -214,6 +216,13 @@ class PermissionsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class Disconnect:
+    """Close this participant's (or knocker's) connection: the room is gone for them."""
+
+    participant_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """Keep something with the lesson: a public chat message, a deletion, a poll's results."""
 
@@ -221,7 +230,7 @@ class Record:
     data: dict[str, Any]
 
 
-Effect = Attach | Detach | PermissionsChanged | Record
+Effect = Attach | Detach | PermissionsChanged | Record | Disconnect
 
 
 @dataclass(slots=True)

@@ -47,6 +47,7 @@ class Reason(StrEnum):
     ALREADY_EXISTS = "already_exists"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     SERVER_RESTARTING = "server_restarting"
+    ROOM_CLOSED = "room_closed"
 
 
 MESSAGES: dict[Reason, str] = {
@@ -88,6 +89,7 @@ MESSAGES: dict[Reason, str] = {
     Reason.ALREADY_EXISTS: "That already exists.",
     Reason.UNSUPPORTED_MEDIA_TYPE: "The request body has the wrong content type.",
     Reason.SERVER_RESTARTING: "The server is restarting; try again in a few seconds.",
+    Reason.ROOM_CLOSED: "This lesson has ended; its room is closed.",
 }
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rooms import chat_commands, hands, poll_commands
+from rooms import chat_commands, closing, hands, poll_commands
 from rooms.chat import Chat
 from rooms.commands import (
     Admit,
     ClosePoll,
+    CloseRoom,
     Command,
     CreatePoll,
     DeleteChat,
@@ -82,6 +83,11 @@ class Room:
     hand_seq: int = 0
     # Hand, rights and role of people whose connection dropped, by identity (rooms/resume.py).
     held: dict[str, Held] = field(default_factory=dict)
+    # The lesson ended but the teacher kept the room open for questions until this time.
+    closes_at: float | None = None
+    close_reason: str = "lesson_ended"
+    # Closed for good: everyone was sent out and nobody may enter any more.
+    closed: bool = False
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -115,8 +121,10 @@ class Room:
         ]
 
     def next_deadline(self) -> float | None:
-        """When the next timed grant runs out (the server sends `Tick` then)."""
+        """When the next timed grant runs out or the room closes (the server sends `Tick` then)."""
         deadlines = [p.granted_until for p in self.participants.values() if p.granted_until]
+        if self.closes_at is not None:
+            deadlines.append(self.closes_at)
         return min(deadlines, default=None)
 
     def snapshot_for(self, participant_id: str) -> dict[str, Any]:
@@ -138,6 +146,7 @@ class Room:
                 "title": self.title,
                 "guest_policy": self.guest_policy.value,
                 "layout": self.layout.value,
+                "closes_at": self.closes_at,
             },
             "you": you.public(),
             "participants": [p.public() for p in self.participants.values()],
@@ -186,7 +195,9 @@ class Room:
             case RevokeRights():
                 return hands.revoke_rights(self, command)
             case Tick():
-                return hands.tick(self, command, now)
+                return self._tick(command, now)
+            case CloseRoom():
+                return closing.close_room(self, command, now)
             case CreatePoll():
                 return poll_commands.create_poll(self, command)
             case LaunchPoll():
@@ -203,6 +214,8 @@ class Room:
     # -- commands --------------------------------------------------------------------------
 
     def _join(self, cmd: Join, now: float) -> Outcome | Refusal:
+        if self.closed:
+            return Refusal(Reason.ROOM_CLOSED)
         if cmd.actor in self.participants or cmd.actor in self.lobby:
             return Refusal(Reason.ALREADY_JOINED)
         role = Role.HOST if cmd.owner else base_role(cmd.kind)
@@ -338,6 +351,13 @@ class Room:
                 outcome.effects.append(Detach(knock.id))
         outcome.events.extend(self._lobby_events())
         return outcome
+
+    def _tick(self, cmd: Tick, now: float) -> Outcome:
+        """Time passes: timed grants fall back, and a room kept open after its lesson closes."""
+        if self.closes_at is not None and closing.due(self, now):
+            # At the announced time (the timer fires a moment after it): the same for everyone.
+            return closing.shut(self, self.close_reason, self.closes_at)
+        return hands.tick(self, cmd, now)
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -126,6 +126,8 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
     )
     sio.attach(app)
     app[SIGNALLING] = Signalling(sio, settings, app[STORE], app[TOKENS], app[ARCHIVE])
+    # End lesson (and the finaliser) close the lesson's room for everyone.
+    app[LESSONS].close_rooms_with(app[SIGNALLING].close_room)
     yield
     await app[SIGNALLING].close()
     await manager.flush()

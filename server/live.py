@@ -44,6 +44,7 @@ class LiveRooms:
                 title=record.title,
                 guest_policy=GuestPolicy(record.guest_policy),
                 max_participants=self._max,
+                closed=record.closed,  # its lesson ended: a join is refused with room_closed
             )
             live = self._live[room_id] = LiveRoom(room, record)
         return live

@@ -15,11 +15,12 @@ from typing import Any
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from rooms.commands import Command, Join, Leave, Tick
+from rooms.commands import CloseRoom, Command, Join, Leave, Tick
 from rooms.model import (
     Attach,
     Channel,
     Detach,
+    Disconnect,
     Event,
     Everyone,
     Kind,
@@ -362,14 +363,20 @@ class Signalling:
             self._forget(cmd.actor)
         return result
 
+    async def close_room(self, room_id: str, at: float | None, now: float) -> bool:
+        """The room's lesson ended at `now`: everyone out then, or the room closes by itself at
+        `at` (an after-lesson Q&A). False if the room is not live in this process."""
+        result = await self.apply_to_room(room_id, CloseRoom(at=at), now=now)
+        return not isinstance(result, Refusal)
+
     async def apply_to_room(
-        self, room_id: str, cmd: Command, address: str = "server"
+        self, room_id: str, cmd: Command, address: str = "server", now: float | None = None
     ) -> Outcome | Refusal:
-        """Run a command on a live room and carry out what it produced."""
+        """Run a command on a live room (at `now`, default the clock) and carry out its effects."""
         live = self.rooms.get(room_id)
         if live is None:
             return Refusal(Reason.NOT_JOINED)
-        result = live.room.apply(cmd, time.time())
+        result = live.room.apply(cmd, time.time() if now is None else now)
         if isinstance(result, Refusal):
             level = logging.WARNING if result.reason is Reason.NOT_PERMITTED else logging.INFO
             log.log(
@@ -391,6 +398,12 @@ class Signalling:
                 await self._attach(room_id, effect)
         for event in result.events:
             await self._emit(room_id, event)
+        # Looked up before Detach forgets which socket was whose.
+        dropped = [
+            sid
+            for effect in result.effects
+            if isinstance(effect, Disconnect) and (sid := self.sid_of.get(effect.participant_id))
+        ]
         for effect in result.effects:
             if isinstance(effect, Detach):
                 await self.media.remove_participant(room_id, effect.participant_id)
@@ -409,6 +422,9 @@ class Signalling:
         self.rooms.close_if_empty(room_id)
         if self.rooms.get(room_id) is None:
             await self.media.close_room(room_id)
+        for sid in dropped:
+            # After the events: the socket's queue carries `room_closed` out before it closes.
+            await self.sio.disconnect(sid)
         return result
 
     def _schedule_tick(self, room_id: str) -> None:

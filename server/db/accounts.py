@@ -45,6 +45,8 @@ class StoredRoom:
     class_id: int | None
     class_name: str | None
     guest_policy: str
+    # The room's lesson has ended: nobody enters any more (the room was closed for everyone).
+    closed: bool = False
 
 
 def _account(user: User) -> Account:
@@ -187,8 +189,13 @@ class Store:
                     .where(RoomRecord.id == room_id)
                 )
             ).first()
-        if row is None:
-            return None
+            if row is None:
+                return None
+            ended = await s.scalar(
+                select(Lesson.id)
+                .where(Lesson.room_id == room_id, Lesson.state == "closed")
+                .limit(1)
+            )
         record, class_name = row
         return StoredRoom(
             record.id,
@@ -197,6 +204,7 @@ class Store:
             record.class_id,
             class_name,
             record.guest_policy,
+            closed=ended is not None,
         )
 
     async def rooms_of(self, owner_id: int) -> list[StoredRoom]:

@@ -44,10 +44,12 @@ class Correction(BaseModel):
 
 
 class EndBody(BaseModel):
-    """`POST /api/lessons/{id}/end`."""
+    """`POST /api/lessons/{id}/end`; `keep_open_s`: the room stays open this long for questions
+    (0: it closes for everyone now). The attendance is computed up to End lesson either way."""
 
     model_config = ConfigDict(extra="forbid")
     corrections: list[Correction] = Field(default_factory=list, max_length=200)
+    keep_open_s: StrictInt = Field(0, ge=0, le=3600)
 
 
 def answer(model: BaseModel, status: int = 200) -> web.Response:
@@ -172,11 +174,15 @@ async def proposed_attendance(call: Call) -> web.Response:
 )
 async def end_lesson(call: Call) -> web.Response:
     """ "End lesson": confirm or correct the attendance; it goes to the journal exactly once."""
+    body = call.body(EndBody)
     corrections: dict[int, tuple[Any, Any]] = {
-        c.pupil_id: (c.status, c.comment) for c in call.body(EndBody).corrections
+        c.pupil_id: (c.status, c.comment) for c in body.corrections
     }
     await call.app[ARCHIVE].flush()
-    queued = await call.app[LESSONS].end(call.ids["lesson_id"], call.account.id, corrections)
+    queued = await call.app[LESSONS].end(
+        call.ids["lesson_id"], call.account.id, corrections, body.keep_open_s
+    )
+    await call.app[ARCHIVE].flush()  # the room's closing is in the guest log once we answer
     call.app[COURIER].notify()
     return answer(models.QueuedAnswer(queued=queued))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,10 @@ HOW = {
     "disconnected": Departure.DISCONNECTED,
     "replaced": Departure.DISCONNECTED,  # back on a new connection: merged like a reconnect
     "removed": Departure.REMOVED,
+    "ended": Departure.LEFT,  # the room closed when the lesson ended: nobody left early
 }
+# Closes a lesson's room for everyone: (room id, when it closes or None for now, the end instant).
+RoomCloser = Callable[[str, float | None, float], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,11 @@ class Lessons:
         self._store = store
         self._destinations = destinations
         self._base_url = base_url
+        self._close_room: RoomCloser | None = None
+
+    def close_rooms_with(self, closer: RoomCloser) -> None:
+        """How an ended lesson's room is closed (the signalling layer, set at start-up)."""
+        self._close_room = closer
 
     async def create(
         self,
@@ -223,9 +232,16 @@ class Lessons:
             return [p.public() for p in proposals]
 
     async def end(
-        self, lesson_id: int, teacher_id: int, corrections: dict[int, tuple[str | None, str | None]]
+        self,
+        lesson_id: int,
+        teacher_id: int,
+        corrections: dict[int, tuple[str | None, str | None]],
+        keep_open_s: float = 0,
     ) -> int:
-        """Close the lesson and queue its attendance for the journal(s), in one transaction."""
+        """Close the lesson and queue its attendance for the journal(s), in one transaction;
+        then close its room for everyone, at once or after `keep_open_s` (a short Q&A).
+
+        The attendance is computed up to this instant either way."""
         now = time.time()
         async with self._sessions() as s:
             lesson = await own_lesson(s, lesson_id, teacher_id)
@@ -260,7 +276,10 @@ class Lessons:
                         s, f"{destination}:attendance:{lesson.id}:{p.pupil_id}", destination, record
                     )
             await s.commit()
-            return len(proposals)
+            room_id = lesson.room_id
+        if room_id is not None and self._close_room is not None:
+            await self._close_room(room_id, now + keep_open_s if keep_open_s > 0 else None, now)
+        return len(proposals)
 
     async def finalise_overdue(self, now: float, grace_s: float | None = None) -> list[int]:
         """End, as proposed, the open lessons whose teacher never pressed "End lesson".

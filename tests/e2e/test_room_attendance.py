@@ -188,8 +188,14 @@ async def test_teacher_sees_attendance_marks_a_present_pupil_and_ends_the_lesson
     )
     await dialog.get_by_role("button", name=EN["attendance.end_confirm"]).click()
     await expect(dialog).to_be_hidden()
-    await expect(panel.locator("#attendance-note")).to_have_text(EN["attendance.ended_note"])
-    await expect(teacher.get_by_role("button", name=EN["attendance.end"])).to_be_hidden()
+    # The room closed for everyone: the teacher and the pupil are told, each with a way back.
+    for page, back, href in (
+        (teacher, "ended.to_journal", f"/journal/lessons/{lesson}"),
+        (pupil, "ended.to_diary", "/diary"),
+    ):
+        await expect(page.get_by_role("heading", name=EN["ended.lesson_title"])).to_be_visible()
+        link = page.get_by_role("link", name=EN[back], exact=True)
+        await expect(link).to_have_attribute("href", href)
 
     # The journal has the lesson closed and, once delivered, the attendance as confirmed.
     async with asyncio.timeout(20):

@@ -38,6 +38,8 @@ EVENTS = (
     "layout_changed",
     "participant_quality",
     "server_restarting",
+    "room_closing",
+    "room_closed",
 )
 
 
@@ -73,9 +75,11 @@ class Peer:
         self._changed = asyncio.Condition()
         for event in EVENTS:
             self.sio.on(event, self._recorder(event))
+        # The server closing the connection is recorded like an event ("disconnect").
+        self.sio.on("disconnect", self._recorder("disconnect"))
 
     def _recorder(self, event: str) -> Any:
-        async def record(data: Any = None) -> None:
+        async def record(data: Any = None, *_more: Any) -> None:
             async with self._changed:
                 self.events.append((event, data))
                 self._changed.notify_all()

@@ -394,12 +394,15 @@ async function confirmEnd() {
   const dialog = /** @type {HTMLDialogElement} */ (byId("end-dialog"));
   const confirm = /** @type {HTMLButtonElement} */ (byId("end-confirm"));
   confirm.disabled = true;
+  const keepOpen = Number(/** @type {HTMLSelectElement} */ (byId("end-keep-open")).value) || 0;
   try {
-    const answer = await journalApi.end(lessonId, corrections());
+    const answer = await journalApi.end(lessonId, corrections(), keepOpen);
     panel.ended = true;
     if (panel.timer !== null) window.clearInterval(panel.timer);
     panel.timer = null;
     dialog.close();
+    // Closed now, the room has already sent everyone (us too) to the "lesson has ended" screen.
+    if (state.ended || !keepOpen) return;
     await refresh();
     render();
     announce(t("attendance.ended", { count: answer.queued ?? panel.rows.length }));
@@ -436,7 +439,7 @@ export function setupAttendance() {
   const dialog = /** @type {HTMLDialogElement} */ (byId("end-dialog"));
   byId("end-cancel").addEventListener("click", () => dialog.close());
   dialog.addEventListener("close", () => {
-    if (!panel.ended) focusOn(byId("attendance-end"));
+    if (!panel.ended && !state.ended) focusOn(byId("attendance-end"));
   });
   onPeopleChange(sync);
   onLanguageChange(() => {

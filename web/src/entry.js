@@ -43,12 +43,35 @@ export function renderLobby() {
   byId("lobby-host-absent").hidden = !state.waiting || state.waiting.host_present !== false;
 }
 
+/** Where someone goes from a room whose lesson ended: a pupil to their diary, the lesson's
+ * teacher to the lesson in the journal, everyone else to the home page. */
+function wayBack(wasHost) {
+  const user = state.user;
+  const lessonId = state.room && state.room.lesson_id;
+  if (user && user.kind === "pupil") return { href: "/diary", text: "ended.to_diary" };
+  if (user && user.kind === "teacher" && lessonId && wasHost) {
+    return { href: `/journal/lessons/${encodeURIComponent(lessonId)}`, text: "ended.to_journal" };
+  }
+  return { href: "/", text: "notfound.home" };
+}
+
 export function renderEnded() {
   const ended = state.ended;
   if (!ended) return;
+  const home = byId("ended-home");
+  const lessonEnded = ended.reason === "lesson_ended";
+  const back = lessonEnded ? wayBack(!!ended.host) : { href: "/", text: "notfound.home" };
+  home.setAttribute("href", back.href);
+  home.textContent = t(back.text);
+  home.classList.toggle("primary", lessonEnded);
+  // Nothing to enter again once the lesson is over.
+  byId("ended-back").hidden = lessonEnded;
   let title = "ended.left_title";
   let text = "ended.left_text";
-  if (ended.reason === "denied") {
+  if (lessonEnded) {
+    title = "ended.lesson_title";
+    text = "ended.lesson_text";
+  } else if (ended.reason === "denied") {
     title = "ended.denied_title";
     text = ended.detail === "policy" ? "ended.denied_policy_text" : "ended.denied_text";
   } else if (ended.reason === "removed") {

@@ -30,8 +30,10 @@ export const journalApi = {
   async proposal(lessonId) {
     return (await request("GET", `/api/lessons/${id(lessonId)}/attendance`)).attendance;
   },
-  end(lessonId, corrections) {
-    return request("POST", `/api/lessons/${id(lessonId)}/end`, { corrections });
+  /** keepOpenS: seconds the room stays open for questions after the lesson (0: closes now). */
+  end(lessonId, corrections, keepOpenS = 0) {
+    const body = keepOpenS > 0 ? { corrections, keep_open_s: keepOpenS } : { corrections };
+    return request("POST", `/api/lessons/${id(lessonId)}/end`, body);
   },
   async setTopic(lessonId, body) {
     return (await request("PUT", `/api/lessons/${id(lessonId)}/topic`, body)).lesson;

@@ -228,7 +228,8 @@ async function endLesson() {
   const button = /** @type {HTMLButtonElement} */ (byId("end"));
   button.disabled = true;
   try {
-    await journalApi.end(lessonId, correctionList());
+    const keepOpen = Number(/** @type {HTMLSelectElement} */ (byId("end-keep-open")).value) || 0;
+    await journalApi.end(lessonId, correctionList(), keepOpen);
     stopWatching();
     clearCorrections();
     await load();

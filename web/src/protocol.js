@@ -30,6 +30,7 @@ export const ROOM_EVENTS = [
   "poll_updated",
   "layout_changed",
   "participant_quality",
+  "room_closing",
 ];
 
 /** Layout presets of the protocol. */
@@ -84,7 +85,8 @@ class Emitter {
  * the classroom events of ROOM_EVENTS (chat_message, hands, poll_opened, layout_changed, …),
  * "resume" ({token}: the latest resume token, to keep for a reload),
  * "error" (a ProtocolError), "ended" ({reason: "denied" | "removed" | "replaced" | "left" | "disconnected" |
- * "failed", detail: the server's payload, e.g. {reason: "denied_by_host" | "policy"} for denied}).
+ * "lesson_ended" | "failed", detail: the server's payload, e.g. {reason: "denied_by_host" |
+ * "policy"} for denied}), "room_closing" ({closes_at}: the lesson ended, the room closes then).
  *
  * Resume: every room_state carries a token; it is sent as `resume` whenever this connection
  * joins again (network blip), and can be given to join() after a reload.
@@ -156,6 +158,8 @@ export class RoomConnection extends Emitter {
     socket.on("removed", (payload) => this.end("removed", payload || {}));
     // The same person entered again elsewhere: this window must not rejoin and take it back.
     socket.on("replaced", (payload) => this.end("replaced", payload || {}));
+    // The lesson ended: the room is closed for everyone (the server closes the socket next).
+    socket.on("room_closed", (payload) => this.end("lesson_ended", payload || {}));
     socket.on("error", (payload) => this.emit("error", toProtocolError(payload, payload?.command)));
     // The server is going away for a restart: leave now and come back when one answers.
     socket.on("server_restarting", (payload) => {
@@ -178,6 +182,8 @@ export class RoomConnection extends Emitter {
             this.retryAfterRestart(socket);
           } else if (e.code === "denied") {
             this.end("denied", { reason: "policy" });
+          } else if (e.code === "room_closed") {
+            this.end("lesson_ended", { reason: "lesson_ended" });
           } else {
             this.emit("error", new ProtocolError(e.code, e.message, "rejoin"));
             this.end("failed", { code: e.code });

@@ -4,7 +4,7 @@
 // entry.js. A resume token is kept in sessionStorage so that a reload comes back into the room
 // without knocking.
 import { api, ProtocolError, RoomConnection } from "./protocol.js";
-import { errorText, initI18n, onLanguageChange, t } from "./i18n.js";
+import { errorText, initI18n, language, onLanguageChange, t } from "./i18n.js";
 import { announce, byId, clearError, showError, showErrorText } from "./dom.js";
 import { renderEnded, renderEntry, renderHeader, renderLobby, show, wireEntry } from "./entry.js";
 import { isHost, onPeopleChange, peopleChanged, state } from "./shared.js";
@@ -87,6 +87,21 @@ function renderInside() {
   peopleChanged();
 }
 
+/** The lesson has ended and the room stays open for questions until a time: say until when. */
+function renderClosing() {
+  const el = byId("closing-notice");
+  const at = state.closesAt;
+  const inside = !!state.you && !state.ended;
+  el.hidden = !(at && inside);
+  el.textContent = at && inside ? t("room.closing", { time: clockTime(at) }) : "";
+}
+
+function clockTime(seconds) {
+  return new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit" }).format(
+    new Date(seconds * 1000),
+  );
+}
+
 function renderConnection(status) {
   const el = byId("connection");
   if (status === "reconnecting" || status === "restarting") {
@@ -110,6 +125,7 @@ function renderAll() {
   renderPolls(true);
   renderMediaControls();
   renderConnection(state.conn ? state.conn.status : "idle");
+  renderClosing();
 }
 
 // ---------------------------------------------------------------- connection
@@ -157,6 +173,7 @@ function connect() {
       state.participants.set(state.you.id, state.you);
     }
     state.policy = (msg.room && msg.room.guest_policy) || state.policy;
+    state.closesAt = msg.room && typeof msg.room.closes_at === "number" ? msg.room.closes_at : null;
     if (msg.room && msg.room.title && state.room) state.room.title = msg.room.title;
     const before = state.lobby;
     state.lobby = msg.lobby || [];
@@ -165,7 +182,14 @@ function connect() {
     renderHeader();
     renderInside();
     announceNewKnocks(before, state.lobby);
+    renderClosing();
     show("inside", "participants-title");
+  });
+  conn.on("room_closing", ({ closes_at: at }) => {
+    if (typeof at !== "number") return;
+    state.closesAt = at;
+    renderClosing();
+    announce(t("room.closing", { time: clockTime(at) }));
   });
   bindLayout(conn);
   bindChat(conn);
@@ -241,11 +265,13 @@ function connect() {
   conn.on("ended", (msg) => {
     if (state.conn !== conn) return;
     const detail = msg.detail && typeof msg.detail.reason === "string" ? msg.detail.reason : undefined;
-    state.ended = { reason: msg.reason, detail };
+    state.ended = { reason: msg.reason, detail, host: isHost() };
+    state.closesAt = null;
     saveResume(null);
     resetRoom();
     renderEnded();
     renderConnection("idle");
+    renderClosing();
     show("ended", "ended-title");
   });
   return conn;
@@ -273,6 +299,14 @@ async function join(as, name, institution, resume) {
     if (state.conn !== conn || conn.status === "ended") return;
     if (e instanceof ProtocolError && e.code === "denied") {
       state.ended = { reason: "denied", detail: "policy" };
+      renderEnded();
+      show("ended", "ended-title");
+      return;
+    }
+    if (e instanceof ProtocolError && e.code === "room_closed") {
+      // The lesson ended before we came (an old link, a reload): the same screen as for those in it.
+      saveResume(null);
+      state.ended = { reason: "lesson_ended" };
       renderEnded();
       show("ended", "ended-title");
       return;

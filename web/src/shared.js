@@ -15,7 +15,9 @@ export const state = {
   policy: "ask_host",
   layout: "lecture",
   /** @type {{position: number, host_present: boolean}|null} */ waiting: null,
-  /** @type {{reason: string, detail?: string}|null} */ ended: null,
+  /** @type {{reason: string, detail?: string, host?: boolean}|null} */ ended: null,
+  /** @type {number|null} the lesson ended; the room closes by itself then (Unix seconds) */
+  closesAt: null,
   /** @type {object[]} hands queue (hosts and presenters) */ hands: [],
   /** @type {number|null} own place in the hands queue */ handPosition: null,
   /** @type {Map<string, {level: string, delay_ms: number, loss_pct: number}>} (staff) */
