@@ -37,7 +37,7 @@ async def test_pupils_and_guests_see_the_lesson_has_ended_in_their_language(
     guest = await browsers.person("guest (en)")
     await pupil_enters(kazakh, room, *live_server.pupils[0], "kk")
     await pupil_enters(russian, room, *live_server.pupils[1], "ru")
-    titled = Room(room.id, f"{room.title} — 7A", room.invite_url)  # the room's title names the class
+    titled = Room(room.id, f"{room.title} — 7A", room.invite_url)  # the title names the class
     await guest_admitted(teacher, guest, titled, "Asel Bekova", "School 12")
 
     status, answer = await api(live_server, token, "POST", f"/api/lessons/{lesson}/end", {})
