@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -97,24 +98,25 @@ def _log_file(path: Path) -> BinaryIO:
     return path.open("wb")  # a local file opened once, before the server starts
 
 
+@dataclass(frozen=True)
+class Served:
+    """A server process in a namespace."""
+
+    url: str
+    process: asyncio.subprocess.Process
+    log: Path
+
+
 @asynccontextmanager
-async def server_in(ns: NetNs, data: Path, port: int = 8080) -> AsyncIterator[str]:
-    """`sabaq serve` inside the namespace on 127.0.0.1; yields its URL once /healthz answers."""
+async def served_in(ns: NetNs, data: Path, *flags: str, port: int = 8080) -> AsyncIterator[Served]:
+    """`sabaq serve` inside the namespace on 127.0.0.1 with extra flags, once /healthz answers;
+    stopped with SIGTERM at the end."""
     url = f"http://127.0.0.1:{port}"
-    log = _log_file(data.parent / "server.log")
+    log_path = data.parent / f"server-{port}-{time.monotonic_ns()}.log"
+    log = _log_file(log_path)
+    serve = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1"]
     process = await asyncio.create_subprocess_exec(
-        *ns.command(
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data",
-            str(data),
-        ),
+        *ns.command(*serve, "--port", str(port), "--data", str(data), *flags),
         cwd=ROOT,
         stdout=log,
         stderr=log,
@@ -123,16 +125,23 @@ async def server_in(ns: NetNs, data: Path, port: int = 8080) -> AsyncIterator[st
         async with asyncio.timeout(30):
             while not await _healthy(ns, url):  # a condition polled until the deadline
                 if process.returncode is not None:
-                    raise RuntimeError(f"server exited: {(data.parent / 'server.log').read_text()}")
+                    raise RuntimeError(f"server exited: {log_path.read_text()}")
                 await asyncio.sleep(0.1)
-        yield url
+        yield Served(url, process, log_path)
     finally:
         if process.returncode is None:
             process.terminate()
             try:
-                async with asyncio.timeout(10):
+                async with asyncio.timeout(15):
                     await process.wait()
             except TimeoutError:
                 process.kill()
                 await process.wait()
         log.close()
+
+
+@asynccontextmanager
+async def server_in(ns: NetNs, data: Path, port: int = 8080) -> AsyncIterator[str]:
+    """`sabaq serve` inside the namespace on 127.0.0.1; yields its URL once /healthz answers."""
+    async with served_in(ns, data, port=port) as served:
+        yield served.url
