@@ -48,6 +48,10 @@ class Reason(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     SERVER_RESTARTING = "server_restarting"
     ROOM_CLOSED = "room_closed"
+    ONE_TIME_PASSWORD_USED = "one_time_password_used"  # noqa: S105 - a code, not a secret
+    PASSWORD_CHANGE_REQUIRED = "password_change_required"  # noqa: S105 - a code
+    UNKNOWN_SESSION = "unknown_session"
+    UNKNOWN_USER = "unknown_user"
 
 
 MESSAGES: dict[Reason, str] = {
@@ -90,6 +94,12 @@ MESSAGES: dict[Reason, str] = {
     Reason.UNSUPPORTED_MEDIA_TYPE: "The request body has the wrong content type.",
     Reason.SERVER_RESTARTING: "The server is restarting; try again in a few seconds.",
     Reason.ROOM_CLOSED: "This lesson has ended; its room is closed.",
+    Reason.ONE_TIME_PASSWORD_USED: (
+        "This one-time password has already been used. Ask your administrator for a new one."
+    ),
+    Reason.PASSWORD_CHANGE_REQUIRED: "Please choose your own password first.",
+    Reason.UNKNOWN_SESSION: "There is no such open session.",
+    Reason.UNKNOWN_USER: "There is no such account.",
 }
 
 

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from rooms.ratelimit import KeyedBuckets
 from rooms.refusals import Reason
-from server import exports, fanout, http_api, openapi, pages
+from server import exports, fanout, http_api, openapi, pages, sessions_api, signouts
 from server.archive import Archive
 from server.auth import Tokens, installation_secret
 from server.db.accounts import Store
@@ -42,11 +42,13 @@ from server.keys import (
     OPENAPI,
     REDIS,
     SCHOOL_ADMIN,
+    SESSIONS,
     SETTINGS,
     SIGNALLING,
     STORE,
     TOKENS,
 )
+from server.sessions import Sessions
 from server.settings import Settings
 from server.signalling import Signalling
 
@@ -63,6 +65,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     store = Store(sessions(engine))
     app[ENGINE], app[STORE], app[ARCHIVE] = engine, store, Archive(sessions(engine))
     app[TOKENS] = Tokens(installation_secret(settings.data), settings.session_hours * 3600)
+    app[SESSIONS] = Sessions(sessions(engine), app[TOKENS])
     app[DEMO] = await create_demo_school(store, settings.data) if settings.demo else None
     demo = app[DEMO]
     if demo is not None:
@@ -125,7 +128,9 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
         transports=["websocket", "polling"],
     )
     sio.attach(app)
-    app[SIGNALLING] = Signalling(sio, settings, app[STORE], app[TOKENS], app[ARCHIVE])
+    app[SIGNALLING] = Signalling(
+        sio, settings, app[STORE], app[TOKENS], app[ARCHIVE], app[SESSIONS]
+    )
     # End lesson (and the finaliser) close the lesson's room for everyone.
     app[LESSONS].close_rooms_with(app[SIGNALLING].close_room)
     yield
@@ -139,7 +144,12 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
 
 def _describe_exports() -> None:
     # exports.py registers plain aiohttp routes; they are described here for the OpenAPI document.
-    errors = (Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED, Reason.UNKNOWN_ROOM)
+    errors = (
+        Reason.NOT_SIGNED_IN,
+        Reason.PASSWORD_CHANGE_REQUIRED,
+        Reason.NOT_PERMITTED,
+        Reason.UNKNOWN_ROOM,
+    )
     openapi.describe(
         exports.export_chat,
         "GET",
@@ -166,7 +176,9 @@ def create_app(settings: Settings) -> web.Application:
     app[LOGIN_LIMITS] = KeyedBuckets(rate=0.2, burst=10)  # 10 tries, then one per 5 s
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_signalling)
+    app.cleanup_ctx.append(signouts.relay)
     app.add_routes(http_api.routes)
+    app.add_routes(sessions_api.routes)
     app.add_routes(exports.routes)
     _describe_exports()
     app.add_routes(journal_api.routes)

@@ -1,4 +1,4 @@
-"""Passwords (argon2id) and signed, expiring session tokens (JWT, HS256)."""
+"""Passwords (argon2id) and signed, expiring tokens (JWT, HS256) for sessions and resumes."""
 
 from __future__ import annotations
 
@@ -81,9 +81,10 @@ def installation_secret(data_dir: Path) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class SessionClaims:
-    """Who a session token speaks for."""
+    """Which server-side session a cookie names (server/sessions.py checks it is still open)."""
 
     user_id: int
+    sid: str
     expires_at: float
 
 
@@ -109,28 +110,41 @@ class Tokens:
         self._secret = secret
         self._lifetime = lifetime_s
 
-    def issue(self, user_id: int, now: float | None = None) -> str:
-        """A token for this user, valid for the configured lifetime."""
+    @property
+    def lifetime_s(self) -> float:
+        """How long a session lasts."""
+        return self._lifetime
+
+    def issue(self, user_id: int, sid: str, expires_at: float, now: float | None = None) -> str:
+        """A cookie value naming session `sid` of this user, expiring with it."""
         issued = time.time() if now is None else now
         claims = {
             "sub": str(user_id),
+            "sid": sid,
             "aud": self.AUDIENCE,
             "iat": int(issued),
-            "exp": int(issued + self._lifetime),
+            "exp": int(expires_at),
         }
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def check(self, token: str) -> SessionClaims | None:
-        """The claims of a valid, unexpired token, or None."""
+        """The claims of a validly signed, unexpired token, or None.
+
+        The signature alone no longer makes a session: the session it names must also still be
+        open on the server. It spares that lookup for forged or garbled cookies.
+        """
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=["HS256"],
                 audience=self.AUDIENCE,
-                options={"require": ["sub", "exp", "aud"]},
+                options={"require": ["sub", "sid", "exp", "aud"]},
             )
-            return SessionClaims(user_id=int(claims["sub"]), expires_at=float(claims["exp"]))
+            sid = claims["sid"]
+            if not isinstance(sid, str):
+                return None
+            return SessionClaims(int(claims["sub"]), sid, float(claims["exp"]))
         except (jwt.PyJWTError, ValueError):
             return None
 

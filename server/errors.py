@@ -29,6 +29,10 @@ STATUS: dict[Reason, int] = {
     Reason.PUPIL_ABSENT: 409,
     Reason.ALREADY_EXISTS: 409,
     Reason.UNSUPPORTED_MEDIA_TYPE: 415,
+    Reason.ONE_TIME_PASSWORD_USED: 401,
+    Reason.PASSWORD_CHANGE_REQUIRED: 403,
+    Reason.UNKNOWN_SESSION: 404,
+    Reason.UNKNOWN_USER: 404,
 }
 
 

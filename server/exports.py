@@ -13,7 +13,7 @@ from aiohttp import web
 from rooms.refusals import Reason
 from server.errors import error
 from server.keys import ARCHIVE, STORE
-from server.openapi import current_user
+from server.openapi import Refused, acting_user
 
 routes = web.RouteTableDef()
 
@@ -37,7 +37,10 @@ def _when(at: float) -> str:
 
 
 async def _owned_room(request: web.Request) -> str | web.Response:
-    account = await current_user(request)
+    try:
+        account = await acting_user(request)
+    except Refused as refused:  # a one-time sign-in
+        return refused.response
     if account is None:
         return error(Reason.NOT_SIGNED_IN)
     room = await request.app[STORE].room(request.match_info["room_id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -13,11 +14,21 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from rooms.names import clean_name
 from rooms.policy import GuestPolicy
 from rooms.refusals import Reason, Refusal
-from server import openapi
-from server.db.accounts import StoredRoom
+from server import openapi, signouts
+from server.db.accounts import Account, StoredRoom
 from server.errors import error
-from server.keys import LOGIN_LIMITS, OPENAPI, SETTINGS, STORE, TOKENS
-from server.openapi import ANYONE, SIGNED_IN, TEACHER, Call, Registry, Who, current_user
+from server.keys import LOGIN_LIMITS, OPENAPI, SESSIONS, SETTINGS, STORE
+from server.openapi import (
+    ANYONE,
+    SIGNED_IN_ONE_TIME,
+    TEACHER,
+    Call,
+    Registry,
+    Who,
+    current_session,
+    current_user,
+)
+from server.sessions import Why
 from server.signalling import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
@@ -151,36 +162,50 @@ def _room_info(app: web.Application, room: StoredRoom) -> dict[str, Any]:
     who=ANYONE,
     body=LoginBody,
     answer=UserAnswer,
-    errors=(Reason.INVALID_CREDENTIALS, Reason.RATE_LIMITED),
+    errors=(Reason.INVALID_CREDENTIALS, Reason.ONE_TIME_PASSWORD_USED, Reason.RATE_LIMITED),
     guard=_login_limit,
 )
 async def sign_in(call: Call) -> web.Response:
-    """Check login and password; set the session cookie."""
+    """Check login and password; start a session and set its cookie.
+
+    A one-time password's sign-in spends it; its session may only choose a new password.
+    """
     request = call.request
     address = request.remote or "?"
     body = call.body(LoginBody)
     account = await request.app[STORE].authenticate(body.login, body.password)
-    if account is None:
-        log.info("failed sign-in for %r from %s", body.login, address)
-        return error(Reason.INVALID_CREDENTIALS)
-    settings = request.app[SETTINGS]
+    if isinstance(account, Reason):
+        log.info("failed sign-in for %r from %s (%s)", body.login, address, account.value)
+        return error(account)
     response = web.json_response({"user": account.public()})
-    response.set_cookie(
-        SESSION_COOKIE,
-        request.app[TOKENS].issue(account.id),
-        httponly=True,
-        samesite="Lax",
-        secure=settings.base_url.startswith("https://"),
-        path="/",
-        max_age=int(settings.session_hours * 3600),
-    )
+    await _start_session(request, account, response)
     log.info("%s signed in from %s", account.login, address)
     return response
 
 
+async def _start_session(request: web.Request, account: Account, response: web.Response) -> None:
+    """A new server-side session for this account, its cookie set on the response."""
+    started = await request.app[SESSIONS].start(
+        account, request.headers.get("User-Agent", ""), request.remote or "?"
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        started.token,
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[SETTINGS].base_url.startswith("https://"),
+        path="/",
+        max_age=max(1, int(started.expires_at - time.time())),
+    )
+
+
 @api.route("DELETE", "/api/session", who=ANYONE, status=204)
-async def sign_out(_call: Call) -> web.Response:
-    """Forget the session cookie."""
+async def sign_out(call: Call) -> web.Response:
+    """End this session on the server (its sockets are told `signed_out`) and forget the cookie."""
+    current = await current_session(call.request)
+    if current is not None and await call.app[SESSIONS].end(current.key, Why.SIGNED_OUT):
+        await signouts.announce(call.app, [current.key], Why.SIGNED_OUT)
+        log.info("%s signed out", current.account.login)
     response = web.Response(status=204)
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
@@ -197,22 +222,29 @@ class PasswordBody(BaseModel):
 @api.route(
     "POST",
     "/api/password",
-    who=SIGNED_IN,
+    who=SIGNED_IN_ONE_TIME,
     body=PasswordBody,
     status=204,
     errors=(Reason.INVALID_CREDENTIALS, Reason.RATE_LIMITED),
     guard=_login_limit,
 )
 async def change_password(call: Call) -> web.Response:
-    """Choose a new password (required after a one-time one)."""
+    """Choose a new password (required after a one-time one).
+
+    Every session of the account ends, this one too (their sockets are told `signed_out`);
+    the answer carries the cookie of a fresh session for whoever made the change.
+    """
     account = call.account
     body = call.body(PasswordBody)
     if body.new == body.current:
         return error(Reason.INVALID_PAYLOAD, "The new password must differ from the current one.")
     if not await call.app[STORE].change_password(account.id, body.current, body.new):
         return error(Reason.INVALID_CREDENTIALS, "The current password is wrong.")
-    log.info("%s chose a new password", account.login)
-    return web.Response(status=204)
+    ended = await signouts.end_all(call.app, account.id, Why.PASSWORD_CHANGED)
+    response = web.Response(status=204)
+    await _start_session(call.request, replace(account, must_change_password=False), response)
+    log.info("%s chose a new password; %d sessions ended", account.login, ended)
+    return response
 
 
 @api.route("GET", "/api/me", who=ANYONE, answer=MeAnswer)

@@ -16,6 +16,7 @@ from server.journal.diary import Diaries
 from server.journal.gradebook import Gradebook
 from server.journal.lessons import Lessons
 from server.journal.outbox import Courier
+from server.sessions import Sessions
 from server.settings import Settings
 from server.signalling import Signalling
 
@@ -29,6 +30,7 @@ GRADEBOOK = web.AppKey("gradebook", Gradebook)
 DIARIES = web.AppKey("diaries", Diaries)
 SCHOOL_ADMIN = web.AppKey("school_admin", SchoolAdmin)
 TOKENS = web.AppKey("tokens", Tokens)
+SESSIONS = web.AppKey("sessions", Sessions)
 DEMO: web.AppKey[DemoSchool | None] = web.AppKey("demo")
 SIGNALLING = web.AppKey("signalling", Signalling)
 REDIS: web.AppKey[Redis | None] = web.AppKey("redis")

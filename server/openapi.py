@@ -26,7 +26,8 @@ from rooms.refusals import MESSAGES, Reason
 from server.db.accounts import Account
 from server.errors import STATUS, error
 from server.journal.views import LessonError
-from server.keys import STORE, TOKENS
+from server.keys import SESSIONS
+from server.sessions import Current
 from server.signalling import SESSION_COOKIE
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -64,14 +65,18 @@ class Who:
     kinds: tuple[str, ...] = ()  # the account kinds let in; empty: any signed-in account
     refusal: str | None = None  # the NOT_PERMITTED sentence for the other kinds
     signed_in: bool = True  # False: anyone, and nobody's account is looked up
+    # True: a sign-in with a one-time password may call it (its only use: a new password).
+    one_time: bool = False
 
     def called(self, text: str) -> Who:
         """The same check under other words (e.g. "the lesson's teacher")."""
-        return Who(text, self.kinds, self.refusal, self.signed_in)
+        return Who(text, self.kinds, self.refusal, self.signed_in, self.one_time)
 
 
 ANYONE = Who("anyone", signed_in=False)
 SIGNED_IN = Who("anyone signed in")
+# Choosing a new password is what a one-time sign-in is for.
+SIGNED_IN_ONE_TIME = Who("anyone signed in, also with a one-time password", one_time=True)
 TEACHER = Who("a teacher", ("teacher",), "Only teachers can do this.")
 ADMIN = Who("an administrator", ("admin",), "Only administrators can do this.")
 
@@ -166,6 +171,7 @@ class Registry:
         # can forget one; they come first, as the checks do.
         implied = (
             *((Reason.NOT_SIGNED_IN,) if who.signed_in else ()),
+            *((Reason.PASSWORD_CHANGE_REQUIRED,) if who.signed_in and not who.one_time else ()),
             *((Reason.NOT_PERMITTED,) if who.kinds else ()),
             *((Reason.INVALID_PAYLOAD,) if ids or query or body else ()),
         )
@@ -210,17 +216,40 @@ class Registry:
         return register
 
 
-async def current_user(request: web.Request) -> Account | None:
-    """The signed-in account from the session cookie."""
+_CURRENT: web.RequestKey[Current | None] = web.RequestKey("session")  # checked once a request
+
+
+async def current_session(request: web.Request) -> Current | None:
+    """The open session the cookie names (checked once per request), or None."""
+    if _CURRENT in request:
+        return request[_CURRENT]
     token = request.cookies.get(SESSION_COOKIE)
-    claims = request.app[TOKENS].check(token) if token else None
-    return None if claims is None else await request.app[STORE].account(claims.user_id)
+    current = await request.app[SESSIONS].check(token) if token else None
+    request[_CURRENT] = current
+    return current
+
+
+async def current_user(request: web.Request) -> Account | None:
+    """The signed-in account from the session cookie (also a one-time sign-in's)."""
+    current = await current_session(request)
+    return None if current is None else current.account
+
+
+async def acting_user(request: web.Request) -> Account | None:
+    """The signed-in account, for routes a one-time sign-in may not use (None: nobody).
+
+    Raises Refused (`password_change_required`) for a one-time sign-in.
+    """
+    account = await current_user(request)
+    if account is not None and account.must_change_password:
+        raise Refused(error(Reason.PASSWORD_CHANGE_REQUIRED))
+    return account
 
 
 async def _user(request: web.Request, who: Who) -> Account | None:
     if not who.signed_in:
         return None
-    account = await current_user(request)
+    account = await (current_user(request) if who.one_time else acting_user(request))
     if account is None:
         raise Refused(error(Reason.NOT_SIGNED_IN))
     if who.kinds and account.kind not in who.kinds:

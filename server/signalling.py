@@ -44,6 +44,7 @@ from server.db.accounts import Account, Store
 from server.live import LiveRoom, LiveRooms
 from server.media_signalling import MEDIA_EVENTS, MediaSignalling, QueuedMediaWork, media_settings
 from server.payloads import JoinPayload, SetGuestPolicyPayload
+from server.sessions import Sessions
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Connection:
     sid: str
     user: Account | None
     address: str
+    session_key: str | None = None  # the server-side session the socket was opened with
     queue: asyncio.Queue[tuple[str, Any, asyncio.Future[Ack]] | None] = field(
         default_factory=asyncio.Queue
     )
@@ -101,11 +103,15 @@ class Signalling:
         store: Store,
         tokens: Tokens,
         archive: Archive,
+        sessions: Sessions,
     ) -> None:
         self.sio = sio
         self.settings = settings
         self.store = store
         self.tokens = tokens
+        self.sessions = sessions
+        # The sockets of each session, to tell and disconnect when the session ends.
+        self.by_session: dict[str, set[str]] = {}
         self.rooms = LiveRooms(store, settings.max_room_size)
         self.connections: dict[str, Connection] = {}
         self.sid_of: dict[str, str] = {}
@@ -125,14 +131,14 @@ class Signalling:
     # -- connection lifecycle ----------------------------------------------------------------
 
     async def _on_connect(self, sid: str, environ: dict[str, Any], _auth: Any = None) -> None:
-        user = None
         token = _session_token(environ)
-        if token:
-            claims = self.tokens.check(token)
-            if claims is not None:
-                user = await self.store.account(claims.user_id)
+        current = await self.sessions.check(token) if token else None
+        user = current.account if current is not None else None
         address = str(environ.get("REMOTE_ADDR", "?"))
         conn = Connection(sid=sid, user=user, address=address)
+        if current is not None:
+            conn.session_key = current.key
+            self.by_session.setdefault(current.key, set()).add(sid)
         conn.worker = asyncio.create_task(self._work(conn), name=f"socket {sid}")
         self.connections[sid] = conn
         log.info(
@@ -143,11 +149,33 @@ class Signalling:
         conn = self.connections.pop(sid, None)
         if conn is None:
             return
+        if conn.session_key is not None:
+            sockets = self.by_session.get(conn.session_key)
+            if sockets is not None:
+                sockets.discard(sid)
+                if not sockets:
+                    del self.by_session[conn.session_key]
         conn.queue.put_nowait(None)  # the worker leaves the room after pending commands
         if conn.worker is not None:
             await conn.worker
         self._left.set()
         log.info("socket %s disconnected", sid)
+
+    async def signed_out(self, keys: list[str], why: str) -> None:
+        """Tell this node's sockets of these ended sessions why, and disconnect them.
+
+        Disconnecting runs the socket's ordinary way out (its worker leaves the room), and a
+        socket that connects again has no session: it can only enter as a guest would.
+        """
+        for key in keys:
+            for sid in list(self.by_session.pop(key, ())):
+                conn = self.connections.get(sid)
+                if conn is not None:  # no more commands as the account while it goes
+                    conn.user = None
+                    conn.session_key = None
+                log.info("socket %s: its session ended (%s)", sid, why)
+                await self.sio.emit("signed_out", {"reason": why}, to=sid)
+                await self.sio.disconnect(sid)
 
     async def close(self) -> None:
         """Stop timers and every connection's worker (graceful shutdown)."""
@@ -317,6 +345,8 @@ class Signalling:
         if p.as_ == "user":
             if conn.user is None:
                 return Refusal(Reason.NOT_SIGNED_IN)
+            if conn.user.must_change_password:  # a one-time sign-in is for a new password only
+                return Refusal(Reason.PASSWORD_CHANGE_REQUIRED)
             if p.name is not None or p.institution is not None:
                 return Refusal(Reason.INVALID_PAYLOAD, "A signed-in name comes from the account.")
             user, record = conn.user, live.record

@@ -17,10 +17,11 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp import web
+from sqlalchemy import text
 
 from server.app import create_app
 from server.demo import CREDENTIALS_FILE
-from server.keys import STORE
+from server.keys import ENGINE, STORE
 from server.settings import Settings
 
 PG_ADMIN = os.environ.get("SABAQ_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -50,8 +51,15 @@ def _read_demo_accounts(data: Path) -> tuple[tuple[str, str], list[tuple[str, st
 
 
 @asynccontextmanager
-async def running_server(data: Path, **settings: Any) -> AsyncIterator[LiveServer]:
-    """Start the real application on a free loopback port; stop it on exit."""
+async def running_server(
+    data: Path, *, keep_one_time: bool = False, **settings: Any
+) -> AsyncIterator[LiveServer]:
+    """Start the real application on a free loopback port; stop it on exit.
+
+    The demo school's people have one-time passwords, whose sign-in can only choose a new
+    password; unless `keep_one_time`, they are made ordinary ones (as people who chose
+    their own), since most tests are about what comes after.
+    """
     # Bind first so the settings (invite links, allowed origin) know the real port.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -62,6 +70,9 @@ async def running_server(data: Path, **settings: Any) -> AsyncIterator[LiveServe
     await runner.setup()
     await web.SockSite(runner, sock).start()
     try:
+        if not keep_one_time:
+            async with app[ENGINE].begin() as db:
+                await db.execute(text("UPDATE users SET must_change_password = false"))
         teacher: tuple[str, str] = ("", "")
         pupils: list[tuple[str, str]] = []
         if (data / CREDENTIALS_FILE).exists():

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rooms.refusals import Reason
 from server.auth import DUMMY_HASH, hash_password, verify_password
 from server.db.tables import ClassMember, Lesson, RoomRecord, SchoolClass, User
 
@@ -49,7 +50,8 @@ class StoredRoom:
     closed: bool = False
 
 
-def _account(user: User) -> Account:
+def account_of(user: User) -> Account:
+    """The account of a user row."""
     return Account(
         user.id, user.login, user.display_name, user.kind, bool(user.must_change_password)
     )
@@ -88,16 +90,37 @@ class Store:
                 await s.commit()
             except IntegrityError as exc:
                 raise DuplicateLogin(login) from exc
-            return _account(user)
+            return account_of(user)
 
-    async def authenticate(self, login: str, password: str) -> Account | None:
-        """The account if login and password match."""
+    async def authenticate(self, login: str, password: str) -> Account | Reason:
+        """The account if login and password match; else why not.
+
+        A one-time password works for one sign-in: that sign-in spends it (whoever of two
+        simultaneous tries gets there first), and the next one is refused.
+        """
         async with self._sessions() as s:
             user = await s.scalar(select(User).where(User.login == login))
         if user is None:
             await verify_password(DUMMY_HASH, password)
-            return None
-        return _account(user) if await verify_password(user.password_hash, password) else None
+            return Reason.INVALID_CREDENTIALS
+        if not await verify_password(user.password_hash, password):
+            return Reason.INVALID_CREDENTIALS
+        if user.must_change_password:
+            async with self._sessions() as s:
+                spent = await s.scalar(
+                    update(User)
+                    .where(
+                        User.id == user.id,
+                        User.password_hash == user.password_hash,
+                        User.one_time_spent.is_(False),
+                    )
+                    .values(one_time_spent=True)
+                    .returning(User.id)
+                )
+                await s.commit()
+            if spent is None:
+                return Reason.ONE_TIME_PASSWORD_USED
+        return account_of(user)
 
     async def change_password(self, user_id: int, current: str, new: str) -> bool:
         """Replace the password if `current` is right; the new one is no longer one-time."""
@@ -112,7 +135,7 @@ class Store:
             changed = await s.scalar(
                 update(User)
                 .where(User.id == user_id, User.password_hash == old)  # unchanged meanwhile
-                .values(password_hash=replacement, must_change_password=False)
+                .values(password_hash=replacement, must_change_password=False, one_time_spent=False)
                 .returning(User.id)
             )
             await s.commit()
@@ -122,7 +145,7 @@ class Store:
         """The account with this id."""
         async with self._sessions() as s:
             user = await s.get(User, user_id)
-            return None if user is None else _account(user)
+            return None if user is None else account_of(user)
 
     async def create_class(self, name: str, pupil_ids: list[int]) -> int:
         """A class with these pupils; returns its id."""

@@ -34,6 +34,24 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Generated passwords (demo school, CSV import) are one-time: the owner chooses their own.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A one-time password works for one sign-in, whose only use is choosing a new password.
+    one_time_spent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SessionRow(Base):
+    """A sign-in: the cookie names it, and it works only while it is here and not ended."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the cookie's sid
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    last_seen_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ended_why: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    user_agent: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(64))
 
 
 class SchoolClass(Base):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_one_time_password_is_replaced_first(tmp_path: Path, browsers: Browsers) -> None:
-    async with running_server(tmp_path / "data") as server:
+    async with running_server(tmp_path / "data", keep_one_time=True) as server:
         login, one_time = server.teacher
         page = await browsers.person("teacher")
         browsers.watch(page).allow_http_error("/api/session", 401)  # the old password, on purpose

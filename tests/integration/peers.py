@@ -40,6 +40,8 @@ EVENTS = (
     "server_restarting",
     "room_closing",
     "room_closed",
+    "signed_out",
+    "disconnect",  # recorded too: a socket whose session ended is disconnected by the server
 )
 
 

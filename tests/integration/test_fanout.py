@@ -35,7 +35,7 @@ async def server_with(
     """A fresh server on a copy of the demo school, with the Redis manager when `redis` is set."""
     data = tmp_path / "data"
     shutil.copytree(demo_data, data)
-    async with running_server(data, **({"redis": redis} if redis else {})) as server:
+    async with running_server(data, redis=redis) as server:
         yield server
 
 

@@ -166,7 +166,7 @@ def test_bad_settings_stop_with_a_clear_message(
 
 
 async def test_one_time_password_must_be_replaced(tmp_path: Path) -> None:
-    async with running_server(tmp_path / "data") as server:
+    async with running_server(tmp_path / "data", keep_one_time=True) as server:
         login, password = server.teacher
         jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(cookie_jar=jar) as http:

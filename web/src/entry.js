@@ -15,6 +15,14 @@ import {
 import { state } from "./shared.js";
 
 const SECTIONS = ["loading", "entry", "lobby", "ended", "inside"];
+// Why a session ended (the `signed_out` event's reason) → what the ended screen says.
+const SIGNED_OUT_TEXTS = {
+  signed_out: "ended.signed_out_text",
+  password_changed: "ended.password_changed_text",
+  password_reset: "ended.password_reset_text",
+  ended_by_admin: "ended.ended_by_admin_text",
+  disabled: "ended.disabled_text",
+};
 
 export function renderHeader() {
   byId("room-title").textContent = state.room ? state.room.title : t("room.unknown_title");
@@ -80,13 +88,19 @@ export function renderEnded() {
   } else if (ended.reason === "replaced") {
     title = "ended.replaced_title";
     text = "ended.replaced_text";
+  } else if (ended.reason === "signed_out") {
+    title = "ended.signed_out_title";
+    text = SIGNED_OUT_TEXTS[ended.detail] || "ended.signed_out_text";
   } else if (ended.reason === "disconnected" || ended.reason === "failed") {
     title = "ended.disconnected_title";
     text = "ended.disconnected_text";
   }
   byId("ended-title").textContent = t(title);
   byId("ended-text").textContent = t(text);
-  byId("ended-back").textContent = t(ended.reason === "left" ? "ended.enter_again" : "ended.back");
+  let back = "ended.back";
+  if (ended.reason === "left") back = "ended.enter_again";
+  if (ended.reason === "signed_out") back = "ended.sign_in_again";
+  byId("ended-back").textContent = t(back);
 }
 
 export function show(section, focusTarget) {

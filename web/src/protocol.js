@@ -160,6 +160,9 @@ export class RoomConnection extends Emitter {
     socket.on("replaced", (payload) => this.end("replaced", payload || {}));
     // The lesson ended: the room is closed for everyone (the server closes the socket next).
     socket.on("room_closed", (payload) => this.end("lesson_ended", payload || {}));
+    // The session this socket was opened with has ended (sign-out, a password change, an
+    // administrator): the server disconnects it next, and a rejoin would not be as this user.
+    socket.on("signed_out", (payload) => this.end("signed_out", payload || {}));
     socket.on("error", (payload) => this.emit("error", toProtocolError(payload, payload?.command)));
     // The server is going away for a restart: leave now and come back when one answers.
     socket.on("server_restarting", (payload) => {

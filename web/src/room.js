@@ -267,6 +267,10 @@ function connect() {
     const detail = msg.detail && typeof msg.detail.reason === "string" ? msg.detail.reason : undefined;
     state.ended = { reason: msg.reason, detail, host: isHost() };
     state.closesAt = null;
+    if (msg.reason === "signed_out") {
+      state.user = null; // the cookie no longer signs anyone in: the entry offers sign-in
+      renderEntry();
+    }
     saveResume(null);
     resetRoom();
     renderEnded();
