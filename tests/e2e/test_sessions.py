@@ -1,0 +1,59 @@
+"""A room page whose session ends elsewhere says why, in the page's language (issue 10)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.integration.peers import sign_in
+from tests.journal.helpers import admin, api
+
+from .conftest import Browsers, LiveServer
+from .flows import EN, strings, teacher_hosts
+
+pytestmark = pytest.mark.e2e
+RU = strings("ru")
+
+
+async def test_the_room_page_says_why_its_session_ended(
+    live_server: LiveServer, browsers: Browsers
+) -> None:
+    teacher = await browsers.person("teacher")
+    room = await teacher_hosts(
+        teacher, live_server.url, live_server.teacher, "History 8A", class_id=live_server.class_id
+    )
+    # A pupil whose browser speaks Russian enters the class's room.
+    pupil = await browsers.person("pupil", locale="ru-RU")
+    pupil_login, pupil_password = live_server.pupils[0]
+    await pupil.goto(room.invite_url)
+    await pupil.get_by_label(RU["form.login"], exact=True).fill(pupil_login)
+    await pupil.get_by_label(RU["form.password"], exact=True).fill(pupil_password)
+    await pupil.get_by_role("button", name=RU["room.signin_enter"]).click()
+    await expect(pupil.locator("#inside")).to_be_visible()
+
+    # The teacher changes the password from another device: this window's sign-in ends.
+    login, password = live_server.teacher
+    elsewhere = await sign_in(live_server, login, password)
+    changed = await api(
+        live_server, elsewhere, "POST", "/api/password", {"current": password, "new": "x" * 12}
+    )
+    assert changed[0] == 204
+    await expect(teacher.locator("#ended")).to_be_visible()
+    await expect(teacher.locator("#ended-title")).to_have_text(EN["ended.signed_out_title"])
+    await expect(teacher.locator("#ended-text")).to_have_text(EN["ended.password_changed_text"])
+    await expect(teacher.locator("#ended-title")).to_be_focused()
+    # The way back is signing in again: the page no longer offers to enter as the teacher.
+    await teacher.get_by_role("button", name=EN["ended.sign_in_again"], exact=True).click()
+    await expect(teacher.locator("#entry-user")).to_be_hidden()
+    await expect(teacher.get_by_label(EN["form.login"], exact=True)).to_be_focused()
+
+    # An administrator ends the pupil's sessions: the pupil reads why, in Russian.
+    pupil_id = (
+        await api(live_server, await sign_in(live_server, *live_server.pupils[0]), "GET", "/api/me")
+    )[1]["user"]["id"]
+    ended = await api(
+        live_server, await admin(live_server), "DELETE", f"/api/admin/users/{pupil_id}/sessions"
+    )
+    assert ended[0] == 200
+    await expect(pupil.locator("#ended-title")).to_have_text(RU["ended.signed_out_title"])
+    await expect(pupil.locator("#ended-text")).to_have_text(RU["ended.ended_by_admin_text"])
