@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
+from tests.conftest import LiveServer
 from tests.integration.peers import sign_in
 from tests.journal.helpers import admin, api
 
-from .conftest import Browsers, LiveServer
+from .conftest import Browsers
 from .flows import EN, strings, teacher_hosts
 
 pytestmark = pytest.mark.e2e

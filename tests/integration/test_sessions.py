@@ -29,9 +29,7 @@ async def change_password(server: LiveServer, token: str, current: str, new: str
     """Changes the password with this cookie; the fresh cookie the answer sets."""
     async with (
         aiohttp.ClientSession(cookies={SESSION_COOKIE: token}) as http,
-        http.post(
-            f"{server.url}/api/password", json={"current": current, "new": new}
-        ) as response,
+        http.post(f"{server.url}/api/password", json={"current": current, "new": new}) as response,
     ):
         assert response.status == 204, await response.text()
         return response.cookies[SESSION_COOKIE].value
