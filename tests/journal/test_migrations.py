@@ -52,7 +52,7 @@ async def test_0007_keeps_lessons_attendance_and_outbox(engine: AsyncEngine) -> 
     async with engine.begin() as connection:
         for statement in ROWS_0006:
             await connection.execute(text(statement))
-    await migrate(engine)
+    await migrate(engine, "0007")
     async with engine.connect() as connection:
         lesson = (
             await connection.execute(
@@ -79,4 +79,31 @@ async def test_0007_keeps_lessons_attendance_and_outbox(engine: AsyncEngine) -> 
     with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
         async with engine.begin() as connection:
             await connection.execute(text("UPDATE lessons SET subject_id = 99"))
-    await migrate(engine)  # at head already: nothing to do, nothing broken
+    await migrate(engine)  # the later migrations break none of it
+
+
+async def test_0008_adds_sessions_and_keeps_every_user_and_what_hangs_on_them(
+    engine: AsyncEngine,
+) -> None:
+    await migrate(engine, "0007")
+    async with engine.begin() as connection:
+        for statement in ROWS_0006:
+            await connection.execute(text(statement))
+    await migrate(engine, "0008")
+    async with engine.connect() as connection:
+        users = (
+            await connection.execute(
+                text("SELECT login, must_change_password, one_time_spent FROM users ORDER BY id")
+            )
+        ).all()
+        kept = [
+            (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+            for table in ("class_members", "rooms", "lessons", "attendance", "outbox")
+        ]
+        opened = (await connection.execute(text("SELECT count(*) FROM sessions"))).scalar_one()
+    # Altering `users` must not cascade: a batch copy-and-drop on SQLite would empty these.
+    assert [tuple(u) for u in users] == [("t", False, False), ("p", False, False)]
+    assert kept == [1, 1, 1, 1, 1]
+    assert opened == 0
+    await migrate(engine, "0007")  # and back again
+    await migrate(engine)

@@ -37,13 +37,15 @@ def upgrade() -> None:
         sa.Column("user_agent", sa.String(200), nullable=False),
         sa.Column("address", sa.String(64), nullable=False),
     )
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column("one_time_spent", sa.Boolean, nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN, not a batch: on SQLite a batch copies `users` and drops the old table,
+    # and with foreign keys on that drop deletes every row that cascades from a user (lessons,
+    # marks, attendance...).
+    op.add_column(
+        "users",
+        sa.Column("one_time_spent", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("one_time_spent")
+    op.drop_column("users", "one_time_spent")  # SQLite 3.35+ drops a column in place
     op.drop_table("sessions")
