@@ -97,10 +97,10 @@ export function renderEnded() {
   }
   byId("ended-title").textContent = t(title);
   byId("ended-text").textContent = t(text);
-  let back = "ended.back";
-  if (ended.reason === "left") back = "ended.enter_again";
-  if (ended.reason === "signed_out") back = "ended.sign_in_again";
-  byId("ended-back").textContent = t(back);
+  let again = "ended.back";
+  if (ended.reason === "left") again = "ended.enter_again";
+  if (ended.reason === "signed_out") again = "ended.sign_in_again";
+  byId("ended-back").textContent = t(again);
 }
 
 export function show(section, focusTarget) {
