@@ -73,9 +73,10 @@ def _settings(**fields: Any) -> Settings:
     return Settings(**fields)
 
 
-def _spawn(command: list[str], log: Path) -> subprocess.Popen[bytes]:
-    """The child, logging to a file (a pipe nobody reads would fill and stall it)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SABAQ_")}
+def _spawn(command: list[str], log: Path, extra: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The child, logging to a file (a pipe nobody reads would fill and stall it); only the
+    SABAQ_* variables given here reach it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SABAQ_")} | extra
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
 
@@ -95,12 +96,12 @@ async def _ready(url: str, process: subprocess.Popen[bytes], within: float = 30)
 
 @asynccontextmanager
 async def server_process(
-    data: Path, *flags: str, port: int | None = None
+    data: Path, *flags: str, port: int | None = None, env: dict[str, str] | None = None
 ) -> AsyncIterator[ServerProcess]:
     """Start `python -m server.cli serve` on a free port with this data folder; kill it after."""
     port = port or free_port()
     log = data.parent / f"server-{port}-{time.monotonic_ns()}.log"
-    process = _spawn([*SERVE, "--port", str(port), "--data", str(data), *flags], log)
+    process = _spawn([*SERVE, "--port", str(port), "--data", str(data), *flags], log, env or {})
     try:
         url = f"http://127.0.0.1:{port}"
         await _ready(url, process)

@@ -15,12 +15,15 @@ import pytest
 
 from media.aiortc_hooks import install_host_address
 from server.settings import Settings
-from tests.integration.peers import guest_join, peers
+from tests.integration.peers import guest_join, peers, sign_in
 from tests.integration.server_process import server_process
 from tests.integration.test_classroom import classroom
+from tests.journal.receiver import running_receiver
+from tests.journal.test_bridge import api
 from tests.media.sio_media import MediaClient
 
 DRAIN_S = 4.0
+SECRET = b"0123456789abcdef-drain-secret"
 # A process's own teardown after the drain (closing the loop, the interpreter's exit).
 EXIT_SLACK_S = 1.0
 
@@ -94,6 +97,35 @@ async def test_sigterm_drains_connected_clients_and_exits_within_the_deadline(
     assert len(stretches) == 2
     assert all(left is not None and how == "disconnected" for _, left, how in stretches)
     assert "draining: done" in child.output()
+
+
+async def test_the_journal_delivery_in_flight_is_finished_before_exit(data: Path) -> None:
+    async with running_receiver(SECRET) as (receiver, url):
+        receiver.delay_s = 1.0  # each record is stored, then answered a second later
+        flags = ("--drain-seconds", str(DRAIN_S), "--journal-url", url)
+        env = {"SABAQ_JOURNAL_SECRET": SECRET.decode()}
+        async with server_process(data, *flags, env=env) as child:
+            token = await sign_in(child.server, *child.server.teacher)
+            now = time.time()
+            lesson = {"class_id": child.server.class_id, "subject": "Algebra", "starts_at": now,
+                      "ends_at": now + 2700}  # fmt: skip
+            status, made = await api(child.server, token, "POST", "/api/lessons", lesson)
+            assert status == 201, made
+            path = f"/api/lessons/{made['lesson']['id']}"
+            assert (await api(child.server, token, "POST", f"{path}/start"))[0] == 200
+            status, ended = await api(child.server, token, "POST", f"{path}/end", {})
+            assert status == 200 and ended["queued"] > 1, ended
+            await receiver.wait_for(lambda: receiver.records)  # the first one's answer is due
+            child.signal(signal.SIGTERM)
+            assert await child.exited(within=DRAIN_S + EXIT_SLACK_S) == 0, child.output()
+    with closing(sqlite3.connect(data / "sabaq.db")) as db:
+        rows = db.execute("SELECT key, state FROM outbox WHERE destination = 'http'").fetchall()
+    states = dict(rows)
+    first = next(iter(receiver.records))
+    # The delivery under way was let finish (cut off, it would be pending and sent again).
+    assert states[first] == "delivered", child.output()
+    assert set(states.values()) <= {"delivered", "pending"}  # the rest wait, durably
+    assert all(n == 1 for n in receiver.posts.values())
 
 
 async def test_a_second_signal_exits_at_once(data: Path) -> None:
