@@ -52,6 +52,10 @@ class Reason(StrEnum):
     PASSWORD_CHANGE_REQUIRED = "password_change_required"  # noqa: S105 - a code
     UNKNOWN_SESSION = "unknown_session"
     UNKNOWN_USER = "unknown_user"
+    CROSS_ORIGIN = "cross_origin"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INTERNAL_ERROR = "internal_error"
 
 
 MESSAGES: dict[Reason, str] = {
@@ -100,6 +104,10 @@ MESSAGES: dict[Reason, str] = {
     Reason.PASSWORD_CHANGE_REQUIRED: "Please choose your own password first.",
     Reason.UNKNOWN_SESSION: "There is no such open session.",
     Reason.UNKNOWN_USER: "There is no such account.",
+    Reason.CROSS_ORIGIN: "Changes are accepted only from Sabaq's own pages.",
+    Reason.NOT_FOUND: "There is no such address.",
+    Reason.METHOD_NOT_ALLOWED: "This address does not accept that method.",
+    Reason.INTERNAL_ERROR: "The server failed; please try again.",
 }
 
 

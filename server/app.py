@@ -14,12 +14,12 @@ from redis.asyncio import Redis
 
 from rooms.ratelimit import KeyedBuckets
 from rooms.refusals import Reason
-from server import exports, fanout, http_api, openapi, pages, sessions_api, signouts
+from server import csrf, exports, fanout, http_api, openapi, pages, sessions_api, signouts
 from server.archive import Archive
 from server.auth import Tokens, installation_secret
 from server.db.accounts import Store
 from server.db.engine import migrate, open_engine, sessions
-from server.demo import CREDENTIALS_FILE, create_demo_school
+from server.demo import CREDENTIALS_FILE, announce, create_demo_school
 from server.journal import admin_api as journal_admin_api
 from server.journal import api as journal_api
 from server.journal.adapters import HttpJournal, JournalAdapter
@@ -69,25 +69,17 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[DEMO] = await create_demo_school(store, settings.data) if settings.demo else None
     demo = app[DEMO]
     if demo is not None:
-        login, password = demo.teacher
         journal = await furnish_demo_journal(
             sessions(engine),
             store,
-            login,
+            demo.teacher[0],
             demo.class_id,
             settings.data,
             CREDENTIALS_FILE,
             time.time(),
         )
-        log.warning(
-            "Demo school created. Teacher login: %s  one-time password: %s  "
-            "Administrator login: %s  one-time password: %s  "
-            "(pupils' logins and passwords are in %s)",
-            login,
-            password,
-            *journal.admin,
-            settings.data / CREDENTIALS_FILE,
-        )
+        announce(settings.base_url, demo.teacher, journal.admin, settings.data / CREDENTIALS_FILE)
+        log.info("demo school created; its logins are in %s", settings.data / CREDENTIALS_FILE)
     adapters: dict[str, JournalAdapter] = {"builtin": BuiltinJournal(sessions(engine))}
     http_journal = None
     if settings.journal_url and settings.journal_secret:
@@ -170,7 +162,11 @@ def _describe_exports() -> None:
 
 def create_app(settings: Settings) -> web.Application:
     """A ready-to-run Sabaq application for these settings."""
-    app = web.Application(middlewares=[pages.security_headers], client_max_size=64 * 1024)
+    app = web.Application(
+        # The headers first, so that every refusal after them carries them too.
+        middlewares=[pages.security_headers, csrf.same_origin(settings.origins)],
+        client_max_size=64 * 1024,
+    )
     app[SETTINGS] = settings
     app[OPENAPI] = {}
     app[LOGIN_LIMITS] = KeyedBuckets(rate=0.2, burst=10)  # 10 tries, then one per 5 s

@@ -88,8 +88,11 @@ def _event_loop() -> asyncio.AbstractEventLoop:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = parser().parse_args(argv)
+    # A one-off command reports what a person must read itself: its libraries' INFO lines
+    # (Alembic's plugins and migrations) would bury that report, so they show only with -v.
+    quiet = logging.WARNING if args.command == "journal" else logging.INFO
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else quiet,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     overrides = {k: v for k in FLAGS if (v := getattr(args, k, None)) is not None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,3 +56,30 @@ def _write_credentials(school: DemoSchool, path: Path) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(f"# Demo school, class {DEMO_CLASS}: login and one-time password\n")
         out.write("\n".join(lines) + "\n")
+
+
+def announce(base_url: str, teacher: tuple[str, str], admin: tuple[str, str], pupils: Path) -> None:
+    """Print the demo logins as a block a person notices on the console (standard output).
+
+    Not a log line: logs are kept and shipped elsewhere, and one WARNING among the migrations'
+    INFO lines is easy to miss. The passwords are one-time: each is replaced at first sign-in.
+    """
+    rows = [("Teacher", *teacher), ("Administrator", *admin)]
+    width = max(len(login) for _, login, _ in rows)
+    lines = [
+        "",
+        "=" * 72,
+        f"  Sabaq demo school created. Open {base_url} and sign in:",
+        "",
+        *(
+            f"    {who:<14} login {login:<{width}}  one-time password {pw}"
+            for who, login, pw in rows
+        ),
+        "",
+        f"  The pupils' logins and passwords are in {pupils}",
+        "  Each one-time password must be replaced by its owner at the first sign-in.",
+        "=" * 72,
+        "",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()

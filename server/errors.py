@@ -33,6 +33,10 @@ STATUS: dict[Reason, int] = {
     Reason.PASSWORD_CHANGE_REQUIRED: 403,
     Reason.UNKNOWN_SESSION: 404,
     Reason.UNKNOWN_USER: 404,
+    Reason.CROSS_ORIGIN: 403,
+    Reason.NOT_FOUND: 404,
+    Reason.METHOD_NOT_ALLOWED: 405,
+    Reason.INTERNAL_ERROR: 500,
 }
 
 

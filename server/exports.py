@@ -14,21 +14,16 @@ from rooms.refusals import Reason
 from server.errors import error
 from server.keys import ARCHIVE, STORE
 from server.openapi import Refused, acting_user
+from server.spreadsheet import safe_cell
 
 routes = web.RouteTableDef()
-
-
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _csv(rows: Iterable[Iterable[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
     return out.getvalue()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from rooms.refusals import MESSAGES, Reason
+from server.csrf import UNSAFE
 from server.db.accounts import Account
 from server.errors import STATUS, error
 from server.journal.views import LessonError
@@ -30,11 +32,13 @@ from server.keys import SESSIONS
 from server.sessions import Current
 from server.signalling import SESSION_COOKIE
 
+log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
 PARAM = re.compile(r"\{([a-z_]+)(?::([^}]+))?\}")
 STRING_PARAMS = {"room_id"}
 REF = "#/components/schemas/{model}"
+JSON = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,27 +157,31 @@ class Registry:
         answer: type[BaseModel] | None = None,
         status: int = 200,
         errors: tuple[Reason, ...] = (),
-        body_type: str = "application/json",
-        answer_type: str = "application/json",
+        body_type: str = JSON,
+        answer_type: str = JSON,
         guard: Guard | None = None,
     ) -> Callable[[Endpoint], Handler]:
         """Register a handler for `method path`, describe it, and check what it takes.
 
         Before the handler runs, in this order: `who` (the account), `guard` (a check that must
-        come before the body is read, e.g. a rate limit), the numeric path ids, the query, the
+        come before the body is read, e.g. a rate limit), the body's content type (a JSON route
+        takes a body only as `application/json`), the numeric path ids, the query, the
         JSON body (another content type, e.g. a CSV file, is declared by `body_type` alone and
         read by the handler). The first refusal is the answer; a LessonError raised by the
         handler becomes its typed error answer. `errors` lists the handler's own refusals: those
         of these checks are added to the document here.
         """
         ids = [name for name, _ in PARAM.findall(path) if _numeric(name)]
+        writes_json = method.upper() in UNSAFE and body_type == JSON
         # The refusals the registry itself answers are documented by it too, so that no route
         # can forget one; they come first, as the checks do.
         implied = (
+            *((Reason.CROSS_ORIGIN,) if method.upper() in UNSAFE else ()),
             *((Reason.NOT_SIGNED_IN,) if who.signed_in else ()),
             *((Reason.PASSWORD_CHANGE_REQUIRED,) if who.signed_in and not who.one_time else ()),
             *((Reason.NOT_PERMITTED,) if who.kinds else ()),
             *((Reason.INVALID_PAYLOAD,) if ids or query or body else ()),
+            *((Reason.UNSUPPORTED_MEDIA_TYPE,) if writes_json else ()),
         )
 
         def register(endpoint: Endpoint) -> Handler:
@@ -184,6 +192,8 @@ class Registry:
                     refusal = guard(request) if guard is not None else None
                     if refusal is not None:
                         return refusal
+                    if writes_json:
+                        _json_only(request)
                     call = Call(
                         request,
                         user,
@@ -267,6 +277,24 @@ def _path_id(request: web.Request, name: str) -> int:
     if not raw.isdigit() or len(raw) > 12:
         raise Refused(error(Reason.INVALID_PAYLOAD, f"{name}: an id is a number."))
     return int(raw)
+
+
+def _json_only(request: web.Request) -> None:
+    """A body of a JSON route must say it is JSON.
+
+    An HTML form can post any text as `text/plain` or form-encoded without asking the server
+    first; a JSON content type from another origin needs the browser's CORS preflight, which
+    this server never grants. A route without a body accepts no body at all of another type.
+    """
+    if request.body_exists and request.content_type != JSON:
+        log.warning(
+            "refused %s %s from %s: body sent as %r",
+            request.method,
+            request.path,
+            request.remote or "?",
+            request.content_type,
+        )
+        raise Refused(error(Reason.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json."))
 
 
 async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import text
 
+from rooms.refusals import Reason
+from server.errors import error
 from server.keys import ENGINE, REDIS, SIGNALLING, STORE
 
 log = logging.getLogger(__name__)
@@ -37,18 +39,52 @@ routes = web.RouteTableDef()
 async def security_headers(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """A strict CSP and friends on every answer (JSON included: it costs nothing)."""
+    """A strict CSP and friends on every answer, errors included (JSON too: it costs nothing)."""
     try:
         response = await handler(request)
-    except web.HTTPNotFound:
-        response = page("404.html", status=404)
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault(
+    except web.HTTPException as exc:
+        if exc.status < 400:  # a redirect aiohttp raised (e.g. a trailing slash) stays one
+            _secure(exc.headers)
+            raise
+        response = _error_page(request, exc)
+    except Exception:  # a bug: answered like every other error, and logged with its traceback
+        log.exception("%s %s failed", request.method, request.path)
+        response = error(Reason.INTERNAL_ERROR)
+    _secure(response.headers)
+    return response
+
+
+def _secure(headers: MutableMapping[str, str]) -> None:
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault(
         "Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)"
     )
+
+
+HTTP_REASONS = {
+    404: Reason.NOT_FOUND,
+    405: Reason.METHOD_NOT_ALLOWED,
+    413: Reason.PAYLOAD_TOO_LARGE,
+    415: Reason.UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+def _error_page(request: web.Request, exc: web.HTTPException) -> web.StreamResponse:
+    """aiohttp's own refusals (no route, wrong method, body too large) in our shapes.
+
+    A person who mistypes a page address gets the 404 page; everything else, and every
+    answer under /api/, is the protocol's JSON error.
+    """
+    if exc.status == 404 and not request.path.startswith("/api/"):
+        return page("404.html", status=404)
+    fallback = Reason.INTERNAL_ERROR if exc.status >= 500 else Reason.INVALID_PAYLOAD
+    reason = HTTP_REASONS.get(exc.status, fallback)
+    response = error(reason, status=exc.status)
+    if exc.status == 405:
+        response.headers["Allow"] = exc.headers.get("Allow", "")
     return response
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import logging
 import sys
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from server.settings import Settings
 
 async def run_import(settings: Settings, file: str, dry_run: bool, new_classes: bool) -> int:
     """Check, then (unless a dry run) import; exit code 0 on success, 1 on any bad line."""
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         text = Path(file).read_text(encoding="utf-8-sig")  # noqa: ASYNC240 - once, at start
     except (OSError, UnicodeDecodeError) as exc:

@@ -23,6 +23,7 @@ except ImportError:  # Windows: one process per installation there
     fcntl = None  # type: ignore[assignment]
 
 from server.journal.adapters import Delivered, Rejected, Result, Retry
+from server.spreadsheet import safe_cell
 
 COLUMNS = (
     "key",
@@ -43,12 +44,6 @@ COLUMNS = (
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _cell(value: object) -> str:
-    # A spreadsheet runs cells starting with = + - @ as formulas: a name must stay a name.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def _row(key: str, record: dict[str, Any], day: str) -> list[str]:
     starts = datetime.fromtimestamp(float(record["starts_at"]), UTC).isoformat(timespec="seconds")
     values = {
@@ -58,7 +53,7 @@ def _row(key: str, record: dict[str, Any], day: str) -> list[str]:
         "starts_at": starts,
         "pupil_name": record.get("name", ""),
     }
-    return [_cell(values.get(column)) for column in COLUMNS]
+    return [safe_cell(values.get(column)) for column in COLUMNS]
 
 
 def _keys(path: Path) -> set[str]:

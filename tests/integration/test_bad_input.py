@@ -153,9 +153,10 @@ async def test_http_api_validates_and_checks_roles(live_server: LiveServer) -> N
             response = await http.post(f"{url}/api/rooms", json=body)
             assert response.status == 400, body
             assert (await response.json())["error"]["code"] == code
-        response = await http.post(f"{url}/api/rooms", data=b"{not json")
+        as_json = {"Content-Type": "application/json"}
+        response = await http.post(f"{url}/api/rooms", data=b"{not json", headers=as_json)
         assert response.status == 400
-        response = await http.post(f"{url}/api/rooms", data=b"x" * (128 * 1024))
+        response = await http.post(f"{url}/api/rooms", data=b"x" * (128 * 1024), headers=as_json)
         assert response.status == 413
         assert (await response.json())["error"]["code"] == "payload_too_large"
         assert (await http.get(f"{url}/api/rooms")).status == 200

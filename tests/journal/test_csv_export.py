@@ -56,6 +56,16 @@ async def test_rows_go_to_their_days_file_once_per_key(tmp_path: Path) -> None:
     assert [r["key"] for r in rows(journal.path_for("2026-11-21"))] == ["csv:attendance:9:2"]
 
 
+async def test_cells_a_spreadsheet_would_run_are_prefixed(tmp_path: Path) -> None:
+    # Spreadsheets skip a leading tab or carriage return and then run the formula after it.
+    journal = CsvJournal(tmp_path)
+    names = ["=1+1", "+1", "-1", "@SUM(A1)", "\t=HYPERLINK(0)", "\r=1+1", "Asel"]
+    for pupil, name in enumerate(names, start=1):
+        await journal.deliver(f"csv:attendance:1:{pupil}", {**record(1, pupil), "name": name})
+    written = [r["pupil_name"] for r in rows(journal.path_for("2026-11-20"))]
+    assert written == ["'" + n for n in names[:-1]] + ["Asel"]
+
+
 async def test_a_row_cut_short_by_a_crash_is_replaced_whole(tmp_path: Path) -> None:
     journal = CsvJournal(tmp_path)
     await journal.deliver("csv:attendance:1:2", record(1, 2))

@@ -70,6 +70,9 @@ def test_import_creates_pupils_with_working_passwords(tmp_path: Path) -> None:
         "journal", "import", str(tmp_path / "good.csv"), "--data", str(data), "--new-classes"
     )
     assert done.returncode == 0, done.stderr
+    # Only the command's own report: no library's INFO lines (Alembic's) before or among it.
+    lines = [line.rsplit("\r", 1)[-1] for line in done.stderr.split("\n") if line]
+    assert [line.split(":")[0] for line in lines] == ["creating pupils", "sabaq"], done.stderr
     passwords = dict(list(csv.reader(io.StringIO(done.stdout)))[1:])
     assert set(passwords) == {"aruzhan.k", "nurlan.b", "oleg.p"}
     assert counts(data) == (3, 2, 3)
