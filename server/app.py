@@ -78,8 +78,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             CREDENTIALS_FILE,
             time.time(),
         )
-        announce(settings.base_url, demo.teacher, journal.admin, settings.data / CREDENTIALS_FILE)
         log.info("demo school created; its logins are in %s", settings.data / CREDENTIALS_FILE)
+        announce(settings.base_url, demo.teacher, journal.admin, settings.data / CREDENTIALS_FILE)
     adapters: dict[str, JournalAdapter] = {"builtin": BuiltinJournal(sessions(engine))}
     http_journal = None
     if settings.journal_url and settings.journal_secret:
