@@ -6,6 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from rooms.chat_policy import DEFAULT_PRIVATE_CHAT, PrivateChat, private_recipients
 from rooms.ratelimit import TokenBucket
 
 MAX_MESSAGE_LENGTH = 2000
@@ -56,7 +57,8 @@ class Chat:
     )
     next_id: int = 1
     public_locked: bool = False
-    private_locked: bool = False
+    # Who may write privately to whom (rooms/chat_policy.py); the school's choice, then the host's.
+    private: PrivateChat = DEFAULT_PRIVATE_CHAT
     # Muting follows the person (user id or guest participant id), not one connection.
     muted: set[str] = field(default_factory=set)
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
@@ -91,6 +93,10 @@ class Chat:
         ]
         return [m.public() for m in sorted(public + private, key=lambda m: m.id)]
 
-    def settings(self) -> dict[str, bool]:
-        """The chat switches everyone sees."""
-        return {"public_locked": self.public_locked, "private_locked": self.private_locked}
+    def settings(self) -> dict[str, Any]:
+        """The chat switches everyone sees, with the roles each role may write to privately."""
+        return {
+            "public_locked": self.public_locked,
+            "private_chat": self.private.value,
+            "private_to": private_recipients(self.private),
+        }

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from rooms import checks
 from rooms.chat import MAX_MESSAGE_LENGTH, ChatMessage
-from rooms.commands import DeleteChat, LockChat, MuteChat, SendChat
+from rooms.chat_policy import may_write_privately
+from rooms.commands import DeleteChat, LockChat, MuteChat, SendChat, SetPrivateChat
 from rooms.model import Event, Everyone, One, Outcome, Participant, Record
 from rooms.refusals import Reason, Refusal
 from rooms.roles import Permission
@@ -37,9 +38,8 @@ def send_chat(room: Room, cmd: SendChat, now: float) -> Outcome | Refusal:
         recipient = found
         if recipient.id == sender.id:
             return Refusal(Reason.INVALID_PAYLOAD, "You cannot write privately to yourself.")
-        # Locked private chat still lets anyone reach a host (e.g. about connection problems).
-        if chat.private_locked and not (moderator or recipient.may(Permission.MODERATE)):
-            return Refusal(Reason.CHAT_LOCKED)
+        if not may_write_privately(chat.private, sender.role, recipient.role):
+            return Refusal(Reason.PRIVATE_NOT_ALLOWED)
     elif chat.public_locked and not moderator:
         return Refusal(Reason.CHAT_LOCKED)
     if not chat.allow_rate(sender.identity, now):
@@ -114,12 +114,18 @@ def mute_chat(room: Room, cmd: MuteChat) -> Outcome | Refusal:
 
 
 def lock_chat(room: Room, cmd: LockChat) -> Outcome | Refusal:
-    """A host locks or unlocks public and/or private chat."""
+    """A host locks or unlocks the public chat."""
     actor = checks.moderator(room, cmd.actor)
     if isinstance(actor, Refusal):
         return actor
-    if cmd.public is not None:
-        room.chat.public_locked = cmd.public
-    if cmd.private is not None:
-        room.chat.private_locked = cmd.private
+    room.chat.public_locked = cmd.public
+    return Outcome(events=[Event("chat_settings", room.chat.settings(), Everyone())])
+
+
+def set_private_chat(room: Room, cmd: SetPrivateChat) -> Outcome | Refusal:
+    """A host changes who may write privately to whom in this room."""
+    actor = checks.moderator(room, cmd.actor)
+    if isinstance(actor, Refusal):
+        return actor
+    room.chat.private = cmd.setting
     return Outcome(events=[Event("chat_settings", room.chat.settings(), Everyone())])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rooms.chat_policy import PrivateChat
 from rooms.layouts import Layout
 from rooms.model import Kind, LeaveReason
 from rooms.policy import GuestPolicy
@@ -104,11 +105,18 @@ class MuteChat:
 
 @dataclass(frozen=True, slots=True)
 class LockChat:
-    """A host locks or unlocks public and/or private chat for participants and guests."""
+    """A host locks or unlocks the public chat for participants and guests."""
 
     actor: str
-    public: bool | None = None
-    private: bool | None = None
+    public: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetPrivateChat:
+    """A host changes who may write privately to whom (rooms/chat_policy.py)."""
+
+    actor: str
+    setting: PrivateChat
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +247,7 @@ Command = (
     | DeleteChat
     | MuteChat
     | LockChat
+    | SetPrivateChat
     | RaiseHand
     | LowerHand
     | LowerAllHands

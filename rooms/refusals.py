@@ -28,6 +28,7 @@ class Reason(StrEnum):
     EMPTY = "empty"
     CHAT_LOCKED = "chat_locked"
     CHAT_MUTED = "chat_muted"
+    PRIVATE_NOT_ALLOWED = "private_not_allowed"
     UNKNOWN_MESSAGE = "unknown_message"
     UNKNOWN_POLL = "unknown_poll"
     POLL_NOT_OPEN = "poll_not_open"
@@ -78,6 +79,7 @@ MESSAGES: dict[Reason, str] = {
     Reason.EMPTY: "The text is empty.",
     Reason.CHAT_LOCKED: "The host has locked this chat.",
     Reason.CHAT_MUTED: "The host has muted your chat.",
+    Reason.PRIVATE_NOT_ALLOWED: "Private messages to that person are not allowed in this room.",
     Reason.UNKNOWN_MESSAGE: "There is no such message.",
     Reason.UNKNOWN_POLL: "There is no such poll.",
     Reason.POLL_NOT_OPEN: "This poll is not open for answers.",

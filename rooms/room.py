@@ -30,6 +30,7 @@ from rooms.commands import (
     SendChat,
     SetGuestPolicy,
     SetLayout,
+    SetPrivateChat,
     SetRole,
     Tick,
     Vote,
@@ -184,6 +185,8 @@ class Room:
                 return chat_commands.mute_chat(self, command)
             case LockChat():
                 return chat_commands.lock_chat(self, command)
+            case SetPrivateChat():
+                return chat_commands.set_private_chat(self, command)
             case RaiseHand():
                 return hands.raise_hand(self, command, now)
             case LowerHand():

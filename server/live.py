@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from rooms.chat_policy import DEFAULT_PRIVATE_CHAT, PrivateChat
 from rooms.policy import GuestPolicy
 from rooms.room import Room
 from server.db.accounts import Store, StoredRoom
@@ -46,6 +47,7 @@ class LiveRooms:
                 max_participants=self._max,
                 closed=record.closed,  # its lesson ended: a join is refused with room_closed
             )
+            room.chat.private = PrivateChat(record.private_chat or DEFAULT_PRIVATE_CHAT)
             live = self._live[room_id] = LiveRoom(room, record)
         return live
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from rooms.chat_policy import PrivateChat
 from rooms.layouts import Layout
 from rooms.policy import GuestPolicy
 from rooms.polls import PollKind
@@ -77,10 +78,15 @@ class ChatMute(Payload):
 
 
 class ChatLock(Payload):
-    """`chat_lock`: either switch may be left out."""
+    """`chat_lock`: lock or unlock the public chat."""
 
-    public: StrictBool | None = None
-    private: StrictBool | None = None
+    public: StrictBool
+
+
+class ChatPrivate(Payload):
+    """`chat_private`: who may write privately to whom in this room (rooms/chat_policy.py)."""
+
+    setting: PrivateChat
 
 
 class HandRaise(Payload):

@@ -43,7 +43,7 @@ from server.commands import ROOM_COMMANDS
 from server.db.accounts import Account, Store
 from server.live import LiveRoom, LiveRooms
 from server.media_signalling import MEDIA_EVENTS, MediaSignalling, QueuedMediaWork, media_settings
-from server.payloads import JoinPayload, SetGuestPolicyPayload
+from server.payloads import ChatPrivate, JoinPayload, SetGuestPolicyPayload
 from server.sessions import Sessions
 from server.settings import Settings
 
@@ -301,6 +301,8 @@ class Signalling:
             return refusal_ack(result)
         if isinstance(payload, SetGuestPolicyPayload):  # remembered for the room's next lesson
             await self.store.set_guest_policy(room_id, payload.policy.value)
+        elif isinstance(payload, ChatPrivate):  # so is the host's private-chat choice
+            await self.store.set_private_chat(room_id, payload.setting.value)
         return {"ok": True}
 
     # -- handlers ----------------------------------------------------------------------------

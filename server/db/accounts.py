@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms.refusals import Reason
 from server.auth import DUMMY_HASH, hash_password, verify_password
-from server.db.tables import ClassMember, Lesson, RoomRecord, SchoolClass, User
+from server.db.tables import (
+    ClassMember,
+    Lesson,
+    RoomRecord,
+    SchoolClass,
+    SchoolSettingsRow,
+    User,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,9 @@ class StoredRoom:
     guest_policy: str
     # The room's lesson has ended: nobody enters any more (the room was closed for everyone).
     closed: bool = False
+    # Who may write privately to whom when the room opens: the host's last choice in this
+    # room, else the school's (rooms/chat_policy.py); None where not looked up (room lists).
+    private_chat: str | None = None
 
 
 def account_of(user: User) -> Account:
@@ -219,6 +229,7 @@ class Store:
                 .where(Lesson.room_id == room_id, Lesson.state == "closed")
                 .limit(1)
             )
+            school_default = await s.scalar(select(SchoolSettingsRow.private_chat).limit(1))
         record, class_name = row
         return StoredRoom(
             record.id,
@@ -228,6 +239,7 @@ class Store:
             class_name,
             record.guest_policy,
             closed=ended is not None,
+            private_chat=record.private_chat or school_default,
         )
 
     async def rooms_of(self, owner_id: int) -> list[StoredRoom]:
@@ -249,6 +261,14 @@ class Store:
         async with self._sessions() as s:
             found = await s.scalar(select(Lesson.id).where(Lesson.room_id == room_id).limit(1))
             return None if found is None else int(found)
+
+    async def set_private_chat(self, room_id: str, setting: str) -> None:
+        """Remember a host's private-chat choice for the room's next session."""
+        async with self._sessions() as s:
+            record = await s.get(RoomRecord, room_id)
+            if record is not None:
+                record.private_chat = setting
+                await s.commit()
 
     async def set_guest_policy(self, room_id: str, policy: str) -> None:
         """Remember a room's guest policy for its next session."""

@@ -83,6 +83,8 @@ class RoomRecord(Base):
         ForeignKey("classes.id", ondelete="SET NULL"), nullable=True
     )
     guest_policy: Mapped[str] = mapped_column(String(16))
+    # The host's private-chat choice (rooms/chat_policy.py); None: the school's setting.
+    private_chat: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -205,6 +207,7 @@ class SchoolSettingsRow(Base):
     left_early_min: Mapped[float] = mapped_column(Float)
     reconnect_grace_s: Mapped[float] = mapped_column(Float)
     finalise_grace_min: Mapped[float] = mapped_column(Float)
+    private_chat: Mapped[str] = mapped_column(String(16), default="staff")
 
 
 class SchoolYear(Base):

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from rooms.chat_policy import PrivateChat
+
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 Id = Annotated[StrictInt, Field(ge=1, le=2**53)]
 
@@ -517,6 +519,7 @@ class SchoolPatch(Body):
     left_early_min: StrictFloat | StrictInt | None = Field(None, ge=0, le=240)
     reconnect_grace_s: StrictFloat | StrictInt | None = Field(None, ge=0, le=3600)
     finalise_grace_min: StrictFloat | StrictInt | None = Field(None, ge=0, le=24 * 60)
+    private_chat: PrivateChat | None = None
 
 
 class Flag(StrEnum):

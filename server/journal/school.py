@@ -16,6 +16,7 @@ from pydantic import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.attendance import Rules
+from rooms.chat_policy import PrivateChat
 from server.db.tables import SchoolSettingsRow
 
 SETTINGS_ROW = 1
@@ -45,6 +46,9 @@ class SchoolSettings(BaseModel):
     )
     finalise_grace_min: StrictFloat | StrictInt = Field(
         ge=0, le=24 * 60, description="lessons left open are ended this long after their end"
+    )
+    private_chat: PrivateChat = Field(
+        description="who may write privately to whom in a room that has no choice of its own"
     )
 
     @model_validator(mode="after")
@@ -95,4 +99,5 @@ async def save(s: AsyncSession, settings: SchoolSettings) -> None:
         row = SchoolSettingsRow(id=SETTINGS_ROW)
         s.add(row)
     for name in SchoolSettings.model_fields:
-        setattr(row, name, getattr(settings, name))
+        value = getattr(settings, name)
+        setattr(row, name, value.value if isinstance(value, PrivateChat) else value)

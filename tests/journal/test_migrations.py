@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rooms.chat_policy import PrivateChat
 from server.db.engine import migrate, open_engine, sessions
 from server.journal import school
 from tests.conftest import postgres_database
@@ -68,10 +69,6 @@ async def test_0007_keeps_lessons_attendance_and_outbox(engine: AsyncEngine) -> 
     assert [tuple(a) for a in attendance] == [(1, "present", "ok")]  # no cascade on the way
     assert [tuple(o) for o in outbox] == [("builtin:attendance:1:2", None)]
     assert version[0] == "0007"
-    async with sessions(engine)() as s:
-        settings = await school.load(s)
-    assert (settings.mark_min, settings.mark_max, settings.rules.present_ratio) == (1, 5, 0.5)
-    assert settings.finalise_grace_s == 15 * 60
     # The new references hold: a lesson's subject must exist.
     async with engine.begin() as connection:
         await connection.execute(text("INSERT INTO subjects (id, name) VALUES (1, 'Algebra')"))
@@ -80,6 +77,11 @@ async def test_0007_keeps_lessons_attendance_and_outbox(engine: AsyncEngine) -> 
         async with engine.begin() as connection:
             await connection.execute(text("UPDATE lessons SET subject_id = 99"))
     await migrate(engine)  # the later migrations break none of it
+    # (Read with today's model, which knows the columns later migrations add.)
+    async with sessions(engine)() as s:
+        settings = await school.load(s)
+    assert (settings.mark_min, settings.mark_max, settings.rules.present_ratio) == (1, 5, 0.5)
+    assert settings.finalise_grace_s == 15 * 60
 
 
 async def test_0008_adds_sessions_and_keeps_every_user_and_what_hangs_on_them(
@@ -106,4 +108,35 @@ async def test_0008_adds_sessions_and_keeps_every_user_and_what_hangs_on_them(
     assert kept == [1, 1, 1, 1, 1]
     assert opened == 0
     await migrate(engine, "0007")  # and back again
+    await migrate(engine)
+
+
+async def test_0009_private_chat_is_safe_by_default_and_keeps_every_room(
+    engine: AsyncEngine,
+) -> None:
+    await migrate(engine, "0007")
+    async with engine.begin() as connection:
+        for statement in ROWS_0006:
+            await connection.execute(text(statement))
+        await connection.execute(
+            text(
+                "INSERT INTO chat_messages (id, room_id, session, message_id, sender_name,"
+                " sender_role, text, at, deleted) VALUES"
+                " (1, 'room1', 's1', 1, 'Teacher', 'host', 'hello', 1000, false)"
+            )
+        )
+    await migrate(engine, "0009")
+    async with engine.connect() as connection:
+        rooms = (await connection.execute(text("SELECT id, private_chat FROM rooms"))).all()
+        kept = [
+            (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+            for table in ("chat_messages", "lessons", "attendance")
+        ]
+    # A room that never chose follows the school; adding the column cascaded nothing away.
+    assert [tuple(r) for r in rooms] == [("room1", None)]
+    assert kept == [1, 1, 1]
+    async with sessions(engine)() as s:
+        settings = await school.load(s)
+    assert settings.private_chat is PrivateChat.STAFF
+    await migrate(engine, "0008")  # and back again
     await migrate(engine)

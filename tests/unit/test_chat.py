@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rooms.chat import HISTORY_FOR_LATE_JOINERS, MAX_MESSAGE_LENGTH
-from rooms.commands import DeleteChat, LockChat, MuteChat, SendChat
+from rooms.chat_policy import PrivateChat
+from rooms.commands import DeleteChat, LockChat, MuteChat, SendChat, SetPrivateChat
 from rooms.model import Everyone, One, Record
 from rooms.refusals import Reason
 from rooms.room import Room
@@ -33,7 +34,8 @@ def test_private_message_reaches_only_the_two_people() -> None:
     out = ok(room.apply(SendChat(actor="a", text="my mic is broken", to="h"), NOW))
     assert {e.audience for e in out.events} == {One("a"), One("h")}
     assert out.effects == []
-    # A host sees only their own private conversations.
+    # A host sees only their own private conversations (pupils may write to each other here).
+    ok(room.apply(SetPrivateChat(actor="h", setting=PrivateChat.CLASSMATES), NOW))
     out = ok(room.apply(SendChat(actor="a", text="psst", to="b"), NOW))
     assert {e.audience for e in out.events} == {One("a"), One("b")}
     host_history = room.snapshot_for("h")["chat"]["messages"]
@@ -97,6 +99,7 @@ def test_host_deletes_a_message_for_everyone() -> None:
 
 def test_host_cannot_delete_others_private_messages() -> None:
     room = classroom()
+    ok(room.apply(SetPrivateChat(actor="h", setting=PrivateChat.CLASSMATES), NOW))
     ok(room.apply(SendChat(actor="a", text="secret", to="b"), NOW))
     message_id = room.chat.private_messages[0].id
     assert refused(room.apply(DeleteChat(actor="h", message_id=message_id), NOW)).reason is (
@@ -113,13 +116,14 @@ def test_mute_follows_the_person_and_locks_spare_hosts() -> None:
     ok(room.apply(MuteChat(actor="h", target="a2", muted=False), NOW))
     ok(room.apply(SendChat(actor="a2", text="hi"), NOW + 5))
 
-    out = ok(room.apply(LockChat(actor="h", public=True, private=True), NOW + 5))
-    assert out.events[0].payload == {"public_locked": True, "private_locked": True}
+    out = ok(room.apply(LockChat(actor="h", public=True), NOW + 5))
+    assert out.events[0].payload["public_locked"] is True
+    ok(room.apply(SetPrivateChat(actor="h", setting=PrivateChat.HOSTS), NOW + 5))
     assert refused(room.apply(SendChat(actor="b", text="hi"), NOW + 6)).reason is (
         Reason.CHAT_LOCKED
     )
     assert refused(room.apply(SendChat(actor="b", text="hi", to="a2"), NOW + 6)).reason is (
-        Reason.CHAT_LOCKED
+        Reason.PRIVATE_NOT_ALLOWED
     )
     ok(room.apply(SendChat(actor="b", text="help, no sound", to="h"), NOW + 6))
     ok(room.apply(SendChat(actor="h", text="the host still speaks"), NOW + 6))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from rooms.chat_policy import PrivateChat
 from rooms.commands import (
     Admit,
     ClosePoll,
@@ -26,6 +27,7 @@ from rooms.commands import (
     SendChat,
     SetGuestPolicy,
     SetLayout,
+    SetPrivateChat,
     SetRole,
     Vote,
 )
@@ -51,6 +53,7 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "delete_chat": lambda a: DeleteChat(actor=a, message_id=1),
     "mute_chat": lambda a: MuteChat(actor=a, target="t", muted=True),
     "lock_chat": lambda a: LockChat(actor=a, public=True),
+    "set_private_chat": lambda a: SetPrivateChat(actor=a, setting=PrivateChat.CLASSMATES),
     "raise_hand": lambda a: RaiseHand(actor=a),
     "lower_all_hands": lambda a: LowerAllHands(actor=a),
     "grant_rights": lambda a: GrantRights(actor=a, target="t", speak=True, video=False),
@@ -72,6 +75,7 @@ TABLE: dict[str, dict[Role, Reason | None]] = {
     "delete_chat": HOST_ONLY,
     "mute_chat": HOST_ONLY,
     "lock_chat": HOST_ONLY,
+    "set_private_chat": HOST_ONLY,
     "raise_hand": EVERYONE,
     "lower_all_hands": HOST_ONLY,
     "grant_rights": HOST_ONLY,
