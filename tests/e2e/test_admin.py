@@ -96,11 +96,15 @@ async def test_admin_changes_rules_adds_a_subject_a_year_and_teaching(
     await page.get_by_label(EN["admin.mark_max"], exact=True).fill("10")
     await page.get_by_label(EN["admin.present_ratio"], exact=True).fill("0.6")
     await page.get_by_label(EN["admin.late_after_min"], exact=True).fill("5")
+    private = page.get_by_label(EN["admin.private_chat"], exact=True)
+    await expect(private).to_have_value("staff")  # safe by default
+    await private.select_option(label=EN["chat.private_classmates"])
     school = page.locator("#school-form")
     await school.get_by_role("button", name=EN["admin.save"]).click()
     await expect(page.locator("#status")).to_have_text(EN["admin.school_saved"])
     saved = (await api(live_server, token, "GET", "/api/admin/school"))[1]
     assert (saved["mark_max"], saved["present_ratio"], saved["late_after_min"]) == (10, 0.6, 5)
+    assert saved["private_chat"] == "classmates"
 
     # A value out of range: the server's sentence next to the field, nothing saved.
     status, refusal = await api(

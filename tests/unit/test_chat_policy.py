@@ -1,4 +1,4 @@
-"""Who may write privately to whom: every sender role × recipient role × setting."""
+"""Who may write privately to whom: every sender role, recipient role and setting."""
 
 from __future__ import annotations
 

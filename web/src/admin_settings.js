@@ -1,5 +1,5 @@
-// The admin page's school settings: the school's name, time zone, mark scale and the attendance
-// rules, in one form that can be saved only once the server's values have filled it.
+// The admin page's school settings: the school's name, time zone, mark scale, the attendance
+// rules and who may write privately to whom in lessons, in one form that can be saved only once the server's values have filled it.
 import { adminApi } from "./adminapi.js";
 import { t } from "./i18n.js";
 import { announce, byId } from "./dom.js";
@@ -15,6 +15,7 @@ const SCHOOL_FIELDS = [
   "left_early_min",
   "reconnect_grace_s",
   "finalise_grace_min",
+  "private_chat",
 ];
 
 function schoolForm() {

@@ -1,9 +1,18 @@
 // The chat panel: public and private messages, history, host moderation, font size, and a
 // rate-limited announcement of new messages for screen readers. Message text is only ever
 // put in with textContent; http(s) links become <a> elements built here.
-import { byId, clearError, focusOn, h, showError } from "./dom.js";
+import { announce, byId, clearError, focusOn, h, showError } from "./dom.js";
 import { language, t } from "./i18n.js";
-import { act, button, isHost, isMe, onPeopleChange, sortedParticipants, state } from "./shared.js";
+import {
+  act,
+  button,
+  isHost,
+  isMe,
+  onPeopleChange,
+  peopleChanged,
+  sortedParticipants,
+  state,
+} from "./shared.js";
 
 const SIZES = ["small", "normal", "large"];
 const SIZE_KEY = "sabaq.chatSize";
@@ -13,7 +22,10 @@ const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
 const chat = {
   /** @type {Map<number, object>} */ messages: new Map(),
   publicLocked: false,
-  privateLocked: false,
+  /** who may write privately to whom: "hosts" | "staff" | "classmates" (rooms/chat_policy.py) */
+  privateChat: "staff",
+  /** @type {Record<string, string[]>} for each role, the roles it may write to privately */
+  privateTo: {},
   /** pending announcement: messages not yet read out */
   pending: /** @type {object[]} */ ([]),
   lastAnnounce: 0,
@@ -101,15 +113,15 @@ function renderStatus() {
   const notes = [];
   if (you && you.chat_muted) notes.push(t("chat.you_are_muted"));
   if (chat.publicLocked) notes.push(t("chat.public_locked"));
-  if (chat.privateLocked) notes.push(t("chat.private_locked"));
   const el = byId("chat-state");
   el.textContent = notes.join(" ");
   el.hidden = !notes.length;
+  byId("chat-rule").textContent = t(`chat.rule_${chat.privateChat}`);
   const host = isHost();
   byId("chat-host").hidden = !host;
   if (host) {
     /** @type {HTMLInputElement} */ (byId("chat-lock-public")).checked = chat.publicLocked;
-    /** @type {HTMLInputElement} */ (byId("chat-lock-private")).checked = chat.privateLocked;
+    /** @type {HTMLSelectElement} */ (byId("chat-private")).value = chat.privateChat;
     const id = encodeURIComponent(state.room ? state.room.id : "");
     byId("export-chat-csv").setAttribute("href", `/api/rooms/${id}/chat.csv`);
     byId("export-chat-txt").setAttribute("href", `/api/rooms/${id}/chat.txt`);
@@ -117,20 +129,32 @@ function renderStatus() {
   }
 }
 
+/** Whether the room's rule lets you write privately to participant `p` (the server decides). */
+export function mayWritePrivately(p) {
+  const you = state.you;
+  if (!you || !p || p.id === you.id) return false;
+  const allowed = chat.privateTo[you.role];
+  return Array.isArray(allowed) && allowed.includes(p.role);
+}
+
 function renderRecipients() {
   const select = /** @type {HTMLSelectElement} */ (byId("chat-to"));
   const wanted = select.value;
   const options = [h("option", { value: "", text: t("chat.to_everyone") })];
+  let kept = false;
   for (const p of sortedParticipants()) {
     if (isMe(p.id)) continue;
     chat.names.set(p.id, p.name);
+    if (!mayWritePrivately(p)) continue; // only the people the room's rule lets you reach
     options.push(h("option", { value: p.id, text: t("chat.to_person", { name: p.name }) }));
+    kept = kept || p.id === wanted;
   }
-  if (wanted && !state.participants.has(wanted)) {
-    // The chosen recipient left: never fall back to "everyone" behind the writer's back; the
-    // server answers unknown_participant if they try, and they can pick someone else.
+  if (wanted && !kept) {
+    // The chosen recipient left, or the rule changed: never fall back to "everyone" behind the
+    // writer's back; the server refuses if they try, and they can pick someone else.
     const name = chat.names.get(wanted) || "";
-    options.push(h("option", { value: wanted, text: t("chat.to_person_left", { name }) }));
+    const key = state.participants.has(wanted) ? "chat.to_person_not_allowed" : "chat.to_person_left";
+    options.push(h("option", { value: wanted, text: t(key, { name }) }));
   }
   select.replaceChildren(...options);
   select.value = wanted;
@@ -248,21 +272,26 @@ export function setupChat() {
     }
   });
 
-  for (const [id, key] of [
-    ["chat-lock-public", "public"],
-    ["chat-lock-private", "private"],
-  ]) {
-    const box = /** @type {HTMLInputElement} */ (byId(id));
-    box.addEventListener("change", async () => {
-      clearError();
-      try {
-        await state.conn.chatLock({ [key]: box.checked });
-      } catch (e) {
-        showError(e);
-        box.checked = key === "public" ? chat.publicLocked : chat.privateLocked;
-      }
-    });
-  }
+  const lock = /** @type {HTMLInputElement} */ (byId("chat-lock-public"));
+  lock.addEventListener("change", async () => {
+    clearError();
+    try {
+      await state.conn.chatLock({ public: lock.checked });
+    } catch (e) {
+      showError(e);
+      lock.checked = chat.publicLocked;
+    }
+  });
+  const privateChat = /** @type {HTMLSelectElement} */ (byId("chat-private"));
+  privateChat.addEventListener("change", async () => {
+    clearError();
+    try {
+      await state.conn.chatPrivate(privateChat.value);
+    } catch (e) {
+      showError(e);
+      privateChat.value = chat.privateChat;
+    }
+  });
   onPeopleChange(() => {
     renderRecipients();
     renderStatus();
@@ -274,9 +303,9 @@ export function bindChat(conn) {
   conn.on("room_state", (msg) => {
     const c = msg.chat || {};
     chat.messages = new Map((c.messages || []).map((m) => [m.id, m]));
-    chat.publicLocked = !!c.public_locked;
-    chat.privateLocked = !!c.private_locked;
+    applySettings(c);
     renderChat();
+    peopleChanged(); // the people list (rendered before this handler) follows the rule too
   });
   conn.on("chat_message", ({ message }) => {
     if (!message || typeof message.id !== "number") return;
@@ -291,17 +320,29 @@ export function bindChat(conn) {
     renderMessages();
   });
   conn.on("chat_settings", (msg) => {
-    chat.publicLocked = !!msg.public_locked;
-    chat.privateLocked = !!msg.private_locked;
+    const before = chat.privateChat;
+    applySettings(msg);
     renderStatus();
+    renderRecipients();
+    peopleChanged(); // the people list's "Message privately" buttons follow the rule
+    if (chat.privateChat !== before) announce(t(`chat.rule_${chat.privateChat}`));
   });
+}
+
+const PRIVATE_SETTINGS = ["hosts", "staff", "classmates"];
+
+function applySettings(c) {
+  chat.publicLocked = !!c.public_locked;
+  chat.privateChat = PRIVATE_SETTINGS.includes(c.private_chat) ? c.private_chat : "staff";
+  chat.privateTo = c.private_to && typeof c.private_to === "object" ? c.private_to : {};
 }
 
 /** Forgets the chat (left the room). */
 export function resetChat() {
   chat.messages = new Map();
   chat.publicLocked = false;
-  chat.privateLocked = false;
+  chat.privateChat = "staff";
+  chat.privateTo = {};
   chat.pending = [];
   const select = document.getElementById("chat-to");
   if (select instanceof HTMLSelectElement) select.value = "";

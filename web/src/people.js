@@ -13,7 +13,7 @@ import {
   sortedParticipants,
   state,
 } from "./shared.js";
-import { startPrivateChat } from "./chat.js";
+import { mayWritePrivately, startPrivateChat } from "./chat.js";
 import { grantSeconds } from "./hands.js";
 
 function flag(cls, text) {
@@ -154,7 +154,7 @@ function participantItem(p) {
     p.institution ? h("div", { class: "muted person-institution", text: p.institution }) : null,
   );
   const actions = [];
-  if (!me) {
+  if (!me && mayWritePrivately(p)) {
     actions.push(
       button(t("chat.private"), "private", () => startPrivateChat(p.id), {
         label: t("chat.private_label", { name: p.name }),

@@ -339,13 +339,13 @@ export class RoomConnection extends Emitter {
   chatMute(participantId, muted) {
     return this.request("chat_mute", { participant: participantId, muted: !!muted });
   }
-  /** locks: {public?: bool, private?: bool} */
+  /** locks: {public: bool} */
   chatLock(locks) {
-    /** @type {Record<string, boolean>} */
-    const payload = {};
-    if (typeof locks.public === "boolean") payload.public = locks.public;
-    if (typeof locks.private === "boolean") payload.private = locks.private;
-    return this.request("chat_lock", payload);
+    return this.request("chat_lock", { public: !!locks.public });
+  }
+  /** Who may write privately to whom in this room: "hosts" | "staff" | "classmates" (host). */
+  chatPrivate(setting) {
+    return this.request("chat_private", { setting });
   }
 
   // ---- hands and rights

@@ -28,6 +28,7 @@ const ACKED_COMMANDS = new Set([
   "chat_delete",
   "chat_mute",
   "chat_lock",
+  "chat_private",
   "hand_raise",
   "hand_lower",
   "hands_lower_all",
