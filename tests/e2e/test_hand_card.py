@@ -89,3 +89,32 @@ async def test_hand_card_comes_back_when_a_timed_mic_and_camera_grant_runs_out(
         await expect(pupil.get_by_test_id("publish-camera")).to_be_hidden(timeout=25_000)
         await card_offers_a_hand(pupil)
         await host.wait("hands", lambda d: [h["id"] for h in d["queue"]] == [who])
+
+
+async def test_a_raised_hand_survives_a_network_blip(
+    live_server: LiveServer, browsers: Browsers
+) -> None:
+    host = await browsers.person("host")
+    pupil = await browsers.person("pupil")
+    room = await teacher_hosts(
+        host, live_server.url, live_server.teacher, "History 7", class_id=live_server.class_id
+    )
+    name = await pupil_enters(pupil, room, *live_server.pupils[0])
+    await ask_for_mic_and_camera(pupil)
+    queue = host.locator("#hands > li")
+    await expect(queue).to_contain_text(name)
+
+    # The pupil's network drops: the server takes them out (and the hand with them)...
+    await pupil.context.set_offline(True)
+    await expect(pupil.locator("#connection")).to_have_text(EN["room.reconnecting"])
+    await expect(participant(host, name)).to_have_count(0)
+    await expect(queue).to_have_count(0)
+    # ...and gives the hand back, in its place, when they are back without knocking.
+    await pupil.context.set_offline(False)
+    await expect(pupil.locator("#connection")).to_be_hidden(timeout=20_000)
+    await expect(queue).to_have_count(1)
+    await expect(queue).to_contain_text(name)
+    await expect(pupil.locator("#hand-position")).to_have_text(
+        text("hands.your_position", position=1)
+    )
+    await expect(pupil.get_by_role("button", name=EN["hands.lower_own"])).to_be_visible()
