@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from server.keys import ARCHIVE, COURIER, SIGNALLING
+from server import handover
+from server.keys import ARCHIVE, COURIER, SETTINGS, SIGNALLING
 from server.signalling import RETRY_AFTER_MS
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,14 @@ async def _step(name: str, work: Awaitable[None], doing: list[str]) -> None:
 async def drain(app: web.Application, deadline: float, budget: Budget) -> None:
     """Tell, wait for the clients, close and flush; `deadline` is in the event loop's time."""
     signalling = app[SIGNALLING]
+    # Before anyone leaves at the news (and their room closes): the next process takes these.
+    await _step(
+        "handing over room sessions",
+        asyncio.to_thread(
+            handover.save, app[SETTINGS].data, signalling.rooms.sessions(), time.time()
+        ),
+        [],
+    )
     told = await signalling.tell_restarting(RETRY_AFTER_MS)
     log.warning(
         "draining: /readyz fails and joins are refused from now on; %d sockets told the "

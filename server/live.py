@@ -24,10 +24,14 @@ class LiveRoom:
 class LiveRooms:
     """Opens rooms on demand and forgets them when the last person leaves."""
 
-    def __init__(self, store: Store, max_room_size: int) -> None:
+    def __init__(
+        self, store: Store, max_room_size: int, handed_over: dict[str, str] | None = None
+    ) -> None:
         self._store = store
         self._max = max_room_size
         self._live: dict[str, LiveRoom] = {}
+        # Sessions of rooms a draining process closed (server/handover.py), taken on reopening.
+        self._handed_over = dict(handed_over or {})
 
     async def open(self, room_id: str) -> LiveRoom | None:
         """The live room, opened from the store if needed; None if no such room exists."""
@@ -48,8 +52,14 @@ class LiveRooms:
                 closed=record.closed,  # its lesson ended: a join is refused with room_closed
             )
             room.chat.private = PrivateChat(record.private_chat or DEFAULT_PRIVATE_CHAT)
-            live = self._live[room_id] = LiveRoom(room, record)
+            session = self._handed_over.pop(room_id, None)
+            live = LiveRoom(room, record) if session is None else LiveRoom(room, record, session)
+            self._live[room_id] = live
         return live
+
+    def sessions(self) -> dict[str, str]:
+        """Room id → session of every live room."""
+        return {room_id: live.session for room_id, live in self._live.items()}
 
     def get(self, room_id: str) -> LiveRoom | None:
         """The live room, if open."""

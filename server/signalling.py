@@ -36,7 +36,7 @@ from rooms.names import clean_name
 from rooms.ratelimit import TokenBucket
 from rooms.refusals import Reason, Refusal
 from rooms.room import PROTOCOL_VERSION
-from server import fanout
+from server import fanout, handover
 from server.archive import Archive
 from server.auth import ResumeClaims, Tokens
 from server.commands import ROOM_COMMANDS
@@ -112,7 +112,9 @@ class Signalling:
         self.sessions = sessions
         # The sockets of each session, to tell and disconnect when the session ends.
         self.by_session: dict[str, set[str]] = {}
-        self.rooms = LiveRooms(store, settings.max_room_size)
+        self.rooms = LiveRooms(
+            store, settings.max_room_size, handover.take(settings.data, time.time())
+        )
         self.connections: dict[str, Connection] = {}
         self.sid_of: dict[str, str] = {}
         self.archive = archive

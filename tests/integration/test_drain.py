@@ -14,8 +14,9 @@ import aiohttp
 import pytest
 
 from media.aiortc_hooks import install_host_address
+from server import handover
 from server.settings import Settings
-from tests.integration.peers import guest_join, peers, sign_in
+from tests.integration.peers import admit_guest, guest_join, host_in_room, peers, sign_in
 from tests.integration.server_process import server_process
 from tests.integration.test_classroom import classroom
 from tests.journal.receiver import running_receiver
@@ -53,6 +54,17 @@ def test_drain_seconds_setting_from_the_environment(monkeypatch: pytest.MonkeyPa
     assert settings().drain_seconds == 2.5
     with pytest.raises(ValueError, match="drain_seconds"):
         settings(drain_seconds=0)
+
+
+def test_a_handover_is_taken_once_and_only_while_fresh(tmp_path: Path) -> None:
+    handover.save(tmp_path, {"room-a": "s1"}, now=1000.0)
+    assert handover.take(tmp_path, now=1010.0) == {"room-a": "s1"}
+    assert handover.take(tmp_path, now=1010.0) == {}  # once
+    handover.save(tmp_path, {"room-a": "s1"}, now=1000.0)
+    assert handover.take(tmp_path, now=1000.0 + handover.MAX_AGE_S + 1) == {}  # an outage
+    (tmp_path / handover.FILE).write_text("[1, 2")
+    assert handover.take(tmp_path, now=1000.0) == {}
+    assert not (tmp_path / handover.FILE).exists()
 
 
 async def test_sigterm_drains_connected_clients_and_exits_within_the_deadline(
@@ -126,6 +138,26 @@ async def test_the_journal_delivery_in_flight_is_finished_before_exit(data: Path
     assert states[first] == "delivered", child.output()
     assert set(states.values()) <= {"delivered", "pending"}  # the rest wait, durably
     assert all(n == 1 for n in receiver.posts.values())
+
+
+async def test_an_admitted_guest_is_back_after_a_restart_without_knocking(data: Path) -> None:
+    flags = ("--drain-seconds", str(DRAIN_S))
+    async with server_process(data, *flags) as old, peers("host", "guest") as (host, guest):
+        room = await host_in_room(old.server, host)
+        token = (await admit_guest(old.server, host, guest, room["id"]))["resume"]
+        old.signal(signal.SIGTERM)
+        await guest.wait("server_restarting")
+        for peer in (host, guest):  # as the room page does at the news
+            await peer.close()
+        assert await old.exited(within=DRAIN_S + EXIT_SLACK_S) == 0, old.output()
+    async with server_process(data, *flags) as new, peers("guest", "stranger") as (back, other):
+        await back.connect(new.server)
+        ack = await back.call("join", {**guest_join(room["id"]), "resume": token})
+        # In, though the teacher is not back yet: the room kept its session across the restart.
+        assert ack["ok"] and ack["status"] == "joined", new.output()
+        await other.connect(new.server)
+        knock = await other.call("join", guest_join(room["id"], name="Someone Else"))
+        assert knock["status"] == "waiting"  # without a token, the lobby as ever
 
 
 async def test_a_second_signal_exits_at_once(data: Path) -> None:
