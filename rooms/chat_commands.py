@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rooms import checks
 from rooms.chat import MAX_MESSAGE_LENGTH, ChatMessage
-from rooms.chat_policy import may_write_privately
+from rooms.chat_policy import End, may_write_privately
 from rooms.commands import DeleteChat, LockChat, MuteChat, SendChat, SetPrivateChat
 from rooms.model import Event, Everyone, One, Outcome, Participant, Record
 from rooms.refusals import Reason, Refusal
@@ -38,7 +38,9 @@ def send_chat(room: Room, cmd: SendChat, now: float) -> Outcome | Refusal:
         recipient = found
         if recipient.id == sender.id:
             return Refusal(Reason.INVALID_PAYLOAD, "You cannot write privately to yourself.")
-        if not may_write_privately(chat.private, sender.role, recipient.role):
+        if not may_write_privately(
+            chat.private, End(sender.role, sender.standing), End(recipient.role, recipient.standing)
+        ):
             return Refusal(Reason.PRIVATE_NOT_ALLOWED)
     elif chat.public_locked and not moderator:
         return Refusal(Reason.CHAT_LOCKED)

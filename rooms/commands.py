@@ -26,6 +26,9 @@ class Join:
     claimed_role: Role | None = None
     # The identity of an earlier admitted join of the same person (a verified resume token).
     resumes: str | None = None
+    # A signed-in teacher or administrator (not a pupil): decides who they may write to
+    # privately (rooms/chat_policy.py). The owner is staff anyway.
+    staff: bool = False
 
 
 @dataclass(frozen=True, slots=True)

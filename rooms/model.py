@@ -24,6 +24,26 @@ class Kind(StrEnum):
     GUEST = "guest"
 
 
+class Standing(StrEnum):
+    """Who someone is at the school, whatever role the room gives them (rooms/chat_policy.py).
+
+    A guest gave only a name; a pupil is a signed-in pupil (of this class or another: a child
+    either way); staff are signed-in teachers and administrators. The server decides it from the
+    account; a signed-in person it knows nothing more about counts as a pupil, the safe side.
+    """
+
+    GUEST = "guest"
+    PUPIL = "pupil"
+    STAFF = "staff"
+
+
+def standing_of(kind: Kind, *, staff: bool) -> Standing:
+    """The standing of someone who came in as `kind`, with a staff account or not."""
+    if kind is Kind.GUEST:
+        return Standing.GUEST
+    return Standing.STAFF if staff else Standing.PUPIL
+
+
 def base_role(kind: Kind) -> Role:
     """The role someone has without being made presenter or host."""
     return Role.GUEST if kind is Kind.GUEST else Role.PARTICIPANT
@@ -60,6 +80,7 @@ class Participant:
     hand: Hand | None = None
     # A guest who came back with a resume token keeps the identity of the first join.
     origin: str | None = None
+    standing: Standing = Standing.PUPIL
 
     @property
     def identity(self) -> str:
@@ -104,6 +125,7 @@ class Participant:
             "name": self.name,
             "role": self.role.value,
             "kind": self.kind.value,
+            "standing": self.standing.value,
             "institution": self.institution,
             "mic": self.may(Permission.SPEAK),
             "camera": self.may(Permission.VIDEO),
@@ -133,6 +155,7 @@ class Knock:
     user_id: int | None = None
     institution: str | None = None
     origin: str | None = None
+    standing: Standing = Standing.PUPIL
 
     def public(self) -> dict[str, Any]:
         """The protocol's Knock object."""
@@ -155,6 +178,7 @@ class Knock:
             user_id=self.user_id,
             institution=self.institution,
             origin=self.origin,
+            standing=self.standing,
         )
 
 

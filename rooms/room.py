@@ -50,6 +50,7 @@ from rooms.model import (
     PermissionsChanged,
     Record,
     base_role,
+    standing_of,
 )
 from rooms.policy import Admission, GuestPolicy, admission
 from rooms.polls import Poll, PollState
@@ -241,6 +242,7 @@ class Room:
             user_id=cmd.user_id,
             institution=cmd.institution,
             origin=cmd.resumes,
+            standing=standing_of(cmd.kind, staff=cmd.staff or cmd.owner),
         )
         if verdict is Admission.WAIT:
             self.lobby[cmd.actor] = knock

@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "sabaq_session"
 # How soon a client told "server restarting" should first try again (it backs off after).
 RETRY_AFTER_MS = 1000
+# The account kinds that are the school's adults, not pupils (server/db/tables.py: User.kind).
+STAFF_ACCOUNTS = frozenset({"teacher", "admin"})
 Ack = dict[str, Any]
 INSTITUTION_REFUSALS = {
     Reason.NAME_REQUIRED: Refusal(Reason.NAME_REQUIRED, "Please enter your institution."),
@@ -367,6 +369,9 @@ class Signalling:
                 expected=expected,
                 claimed_role=p.role,
                 resumes=f"u{user.id}" if back else None,
+                # Teachers and administrators are the school's adults; any other account is
+                # treated as a pupil's, whichever class (rooms/chat_policy.py).
+                staff=user.kind in STAFF_ACCOUNTS,
             )
         if resumes is not None and not resumes.identity.startswith("u"):
             # The guest comes back as who they were admitted as, whatever the form says now.

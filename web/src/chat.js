@@ -129,12 +129,15 @@ function renderStatus() {
   }
 }
 
+/** How `private_to` names someone: their standing at the school and role in the room. */
+const endOf = (p) => `${p.standing}/${p.role}`;
+
 /** Whether the room's rule lets you write privately to participant `p` (the server decides). */
 export function mayWritePrivately(p) {
   const you = state.you;
   if (!you || !p || p.id === you.id) return false;
-  const allowed = chat.privateTo[you.role];
-  return Array.isArray(allowed) && allowed.includes(p.role);
+  const allowed = chat.privateTo[endOf(you)];
+  return Array.isArray(allowed) && allowed.includes(endOf(p));
 }
 
 function renderRecipients() {
