@@ -11,13 +11,21 @@ from rooms.names import clean_name
 from rooms.refusals import Reason, Refusal
 from server.errors import error
 from server.journal import models
+from server.journal.views import Actor
 from server.journal.weeks import monday_of, this_week
 from server.keys import ARCHIVE, COURIER, DIARIES, GRADEBOOK, LESSONS, SCHOOL_ADMIN, SETTINGS
 from server.openapi import SIGNED_IN, TEACHER, Call, Refused, Registry, Who
 
 api = Registry()
 routes = api.routes
-OWNER = TEACHER.called("the lesson's teacher")
+# The lesson's teacher while the teaching table gives them its class (and subject), or an
+# administrator, who may act for any class; the account kinds are checked before the handler,
+# the lesson itself in views.own_lesson.
+OWNER = Who(
+    "the lesson's teacher (who teaches its class) or an administrator",
+    ("teacher", "admin"),
+    "Only teachers and administrators can do this.",
+)
 PUPIL = Who("a pupil (their own diary only)", ("pupil",), "The diary is a pupil's.")
 LESSON_ERRORS = (Reason.UNKNOWN_LESSON,)
 
@@ -32,6 +40,9 @@ class LessonBody(BaseModel):
     starts_at: StrictFloat | StrictInt
     ends_at: StrictFloat | StrictInt
     topic: StrictStr | None = Field(None, max_length=200)
+    teacher_id: StrictInt | None = Field(
+        None, description="the lesson's teacher: an administrator names one, a teacher never"
+    )
 
 
 class Correction(BaseModel):
@@ -52,6 +63,10 @@ class EndBody(BaseModel):
     keep_open_s: StrictInt = Field(0, ge=0, le=3600)
 
 
+def _actor(call: Call) -> Actor:
+    return Actor(call.account.id, admin=call.account.kind == "admin")
+
+
 def answer(model: BaseModel, status: int = 200) -> web.Response:
     """A model as a JSON answer."""
     return web.json_response(model.model_dump(mode="json"), status=status)
@@ -70,15 +85,27 @@ async def _week(call: Call) -> str:
 @api.route(
     "POST",
     "/api/lessons",
-    who=TEACHER,
+    who=OWNER.called("a teacher of the class, or an administrator for a teacher of it"),
     body=LessonBody,
     answer=models.LessonAnswer,
     status=201,
     errors=(Reason.NAME_REQUIRED, Reason.UNKNOWN_SUBJECT),
 )
 async def create_lesson(call: Call) -> web.Response:
-    """Put a lesson in the signed-in teacher's schedule."""
+    """Put a lesson in the signed-in teacher's schedule (an administrator: in a teacher's).
+
+    The teaching table must give the teacher the class (and the subject, if it is one of the
+    school's), as for the thematic plan: a teacher of 7B cannot open a lesson of 7A and so
+    read its pupils or mark them.
+    """
     body = call.body(LessonBody)
+    teacher_id = call.account.id
+    if call.account.kind == "admin":
+        if body.teacher_id is None:
+            return error(Reason.INVALID_PAYLOAD, "teacher_id: name the lesson's teacher.")
+        teacher_id = body.teacher_id
+    elif body.teacher_id is not None:
+        return error(Reason.INVALID_PAYLOAD, "teacher_id: only an administrator names a teacher.")
     subject: str | int
     if body.subject_id is not None:
         if body.subject is not None:
@@ -90,7 +117,7 @@ async def create_lesson(call: Call) -> web.Response:
             return error(name.reason, "The subject must be 1 to 64 characters.")
         subject = name
     lesson = await call.app[LESSONS].create(
-        call.account.id,
+        teacher_id,
         body.class_id,
         subject,
         float(body.starts_at),
@@ -133,7 +160,7 @@ async def week_schedule(call: Call) -> web.Response:
 )
 async def lesson_journal(call: Call) -> web.Response:
     """A lesson with its attendance, marks, assignments, pupils and thematic plan."""
-    return answer(await call.app[LESSONS].journal(call.ids["lesson_id"], call.account.id))
+    return answer(await call.app[LESSONS].journal(call.ids["lesson_id"], _actor(call)))
 
 
 @api.route(
@@ -145,7 +172,7 @@ async def lesson_journal(call: Call) -> web.Response:
 )
 async def start_lesson(call: Call) -> web.Response:
     """ "Start lesson": opens the lesson's room and answers with its invite link."""
-    lesson, room_id = await call.app[LESSONS].start(call.ids["lesson_id"], call.account.id)
+    lesson, room_id = await call.app[LESSONS].start(call.ids["lesson_id"], _actor(call))
     invite = f"{call.app[SETTINGS].base_url}/r/{room_id}"
     return answer(models.StartAnswer(lesson=lesson, invite_url=invite))
 
@@ -160,7 +187,7 @@ async def start_lesson(call: Call) -> web.Response:
 async def proposed_attendance(call: Call) -> web.Response:
     """The attendance proposed right now, with who of the class is missing."""
     await call.app[ARCHIVE].flush()  # presence records of the last moments count too
-    proposal = await call.app[LESSONS].proposal(call.ids["lesson_id"], call.account.id)
+    proposal = await call.app[LESSONS].proposal(call.ids["lesson_id"], _actor(call))
     return web.json_response({"attendance": proposal})
 
 
@@ -180,7 +207,7 @@ async def end_lesson(call: Call) -> web.Response:
     }
     await call.app[ARCHIVE].flush()
     queued = await call.app[LESSONS].end(
-        call.ids["lesson_id"], call.account.id, corrections, body.keep_open_s
+        call.ids["lesson_id"], _actor(call), corrections, body.keep_open_s
     )
     await call.app[ARCHIVE].flush()  # the room's closing is in the guest log once we answer
     call.app[COURIER].notify()
@@ -199,7 +226,7 @@ async def set_topic(call: Call) -> web.Response:
     """Give the lesson a topic of its thematic plan, or a typed one."""
     body = call.body(models.TopicBody)
     lesson = await call.app[GRADEBOOK].set_topic(
-        call.ids["lesson_id"], call.account.id, body.topic_id, body.topic
+        call.ids["lesson_id"], _actor(call), body.topic_id, body.topic
     )
     return answer(models.LessonAnswer(lesson=lesson))
 
@@ -219,7 +246,7 @@ async def put_mark(call: Call) -> web.Response:
     """Give or replace a pupil's mark (within the school's scale) with a comment."""
     body = call.body(models.MarkBody)
     mark = await call.app[GRADEBOOK].put_mark(
-        call.ids["lesson_id"], call.account.id, call.ids["pupil_id"], body.value, body.comment
+        call.ids["lesson_id"], _actor(call), call.ids["pupil_id"], body.value, body.comment
     )
     return answer(models.MarkAnswer(mark=mark))
 
@@ -233,9 +260,7 @@ async def put_mark(call: Call) -> web.Response:
 )
 async def delete_mark(call: Call) -> web.Response:
     """Take a pupil's mark back."""
-    await call.app[GRADEBOOK].delete_mark(
-        call.ids["lesson_id"], call.account.id, call.ids["pupil_id"]
-    )
+    await call.app[GRADEBOOK].delete_mark(call.ids["lesson_id"], _actor(call), call.ids["pupil_id"])
     return web.Response(status=204)
 
 
@@ -251,7 +276,7 @@ async def delete_mark(call: Call) -> web.Response:
 async def add_assignment(call: Call) -> web.Response:
     """Set homework, classwork or independent work for the class or chosen pupils."""
     made = await call.app[GRADEBOOK].add_assignment(
-        call.ids["lesson_id"], call.account.id, call.body(models.AssignmentBody)
+        call.ids["lesson_id"], _actor(call), call.body(models.AssignmentBody)
     )
     return answer(models.AssignmentAnswer(assignment=made), status=201)
 
@@ -266,7 +291,7 @@ async def add_assignment(call: Call) -> web.Response:
 async def delete_assignment(call: Call) -> web.Response:
     """Withdraw an assignment."""
     await call.app[GRADEBOOK].delete_assignment(
-        call.ids["lesson_id"], call.account.id, call.ids["assignment_id"]
+        call.ids["lesson_id"], _actor(call), call.ids["assignment_id"]
     )
     return web.Response(status=204)
 

@@ -25,7 +25,7 @@ from server.db.tables import (
     Teaching,
 )
 from server.journal import models, school
-from server.journal.views import LessonError, lesson_view, own_lesson
+from server.journal.views import Actor, LessonError, lesson_view, own_lesson
 
 CLOSED = "closed"
 
@@ -123,11 +123,11 @@ class Gradebook:
         self._base_url = base_url
 
     async def set_topic(
-        self, lesson_id: int, teacher_id: int, topic_id: int | None, text: str | None
+        self, lesson_id: int, actor: Actor, topic_id: int | None, text: str | None
     ) -> models.Lesson:
         """Give the lesson a topic of its plan, or a typed one."""
         async with self._sessions() as s:
-            lesson = await own_lesson(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, actor)
             if topic_id is not None:
                 plan = {
                     t.id: t
@@ -148,11 +148,11 @@ class Gradebook:
             raise LessonError(Reason.UNKNOWN_PUPIL, "That pupil is not in this lesson's class.")
 
     async def put_mark(
-        self, lesson_id: int, teacher_id: int, pupil_id: int, value: int, comment: str | None
+        self, lesson_id: int, actor: Actor, pupil_id: int, value: int, comment: str | None
     ) -> models.Mark:
         """Give (or replace) a pupil's mark for the lesson."""
         async with self._sessions() as s:
-            lesson = await own_lesson(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, actor)
             await self._pupil_of(s, lesson, pupil_id)
             settings = await school.load(s)
             if not settings.mark_min <= value <= settings.mark_max:
@@ -183,10 +183,10 @@ class Gradebook:
                 return mark(row)
         raise LessonError(Reason.INVALID_STATE, "The mark changed meanwhile; please try again.")
 
-    async def delete_mark(self, lesson_id: int, teacher_id: int, pupil_id: int) -> None:
+    async def delete_mark(self, lesson_id: int, actor: Actor, pupil_id: int) -> None:
         """Take a mark back (nothing happens if there was none)."""
         async with self._sessions() as s:
-            lesson = await own_lesson(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, actor)
             await self._pupil_of(s, lesson, pupil_id)
             await s.execute(
                 delete(MarkRecord).where(
@@ -196,11 +196,11 @@ class Gradebook:
             await s.commit()
 
     async def add_assignment(
-        self, lesson_id: int, teacher_id: int, body: models.AssignmentBody
+        self, lesson_id: int, actor: Actor, body: models.AssignmentBody
     ) -> models.Assignment:
         """Set work for the whole class or for chosen pupils of it."""
         async with self._sessions() as s:
-            lesson = await own_lesson(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, actor)
             chosen = None if body.pupil_ids is None else sorted(set(body.pupil_ids))
             if chosen is not None:
                 strangers = set(chosen) - await _class_pupils(s, lesson.class_id)
@@ -223,10 +223,10 @@ class Gradebook:
             await s.commit()
             return _assignment(row, chosen)
 
-    async def delete_assignment(self, lesson_id: int, teacher_id: int, assignment_id: int) -> None:
+    async def delete_assignment(self, lesson_id: int, actor: Actor, assignment_id: int) -> None:
         """Withdraw an assignment of the lesson."""
         async with self._sessions() as s:
-            await own_lesson(s, lesson_id, teacher_id)
+            await own_lesson(s, lesson_id, actor)
             row = await s.get(AssignmentRecord, assignment_id)
             if row is None or row.lesson_id != lesson_id:
                 raise LessonError(Reason.UNKNOWN_ASSIGNMENT, "There is no such assignment.")

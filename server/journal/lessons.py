@@ -27,10 +27,13 @@ from server.db.tables import (
 from server.journal import gradebook, models, outbox, school
 from server.journal.adapters import Delivered
 from server.journal.views import (
+    SERVER,
+    Actor,
     LessonError,
     lesson_view,
     lesson_views,
     own_lesson,
+    teaches,
     week_period,
 )
 from server.journal.weeks import day_of, week_bounds
@@ -121,6 +124,11 @@ class Lessons:
                 row = await s.scalar(select(Subject).where(Subject.name == subject))
             subject_id = None if row is None else row.id
             subject = subject if row is None else row.name
+            if not await teaches(s, teacher_id, class_id, subject_id):
+                raise LessonError(
+                    Reason.NOT_PERMITTED,
+                    "The teaching table does not give this class and subject to the teacher.",
+                )
             lesson = Lesson(
                 class_id=class_id,
                 teacher_id=teacher_id,
@@ -153,16 +161,20 @@ class Lessons:
                 lessons=views,
             )
 
-    async def start(self, lesson_id: int, teacher_id: int) -> tuple[models.Lesson, str]:
+    async def start(self, lesson_id: int, actor: Actor) -> tuple[models.Lesson, str]:
         """Open the lesson's online room (once); returns the lesson and its room id."""
         async with self._sessions() as s:
-            lesson = await own_lesson(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, actor)
             if lesson.state == CLOSED:
                 raise LessonError(Reason.INVALID_STATE, "This lesson has already ended.")
             name = await self._class_name(s, lesson.class_id)
             if lesson.room_id is None:
+                # The lesson's teacher hosts its room, whoever (an administrator) opened it.
                 room = await self._store.create_room(
-                    f"{lesson.subject} — {name}"[:64], teacher_id, lesson.class_id, "ask_host"
+                    f"{lesson.subject} — {name}"[:64],
+                    lesson.teacher_id,
+                    lesson.class_id,
+                    "ask_host",
                 )
                 lesson.room_id, lesson.state = room.id, OPEN
                 await s.commit()
@@ -224,17 +236,17 @@ class Lessons:
             for pid, name in await self._pupils(s, lesson.class_id)
         ]
 
-    async def proposal(self, lesson_id: int, teacher_id: int) -> list[dict[str, Any]]:
+    async def proposal(self, lesson_id: int, actor: Actor) -> list[dict[str, Any]]:
         """The attendance the bridge proposes now, including who is missing right now."""
         async with self._sessions() as s:
-            lesson = await own_lesson(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, actor)
             proposals = await self._proposals(s, lesson, time.time(), early=True)
             return [p.public() for p in proposals]
 
     async def end(
         self,
         lesson_id: int,
-        teacher_id: int,
+        actor: Actor,
         corrections: dict[int, tuple[str | None, str | None]],
         keep_open_s: float = 0,
     ) -> int:
@@ -244,7 +256,7 @@ class Lessons:
         The attendance is computed up to this instant either way."""
         now = time.time()
         async with self._sessions() as s:
-            lesson = await own_lesson(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, actor)
             if lesson.state == CLOSED:
                 raise LessonError(Reason.INVALID_STATE, "This lesson has already ended.")
             lesson.ended_at = now
@@ -297,16 +309,16 @@ class Lessons:
         ended = []
         for lesson in overdue:
             try:
-                await self.end(lesson.id, lesson.teacher_id, {})
+                await self.end(lesson.id, SERVER, {})
                 ended.append(lesson.id)
             except LessonError:
                 continue  # ended meanwhile by its teacher
         return ended
 
-    async def journal(self, lesson_id: int, teacher_id: int) -> models.LessonDetail:
+    async def journal(self, lesson_id: int, actor: Actor) -> models.LessonDetail:
         """The lesson as its page shows it: attendance, marks, assignments, pupils and plan."""
         async with self._sessions() as s:
-            lesson = await own_lesson(s, lesson_id, teacher_id)
+            lesson = await own_lesson(s, lesson_id, actor)
             settings = await school.load(s)
             rows = await s.execute(
                 select(AttendanceRecord, User.display_name)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.refusals import Reason
-from server.db.tables import Lesson, Period, SchoolClass, User
+from server.db.tables import Lesson, Period, SchoolClass, Teaching, User
 from server.journal import models, school
 from server.journal.weeks import day_of, monday_of, period_week, week_of
 
@@ -24,13 +25,41 @@ class LessonError(Exception):
         self.reason, self.message = reason, message
 
 
-async def own_lesson(s: AsyncSession, lesson_id: int, teacher_id: int) -> Lesson:
-    """The lesson, if it exists and is this teacher's."""
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts on a lesson: a teacher, or an administrator (who may act for any class)."""
+
+    user_id: int
+    admin: bool = False
+
+
+# The server itself, e.g. finalising a lesson its teacher never ended.
+SERVER = Actor(0, admin=True)
+
+
+async def teaches(s: AsyncSession, teacher_id: int, class_id: int, subject_id: int | None) -> bool:
+    """Whether the teaching table gives this teacher the class (and the subject, if one of the
+    school's; a lesson with a typed subject needs the class only)."""
+    query = select(Teaching.id).where(
+        Teaching.teacher_id == teacher_id, Teaching.class_id == class_id
+    )
+    if subject_id is not None:
+        query = query.where(Teaching.subject_id == subject_id)
+    return await s.scalar(query.limit(1)) is not None
+
+
+async def own_lesson(s: AsyncSession, lesson_id: int, actor: Actor) -> Lesson:
+    """The lesson, if it exists and the actor may act on it: an administrator, or its teacher
+    while the teaching table still gives them its class and subject."""
     lesson = await s.get(Lesson, lesson_id)
     if lesson is None:
         raise LessonError(Reason.UNKNOWN_LESSON, "There is no such lesson.")
-    if lesson.teacher_id != teacher_id:
+    if actor.admin:
+        return lesson
+    if lesson.teacher_id != actor.user_id:
         raise LessonError(Reason.NOT_PERMITTED, "This is another teacher's lesson.")
+    if not await teaches(s, actor.user_id, lesson.class_id, lesson.subject_id):
+        raise LessonError(Reason.NOT_PERMITTED, "You do not teach this class this subject.")
     return lesson
 
 

@@ -75,3 +75,19 @@ async def new_lesson(
 def code(answer: Any) -> str:
     """The error code of an error answer."""
     return str(answer["error"]["code"])
+
+
+async def teacher_of_another_class(server: LiveServer) -> tuple[str, int, int]:
+    """A session of a teacher whom the teaching table gives only class 7B (Algebra), with
+    the teacher's and 7B's ids; 7B has one pupil."""
+    store = server.app[STORE]
+    pupil = await store.create_user("pupil7b", "Pupil Seven B", "pupil", "pw-pupil-7b-1234")
+    class_id = await store.create_class("7B", [pupil.id])
+    teacher = await store.create_user("teacher7b", "Teacher Seven B", "teacher", "pw-teacher-7b1")
+    boss = await admin(server)
+    subjects = (await api(server, boss, "GET", "/api/subjects"))[1]["subjects"]
+    algebra = next(s["id"] for s in subjects if s["name"] == "Algebra")
+    body = {"teacher_id": teacher.id, "class_id": class_id, "subject_id": algebra}
+    status, answer = await api(server, boss, "POST", "/api/admin/teaching", body)
+    assert status == 201, answer
+    return await sign_in(server, "teacher7b", "pw-teacher-7b1"), teacher.id, class_id

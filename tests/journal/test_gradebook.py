@@ -7,11 +7,20 @@ import asyncio
 import time
 from typing import Any
 
+from server.db.engine import sessions
+from server.db.tables import Lesson
 from server.journal.weeks import day_of, week_of
-from server.keys import COURIER, SCHOOL_ADMIN, STORE
+from server.keys import COURIER, ENGINE, SCHOOL_ADMIN, STORE
 from tests.conftest import LiveServer
 from tests.integration.peers import sign_in
-from tests.journal.helpers import api, code, new_lesson, other_teacher
+from tests.journal.helpers import (
+    admin,
+    api,
+    code,
+    new_lesson,
+    other_teacher,
+    teacher_of_another_class,
+)
 
 
 async def _delivered(server: LiveServer) -> None:
@@ -198,6 +207,132 @@ async def test_another_teachers_lesson_is_refused_and_left_unchanged(
     pupil_token = await sign_in(server, *server.pupils[0])
     status, answer = await api(server, pupil_token, "GET", f"/api/lessons/{lid}")
     assert (status, code(answer)) == (403, "not_permitted")
+
+
+# Every lesson route by who calls it: (method, path, body, status when allowed). The path's
+# {lesson}, {pupil} and {assignment} are those of a fresh lesson of the demo class (7A).
+LESSON_ROUTES: list[tuple[str, str, Any, int]] = [
+    ("POST", "/api/lessons", None, 201),  # the body is made per caller below
+    ("GET", "/api/lessons/{lesson}", None, 200),
+    ("POST", "/api/lessons/{lesson}/start", None, 200),
+    ("GET", "/api/lessons/{lesson}/attendance", None, 200),
+    ("POST", "/api/lessons/{lesson}/end", {}, 200),
+    ("PUT", "/api/lessons/{lesson}/topic", {"topic": "Mine"}, 200),
+    ("PUT", "/api/lessons/{lesson}/marks/{pupil}", {"value": 2}, 200),
+    ("DELETE", "/api/lessons/{lesson}/marks/{pupil}", None, 204),
+    ("POST", "/api/lessons/{lesson}/assignments", {"kind": "homework", "text": "x"}, 201),
+    ("DELETE", "/api/lessons/{lesson}/assignments/{assignment}", None, 204),
+]
+REFUSED = {
+    "teacher of another class": (403, "not_permitted"),
+    "pupil": (403, "not_permitted"),
+    "anonymous": (401, "not_signed_in"),
+}
+
+
+async def test_lesson_routes_by_who_teaches_the_class(live_server: LiveServer) -> None:
+    server = live_server
+    owner = await sign_in(server, *server.teacher)
+    owner_id = (await api(server, owner, "GET", "/api/me"))[1]["user"]["id"]
+    callers = {
+        "administrator": await admin(server),
+        "teacher of the class": owner,
+        "teacher of another class": (await teacher_of_another_class(server))[0],
+        "pupil": await sign_in(server, *server.pupils[0]),
+        "anonymous": None,
+    }
+    for method, template, body, allowed in LESSON_ROUTES:
+        for who, token in callers.items():
+            lid = (await new_lesson(server, owner))["id"]
+            page = (await api(server, owner, "GET", f"/api/lessons/{lid}"))[1]
+            pupil = page["pupils"][0]["id"]
+            made = await api(
+                server,
+                owner,
+                "POST",
+                f"/api/lessons/{lid}/assignments",
+                {"kind": "homework", "text": "y"},
+            )
+            path = template.format(lesson=lid, pupil=pupil, assignment=made[1]["assignment"]["id"])
+            if template == "/api/lessons":
+                start = time.time()
+                body = {
+                    "class_id": server.class_id,
+                    "subject": "Algebra",
+                    "starts_at": start,
+                    "ends_at": start + 2700,
+                    **({"teacher_id": owner_id} if who == "administrator" else {}),
+                }
+            status, answer = await api(server, token, method, path, body)
+            expected = REFUSED.get(who)
+            if expected is None:
+                assert status == allowed, (who, method, path, answer)
+            else:
+                assert (status, code(answer)) == expected, (who, method, path)
+                after = (await api(server, owner, "GET", f"/api/lessons/{lid}"))[1]
+                assert after == page | {"assignments": after["assignments"]}, (who, path)
+                assert len(after["assignments"]) == 1
+
+
+async def test_a_teacher_of_another_class_cannot_reach_its_pupils(
+    any_db_server: LiveServer,
+) -> None:
+    # The finding: a teacher of 7B made a lesson for 7A, read 7A's pupils on its page and put
+    # a mark in a 7A pupil's diary.
+    server = any_db_server
+    other, other_id, class_7b = await teacher_of_another_class(server)
+    start = time.time() - 60
+    lesson_7a = {
+        "class_id": server.class_id,
+        "subject": "Algebra",
+        "starts_at": start,
+        "ends_at": start + 2700,
+    }
+    status, answer = await api(server, other, "POST", "/api/lessons", lesson_7a)
+    assert (status, code(answer)) == (403, "not_permitted")
+    # A typed subject does not get round the table either; their own class is theirs.
+    typed = {**lesson_7a, "subject": "Chess club"}
+    assert (await api(server, other, "POST", "/api/lessons", typed))[0] == 403
+    own = await api(server, other, "POST", "/api/lessons", {**lesson_7a, "class_id": class_7b})
+    assert own[0] == 201 and own[1]["lesson"]["class_id"] == class_7b
+    # An administrator may act for any class, but only for a teacher the table gives it to.
+    boss = await admin(server)
+    status, answer = await api(
+        server, boss, "POST", "/api/lessons", {**lesson_7a, "teacher_id": other_id}
+    )
+    assert (status, code(answer)) == (403, "not_permitted")
+    status, answer = await api(server, boss, "POST", "/api/lessons", lesson_7a)
+    assert (status, code(answer)) == (400, "invalid_payload")  # whose lesson? teacher_id
+    status, answer = await api(
+        server, other, "POST", "/api/lessons", {**lesson_7a, "teacher_id": other_id}
+    )
+    assert (status, code(answer)) == (400, "invalid_payload")  # a teacher never names one
+    # A lesson of 7A already in the database under their name (made before this check, or
+    # kept after the administrator took 7A from them) is not theirs to open or mark either.
+    async with sessions(server.app[ENGINE])() as s:
+        row = Lesson(
+            class_id=server.class_id,
+            teacher_id=other_id,
+            subject="Algebra",
+            starts_at=start,
+            ends_at=start + 2700,
+            state="scheduled",
+        )
+        s.add(row)
+        await s.commit()
+        legacy = row.id
+    pupil = await sign_in(server, *server.pupils[0])
+    pupil_id = (await api(server, pupil, "GET", "/api/me"))[1]["user"]["id"]
+    for method, path, body in (
+        ("GET", f"/api/lessons/{legacy}", None),
+        ("GET", f"/api/lessons/{legacy}/attendance", None),
+        ("PUT", f"/api/lessons/{legacy}/marks/{pupil_id}", {"value": 1}),
+        ("POST", f"/api/lessons/{legacy}/start", None),
+    ):
+        status, answer = await api(server, other, method, path, body)
+        assert (status, code(answer)) == (403, "not_permitted"), path
+    diary = (await api(server, pupil, "GET", "/api/diary"))[1]
+    assert all(not day_lesson.get("mark") for day in diary["days"] for day_lesson in day["lessons"])
 
 
 async def test_absent_pupils_cannot_be_marked_once_the_journal_has_them_absent(
