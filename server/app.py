@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -51,6 +50,7 @@ from server.keys import (
 from server.sessions import Sessions
 from server.settings import Settings
 from server.signalling import Signalling
+from server.socket_guard import GuardedServer
 
 log = logging.getLogger(__name__)
 # engine.io cuts off frames above this; our own per-event cap (64 KiB) answers with an error.
@@ -112,7 +112,7 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
     # The Redis manager fans out emits between nodes; live room state stays per process.
     manager = fanout.client_manager(settings.redis)
     app[REDIS] = Redis.from_url(settings.redis) if settings.redis else None
-    sio = socketio.AsyncServer(
+    sio = GuardedServer(
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins=settings.origins,

@@ -119,6 +119,10 @@ class Signalling:
         )
         self.connections: dict[str, Connection] = {}
         self.sid_of: dict[str, str] = {}
+        # Every participant a socket holds (participant → room), kept here rather than on the
+        # socket's Connection: the way out on disconnect must not depend on state the client's
+        # own events could replace (server/socket_guard.py also refuses those events).
+        self.held: dict[str, dict[str, str]] = {}
         self.archive = archive
         self.media = MediaSignalling(self, media_settings(settings))
         # One timer per room, for the next timed grant to run out.
@@ -134,7 +138,10 @@ class Signalling:
 
     # -- connection lifecycle ----------------------------------------------------------------
 
-    async def _on_connect(self, sid: str, environ: dict[str, Any], _auth: Any = None) -> None:
+    async def _on_connect(self, sid: str, environ: dict[str, Any], _auth: Any = None) -> bool:
+        if sid in self.connections:  # only a forged event could get here (socket_guard.py)
+            log.warning("socket %s connected again: refused", sid)
+            return False
         token = _session_token(environ)
         current = await self.sessions.check(token) if token else None
         user = current.account if current is not None else None
@@ -148,6 +155,7 @@ class Signalling:
         log.info(
             "socket %s connected from %s as %s", sid, address, user.login if user else "anonymous"
         )
+        return True
 
     async def _on_disconnect(self, sid: str, *_args: Any) -> None:
         conn = self.connections.pop(sid, None)
@@ -162,6 +170,12 @@ class Signalling:
         conn.queue.put_nowait(None)  # the worker leaves the room after pending commands
         if conn.worker is not None:
             await conn.worker
+        for pid, room_id in list(self.held.pop(sid, {}).items()):  # none, unless a bug left one
+            log.warning("socket %s still held %s in room %s: removed", sid, pid, room_id)
+            await self.apply_to_room(
+                room_id, Leave(actor=pid, reason=LeaveReason.DISCONNECTED), conn.address
+            )
+            self._forget(pid)
         self._left.set()
         log.info("socket %s disconnected", sid)
 
@@ -326,6 +340,7 @@ class Signalling:
             return refusal_ack(cmd)
         conn.room_id, conn.participant_id = p.room, pid
         self.sid_of[pid] = conn.sid
+        self.held.setdefault(conn.sid, {})[pid] = p.room
         result = await self._apply(conn, cmd)
         if isinstance(result, Refusal):
             self.rooms.close_if_empty(p.room)
@@ -548,6 +563,10 @@ class Signalling:
     def _forget(self, participant_id: str) -> str | None:
         """Free the socket of a participant that is no longer in any room."""
         sid = self.sid_of.pop(participant_id, None)
+        if sid is not None and (held := self.held.get(sid)) is not None:
+            held.pop(participant_id, None)
+            if not held:
+                del self.held[sid]
         conn = self.connections.get(sid) if sid else None
         if conn is not None and conn.participant_id == participant_id:
             conn.room_id = conn.participant_id = None
