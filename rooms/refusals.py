@@ -57,6 +57,7 @@ class Reason(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     INTERNAL_ERROR = "internal_error"
+    ACCOUNT_DISABLED = "account_disabled"
 
 
 MESSAGES: dict[Reason, str] = {
@@ -110,6 +111,7 @@ MESSAGES: dict[Reason, str] = {
     Reason.NOT_FOUND: "There is no such address.",
     Reason.METHOD_NOT_ALLOWED: "This address does not accept that method.",
     Reason.INTERNAL_ERROR: "The server failed; please try again.",
+    Reason.ACCOUNT_DISABLED: "This account is disabled. Ask your administrator.",
 }
 
 

@@ -13,7 +13,17 @@ from redis.asyncio import Redis
 
 from rooms.ratelimit import KeyedBuckets
 from rooms.refusals import Reason
-from server import csrf, exports, fanout, http_api, openapi, pages, sessions_api, signouts
+from server import (
+    csrf,
+    exports,
+    fanout,
+    http_api,
+    openapi,
+    pages,
+    people_api,
+    sessions_api,
+    signouts,
+)
 from server.archive import Archive
 from server.auth import Tokens, installation_secret
 from server.db.accounts import Store
@@ -39,6 +49,7 @@ from server.keys import (
     LESSONS,
     LOGIN_LIMITS,
     OPENAPI,
+    PEOPLE,
     REDIS,
     SCHOOL_ADMIN,
     SESSIONS,
@@ -47,6 +58,7 @@ from server.keys import (
     STORE,
     TOKENS,
 )
+from server.people import People
 from server.sessions import Sessions
 from server.settings import Settings
 from server.signalling import Signalling
@@ -66,6 +78,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE], app[STORE], app[ARCHIVE] = engine, store, Archive(sessions(engine))
     app[TOKENS] = Tokens(installation_secret(settings.data), settings.session_hours * 3600)
     app[SESSIONS] = Sessions(sessions(engine), app[TOKENS])
+    app[PEOPLE] = People(sessions(engine))
     app[DEMO] = await create_demo_school(store, settings.data) if settings.demo else None
     demo = app[DEMO]
     if demo is not None:
@@ -175,6 +188,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(signouts.relay)
     app.add_routes(http_api.routes)
     app.add_routes(sessions_api.routes)
+    app.add_routes(people_api.routes)
     app.add_routes(exports.routes)
     _describe_exports()
     app.add_routes(journal_api.routes)

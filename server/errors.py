@@ -37,6 +37,7 @@ STATUS: dict[Reason, int] = {
     Reason.NOT_FOUND: 404,
     Reason.METHOD_NOT_ALLOWED: 405,
     Reason.INTERNAL_ERROR: 500,
+    Reason.ACCOUNT_DISABLED: 403,
 }
 
 

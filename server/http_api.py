@@ -162,7 +162,12 @@ def _room_info(app: web.Application, room: StoredRoom) -> dict[str, Any]:
     who=ANYONE,
     body=LoginBody,
     answer=UserAnswer,
-    errors=(Reason.INVALID_CREDENTIALS, Reason.ONE_TIME_PASSWORD_USED, Reason.RATE_LIMITED),
+    errors=(
+        Reason.INVALID_CREDENTIALS,
+        Reason.ONE_TIME_PASSWORD_USED,
+        Reason.ACCOUNT_DISABLED,
+        Reason.RATE_LIMITED,
+    ),
     guard=_login_limit,
 )
 async def sign_in(call: Call) -> web.Response:

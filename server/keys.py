@@ -16,6 +16,7 @@ from server.journal.diary import Diaries
 from server.journal.gradebook import Gradebook
 from server.journal.lessons import Lessons
 from server.journal.outbox import Courier
+from server.people import People
 from server.sessions import Sessions
 from server.settings import Settings
 from server.signalling import Signalling
@@ -31,6 +32,7 @@ DIARIES = web.AppKey("diaries", Diaries)
 SCHOOL_ADMIN = web.AppKey("school_admin", SchoolAdmin)
 TOKENS = web.AppKey("tokens", Tokens)
 SESSIONS = web.AppKey("sessions", Sessions)
+PEOPLE = web.AppKey("people", People)
 DEMO: web.AppKey[DemoSchool | None] = web.AppKey("demo")
 SIGNALLING = web.AppKey("signalling", Signalling)
 REDIS: web.AppKey[Redis | None] = web.AppKey("redis")

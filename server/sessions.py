@@ -132,6 +132,7 @@ class Sessions:
                         SessionRow.key == key,
                         SessionRow.ended_at.is_(None),
                         SessionRow.expires_at > now,
+                        User.disabled.is_(False),
                     )
                 )
             ).first()

@@ -11,8 +11,9 @@ from pydantic import BaseModel
 from rooms.refusals import Reason
 from server import signouts
 from server.errors import error
-from server.keys import SESSIONS, STORE
+from server.keys import PEOPLE, SESSIONS, STORE
 from server.openapi import ADMIN, Call, Refused, Registry
+from server.people import Actor
 from server.sessions import Why
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ async def end_session(call: Call) -> web.Response:
     if key is None:
         return error(Reason.UNKNOWN_SESSION)
     await signouts.announce(call.app, [key], Why.ENDED_BY_ADMIN)
+    await call.app[PEOPLE].record(
+        Actor(call.account.id, call.account.login), "sessions.end", user_id, sessions=1
+    )
     log.info("%s ended session %d of user %d", call.account.login, call.ids["session_id"], user_id)
     return web.Response(status=204)
 
@@ -92,5 +96,8 @@ async def end_all_sessions(call: Call) -> web.Response:
     """End every open session of a user; their sockets are told `signed_out`."""
     user_id = await _known_user(call)
     ended = await signouts.end_all(call.app, user_id, Why.ENDED_BY_ADMIN)
+    await call.app[PEOPLE].record(
+        Actor(call.account.id, call.account.login), "sessions.end", user_id, sessions=ended
+    )
     log.info("%s ended all %d sessions of user %d", call.account.login, ended, user_id)
     return web.json_response({"ended": ended})

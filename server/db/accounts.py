@@ -115,6 +115,8 @@ class Store:
             return Reason.INVALID_CREDENTIALS
         if not await verify_password(user.password_hash, password):
             return Reason.INVALID_CREDENTIALS
+        if user.disabled:  # said only to whoever knows the password
+            return Reason.ACCOUNT_DISABLED
         if user.must_change_password:
             async with self._sessions() as s:
                 spent = await s.scalar(

@@ -36,6 +36,8 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # A one-time password works for one sign-in, whose only use is choosing a new password.
     one_time_spent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A disabled account cannot sign in and has no open sessions (a pupil who left, say).
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SessionRow(Base):
@@ -52,6 +54,24 @@ class SessionRow(Base):
     ended_why: Mapped[str | None] = mapped_column(String(32), nullable=True)
     user_agent: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(64))
+
+
+class AuditRow(Base):
+    """One change an administrator (or the command line) made to accounts: who, what, when."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    target: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)  # JSON: what changed (never a password)
 
 
 class SchoolClass(Base):
