@@ -73,7 +73,38 @@ def parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("--data", dest="data", help=FLAGS["data"])
     importer.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    _users_parser(commands)
     return root
+
+
+def _users_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `users` command and its tasks."""
+    users = commands.add_parser("users", help="manage teachers, administrators and pupils")
+    tasks = users.add_subparsers(dest="task", required=True, metavar="TASK")
+    listing = tasks.add_parser("list", help="list accounts (login, kind, state, class, name)")
+    listing.add_argument("--kind", choices=("teacher", "admin", "pupil"))
+    add = tasks.add_parser(
+        "add", help="add a teacher or an administrator; prints the one-time password"
+    )
+    add.add_argument("login")
+    add.add_argument("name", help="the name people see")
+    add.add_argument("--kind", choices=("teacher", "admin"), default="teacher")
+    rename = tasks.add_parser("rename", help="change the name people see")
+    rename.add_argument("login")
+    rename.add_argument("name")
+    for task, text in (
+        ("disable", "disable an account: no sign-in, every session ends"),
+        ("enable", "enable a disabled account again"),
+        ("reset-password", "a new one-time password (printed); every session ends"),
+    ):
+        tasks.add_parser(task, help=text).add_argument("login")
+    move = tasks.add_parser("move", help="move a pupil to another class")
+    move.add_argument("login")
+    move.add_argument("class_name", metavar="class")
+    for each in tasks.choices.values():
+        each.add_argument("--data", dest="data", help=FLAGS["data"])
+        each.add_argument("--redis", dest="redis", help=FLAGS["redis"])
+        each.add_argument("-v", "--verbose", action="store_true", help="log debug details")
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
@@ -103,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             name = ".".join(str(p) for p in problem["loc"])
             print(f"sabaq: bad setting {name}: {problem['msg']}", file=sys.stderr)
         return 2
+    if args.command == "users":
+        from server.people_cli import run_users  # imported late: --help stays fast
+
+        return asyncio.run(run_users(settings, args))
     if args.command == "journal":
         from server.journal.cli import run_import  # imported late: --help stays fast
 

@@ -131,6 +131,22 @@ class People:
             seen.setdefault(user.id, _person(user, class_id, class_name))
         return list(seen.values())
 
+    async def by_login(self, login: str) -> Person:
+        """The account with this login, or `unknown_user`."""
+        async with self._sessions() as s:
+            user_id = await s.scalar(select(User.id).where(User.login == login.strip().lower()))
+            if user_id is None:
+                raise _refuse(Reason.UNKNOWN_USER, f"There is no account {login!r}.")
+            return await _person_in(s, user_id)
+
+    async def class_id(self, name: str) -> int:
+        """The id of the class with this name, or `unknown_class`."""
+        async with self._sessions() as s:
+            found = await s.scalar(select(SchoolClass.id).where(SchoolClass.name == name))
+        if found is None:
+            raise _refuse(Reason.UNKNOWN_CLASS, f"There is no class {name!r}.")
+        return int(found)
+
     async def person(self, user_id: int) -> Person:
         """One account, or `unknown_user`."""
         async with self._sessions() as s:

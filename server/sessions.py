@@ -29,6 +29,8 @@ ONE_TIME_LIFETIME_S = 3600.0
 SEEN_EVERY_S = 60.0
 # Ended and expired sessions stay listed this long (an administrator may ask what happened).
 KEEP_ENDED_S = 30 * 24 * 3600.0
+# Where the keys of ended sessions are published for every node's sockets (server/signouts.py).
+SIGNED_OUT_CHANNEL = "sabaq:signed_out"
 MAX_USER_AGENT = 200
 MAX_ADDRESS = 64
 

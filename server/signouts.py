@@ -19,11 +19,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from server.keys import REDIS, SESSIONS, SIGNALLING
+from server.sessions import SIGNED_OUT_CHANNEL as CHANNEL
 from server.sessions import Why
 from server.signalling import Signalling
 
 log = logging.getLogger(__name__)
-CHANNEL = "sabaq:signed_out"
 RETRY_S = 1.0
 
 
