@@ -94,7 +94,7 @@ def check_login(text: str) -> str:
     return login
 
 
-def _record(s: AsyncSession, actor: Actor, action: str, target: User, **detail: Any) -> None:
+def record_in(s: AsyncSession, actor: Actor, action: str, target: User, **detail: Any) -> None:
     s.add(
         AuditRow(
             at=time.time(),
@@ -172,7 +172,7 @@ class People:
             async with self._sessions() as s, s.begin():
                 s.add(user)
                 await s.flush()
-                _record(s, actor, "user.add", user, kind=kind, display_name=name)
+                record_in(s, actor, "user.add", user, kind=kind, display_name=name)
         except IntegrityError:
             raise _refuse(Reason.ALREADY_EXISTS, f"The login {login!r} is taken.") from None
         return _person(user, None, None), password
@@ -195,7 +195,7 @@ class People:
             if user is None:
                 raise _refuse(Reason.UNKNOWN_USER)
             if name is not None and name != user.display_name:
-                _record(s, actor, "user.rename", user, old=user.display_name, new=name)
+                record_in(s, actor, "user.rename", user, old=user.display_name, new=name)
                 user.display_name = name
             if kind is not None and kind != user.kind:
                 if kind not in STAFF or user.kind not in STAFF:
@@ -205,12 +205,12 @@ class People:
                     )
                 if user.id == actor.id:
                     raise _refuse(Reason.NOT_PERMITTED, "You cannot change your own role.")
-                _record(s, actor, "user.kind", user, old=user.kind, new=kind)
+                record_in(s, actor, "user.kind", user, old=user.kind, new=kind)
                 user.kind = kind
             if disabled is not None and disabled != user.disabled:
                 if user.id == actor.id:
                     raise _refuse(Reason.NOT_PERMITTED, "You cannot disable your own account.")
-                _record(s, actor, "user.disable" if disabled else "user.enable", user)
+                record_in(s, actor, "user.disable" if disabled else "user.enable", user)
                 user.disabled = disabled
                 just_disabled = disabled
             if class_id is not None:
@@ -230,7 +230,7 @@ class People:
             user.password_hash = password_hash
             user.must_change_password = True
             user.one_time_spent = False
-            _record(s, actor, "user.password_reset", user)
+            record_in(s, actor, "user.password_reset", user)
             await s.flush()
             person = await _person_in(s, user_id)
         return person, password
@@ -260,7 +260,7 @@ class People:
         async with self._sessions() as s, s.begin():
             user = await s.get(User, user_id)
             if user is not None:
-                _record(s, actor, action, user, **detail)
+                record_in(s, actor, action, user, **detail)
 
 
 async def _move(s: AsyncSession, actor: Actor, user: User, class_id: int) -> None:
@@ -280,7 +280,9 @@ async def _move(s: AsyncSession, actor: Actor, user: User, class_id: int) -> Non
         return
     await s.execute(delete(ClassMember).where(ClassMember.user_id == user.id))
     s.add(ClassMember(class_id=class_id, user_id=user.id))
-    _record(s, actor, "pupil.move", user, old=old[1] if old is not None else None, new=target.name)
+    record_in(
+        s, actor, "pupil.move", user, old=old[1] if old is not None else None, new=target.name
+    )
 
 
 def _person(user: User, class_id: int | None, class_name: str | None) -> Person:

@@ -14,6 +14,7 @@ from server.journal import importer, models, outbox, school
 from server.journal.api import answer
 from server.keys import COURIER, ENGINE, SCHOOL_ADMIN
 from server.openapi import ADMIN, Call, Registry
+from server.people import Actor
 
 log = logging.getLogger(__name__)
 api = Registry()
@@ -174,7 +175,10 @@ async def retry_letter(call: Call) -> web.Response:
     errors=(Reason.PAYLOAD_TOO_LARGE, Reason.UNSUPPORTED_MEDIA_TYPE),
 )
 async def import_pupils(call: Call) -> web.Response:
-    """Import classes and pupils from CSV (class,login,full_name): all or nothing, per-line report.
+    """Import classes and pupils (class,login,full_name) or teachers (login,full_name) from CSV.
+
+    All or nothing, with a per-line report; new accounts get one-time passwords, and each is
+    written to the audit log.
 
     The answer is 200 with `ok: false` and the lines when the file has problems, so the page
     can show them; nothing is changed then, nor on a dry run.
@@ -196,17 +200,18 @@ async def import_pupils(call: Call) -> web.Response:
         return error(Reason.INVALID_PAYLOAD, "The file must be UTF-8 text.")
     dry_run = query.dry_run is models.Flag.YES
     db = sessions(call.app[ENGINE])
-    report = importer.parse(text)
+    kind = "teacher" if query.people == "teachers" else "pupil"
+    report = importer.parse(text, kind)
     if report.rows:
         await importer.check_against(db, report, query.new_classes is models.Flag.YES)
     if report.ok and not dry_run:
         try:
-            await importer.apply(db, report)
+            await importer.apply(db, report, actor=Actor(call.account.id, call.account.login))
         except importer.Conflict as exc:  # someone took a login between the check and now
             report.errors.append((0, str(exc)))
         else:
             log.info(
-                "%s imported %d pupil(s) from the web", call.account.login, len(report.passwords)
+                "%s imported %d %s(s) from the web", call.account.login, len(report.passwords), kind
             )
     return answer(
         models.ImportAnswer(
@@ -214,8 +219,9 @@ async def import_pupils(call: Call) -> web.Response:
             dry_run=dry_run,
             lines=[models.LineError(line=n, error=e) for n, e in report.errors],
             created=models.Created(
-                pupils=len(report.rows) if report.ok else 0,
+                pupils=len(report.rows) if report.ok and kind == "pupil" else 0,
                 classes=report.new_classes if report.ok else [],
+                teachers=len(report.rows) if report.ok and kind == "teacher" else 0,
             ),
             passwords=[models.Password(login=u, password=p) for u, p in report.passwords],
         )

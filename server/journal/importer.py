@@ -1,4 +1,5 @@
-"""Import of classes and pupils from CSV: everything or nothing, with a report per line."""
+"""Import of classes and pupils (or of teachers) from CSV: everything or nothing, with a report
+per line. Every account made is written to the audit log in the import's own transaction."""
 
 from __future__ import annotations
 
@@ -20,20 +21,24 @@ from rooms.names import clean_name
 from rooms.refusals import Refusal
 from server.auth import generate_password
 from server.db.tables import ClassMember, SchoolClass, User
+from server.people import COMMAND_LINE, Actor, record_in
 
 COLUMNS = ("class", "login", "full_name")
+# A file of teachers: the same columns without the class.
+TEACHER_COLUMNS = ("login", "full_name")
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MAX_ROWS = 5000
 
 
 @dataclass(frozen=True, slots=True)
 class PupilRow:
-    """One valid line: a pupil of a class."""
+    """One valid line: a pupil of a class (or a teacher, of no class)."""
 
     line: int
     class_name: str
     login: str
     full_name: str
+    kind: str = "pupil"
 
 
 @dataclass
@@ -50,13 +55,17 @@ class ImportReport:
         return not self.errors
 
 
-def parse(text: str) -> ImportReport:
-    """Check the file's shape line by line (the database is not consulted here)."""
+def parse(text: str, kind: str = "pupil") -> ImportReport:
+    """Check the file's shape line by line (the database is not consulted here).
+
+    `kind` "teacher": a file of teachers (login,full_name), made with one-time passwords too.
+    """
     report = ImportReport()
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
-    if tuple(header) != COLUMNS:
-        report.errors.append((1, f"the first line must be: {','.join(COLUMNS)}"))
+    columns = COLUMNS if kind == "pupil" else TEACHER_COLUMNS
+    if tuple(header) != columns:
+        report.errors.append((1, f"the first line must be: {','.join(columns)}"))
         return report
     seen: dict[str, int] = {}
     for number, cells in enumerate(reader, start=2):
@@ -65,9 +74,11 @@ def parse(text: str) -> ImportReport:
         if number > MAX_ROWS + 1:
             report.errors.append((number, f"at most {MAX_ROWS} pupils per file"))
             break
-        if len(cells) != len(COLUMNS):
-            report.errors.append((number, f"expected {len(COLUMNS)} fields, found {len(cells)}"))
+        if len(cells) != len(columns):
+            report.errors.append((number, f"expected {len(columns)} fields, found {len(cells)}"))
             continue
+        if kind != "pupil":
+            cells = ["-", *cells]  # no class: the checks below read the same places
         class_name, full_name = clean_name(cells[0]), clean_name(cells[2])
         problems = [
             f"{what}: {value.message}"
@@ -86,7 +97,7 @@ def parse(text: str) -> ImportReport:
             continue
         assert isinstance(class_name, str) and isinstance(full_name, str)
         seen[login_text] = number
-        report.rows.append(PupilRow(number, class_name, login_text, full_name))
+        report.rows.append(PupilRow(number, class_name, login_text, full_name, kind))
     return report
 
 
@@ -104,7 +115,7 @@ async def check_against(
     for row in report.rows:
         if row.login in taken:
             report.errors.append((row.line, f"login {row.login!r} already exists"))
-        if row.class_name not in classes:
+        if row.kind == "pupil" and row.class_name not in classes:
             if not new_classes:
                 report.errors.append(
                     (row.line, f"unknown class {row.class_name!r} (use --new-classes to create it)")
@@ -143,6 +154,7 @@ async def apply(
     sessions: async_sessionmaker[AsyncSession],
     report: ImportReport,
     progress: Progress | None = None,
+    actor: Actor = COMMAND_LINE,
 ) -> None:
     """Create the classes, pupils and memberships in one transaction (or nothing, on Conflict)."""
     assert report.ok
@@ -158,14 +170,18 @@ async def apply(
                 user = User(
                     login=row.login,
                     display_name=row.full_name,
-                    kind="pupil",
+                    kind=row.kind,
                     password_hash=password_hash,
                     created_at=datetime.now(UTC),
                     must_change_password=True,
                 )
                 s.add(user)
                 await s.flush()
-                s.add(ClassMember(class_id=class_ids[row.class_name], user_id=user.id))
+                if row.kind == "pupil":
+                    s.add(ClassMember(class_id=class_ids[row.class_name], user_id=user.id))
+                    record_in(s, actor, "user.import", user, kind=row.kind, to=row.class_name)
+                else:
+                    record_in(s, actor, "user.import", user, kind=row.kind)
     except (IntegrityError, KeyError) as exc:
         raise Conflict(
             "the school changed while importing (a login or class was taken or removed); "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -410,6 +410,7 @@ class Created(Out):
 
     pupils: int
     classes: list[str]
+    teachers: int = 0
 
 
 class Password(Out):
@@ -558,7 +559,8 @@ class OutboxQuery(Query):
 
 
 class ImportQuery(Query):
-    """`?dry_run=1&new_classes=1`."""
+    """`?dry_run=1&new_classes=1&people=teachers` (a file of teachers: login,full_name)."""
 
     dry_run: Flag = Flag.NO
     new_classes: Flag = Flag.NO
+    people: Literal["pupils", "teachers"] = "pupils"

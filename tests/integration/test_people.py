@@ -203,3 +203,42 @@ async def test_only_administrators_manage_accounts(
     one_time = await sign_in(live_server, admin_login(live_server)[0], reset["password"])
     answer = await api(live_server, one_time, method, url, body)
     assert (answer[0], answer[1]["error"]["code"]) == (403, "password_change_required")
+
+
+async def test_teachers_are_imported_from_csv_like_pupils(live_server: LiveServer) -> None:
+    office = await admin(live_server)
+
+    async def send(text: str, dry_run: str = "0") -> Any:
+        status, body = await api(
+            live_server,
+            office,
+            "POST",
+            f"/api/admin/import?people=teachers&dry_run={dry_run}",
+            data=text,
+            content_type="text/csv",
+        )
+        assert status == 200, body
+        return body
+
+    bad = await send("login,full_name\nok.one,Good Name\nBad Login,X\nok.one,Twice\n")
+    assert bad["ok"] is False
+    assert [line["line"] for line in bad["lines"]] == [3, 4]
+    # The pupils' header is not a teachers' file.
+    assert (await send("class,login,full_name\n7A,x.y,Name\n"))["lines"][0]["line"] == 1
+    checked = await send("login,full_name\nb.serik,Bolat Serik\nd.nur,Dana Nur\n", dry_run="1")
+    assert (checked["ok"], checked["created"]["teachers"], checked["passwords"]) == (True, 2, [])
+    done = await send("login,full_name\nb.serik,Bolat Serik\nd.nur,Dana Nur\n")
+    assert (done["created"]["teachers"], done["created"]["pupils"]) == (2, 0)
+    passwords = {p["login"]: p["password"] for p in done["passwords"]}
+    status, body = await sign_in_status(live_server, "b.serik", passwords["b.serik"])
+    assert (status, body["user"]["kind"], body["user"]["must_change_password"]) == (
+        200,
+        "teacher",
+        True,
+    )
+    _, audit = await api(live_server, office, "GET", "/api/admin/audit")
+    imported = [e for e in audit["entries"] if e["action"] == "user.import"]
+    assert {(e["target"], e["detail"]["kind"]) for e in imported} == {
+        ("b.serik", "teacher"),
+        ("d.nur", "teacher"),
+    }
