@@ -71,6 +71,11 @@ def parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--new-classes", action="store_true", help="create classes the file names that do not exist"
     )
+    importer.add_argument(
+        "--teachers",
+        action="store_true",
+        help="the file holds teachers, with the header login,full_name (no class)",
+    )
     importer.add_argument("--data", dest="data", help=FLAGS["data"])
     importer.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     _users_parser(commands)
@@ -141,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "journal":
         from server.journal.cli import run_import  # imported late: --help stays fast
 
-        return asyncio.run(run_import(settings, args.file, args.dry_run, args.new_classes))
+        return asyncio.run(
+            run_import(settings, args.file, args.dry_run, args.new_classes, args.teachers)
+        )
     from server.app import create_app  # imported late: --help stays fast
     from server.serve import serve
 

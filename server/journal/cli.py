@@ -11,14 +11,17 @@ from server.journal import importer
 from server.settings import Settings
 
 
-async def run_import(settings: Settings, file: str, dry_run: bool, new_classes: bool) -> int:
+async def run_import(
+    settings: Settings, file: str, dry_run: bool, new_classes: bool, teachers: bool = False
+) -> int:
     """Check, then (unless a dry run) import; exit code 0 on success, 1 on any bad line."""
     try:
         text = Path(file).read_text(encoding="utf-8-sig")  # noqa: ASYNC240 - once, at start
     except (OSError, UnicodeDecodeError) as exc:
         print(f"sabaq: cannot read {file}: {exc}", file=sys.stderr)
         return 1
-    report = importer.parse(text)
+    kind = "teacher" if teachers else "pupil"
+    report = importer.parse(text, kind)
     settings.data.mkdir(parents=True, exist_ok=True)
     engine = open_engine(settings.db_url)
     try:
@@ -31,7 +34,7 @@ async def run_import(settings: Settings, file: str, dry_run: bool, new_classes: 
             print(f"sabaq: {len(report.errors)} problem(s); nothing was imported.", file=sys.stderr)
             return 1
         summary = (
-            f"{len(report.rows)} pupil(s), new classes: {', '.join(report.new_classes) or '-'}"
+            f"{len(report.rows)} {kind}(s), new classes: {', '.join(report.new_classes) or '-'}"
         )
         if dry_run:
             print(f"sabaq: dry run OK: {summary}; nothing was changed.", file=sys.stderr)

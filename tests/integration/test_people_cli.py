@@ -23,6 +23,11 @@ async def test_the_command_line_manages_accounts(tmp_path: Path, demo_data: Path
     assert login == "a.karimova"
     taken = run_cli("users", "add", "a.karimova", "Again", *folder)
     assert (taken.returncode, "taken" in taken.stderr) == (1, True)
+    staff = tmp_path / "teachers.csv"
+    staff.write_text("login,full_name\nm.ospan,Marat Ospan\n", encoding="utf-8")
+    imported = run_cli("journal", "import", "--teachers", str(staff), *folder)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.splitlines()[1].startswith("m.ospan,")
 
     async with running_server(data, keep_one_time=True) as server:
         pupil_login, pupil_password = server.pupils[0]
@@ -42,7 +47,8 @@ async def test_the_command_line_manages_accounts(tmp_path: Path, demo_data: Path
         assert (refused[0], refused[1]["error"]["code"]) == (403, "account_disabled")
         assert (await api(server, token, "GET", "/api/me"))[1]["user"] is None
         _, audit = await api(server, await admin(server), "GET", "/api/admin/audit")
-        assert [(e["actor"], e["action"], e["target"]) for e in audit["entries"][:2]] == [
+        assert [(e["actor"], e["action"], e["target"]) for e in audit["entries"][:3]] == [
             ("(command line)", "user.disable", pupil_login),
+            ("(command line)", "user.import", "m.ospan"),
             ("(command line)", "user.add", "a.karimova"),
         ]

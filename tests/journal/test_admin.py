@@ -284,7 +284,8 @@ async def test_web_import_is_all_or_nothing_with_a_report_per_line(
         content_type=CSV,
     )
     assert (status, report["ok"], report["dry_run"]) == (200, True, True)
-    assert report["created"] == {"pupils": 2, "classes": ["10B"], "teachers": 0} and await pupils() == before
+    assert report["created"] == {"pupils": 2, "classes": ["10B"], "teachers": 0}
+    assert await pupils() == before
     status, report = await api(
         server, boss, "POST", "/api/admin/import?new_classes=1", data=good, content_type=CSV
     )
