@@ -1,7 +1,8 @@
 // The administrator's page (/admin), its entry: sign-in, the refusal for anyone but an admin, and
 // the wiring of its parts — school settings and attendance rules (admin_settings.js), school years
 // with periods (admin_years.js), subjects and teaching (admin_teaching.js), the CSV import with its
-// dry run (admin_import.js) and the outbox's dead letters with "Retry" (admin_outbox.js). The
+// dry run (admin_import.js), people and their sessions (admin_people.js), the outbox's dead letters
+// with "Retry" (admin_outbox.js) and the audit log of changes to accounts (admin_audit.js). The
 // server judges every value; its sentence is shown next to the field it names (admin_forms.js).
 import { api } from "./api.js";
 import { initI18n, onLanguageChange } from "./i18n.js";
@@ -17,6 +18,8 @@ import {
 } from "./admin_teaching.js";
 import { wireImport } from "./admin_import.js";
 import { loadDead, renderDead, wireDead } from "./admin_outbox.js";
+import { loadPeople, renderPeople, wirePeople } from "./admin_people.js";
+import { loadAudit, renderAudit, wireAudit } from "./admin_audit.js";
 
 const SECTIONS = ["loading", "signin", "refused", "admin"];
 
@@ -26,7 +29,15 @@ let user = null;
 async function showAdmin() {
   showOnly(SECTIONS, "admin");
   // Each part loads on its own: one failing endpoint leaves the others usable.
-  const parts = [loadSchool(), loadYears(), loadSubjects(), loadTeaching(), loadDead()];
+  const parts = [
+    loadSchool(),
+    loadYears(),
+    loadSubjects(),
+    loadTeaching(),
+    loadPeople(),
+    loadDead(),
+    loadAudit(),
+  ];
   for (const result of await Promise.allSettled(parts)) {
     if (result.status === "rejected") showError(result.reason);
   }
@@ -77,15 +88,23 @@ function wire() {
   wireYears();
   wireSubjects();
   wireTeaching();
-  // An import can add classes: they become choices for teaching.
-  wireImport(loadTeaching);
+  // An import can add classes and teachers: they become choices for teaching, and people.
+  wireImport(async () => {
+    await Promise.all([loadTeaching(), loadPeople(), loadAudit()]);
+  });
+  wirePeople(async () => {
+    await Promise.all([loadAudit(), loadTeaching()]);
+  });
   wireDead();
+  wireAudit();
   // Static labels follow their data-i18n keys by themselves; what is drawn here is drawn again.
   onLanguageChange(() => {
     if (user && user.kind === "admin") {
       renderYearsPart();
       renderTeachingPart();
       renderDead();
+      renderPeople();
+      renderAudit();
     }
   });
 }

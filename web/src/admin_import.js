@@ -88,8 +88,10 @@ async function send(dryRun) {
   say(t(dryRun ? "admin.import_checking" : "admin.import_uploading"));
   try {
     const newClasses = /** @type {HTMLInputElement} */ (byId("import-new-classes")).checked;
+    const teachers = /** @type {HTMLInputElement} */ (byId("import-teachers")).checked;
+    const people = teachers ? "teachers" : "pupils";
     return await busy(form, () =>
-      adminApi.importCsv(upload.text || "", { dryRun, newClasses, onUpload: setProgress }),
+      adminApi.importCsv(upload.text || "", { dryRun, newClasses, onUpload: setProgress, people }),
     );
   } finally {
     box.hidden = true;
@@ -130,9 +132,11 @@ export function wireImport(onImported) {
   });
 
   // The check is about the file and this choice together: a new choice needs a new check.
-  byId("import-new-classes").addEventListener("change", () => {
-    if (upload.checked) resetImport();
-  });
+  for (const choice of ["import-new-classes", "import-pupils", "import-teachers"]) {
+    byId(choice).addEventListener("change", () => {
+      if (upload.checked) resetImport();
+    });
+  }
 
   byId("import-check").addEventListener("click", async () => {
     clearError();

@@ -91,8 +91,12 @@ export const adminApi = {
    * The CSV import; dry run first. `newClasses`: create classes the file names that do not exist.
    * Answers {ok, dry_run, lines: [{line, error}], created: {pupils, classes}, passwords}.
    */
-  async importCsv(text, { dryRun, newClasses, onUpload }) {
-    const query = new URLSearchParams({ dry_run: dryRun ? "1" : "0", new_classes: newClasses ? "1" : "0" });
+  async importCsv(text, { dryRun, newClasses, onUpload, people = "pupils" }) {
+    const query = new URLSearchParams({
+      dry_run: dryRun ? "1" : "0",
+      new_classes: newClasses ? "1" : "0",
+      people,
+    });
     return request("POST", `/api/admin/import?${query}`, { csv: text, onUpload });
   },
   async deadLetters() {
@@ -100,5 +104,34 @@ export const adminApi = {
   },
   async retry(recordId) {
     return request("POST", `/api/admin/outbox/${id(recordId)}/retry`);
+  },
+  /** Accounts (all, or of one kind: "teacher" | "admin" | "pupil"). */
+  async users(kind) {
+    const query = kind ? `?${new URLSearchParams({ kind })}` : "";
+    return (await request("GET", `/api/admin/users${query}`)).users || [];
+  },
+  /** A new teacher or administrator: {user, password} (the one-time password, shown once). */
+  async addUser(login, displayName, kind) {
+    return request("POST", "/api/admin/users", { json: { login, display_name: displayName, kind } });
+  },
+  /** Changes {display_name?, kind?, disabled?, class_id?}; answers the account. */
+  async editUser(userId, patch) {
+    return (await request("PATCH", `/api/admin/users/${id(userId)}`, { json: patch })).user;
+  },
+  /** A new one-time password: {user, password}. */
+  async resetPassword(userId) {
+    return request("POST", `/api/admin/users/${id(userId)}/password`);
+  },
+  async sessions(userId) {
+    return (await request("GET", `/api/admin/users/${id(userId)}/sessions`)).sessions || [];
+  },
+  async endSession(userId, sessionId) {
+    return request("DELETE", `/api/admin/users/${id(userId)}/sessions/${id(sessionId)}`);
+  },
+  async endSessions(userId) {
+    return request("DELETE", `/api/admin/users/${id(userId)}/sessions`);
+  },
+  async audit() {
+    return (await request("GET", "/api/admin/audit")).entries || [];
   },
 };
