@@ -109,6 +109,11 @@ async def test_0008_adds_sessions_and_keeps_every_user_and_what_hangs_on_them(
     assert opened == 0
     await migrate(engine, "0007")  # and back again
     await migrate(engine)
+    # 0010 (disabled accounts, audit log) alters `users` in place too.
+    async with engine.connect() as connection:
+        disabled = (await connection.execute(text("SELECT disabled FROM users"))).scalars().all()
+        lessons = (await connection.execute(text("SELECT count(*) FROM lessons"))).scalar_one()
+    assert (list(disabled), lessons) == ([False, False], 1)
 
 
 async def test_0009_private_chat_is_safe_by_default_and_keeps_every_room(
