@@ -92,7 +92,11 @@ class Peer:
         """Open the socket, with the session cookie when signed in."""
         if token:
             headers["Cookie"] = f"{SESSION_COOKIE}={token}"
-        await self.sio.connect(server.url, headers=headers, transports=["websocket"])
+        # python-socketio waits 1 s for the namespace by default: too short on a loaded 2-core CI
+        # machine (seen as "Unexpected connection error"); the server is real, give it time.
+        await self.sio.connect(
+            server.url, headers=headers, transports=["websocket"], wait_timeout=10
+        )
 
     async def call(self, event: str, data: Any = None) -> dict[str, Any]:
         """Send a command and return its acknowledgement."""
