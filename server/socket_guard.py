@@ -5,9 +5,10 @@
    again with its own payload as the request environment (a forged cookie and address), and
    `disconnect` or `*` reach those handlers too. Names the server or the client library reserve
    are refused here, before any handler runs.
-2. **Nesting.** The packet decoder (json) recurses once per level: a payload nested a few
-   thousand levels deep raises RecursionError there, with a traceback and no answer. A packet
-   deeper than `MAX_DEPTH` is refused before it is decoded.
+2. **Nesting and malformed packets.** The packet decoder (json) recurses once per level: a
+   payload nested a few thousand levels deep raises RecursionError there, with a traceback and
+   no answer. A packet deeper than `MAX_DEPTH` is refused before it is decoded; one the decoder
+   refuses (not JSON, a packet type a client may not send) is answered instead of raising.
 
 Both answer as every other refusal does (docs/protocol.md): the acknowledgement, if the client
 asked for one, is `{"ok": false, "error": {"code": "invalid_payload", ...}}`, an `error` event
@@ -52,7 +53,7 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
 # An EVENT (2) or BINARY_EVENT (5, with its attachment count): namespace, ack id, event name.
-_HEAD = re.compile(r'^(?:2|5\d+-)(/[^,]*,)?(\d+)?\["((?:[^"\\]|\\.){0,100})"')
+_HEAD = re.compile(r'^(?:2|5\d+-)(/[^,]*,)?(\d+)?(?:\["((?:[^"\\]|\\.){0,100})")?')
 
 
 def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
@@ -81,14 +82,21 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # socketio is 
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if isinstance(data, str) and too_deep(data):
-            head = _HEAD.match(data)
-            namespace = head[1][:-1] if head and head[1] else "/"
-            ack_id = int(head[2]) if head and head[2] else None
-            event = _event_name(head[3]) if head else None
             why = f"The event is nested more than {MAX_DEPTH} levels deep."
-            await self._refuse(eio_sid, namespace, ack_id, event, why)
+            await self._refuse_packet(eio_sid, data, why)
             return
-        await super()._handle_eio_message(eio_sid, data)
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except ValueError as exc:  # not JSON, or not a packet a client may send
+            await self._refuse_packet(eio_sid, data, f"The packet is malformed ({exc}).")
+
+    async def _refuse_packet(self, eio_sid: str, data: Any, why: str) -> None:
+        """Refuse a packet that was never decoded, answering what its head says."""
+        head = _HEAD.match(data) if isinstance(data, str) else None
+        namespace = head[1][:-1] if head and head[1] else "/"
+        ack_id = int(head[2]) if head and head[2] else None
+        event = _event_name(head[3]) if head and head[3] is not None else None
+        await self._refuse(eio_sid, namespace, ack_id, event, why)
 
     async def _handle_event(
         self, eio_sid: str, namespace: str | None, id: int | None, data: Any

@@ -169,3 +169,18 @@ async def test_leaving_on_disconnect_does_not_depend_on_the_sockets_own_state(
         await host.wait("participant_left", lambda d: d["participant"] == me)
         live = signalling.rooms.get(room["id"])
         assert live is not None and me not in live.room.participants
+
+
+@pytest.mark.parametrize("packet", ['425["chat_send",{"text": nope}]', "425[invalid", '425{"a":1}'])
+async def test_malformed_packets_are_answered_not_raised(
+    live_server: LiveServer, packet: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with aiohttp.ClientSession() as http:
+        raw = await RawSocket.open(http, live_server)
+        await raw.send(packet)
+        ack = await raw.ack(5)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload"
+        assert (await raw.event("error"))["code"] == "invalid_payload"
+        await raw.ws.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
