@@ -47,6 +47,8 @@ async def security_headers(
             _secure(exc.headers)
             raise
         response = _error_page(request, exc)
+    except ConnectionError:  # the client went away mid-answer: nobody to answer
+        raise
     except Exception:  # a bug: answered like every other error, and logged with its traceback
         log.exception("%s %s failed", request.method, request.path)
         response = error(Reason.INTERNAL_ERROR)

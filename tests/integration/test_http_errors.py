@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import aiohttp
 import pytest
 from multidict import CIMultiDictProxy
 
 from server.pages import CSP
+from server.signalling import SESSION_COOKIE
 from tests.conftest import LiveServer
+from tests.integration.peers import sign_in
 
 
 def _secured(headers: CIMultiDictProxy[str]) -> None:
@@ -52,3 +56,20 @@ async def test_wrong_methods_answer_json_405_with_the_headers(
         assert (await answer.json())["error"]["code"] == "method_not_allowed"
         assert answer.headers["Allow"]
         _secured(answer.headers)
+
+
+async def test_a_server_failure_is_a_json_500_with_the_headers(
+    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = await sign_in(live_server, *live_server.teacher)
+    # A real failure: the table the route reads is gone (as after a botched manual change).
+    with sqlite3.connect(live_server.settings.data / "sabaq.db") as db:
+        db.execute("ALTER TABLE subjects RENAME TO subjects_gone")
+    async with (
+        aiohttp.ClientSession(cookies={SESSION_COOKIE: token}) as http,
+        http.get(live_server.url + "/api/subjects") as answer,
+    ):
+        assert answer.status == 500 and answer.content_type == "application/json"
+        assert (await answer.json())["error"]["code"] == "internal_error"
+        _secured(answer.headers)
+    assert "GET /api/subjects failed" in caplog.text  # the traceback goes to the log only
