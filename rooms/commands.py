@@ -56,6 +56,18 @@ class Deny:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerKnocks:
+    """A host lets in (or turns away) many knockers at once: all waiting, or those `targets`.
+
+    One command, so a class arriving together does not run into the per-socket command rate.
+    """
+
+    actor: str
+    admit: bool
+    targets: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SetRole:
     """A host moves someone into the presenters group or back."""
 
@@ -243,6 +255,7 @@ Command = (
     | Leave
     | Admit
     | Deny
+    | AnswerKnocks
     | SetRole
     | Remove
     | SetGuestPolicy

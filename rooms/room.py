@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rooms import chat_commands, closing, hands, poll_commands
+from rooms import chat_commands, closing, hands, lobby, poll_commands
 from rooms.chat import Chat
 from rooms.commands import (
     Admit,
+    AnswerKnocks,
     ClosePoll,
     CloseRoom,
     Command,
@@ -172,6 +173,8 @@ class Room:
                 return self._admit(command, now)
             case Deny():
                 return self._deny(command)
+            case AnswerKnocks():
+                return lobby.answer_knocks(self, command, now)
             case SetRole():
                 return self._set_role(command)
             case Remove():
@@ -246,19 +249,19 @@ class Room:
         )
         if verdict is Admission.WAIT:
             self.lobby[cmd.actor] = knock
-            return Outcome(events=self._lobby_events())
+            return Outcome(events=self.lobby_events())
         participant = knock.admit(now)
         participant.role = role
         stale = next(
             (p for p in self.participants.values() if p.identity == participant.identity), None
         )
         if stale is None:
-            return self._enter(participant)
+            return self.enter(participant)
         # One person is one participant: otherwise a pupil back from a network drop shows twice
         # (and keeps their frozen media) until the old connection's ping timeout.
         left = self._exit(stale.id, LeaveReason.REPLACED, now)
         left.events.insert(0, Event("replaced", {}, One(stale.id)))
-        entered = self._enter(participant)
+        entered = self.enter(participant)
         return Outcome(
             events=[*left.events, *entered.events], effects=[*left.effects, *entered.effects]
         )
@@ -266,7 +269,7 @@ class Room:
     def _leave(self, cmd: Leave, now: float) -> Outcome | Refusal:
         if cmd.actor in self.lobby:
             del self.lobby[cmd.actor]
-            return Outcome(events=self._lobby_events(), effects=[Detach(cmd.actor)])
+            return Outcome(events=self.lobby_events(), effects=[Detach(cmd.actor)])
         if cmd.actor not in self.participants:
             return Refusal(Reason.NOT_JOINED)
         return self._exit(cmd.actor, cmd.reason, now)
@@ -278,9 +281,9 @@ class Room:
         knock = self.lobby.pop(cmd.target, None)
         if knock is None:
             return Refusal(Reason.UNKNOWN_PARTICIPANT)
-        outcome = self._enter(knock.admit(now))
+        outcome = self.enter(knock.admit(now))
         outcome.events[0:0] = [Event("admitted", {}, One(knock.id))]
-        outcome.events.extend(self._lobby_events())
+        outcome.events.extend(self.lobby_events())
         return outcome
 
     def _deny(self, cmd: Deny) -> Outcome | Refusal:
@@ -291,7 +294,7 @@ class Room:
             return Refusal(Reason.UNKNOWN_PARTICIPANT)
         del self.lobby[cmd.target]
         events = [Event("denied", {"reason": "denied_by_host"}, One(cmd.target))]
-        return Outcome(events=events + self._lobby_events(), effects=[Detach(cmd.target)])
+        return Outcome(events=events + self.lobby_events(), effects=[Detach(cmd.target)])
 
     def _set_role(self, cmd: SetRole) -> Outcome | Refusal:
         refusal = self._check_moderator(cmd.actor)
@@ -347,14 +350,14 @@ class Room:
         waiting, self.lobby = list(self.lobby.values()), {}
         for knock in waiting:
             if cmd.policy is GuestPolicy.ALWAYS_ADMIT:
-                entered = self._enter(knock.admit(now))
+                entered = self.enter(knock.admit(now))
                 outcome.events.append(Event("admitted", {}, One(knock.id)))
                 outcome.events.extend(entered.events)
                 outcome.effects.extend(entered.effects)
             else:
                 outcome.events.append(Event("denied", {"reason": "policy"}, One(knock.id)))
                 outcome.effects.append(Detach(knock.id))
-        outcome.events.extend(self._lobby_events())
+        outcome.events.extend(self.lobby_events())
         return outcome
 
     def _tick(self, cmd: Tick, now: float) -> Outcome:
@@ -374,8 +377,8 @@ class Room:
             return Refusal(Reason.NOT_PERMITTED)
         return None
 
-    def _enter(self, participant: Participant) -> Outcome:
-        """Put a participant in the room and tell everyone."""
+    def enter(self, participant: Participant) -> Outcome:
+        """Put a participant in the room and tell everyone (also used by rooms/lobby.py)."""
         host_was_present = self.host_present
         participant.chat_muted = participant.identity in self.chat.muted
         prune(self.held, participant.joined_at)
@@ -433,7 +436,7 @@ class Room:
         )
         return Outcome(events=events, effects=[Detach(participant_id), presence])
 
-    def _lobby_events(self) -> list[Event]:
+    def lobby_events(self) -> list[Event]:
         """The lobby for the hosts, and each knocker's place in it."""
         lobby = [k.public() for k in self.lobby.values()]
         return [Event("lobby", {"lobby": lobby}, Moderators()), *self._waiting_events()]

@@ -12,11 +12,19 @@ from server import payloads as p
 
 Builder = Callable[[str, Any], c.Command]
 
+
+def knockers(x: p.Knockers) -> tuple[str, ...] | None:
+    """The knockers an answer names, or None for everyone waiting."""
+    return None if x.participants is None else tuple(x.participants)
+
+
 # Every event a joined participant may send; `join` is handled apart (it makes the actor).
 ROOM_COMMANDS: dict[str, tuple[type[BaseModel], Builder]] = {
     "leave": (p.Empty, lambda me, _: c.Leave(actor=me)),
     "admit": (p.Target, lambda me, x: c.Admit(me, x.participant)),
     "deny": (p.Target, lambda me, x: c.Deny(me, x.participant)),
+    "admit_all": (p.Knockers, lambda me, x: c.AnswerKnocks(me, True, knockers(x))),
+    "deny_all": (p.Knockers, lambda me, x: c.AnswerKnocks(me, False, knockers(x))),
     "remove": (p.Target, lambda me, x: c.Remove(me, x.participant)),
     "set_role": (p.SetRolePayload, lambda me, x: c.SetRole(me, x.participant, x.role)),
     "set_guest_policy": (p.SetGuestPolicyPayload, lambda me, x: c.SetGuestPolicy(me, x.policy)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
@@ -42,6 +42,14 @@ class Target(Payload):
     """`admit`, `deny`, `remove`."""
 
     participant: ParticipantId = Field(min_length=1, max_length=64)
+
+
+class Knockers(Payload):
+    """`admit_all`, `deny_all`: everyone waiting, or only these knockers."""
+
+    participants: list[Annotated[ParticipantId, Field(min_length=1, max_length=64)]] | None = Field(
+        None, min_length=1, max_length=1000
+    )
 
 
 class SetRolePayload(Payload):

@@ -9,6 +9,7 @@ import pytest
 from rooms.chat_policy import PrivateChat
 from rooms.commands import (
     Admit,
+    AnswerKnocks,
     ClosePoll,
     Command,
     CreatePoll,
@@ -44,6 +45,8 @@ from tests.unit.roomkit import NOW, guest, ok, pupil
 COMMANDS: dict[str, Callable[[str], Command]] = {
     "admit": lambda a: Admit(actor=a, target="k"),
     "deny": lambda a: Deny(actor=a, target="k"),
+    "admit_all": lambda a: AnswerKnocks(actor=a, admit=True),
+    "deny_all": lambda a: AnswerKnocks(actor=a, admit=False, targets=("k",)),
     "set_role": lambda a: SetRole(actor=a, target="t", role=Role.PRESENTER),
     "remove": lambda a: Remove(actor=a, target="t"),
     "set_guest_policy": lambda a: SetGuestPolicy(actor=a, policy=GuestPolicy.ALWAYS_ADMIT),
@@ -85,6 +88,8 @@ TABLE: dict[str, dict[Role, Reason | None]] = {
     "vote": EVERYONE,
     "close_poll": STAFF_ONLY,
     "set_layout": HOST_ONLY,
+    "admit_all": HOST_ONLY,
+    "deny_all": HOST_ONLY,
     "admit": {
         Role.HOST: ALLOWED,
         Role.PRESENTER: Reason.NOT_PERMITTED,
