@@ -2,6 +2,7 @@
 // hosts and presenters see the queue; hosts lower hands and grant or revoke rights.
 import { announce, byId, clearError, h, showError } from "./dom.js";
 import { language, t } from "./i18n.js";
+import { showCount } from "./banner.js";
 import {
   act,
   button,
@@ -94,6 +95,8 @@ export function renderHands() {
   byId("hand-own").hidden = !!you && you.mic && you.camera && !raised;
 
   const staff = isStaff();
+  const count = staff ? state.hands.length : 0;
+  showCount("hands", count, t("hands.badge_label", { count }));
   byId("hands-queue").hidden = !staff;
   if (!staff) return;
   const list = byId("hands");

@@ -1,7 +1,6 @@
 // Layouts: the host picks a preset for everyone; the page arranges its regions with a CSS class
 // on #stage (layout-lecture, layout-discussion, layout-sharing, layout-chat_focus).
-import { announce, byId, clearError, showError } from "./dom.js";
-import { t } from "./i18n.js";
+import { byId, clearError, showError } from "./dom.js";
 import { LAYOUTS } from "./protocol.js";
 import { isHost, state } from "./shared.js";
 
@@ -14,12 +13,11 @@ export function renderLayout() {
   if (document.activeElement !== select) select.value = state.layout;
 }
 
-function setLocal(layout, tell) {
+// A layout the host chose is shown and read out to the others by notices.js.
+function setLocal(layout) {
   if (!LAYOUTS.includes(layout)) return;
-  const changed = layout !== state.layout;
   state.layout = layout;
   renderLayout();
-  if (changed && tell) announce(t("layout.now", { layout: t(`layout.${layout}`) }));
 }
 
 export function setupLayout() {
@@ -29,7 +27,7 @@ export function setupLayout() {
     const wanted = select.value;
     try {
       await state.conn.setLayout(wanted);
-      setLocal(wanted, false);
+      setLocal(wanted);
     } catch (e) {
       showError(e);
       select.value = state.layout;
@@ -38,6 +36,6 @@ export function setupLayout() {
 }
 
 export function bindLayout(conn) {
-  conn.on("room_state", (msg) => setLocal((msg.room && msg.room.layout) || "lecture", false));
-  conn.on("layout_changed", ({ layout }) => setLocal(layout, !isHost()));
+  conn.on("room_state", (msg) => setLocal((msg.room && msg.room.layout) || "lecture"));
+  conn.on("layout_changed", ({ layout }) => setLocal(layout));
 }

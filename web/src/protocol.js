@@ -318,6 +318,14 @@ export class RoomConnection extends Emitter {
   deny(participantId) {
     return this.request("deny", { participant: participantId });
   }
+  /** Lets in every knocker listed (the ones the host saw), in one command. */
+  admitAll(participantIds) {
+    return this.request("admit_all", { participants: participantIds });
+  }
+  /** Turns away every knocker listed, in one command. */
+  denyAll(participantIds) {
+    return this.request("deny_all", { participants: participantIds });
+  }
   setRole(participantId, role) {
     return this.request("set_role", { participant: participantId, role });
   }

@@ -15,12 +15,16 @@ import { bindPolls, renderPolls, resetPolls, setupPolls } from "./polls.js";
 import { bindLayout, renderLayout, setupLayout } from "./layout.js";
 import { bindMediaUi, closeMedia, renderMediaControls, setupMediaUi } from "./mediaui.js";
 import { setupAttendance } from "./attendance.js";
+import { announceKnocks, renderKnocks } from "./knocks.js";
+import { bindNotices, renderNotices } from "./notices.js";
 
 const ACKED_COMMANDS = new Set([
   "join",
   "leave",
   "admit",
   "deny",
+  "admit_all",
+  "deny_all",
   "set_role",
   "remove",
   "set_guest_policy",
@@ -84,6 +88,7 @@ function renderInside() {
   if (host) {
     /** @type {HTMLSelectElement} */ (byId("policy-select")).value = state.policy;
   }
+  renderKnocks();
   // The participant list, chat recipients, media buttons and tiles follow (onPeopleChange).
   peopleChanged();
 }
@@ -127,6 +132,7 @@ function renderAll() {
   renderMediaControls();
   renderConnection(state.conn ? state.conn.status : "idle");
   renderClosing();
+  renderNotices();
 }
 
 // ---------------------------------------------------------------- connection
@@ -141,18 +147,6 @@ function resetRoom() {
   resetChat();
   resetPolls();
   closeMedia();
-}
-
-function announceNewKnocks(before, after) {
-  if (!isHost()) return;
-  const known = new Set(before.map((k) => k.id));
-  const fresh = after.filter((k) => !known.has(k.id));
-  if (!fresh.length) return;
-  const text =
-    fresh.length === 1
-      ? t("host.knock_one", { name: fresh[0].name })
-      : t("host.knock_many", { count: fresh.length });
-  byId("knock-news").textContent = text;
 }
 
 function connect() {
@@ -182,7 +176,7 @@ function connect() {
     clearError();
     renderHeader();
     renderInside();
-    announceNewKnocks(before, state.lobby);
+    announceKnocks(before, state.lobby);
     renderClosing();
     show("inside", "participants-title");
   });
@@ -214,17 +208,8 @@ function connect() {
   conn.on("participant_updated", ({ participant }) => {
     if (!participant) return;
     state.participants.set(participant.id, participant);
-    if (state.you && participant.id === state.you.id) {
-      const was = state.you;
-      state.you = participant;
-      if (was.role !== participant.role) {
-        announce(t("room.your_role", { role: t(`role.${participant.role}`) }));
-      } else if (participant.mic !== was.mic || participant.camera !== was.camera) {
-        announce(rightsSentence(participant));
-      } else if (participant.chat_muted !== was.chat_muted) {
-        announce(t(participant.chat_muted ? "chat.you_are_muted" : "chat.you_are_unmuted"));
-      }
-    }
+    // What changed for you is shown and read out by notices.js.
+    if (state.you && participant.id === state.you.id) state.you = participant;
     renderInside();
   });
   conn.on("participant_quality", (q) => {
@@ -242,7 +227,7 @@ function connect() {
     const before = state.lobby;
     state.lobby = Array.isArray(lobby) ? lobby : [];
     renderInside();
-    announceNewKnocks(before, state.lobby);
+    announceKnocks(before, state.lobby);
   });
   conn.on("policy_changed", ({ guest_policy: policy }) => {
     if (typeof policy !== "string") return;
@@ -279,14 +264,9 @@ function connect() {
     renderClosing();
     show("ended", "ended-title");
   });
+  // Last: notices compare with what the handlers above made of `state` and the page.
+  bindNotices(conn);
   return conn;
-}
-
-function rightsSentence(p) {
-  if (p.mic && p.camera) return t("rights.you_mic_camera");
-  if (p.mic) return t("rights.you_mic");
-  if (p.camera) return t("rights.you_camera");
-  return t("rights.you_none");
 }
 
 async function join(as, name, institution, resume) {
