@@ -156,6 +156,12 @@ async def test_the_pupil_is_told_of_a_grant_its_countdown_and_the_hosts_changes(
         host, live_server.url, live_server.teacher, "Biology 6A", class_id=live_server.class_id
     )
     name = await pupil_enters(pupil, room, *live_server.pupils[0])
+    # A raised hand shows as a count badge by the hands heading of the host.
+    badge = host.get_by_test_id("hands-badge")
+    await expect(badge).to_be_hidden()
+    await pupil.get_by_role("button", name=EN["hands.raise"]).click()
+    await expect(badge).to_have_text("1")
+    await expect(badge).to_have_attribute("aria-label", text("hands.badge_label", count=1))
     await host.get_by_label(EN["rights.duration"], exact=True).select_option("120")
     row = participant(host, name)
     await row.get_by_role("button", name=text("rights.grant_mic_label", name=name)).click()
@@ -163,6 +169,7 @@ async def test_the_pupil_is_told_of_a_grant_its_countdown_and_the_hosts_changes(
     notice = pupil.get_by_test_id("notice")
     await expect(notice).to_contain_text(EN["notice.mic"])
     await expect(notice).to_be_in_viewport(ratio=1)
+    await expect(badge).to_be_hidden()  # the grant took the hand down
     await expect(notice.get_by_test_id("notice-action")).to_have_text(EN["notice.turn_on_mic"])
     await expect(pupil.locator("#status")).to_have_text(EN["notice.mic"])
     countdown = pupil.get_by_test_id("grant-countdown")
