@@ -15,6 +15,7 @@ from server.signalling import SESSION_COOKIE
 from server.socket_guard import MAX_DEPTH, too_deep
 from tests.conftest import LiveServer
 from tests.integration.peers import guest_join, host_in_room, peers, sign_in
+from tests.journal.helpers import api, new_lesson
 
 
 class RawSocket:
@@ -184,3 +185,38 @@ async def test_malformed_packets_are_answered_not_raised(
         assert (await raw.event("error"))["code"] == "invalid_payload"
         await raw.ws.close()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_after_a_forged_connect_the_lessons_attendance_lets_the_pupil_go(
+    live_server: LiveServer,
+) -> None:
+    # The finding's other face: the lesson's live attendance showed the pupil "in the room now"
+    # for good once their socket had closed.
+    teacher = await sign_in(live_server, *live_server.teacher)
+    lesson = (await new_lesson(live_server, teacher))["id"]
+    started = (await api(live_server, teacher, "POST", f"/api/lessons/{lesson}/start"))[1]
+    room_id = started["lesson"]["room_id"]
+    pupil = await sign_in(live_server, *live_server.pupils[0])
+    pupil_id = (await api(live_server, pupil, "GET", "/api/me"))[1]["user"]["id"]
+    attendance = f"/api/lessons/{lesson}/attendance"
+
+    async def in_room_now() -> bool:
+        rows = (await api(live_server, teacher, "GET", attendance))[1]["attendance"]
+        return bool(next(r for r in rows if r["pupil_id"] == pupil_id)["in_room_now"])
+
+    async with (
+        peers("teacher") as (host,),
+        aiohttp.ClientSession(cookies={SESSION_COOKIE: pupil}) as http,
+    ):
+        await host.connect(live_server, teacher)
+        assert (await host.call("join", {"v": 1, "room": room_id, "as": "user"}))["ok"]
+        raw = await RawSocket.open(http, live_server)
+        joined = await raw.call("join", {"v": 1, "room": room_id, "as": "user"})
+        assert joined["ok"] and joined["status"] == "joined"
+        assert await in_room_now()
+        forged = {"HTTP_COOKIE": f"{SESSION_COOKIE}=forged", "REMOTE_ADDR": "6.6.6.6"}
+        await raw.send("42" + json.dumps(["connect", forged]))  # no ack asked: as an attacker
+        await raw.call("join", guest_join(room_id, "Someone Else"))
+        await raw.ws.close()
+        await host.wait("participant_left", lambda d: d["participant"] == joined["you"]["id"])
+    assert not await in_room_now()
