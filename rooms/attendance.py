@@ -121,3 +121,35 @@ def assess(presences: list[Presence], start: float, end: float, rules: Rules) ->
         first_join=first_join,
         last_leave=None if last.how is Departure.STILL_IN else last.left,
     )
+
+
+def held_window(
+    starts_at: float, ends_at: float, started_at: float | None, ended: float
+) -> tuple[float, float]:
+    """The stretch of time a lesson's attendance is assessed over, if it ends at `ended`.
+
+    A lesson that reached its scheduled start is assessed over its scheduled time, up to End
+    lesson (a room opened early for the class to gather makes nobody late). A lesson held wholly
+    before its scheduled time (the teacher started it early and ended it before that time) is
+    assessed over the time it was actually held (a second if it was started and ended at once,
+    so there is always a window).
+    """
+    if ended > starts_at:
+        return starts_at, min(ends_at, ended)
+    start = started_at if started_at is not None and started_at < ended else ended
+    return start, ended if ended > start else start + 1.0
+
+
+def current_stretch(presences: list[Presence], grace_s: float) -> tuple[float | None, float | None]:
+    """What is true now: since when the pupil is in the room, or when they last left.
+
+    `(since, None)` while they are in (since the start of their current stretch, reconnects
+    merged), `(None, left)` once they left, `(None, None)` if they never came.
+    """
+    merged, _ = merge(presences, grace_s)
+    if not merged:
+        return None, None
+    last = merged[-1]
+    if last.how is Departure.STILL_IN:
+        return last.joined, None
+    return None, last.left

@@ -58,6 +58,12 @@ class Reason(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     INTERNAL_ERROR = "internal_error"
     ACCOUNT_DISABLED = "account_disabled"
+    LESSON_CLOSED = "lesson_closed"
+    LESSON_NOT_STARTED = "lesson_not_started"
+    LESSON_NOT_TODAY = "lesson_not_today"
+    LESSON_OVER = "lesson_over"
+    CHANGED_MEANWHILE = "changed_meanwhile"
+    RECORD_NOT_DEAD = "record_not_dead"
 
 
 MESSAGES: dict[Reason, str] = {
@@ -85,7 +91,7 @@ MESSAGES: dict[Reason, str] = {
     Reason.UNKNOWN_POLL: "There is no such poll.",
     Reason.POLL_NOT_OPEN: "This poll is not open for answers.",
     Reason.INVALID_CHOICE: "That answer does not fit this poll.",
-    Reason.INVALID_STATE: "That cannot be done in the current state.",
+    Reason.INVALID_STATE: "That cannot be done right now.",
     Reason.INVALID_CREDENTIALS: "Wrong login or password.",
     Reason.UNKNOWN_LESSON: "There is no such lesson.",
     Reason.UNKNOWN_PUPIL: "That pupil is not in this class.",
@@ -112,6 +118,12 @@ MESSAGES: dict[Reason, str] = {
     Reason.METHOD_NOT_ALLOWED: "This address does not accept that method.",
     Reason.INTERNAL_ERROR: "The server failed; please try again.",
     Reason.ACCOUNT_DISABLED: "This account is disabled. Ask your administrator.",
+    Reason.LESSON_CLOSED: "This lesson has already ended.",
+    Reason.LESSON_NOT_STARTED: "This lesson has not been started; start it first.",
+    Reason.LESSON_NOT_TODAY: "A lesson can be started on its own day only.",
+    Reason.LESSON_OVER: "This lesson's time is over; it can no longer be started.",
+    Reason.CHANGED_MEANWHILE: "Someone changed this at the same moment; please try again.",
+    Reason.RECORD_NOT_DEAD: "Only an undelivered record can be sent again.",
 }
 
 

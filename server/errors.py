@@ -38,6 +38,13 @@ STATUS: dict[Reason, int] = {
     Reason.METHOD_NOT_ALLOWED: 405,
     Reason.INTERNAL_ERROR: 500,
     Reason.ACCOUNT_DISABLED: 403,
+    Reason.ROOM_CLOSED: 409,
+    Reason.LESSON_CLOSED: 409,
+    Reason.LESSON_NOT_STARTED: 409,
+    Reason.LESSON_NOT_TODAY: 409,
+    Reason.LESSON_OVER: 409,
+    Reason.CHANGED_MEANWHILE: 409,
+    Reason.RECORD_NOT_DEAD: 409,
 }
 
 

@@ -189,6 +189,8 @@ class Lesson(Base):
     )
     state: Mapped[str] = mapped_column(String(16))
     ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # When Start lesson opened its room (null for lessons started before migration 0011).
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     subject_id: Mapped[int | None] = mapped_column(
         ForeignKey("subjects.id", ondelete="SET NULL"), nullable=True
     )

@@ -149,7 +149,7 @@ async def list_outbox(call: Call) -> web.Response:
     "POST",
     "/api/admin/outbox/{record_id}/retry",
     who=ADMIN,
-    errors=(Reason.UNKNOWN_RECORD, Reason.INVALID_STATE),
+    errors=(Reason.UNKNOWN_RECORD, Reason.RECORD_NOT_DEAD),
 )
 async def retry_letter(call: Call) -> web.Response:
     """Put a dead letter back in the queue; it is delivered (once) like any other."""
@@ -157,7 +157,9 @@ async def retry_letter(call: Call) -> web.Response:
     try:
         found = await outbox.retry(sessions(call.app[ENGINE]), record_id)
     except outbox.NotDead as exc:
-        return error(Reason.INVALID_STATE, f"Only a dead letter can be retried; this one is {exc}.")
+        return error(
+            Reason.RECORD_NOT_DEAD, f"Only a dead letter can be retried; this one is {exc}."
+        )
     if not found:
         return error(Reason.UNKNOWN_RECORD)
     call.app[COURIER].notify()

@@ -168,7 +168,7 @@ async def lesson_journal(call: Call) -> web.Response:
     "/api/lessons/{lesson_id}/start",
     who=OWNER,
     answer=models.StartAnswer,
-    errors=(*LESSON_ERRORS, Reason.INVALID_STATE),
+    errors=(*LESSON_ERRORS, Reason.LESSON_CLOSED, Reason.LESSON_NOT_TODAY, Reason.LESSON_OVER),
 )
 async def start_lesson(call: Call) -> web.Response:
     """ "Start lesson": opens the lesson's room and answers with its invite link."""
@@ -182,7 +182,7 @@ async def start_lesson(call: Call) -> web.Response:
     "/api/lessons/{lesson_id}/attendance",
     who=OWNER,
     answer=models.ProposalAnswer,
-    errors=(*LESSON_ERRORS, Reason.INVALID_STATE),
+    errors=LESSON_ERRORS,
 )
 async def proposed_attendance(call: Call) -> web.Response:
     """The attendance proposed right now, with who of the class is missing."""
@@ -197,7 +197,12 @@ async def proposed_attendance(call: Call) -> web.Response:
     who=OWNER,
     body=EndBody,
     answer=models.QueuedAnswer,
-    errors=(*LESSON_ERRORS, Reason.INVALID_STATE, Reason.UNKNOWN_PUPIL),
+    errors=(
+        *LESSON_ERRORS,
+        Reason.LESSON_CLOSED,
+        Reason.LESSON_NOT_STARTED,
+        Reason.UNKNOWN_PUPIL,
+    ),
 )
 async def end_lesson(call: Call) -> web.Response:
     """ "End lesson": confirm or correct the attendance; it goes to the journal exactly once."""
@@ -240,7 +245,7 @@ MARK_ERRORS = (*LESSON_ERRORS, Reason.UNKNOWN_PUPIL)
     who=OWNER,
     body=models.MarkBody,
     answer=models.MarkAnswer,
-    errors=(*MARK_ERRORS, Reason.OUT_OF_RANGE, Reason.PUPIL_ABSENT),
+    errors=(*MARK_ERRORS, Reason.OUT_OF_RANGE, Reason.PUPIL_ABSENT, Reason.CHANGED_MEANWHILE),
 )
 async def put_mark(call: Call) -> web.Response:
     """Give or replace a pupil's mark (within the school's scale) with a comment."""

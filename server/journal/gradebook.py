@@ -181,7 +181,7 @@ class Gradebook:
                 except IntegrityError:
                     continue
                 return mark(row)
-        raise LessonError(Reason.INVALID_STATE, "The mark changed meanwhile; please try again.")
+        raise LessonError(Reason.CHANGED_MEANWHILE, "The mark changed meanwhile; please try again.")
 
     async def delete_mark(self, lesson_id: int, actor: Actor, pupil_id: int) -> None:
         """Take a mark back (nothing happens if there was none)."""

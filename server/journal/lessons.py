@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rooms.attendance import Attendance, Departure, Presence, Status, assess
+from rooms.attendance import (
+    Attendance,
+    Departure,
+    Presence,
+    Status,
+    assess,
+    current_stretch,
+    held_window,
+)
 from rooms.refusals import Reason
 from server.db.accounts import Store
 from server.db.tables import (
@@ -41,7 +49,6 @@ from server.journal.weeks import day_of, week_bounds
 __all__ = ["CLOSED", "OPEN", "SCHEDULED", "BuiltinJournal", "LessonError", "Lessons"]
 
 SCHEDULED, OPEN, CLOSED = "scheduled", "open", "closed"
-NOT_STARTED = "not_started"  # a proposal's status before the lesson's scheduled start
 HOW = {
     "left": Departure.LEFT,
     "disconnected": Departure.DISCONNECTED,
@@ -55,27 +62,29 @@ RoomCloser = Callable[[str, float | None, float], Awaitable[object]]
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
-    """One pupil's proposed attendance, as the teacher sees it before ending the lesson."""
+    """One pupil's proposed attendance (the verdict if the lesson ended now) and what is true
+    now: in the room since when, or left when."""
 
     pupil_id: int
     name: str
     attendance: Attendance
     in_room_now: bool
-    # False while the scheduled start is still ahead (the teacher opened the room early):
-    # who is here already is worth seeing, a present/absent verdict is not yet.
-    started: bool = True
+    since: float | None = None
+    left_at: float | None = None
 
     def public(self) -> dict[str, Any]:
         a = self.attendance
         return {
             "pupil_id": self.pupil_id,
             "name": self.name,
-            "status": a.status.value if self.started else NOT_STARTED,
+            "status": a.status.value,
             "late": a.late,
             "left_early": a.left_early,
             "attended_min": round(a.attended_s / 60, 1),
             "network_lost_min": round(a.network_lost_s / 60, 1),
             "in_room_now": self.in_room_now,
+            "since": self.since,
+            "left_at": self.left_at,
         }
 
 
@@ -162,13 +171,30 @@ class Lessons:
             )
 
     async def start(self, lesson_id: int, actor: Actor) -> tuple[models.Lesson, str]:
-        """Open the lesson's online room (once); returns the lesson and its room id."""
+        """Open the lesson's online room (once); returns the lesson and its room id.
+
+        The rule: a lesson may be started any time on its school day (in the school's time
+        zone) until its scheduled end — schedules move within a day, and a room opened early
+        lets the class gather. Not on an earlier day, not once its time is over.
+        """
+        now = time.time()
         async with self._sessions() as s:
             lesson = await own_lesson(s, lesson_id, actor)
             if lesson.state == CLOSED:
-                raise LessonError(Reason.INVALID_STATE, "This lesson has already ended.")
+                raise LessonError(Reason.LESSON_CLOSED, "This lesson has already ended.")
             name = await self._class_name(s, lesson.class_id)
             if lesson.room_id is None:
+                zone = (await school.load(s)).zone
+                day = day_of(lesson.starts_at, zone)
+                if day_of(now, zone) < day:
+                    raise LessonError(
+                        Reason.LESSON_NOT_TODAY,
+                        f"This lesson is on {day.isoformat()}; it can be started that day.",
+                    )
+                if now >= lesson.ends_at:
+                    raise LessonError(
+                        Reason.LESSON_OVER, "This lesson's time is over; it can no longer start."
+                    )
                 # The lesson's teacher hosts its room, whoever (an administrator) opened it.
                 room = await self._store.create_room(
                     f"{lesson.subject} — {name}"[:64],
@@ -176,7 +202,7 @@ class Lessons:
                     lesson.class_id,
                     "ask_host",
                 )
-                lesson.room_id, lesson.state = room.id, OPEN
+                lesson.room_id, lesson.state, lesson.started_at = room.id, OPEN, now
                 await s.commit()
             return await lesson_view(s, lesson, self._base_url), str(lesson.room_id)
 
@@ -192,15 +218,13 @@ class Lessons:
         )
         return [(int(i), str(n)) for i, n in rows]
 
-    async def _proposals(
-        self, s: AsyncSession, lesson: Lesson, now: float, *, early: bool = False
-    ) -> list[Proposal]:
-        """Each pupil's attendance if the lesson ended now; `early`: also before its start."""
+    async def _proposals(self, s: AsyncSession, lesson: Lesson, now: float) -> list[Proposal]:
+        """Each pupil's attendance if the lesson ended now (or as it ended), with what is true
+        now: who is in the room since when, who left when."""
         rules = (await school.load(s)).rules
-        end = min(lesson.ends_at, lesson.ended_at or now)
-        started = end > lesson.starts_at
-        if not started and not early:
-            raise LessonError(Reason.INVALID_STATE, "The lesson has not started yet.")
+        start, end = held_window(
+            lesson.starts_at, lesson.ends_at, lesson.started_at, lesson.ended_at or now
+        )
         presences: dict[int, list[Presence]] = {}
         in_room: set[int] = set()
         if lesson.room_id is not None:
@@ -222,16 +246,9 @@ class Lessons:
             Proposal(
                 pid,
                 name,
-                # Before the start nobody has attended any of it yet: assessed over the whole
-                # lesson, which gives zeros (the status itself is replaced by "not_started").
-                assess(
-                    presences.get(pid, []),
-                    lesson.starts_at,
-                    end if started else lesson.ends_at,
-                    rules,
-                ),
+                assess(presences.get(pid, []), start, end, rules),
                 pid in in_room,
-                started,
+                *current_stretch(presences.get(pid, []), rules.reconnect_grace_s),
             )
             for pid, name in await self._pupils(s, lesson.class_id)
         ]
@@ -240,7 +257,7 @@ class Lessons:
         """The attendance the bridge proposes now, including who is missing right now."""
         async with self._sessions() as s:
             lesson = await own_lesson(s, lesson_id, actor)
-            proposals = await self._proposals(s, lesson, time.time(), early=True)
+            proposals = await self._proposals(s, lesson, time.time())
             return [p.public() for p in proposals]
 
     async def end(
@@ -258,7 +275,10 @@ class Lessons:
         async with self._sessions() as s:
             lesson = await own_lesson(s, lesson_id, actor)
             if lesson.state == CLOSED:
-                raise LessonError(Reason.INVALID_STATE, "This lesson has already ended.")
+                raise LessonError(Reason.LESSON_CLOSED, "This lesson has already ended.")
+            if lesson.state != OPEN:  # never started: there is nothing to take attendance of
+                raise LessonError(Reason.LESSON_NOT_STARTED, "Start the lesson first.")
+            # Whatever the clock says: a teacher may always end what they started.
             lesson.ended_at = now
             proposals = await self._proposals(s, lesson, now)
             known = {p.pupil_id for p in proposals}
@@ -282,7 +302,8 @@ class Lessons:
                     "starts_at": lesson.starts_at,
                     "date": day_of(lesson.starts_at, settings.zone).isoformat(),
                 }
-                record.pop("in_room_now")
+                for live_only in ("in_room_now", "since", "left_at"):
+                    record.pop(live_only)
                 for destination in self._destinations:
                     outbox.add(
                         s, f"{destination}:attendance:{lesson.id}:{p.pupil_id}", destination, record

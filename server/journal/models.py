@@ -128,14 +128,16 @@ class ProposalEntry(Out):
 
     pupil_id: int
     name: str
-    status: str = Field(
-        description="present | absent | not_started (the room opened before the scheduled start)"
-    )
+    status: str = Field(description="present | absent: what End lesson would record now")
     late: bool
     left_early: bool
     attended_min: float
     network_lost_min: float
     in_room_now: bool
+    since: float | None = Field(
+        None, description="in the room since (reconnects merged); null when not in the room"
+    )
+    left_at: float | None = Field(None, description="when they left; null if in or never came")
 
 
 class ProposalAnswer(Out):

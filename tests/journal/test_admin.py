@@ -92,13 +92,14 @@ async def test_finaliser_waits_for_the_schools_grace_period(any_db_server: LiveS
     server = any_db_server
     boss = await admin(server)
     teacher = await sign_in(server, *server.teacher)
-    lesson = await new_lesson(server, teacher, starts_in_s=-3600, minutes=40)  # ended 20 min ago
+    lesson = await new_lesson(server, teacher, starts_in_s=-60, minutes=40)
     await api(server, teacher, "POST", f"/api/lessons/{lesson['id']}/start")
     await api(server, boss, "PUT", "/api/admin/school", {"finalise_grace_min": 30})
     lessons = server.app[LESSONS]
-    assert await lessons.finalise_overdue(time.time()) == []
+    then = lesson["ends_at"] + 20 * 60  # the finaliser's clock: the lesson ended 20 min ago
+    assert await lessons.finalise_overdue(then) == []
     await api(server, boss, "PUT", "/api/admin/school", {"finalise_grace_min": 15})
-    assert await lessons.finalise_overdue(time.time()) == [lesson["id"]]
+    assert await lessons.finalise_overdue(then) == [lesson["id"]]
 
 
 async def test_years_subjects_and_teaching(any_db_server: LiveServer) -> None:
@@ -232,7 +233,7 @@ async def test_dead_letters_are_listed_and_retried_once(any_db_server: LiveServe
         while not (delivered := await courier.letters(outbox.DELIVERED)):
             await asyncio.sleep(0.05)
     status, answer = await api(server, boss, "POST", f"/api/admin/outbox/{delivered[0].id}/retry")
-    assert (status, code(answer)) == (409, "invalid_state")
+    assert (status, code(answer)) == (409, "record_not_dead")
     for path, expected in (
         ("/api/admin/outbox/999999/retry", (404, "unknown_record")),
         ("/api/admin/outbox/x/retry", (400, "invalid_payload")),

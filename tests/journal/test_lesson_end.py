@@ -130,9 +130,10 @@ async def test_the_finaliser_closes_the_room_of_a_lesson_nobody_ended(
     live_server: LiveServer,
 ) -> None:
     teacher = await sign_in(live_server, *live_server.teacher)
-    lesson, room_id = await started(live_server, teacher, starts_in_s=-3600, minutes=40)
+    lesson, room_id = await started(live_server, teacher, minutes=40)
     async with peers("host", "pupil") as (host, pupil):
         await enter_lesson(live_server, teacher, room_id, host, pupil)
-        assert await live_server.app[LESSONS].finalise_overdue(time.time(), grace_s=60) == [lesson]
+        overdue = time.time() + 3600  # the finaliser's clock, well past the lesson's end
+        assert await live_server.app[LESSONS].finalise_overdue(overdue, grace_s=60) == [lesson]
         assert await pupil.wait("room_closed") == {"reason": "lesson_ended"}
         await host.wait("room_closed")

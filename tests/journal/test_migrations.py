@@ -145,3 +145,19 @@ async def test_0009_private_chat_is_safe_by_default_and_keeps_every_room(
     assert settings.private_chat is PrivateChat.STAFF
     await migrate(engine, "0008")  # and back again
     await migrate(engine)
+
+
+async def test_0011_gives_lessons_a_start_time_left_empty_for_old_ones(engine: AsyncEngine) -> None:
+    await migrate(engine, "0007")
+    async with engine.begin() as connection:
+        for statement in ROWS_0006:
+            await connection.execute(text(statement))
+    await migrate(engine, "0011")
+    async with engine.connect() as connection:
+        row = (await connection.execute(text("SELECT state, started_at FROM lessons"))).one()
+        kept = (await connection.execute(text("SELECT count(*) FROM attendance"))).scalar_one()
+    # An old lesson has no start time: it is assessed over its scheduled time, as before.
+    assert tuple(row) == ("closed", None)
+    assert kept == 1
+    await migrate(engine, "0010")  # and back again
+    await migrate(engine)

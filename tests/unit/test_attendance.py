@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rooms.attendance import Departure, Presence, Rules, Status, assess, merge
+from rooms.attendance import (
+    Departure,
+    Presence,
+    Rules,
+    Status,
+    assess,
+    current_stretch,
+    held_window,
+    merge,
+)
 
 START, END = 1000.0, 1000.0 + 45 * 60
 RULES = Rules()
@@ -97,3 +106,25 @@ def test_attended_never_exceeds_the_lesson_and_parts_add_up(
     assert 0 <= a.attended_s <= END - START + 1e-6
     assert abs(a.attended_s + a.away_s - (END - START)) < 1e-6
     assert a.network_lost_s <= a.attended_s + 1e-6
+
+
+def test_the_window_is_the_scheduled_time_up_to_end_lesson() -> None:
+    # Started ten minutes early, ended twenty minutes in: the scheduled start to End lesson.
+    assert held_window(1000, 3700, 400, 2200) == (1000, 2200)
+    # Ended after the scheduled end (a lesson that ran over): the scheduled time.
+    assert held_window(1000, 3700, 900, 4000) == (1000, 3700)
+
+
+def test_a_lesson_held_wholly_before_its_time_is_assessed_over_the_time_it_was_held() -> None:
+    assert held_window(10_000, 12_700, 1000, 3400) == (1000, 3400)
+    # Started and ended at once (or never started): a second-long window, never an empty one.
+    assert held_window(10_000, 12_700, 1000, 1000) == (1000, 1001)
+    assert held_window(10_000, 12_700, None, 1000) == (1000, 1001)
+
+
+def test_the_current_stretch_says_since_when_or_when_they_left() -> None:
+    still = [Presence(100, 400, Departure.DISCONNECTED), Presence(430, 900, Departure.STILL_IN)]
+    assert current_stretch(still, 60) == (100, None)  # a short drop does not restart "since"
+    gone = [Presence(100, 400, Departure.LEFT)]
+    assert current_stretch(gone, 60) == (None, 400)
+    assert current_stretch([], 60) == (None, None)
