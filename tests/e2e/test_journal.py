@@ -5,6 +5,7 @@ start dialog works by keyboard alone, and axe finds nothing serious on the new p
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import datetime
@@ -159,14 +160,18 @@ async def test_lesson_from_schedule_to_diary(live_server: LiveServer, browsers: 
     await expect(pupil.locator("#inside")).to_be_visible()
     name = await pupil.locator("#you-name").inner_text()
 
-    # The teacher's live attendance: the pupil is in the room and, after a few seconds of
-    # the lesson, proposed present; the classmates are missing.
+    # The teacher's live attendance says what is true now — the pupil in the room since they
+    # came, the classmates not here yet — and no verdict (that is End lesson's proposal).
     pupil_row = attendance_row(teacher, name)
-    await expect(pupil_row.locator('[data-field="now"]')).to_have_text(EN["journal.in_room_yes"])
-    await expect(pupil_row.locator('[data-field="status"]')).to_have_text(
-        EN["journal.status_present"], timeout=60_000
-    )
+    here_since = EN["presence.here_since"].split("{time}")[0]
+    await expect(pupil_row.locator('[data-field="status"]')).to_contain_text(here_since)
     await expect(teacher.locator("#attendance > tr")).to_have_count(4)
+    await expect(
+        teacher.locator('#attendance > tr [data-field="status"]').filter(
+            has_text=EN["presence.not_yet"]
+        )
+    ).to_have_count(3)
+    await expect(teacher.locator("#attendance > tr.absent")).to_have_count(0)
     await expect(teacher.locator("#missing")).to_contain_text(EN["journal.missing_now"][:10])
     await expect(teacher.locator("#missing")).not_to_contain_text(name)
 
@@ -184,9 +189,23 @@ async def test_lesson_from_schedule_to_diary(live_server: LiveServer, browsers: 
     await teacher.get_by_role("button", name=EN["journal.assignment_add"]).click()
     await expect(teacher.locator("#assignments .assignment-text")).to_have_text([homework])
 
-    # End lesson (confirmed): the journal shows the pupil present and the classmates absent.
+    # End lesson: its confirmation lists the proposal (once the pupil's share of the lesson so
+    # far passes 50 %: the proposal is about wall-clock time, so poll it), then the journal
+    # shows the pupil present and the classmates absent.
+    proposal_url = f"{live_server.url}/api/lessons/{lesson['id']}/attendance"
+    async with asyncio.timeout(60):
+        while not any(
+            p["name"] == name and p["status"] == "present"
+            for p in (await (await teacher.request.get(proposal_url)).json())["attendance"]
+        ):
+            await asyncio.sleep(0.5)
     await teacher.get_by_role("button", name=EN["journal.end"], exact=True).click()
     end_dialog = teacher.get_by_role("dialog", name=EN["journal.end_confirm_title"])
+    proposal = end_dialog.locator("#end-proposal > li")
+    await expect(proposal).to_have_count(4)
+    await expect(proposal.filter(has_text=name)).to_have_text(
+        text("journal.end_proposal_row", name=name, status=EN["journal.status_present"])
+    )
     await end_dialog.get_by_role("button", name=EN["journal.end_confirm"]).click()
     await expect(teacher.locator("#info-state")).to_have_text(EN["journal.state_closed"])
     await expect(teacher.locator("#attendance-note")).to_have_text(EN["journal.attendance_final"])
@@ -567,11 +586,12 @@ async def test_end_lesson_with_corrections(live_server: LiveServer, browsers: Br
     rows = teacher.locator("#attendance > tr")
     await expect(rows).to_have_count(4)
     names = [await th.inner_text() for th in await rows.locator("th").all()]
-    # Nobody joined: everyone is proposed absent. The teacher corrects two pupils (one was in
-    # class without a device, one is absent with a note) and leaves the others as proposed.
+    # Nobody joined: nobody is here yet (the verdict waits for End lesson). The teacher corrects
+    # two pupils (one was in class without a device, one is absent with a note) and leaves the
+    # others as proposed.
     for name in names:
         await expect(attendance_row(teacher, name).locator('[data-field="status"]')).to_have_text(
-            EN["journal.status_absent"]
+            EN["presence.not_yet"]
         )
     present, noted = names[0], names[1]
     await teacher.get_by_label(
@@ -594,6 +614,17 @@ async def test_end_lesson_with_corrections(live_server: LiveServer, browsers: Br
     await teacher.get_by_role("button", name=EN["journal.end"], exact=True).click()
     dialog = teacher.get_by_role("dialog", name=EN["journal.end_confirm_title"])
     await expect(dialog).to_contain_text(text("journal.end_confirm_text", corrections=2))
+    # The proposal, with the teacher's corrections in it.
+    await expect(dialog.locator("#end-proposal > li")).to_have_text(
+        [
+            text(
+                "journal.end_proposal_row",
+                name=n,
+                status=EN["journal.status_present" if n == present else "journal.status_absent"],
+            )
+            for n in names
+        ]
+    )
     # The irreversible step starts on Cancel.
     await expect(dialog.get_by_role("button", name=EN["journal.cancel"])).to_be_focused()
     await dialog.get_by_role("button", name=EN["journal.end_confirm"]).click()

@@ -3,9 +3,10 @@
 // next to each present pupil, and "End lesson" with a confirmation where statuses can be
 // corrected. Shown only in a lesson's room, to its teacher (the room's host).
 import { journalApi } from "./journal_api.js";
-import { errorText, has, onLanguageChange, t } from "./i18n.js";
+import { errorText, has, language, onLanguageChange, t } from "./i18n.js";
 import { announce, byId, clearError, focusOn, h, showError } from "./dom.js";
 import { button, isHost, onPeopleChange, state } from "./shared.js";
+import { presenceText, proposalNotes } from "./presence_text.js";
 
 const REFRESH_MS = 15000;
 // Joins and leaves come in bursts (a class entering together): one refresh for the burst.
@@ -163,18 +164,21 @@ function sync() {
 
 // ---------------------------------------------------------------- rendering
 
-function statusCell(row) {
-  return h(
-    "td",
-    {},
-    h("span", { class: `status status-${row.status}`, text: t(`attendance.status_${row.status}`) }),
+/** The room's clock time of Unix seconds ("10:03"), in the page's language. */
+function clock(seconds) {
+  return new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit" }).format(
+    new Date(seconds * 1000),
   );
+}
+
+/** What is true now (in since, left at, not here yet): never a verdict while the lesson runs. */
+function presenceCell(row) {
+  const { text, kind } = presenceText(row, clock);
+  return h("td", {}, h("span", { class: `presence presence-${kind}`, text }));
 }
 
 function notesText(row) {
   const notes = [];
-  if (row.late) notes.push(t("attendance.late"));
-  if (row.left_early) notes.push(t("attendance.left_early"));
   if (row.network_lost_min > 0) {
     notes.push(t("attendance.network_lost", { minutes: row.network_lost_min }));
   }
@@ -237,10 +241,9 @@ function render() {
         "tr",
         { "data-pupil": String(row.pupil_id), class: row.in_room_now ? "in-room" : "not-in-room" },
         h("th", { scope: "row", text: row.name }),
-        statusCell(row),
+        presenceCell(row),
         h("td", { text: String(row.attended_min) }),
         h("td", { text: notesText(row) }),
-        h("td", { text: t(row.in_room_now ? "attendance.here" : "attendance.not_here") }),
         markCell(row),
       ),
     ),
@@ -350,6 +353,7 @@ function endRow(row) {
     { "data-pupil": String(row.pupil_id), "data-proposed": row.status },
     h("th", { scope: "row", text: row.name }),
     h("td", {}, select),
+    h("td", { "data-field": "notes", text: proposalNotes(row) }),
     h(
       "td",
       {},

@@ -4,7 +4,8 @@
 import { journalApi } from "./journal_api.js";
 import { t } from "./i18n.js";
 import { byId, h, showError } from "./dom.js";
-import { every, statusText } from "./journal_common.js";
+import { every, formatTime, statusText } from "./journal_common.js";
+import { presenceText } from "./presence_text.js";
 import { data, lessonId } from "./journal_lesson_state.js";
 
 const LIVE_REFRESH_MS = 4000;
@@ -83,7 +84,6 @@ function attendanceRow(record, open) {
         h("th", { scope: "row", "data-field": "name" }),
         h("td", { "data-field": "status" }),
         h("td", { "data-field": "minutes" }),
-        open ? h("td", { "data-field": "now" }) : null,
         ...cells,
       )
     );
@@ -93,10 +93,13 @@ function attendanceRow(record, open) {
     if (cell && cell.textContent !== text) cell.textContent = text;
   };
   set("name", record.name);
-  set("status", statusText(record));
+  // While the lesson runs: what is true now. The verdict (present/absent) is End lesson's.
+  const presence = open ? presenceText(record, formatTime) : null;
+  set("status", presence ? presence.text : statusText(record));
+  const cell = row.querySelector('[data-field="status"]');
+  if (cell) cell.className = presence ? `presence presence-${presence.kind}` : "";
   set("minutes", t("journal.minutes", { minutes: record.attended_min ?? 0 }));
   if (open) {
-    set("now", t(record.in_room_now ? "journal.in_room_yes" : "journal.in_room_no"));
     const select = row.querySelector("select");
     const options = select ? select.options : [];
     const labels = ["journal.as_proposed", "journal.status_present", "journal.status_absent"];
@@ -106,7 +109,7 @@ function attendanceRow(record, open) {
   } else {
     set("comment-text", record.comment || "");
   }
-  row.classList.toggle("absent", record.status === "absent");
+  row.classList.toggle("absent", !open && record.status === "absent");
   return row;
 }
 
@@ -117,9 +120,10 @@ export function renderAttendance() {
   const table = byId("attendance-table");
   table.hidden = records.length === 0;
   table.classList.toggle("is-open", open);
-  for (const th of table.querySelectorAll("thead .when-open, #col-now")) {
+  for (const th of table.querySelectorAll("thead .when-open")) {
     /** @type {HTMLElement} */ (th).hidden = !open;
   }
+  byId("col-status").textContent = t(open ? "journal.col_presence" : "journal.col_status");
   byId("attendance-caption").textContent = t(
     open ? "journal.attendance_caption_live" : "journal.attendance_caption_final",
   );
@@ -178,6 +182,25 @@ export async function awaitRecords() {
     data.attendance = Array.isArray(answer.attendance) ? answer.attendance : [];
     renderAttendance();
   }
+}
+
+/** End lesson's proposal, as the confirmation lists it: "Name: absent, late, left early". */
+export function renderEndProposal() {
+  const list = byId("end-proposal");
+  const rows = data.proposal || [];
+  list.replaceChildren(
+    ...rows.map((row) => {
+      const c = corrections.get(row.pupil_id);
+      const status = c && c.status ? { ...row, status: c.status } : row;
+      return h("li", { text: t("journal.end_proposal_row", { name: row.name, status: statusText(status) }) });
+    }),
+  );
+  list.hidden = rows.length === 0;
+}
+
+/** The proposal now (before End lesson's confirmation shows it). */
+export async function refreshNow() {
+  await refreshProposal();
 }
 
 export function clearCorrections() {

@@ -28,7 +28,9 @@ import {
   awaitRecords,
   clearCorrections,
   correctionList,
+  refreshNow,
   renderAttendance,
+  renderEndProposal,
   startLive,
   stopLiveRefresh,
 } from "./journal_attendance.js";
@@ -182,10 +184,12 @@ function wireRoom() {
   const endDialog = wireDialog("end-dialog", "end", (choice) => {
     if (choice === "end") endLesson();
   });
-  byId("end").addEventListener("click", () => {
+  byId("end").addEventListener("click", async () => {
+    await refreshNow(); // confirm what End lesson would record now, not a few seconds ago
     byId("end-dialog-text").textContent = t("journal.end_confirm_text", {
       corrections: correctionList().length,
     });
+    renderEndProposal();
     endDialog.open("end-cancel");
   });
 }
