@@ -3,7 +3,9 @@
 // next to each present pupil, and "End lesson" with a confirmation where statuses can be
 // corrected. Shown only in a lesson's room, to its teacher (the room's host).
 import { journalApi } from "./journal_api.js";
-import { errorText, has, language, onLanguageChange, t } from "./i18n.js";
+import { errorText, has, onLanguageChange, t } from "./i18n.js";
+import { formatTime, useSchoolZone } from "./journal_common.js";
+import { api } from "./api.js";
 import { announce, byId, clearError, focusOn, h, showError } from "./dom.js";
 import { button, isHost, onPeopleChange, state } from "./shared.js";
 import { presenceText, proposalNotes } from "./presence_text.js";
@@ -52,6 +54,12 @@ function errorSentence(err) {
 
 async function loadLesson(lessonId) {
   // Existing marks and (if the server says) the school's scale; the proposal works without them.
+  try {
+    // Times as the journal shows them: on the school's clock, whatever the browser's zone.
+    useSchoolZone((await api.school()).timezone);
+  } catch {
+    // The browser's own clock then.
+  }
   try {
     const data = await journalApi.lesson(lessonId);
     panel.marks = new Map((data.marks || []).map((m) => [m.pupil_id, m]));
@@ -164,11 +172,9 @@ function sync() {
 
 // ---------------------------------------------------------------- rendering
 
-/** The room's clock time of Unix seconds ("10:03"), in the page's language. */
+/** The school's clock time of Unix seconds ("10:03"), as the journal pages show it. */
 function clock(seconds) {
-  return new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit" }).format(
-    new Date(seconds * 1000),
-  );
+  return formatTime(seconds);
 }
 
 /** What is true now (in since, left at, not here yet): never a verdict while the lesson runs. */
@@ -341,6 +347,7 @@ async function saveMark(form) {
 // ---------------------------------------------------------------- end lesson
 
 function endRow(row) {
+  const notes = proposalNotes(row);
   const select = h(
     "select",
     { "aria-label": t("attendance.status_of", { name: row.name }), "data-pupil": row.pupil_id },
@@ -351,9 +358,14 @@ function endRow(row) {
   return h(
     "tr",
     { "data-pupil": String(row.pupil_id), "data-proposed": row.status },
-    h("th", { scope: "row", text: row.name }),
+    // The proposal's notes (late, left early) under the name: narrow screens keep three columns.
+    h(
+      "th",
+      { scope: "row" },
+      row.name,
+      notes ? h("span", { class: "end-notes", "data-field": "notes", text: notes }) : null,
+    ),
     h("td", {}, select),
-    h("td", { "data-field": "notes", text: proposalNotes(row) }),
     h(
       "td",
       {},

@@ -99,7 +99,7 @@ let schoolZone;
 
 /** Takes the school's IANA time zone (from GET /api/school), so times and days are the
  * school's even in a browser set to another zone. An unknown name keeps the browser's zone. */
-function useSchoolZone(zone) {
+export function useSchoolZone(zone) {
   if (typeof zone !== "string" || !zone) return;
   try {
     new Intl.DateTimeFormat("en", { timeZone: zone }).format(0);

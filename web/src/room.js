@@ -4,7 +4,8 @@
 // entry.js. A resume token is kept in sessionStorage so that a reload comes back into the room
 // without knocking.
 import { api, ProtocolError, RoomConnection } from "./protocol.js";
-import { errorText, initI18n, language, onLanguageChange, t } from "./i18n.js";
+import { errorText, initI18n, onLanguageChange, t } from "./i18n.js";
+import { formatTime } from "./journal_common.js";
 import { announce, byId, clearError, showError, showErrorText } from "./dom.js";
 import { renderEnded, renderEntry, renderHeader, renderLobby, show, wireEntry } from "./entry.js";
 import { isHost, onPeopleChange, peopleChanged, state } from "./shared.js";
@@ -103,9 +104,8 @@ function renderClosing() {
 }
 
 function clockTime(seconds) {
-  return new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit" }).format(
-    new Date(seconds * 1000),
-  );
+  // The school's clock when known (the teacher's panel loads it), else the browser's.
+  return formatTime(seconds);
 }
 
 function renderConnection(status) {
