@@ -244,6 +244,8 @@ async def test_lesson_routes_by_who_teaches_the_class(live_server: LiveServer) -
     for method, template, body, allowed in LESSON_ROUTES:
         for who, token in callers.items():
             lid = (await new_lesson(server, owner))["id"]
+            if template.endswith("/end"):  # only a started lesson can be ended
+                await api(server, owner, "POST", f"/api/lessons/{lid}/start")
             page = (await api(server, owner, "GET", f"/api/lessons/{lid}"))[1]
             pupil = page["pupils"][0]["id"]
             made = await api(
