@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
+from server.keys import STORE
 from tests.conftest import LiveServer
 from tests.integration.test_people import sign_in_status
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.e2e
 async def test_admin_adds_a_teacher_and_resets_a_password(
     live_server: LiveServer, browsers: Browsers, axe_source: Path
 ) -> None:
+    await live_server.app[STORE].create_class("8B", [])  # where a pupil moves to
     page = await browsers.person("office", bypass_csp=True)  # bypass only for axe's <script>
     await admin_signs_in(page, live_server)
     people = page.locator("#people-section")
@@ -77,3 +79,13 @@ async def test_admin_adds_a_teacher_and_resets_a_password(
     await expect(row).to_contain_text(EN["people.state_disabled"])
     await expect(page.get_by_role("button", name=EN["people.enable"], exact=True)).to_be_visible()
     assert await axe_violations(page, axe_source) == []
+
+    # A pupil moves to another class from their panel.
+    pupil_login = live_server.pupils[0][0]
+    pupil_row = people.locator(f'#people tr[data-login="{pupil_login}"]')
+    await pupil_row.get_by_role("button", name=EN["people.manage"]).click()
+    await expect(page.locator("#person-title")).to_be_focused()
+    await page.get_by_label(EN["people.move_to"], exact=True).select_option(label="8B")
+    await page.locator("#person-form").get_by_role("button", name=EN["admin.save"]).click()
+    await expect(pupil_row.locator("td").nth(2)).to_have_text("8B")
+    await expect(page.locator("#audit tr").first).to_contain_text(EN["audit.action_pupil.move"])
