@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.async_api import expect
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, running_server
 from tests.integration.peers import sign_in
 from tests.journal.helpers import admin, api
 
@@ -58,3 +60,46 @@ async def test_the_room_page_says_why_its_session_ended(
     assert ended[0] == 200
     await expect(pupil.locator("#ended-title")).to_have_text(RU["ended.signed_out_title"])
     await expect(pupil.locator("#ended-text")).to_have_text(RU["ended.ended_by_admin_text"])
+
+
+async def test_a_one_time_sign_in_on_a_room_page_chooses_a_password_then_comes_back(
+    tmp_path: Path, browsers: Browsers
+) -> None:
+    async with running_server(tmp_path / "data", keep_one_time=True) as server:
+        teacher_login, teacher_once = server.teacher
+        first = await sign_in(server, teacher_login, teacher_once)
+        changed = await api(
+            server, first, "POST", "/api/password", {"current": teacher_once, "new": "t" * 12}
+        )
+        assert changed[0] == 204
+        teacher = await sign_in(server, teacher_login, "t" * 12)
+        status, made = await api(
+            server,
+            teacher,
+            "POST",
+            "/api/rooms",
+            {"title": "Biology 7A", "class_id": server.class_id, "guest_policy": "ask_host"},
+        )
+        assert status == 201
+        room_path = f"/r/{made['room']['id']}"
+
+        page = await browsers.person("pupil")
+        login, one_time = server.pupils[0]
+        await page.goto(server.url + room_path)
+        await page.get_by_label(EN["form.login"], exact=True).fill(login)
+        await page.get_by_label(EN["form.password"], exact=True).fill(one_time)
+        await page.get_by_role("button", name=EN["room.signin_enter"]).click()
+        # The sign-in can only choose a password: the index page asks for it...
+        await expect(page.get_by_role("heading", level=1)).to_have_text(EN["home.password_title"])
+        await page.get_by_label(EN["form.current_password"], exact=True).fill(one_time)
+        await page.get_by_label(EN["form.new_password"], exact=True).fill("pupil-own-secret")
+        await page.get_by_label(EN["form.repeat_password"], exact=True).fill("pupil-own-secret")
+        await (
+            page.locator("#password-form")
+            .get_by_role("button", name=EN["form.change_password"])
+            .click()
+        )
+        # ...and then brings the pupil back to the room, signed in.
+        await page.wait_for_url(server.url + room_path)
+        await page.get_by_role("button", name=EN["room.enter"], exact=True).click()
+        await expect(page.locator("#inside")).to_be_visible()

@@ -103,6 +103,14 @@ export function renderEnded() {
   byId("ended-back").textContent = t(again);
 }
 
+/**
+ * A one-time password's sign-in can only choose a new password: that is on the index page,
+ * which brings the person back to this room afterwards.
+ */
+export function choosePasswordFirst() {
+  window.location.assign(`/?next=${encodeURIComponent(window.location.pathname)}`);
+}
+
 export function show(section, focusTarget) {
   const wasHidden = byId(section).hidden;
   showOnly(SECTIONS, section);
@@ -143,6 +151,10 @@ export function wireEntry(join) {
   wireSignIn(async (login, password, form) => {
     state.user = await api.signIn(login, password);
     form.reset();
+    if (state.user.must_change_password) {
+      choosePasswordFirst();
+      return;
+    }
     renderEntry();
     await join("user");
   });

@@ -162,6 +162,12 @@ function wirePassword() {
         await api.changePassword(value("current"), value("new"));
         form.reset();
         user = { ...user, must_change_password: false };
+        // Sent here from a room's page to choose the password first: back to that room.
+        const next = new URLSearchParams(window.location.search).get("next");
+        if (next && /^\/r\/[A-Za-z0-9_-]+$/.test(next)) {
+          window.location.assign(next);
+          return;
+        }
         announce(t("home.password_changed"));
         await showSignedIn();
         focusOn(byId(landingTitle()));

@@ -7,7 +7,15 @@ import { api, ProtocolError, RoomConnection } from "./protocol.js";
 import { errorText, initI18n, onLanguageChange, t } from "./i18n.js";
 import { formatTime } from "./journal_common.js";
 import { announce, byId, clearError, showError, showErrorText } from "./dom.js";
-import { renderEnded, renderEntry, renderHeader, renderLobby, show, wireEntry } from "./entry.js";
+import {
+  choosePasswordFirst,
+  renderEnded,
+  renderEntry,
+  renderHeader,
+  renderLobby,
+  show,
+  wireEntry,
+} from "./entry.js";
 import { isHost, onPeopleChange, peopleChanged, state } from "./shared.js";
 import { renderPeople, showQuality } from "./people.js";
 import { bindChat, renderChat, resetChat, setupChat } from "./chat.js";
@@ -339,6 +347,10 @@ async function main() {
     const [room, user] = await Promise.all([api.room(roomId), api.me()]);
     state.room = room;
     state.user = user;
+    if (user && user.must_change_password) {
+      choosePasswordFirst();
+      return;
+    }
   } catch (e) {
     renderHeader();
     byId("loading").hidden = true;
