@@ -61,12 +61,13 @@ def _parse(data: object) -> tuple[list[str], Why] | None:
     return keys, why
 
 
-async def _listen(redis: Redis, signalling: Signalling) -> None:
+async def _listen(redis: Redis, signalling: Signalling, ready: asyncio.Event) -> None:
     """Tell this node's sockets of sessions other nodes ended, for as long as the server runs."""
     while True:
         try:
             async with redis.pubsub() as pubsub:
                 await pubsub.subscribe(CHANNEL)
+                ready.set()
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
@@ -75,17 +76,23 @@ async def _listen(redis: Redis, signalling: Signalling) -> None:
                         log.warning("ignored a malformed message on %s", CHANNEL)
                         continue
                     await signalling.signed_out(*parsed)
-        except RedisError:
-            log.exception("lost the %s subscription; subscribing again", CHANNEL)
+        except RedisError as exc:
+            ready.set()  # start-up does not wait for a Redis that is away
+            log.warning("no %s subscription (%s); trying again", CHANNEL, exc)
             await asyncio.sleep(RETRY_S)  # a back-off between tries, not a synchronisation
 
 
 async def relay(app: web.Application) -> AsyncIterator[None]:
-    """`cleanup_ctx`: listen for other nodes' ended sessions while the server runs."""
+    """`cleanup_ctx`: listen for other nodes' ended sessions while the server runs.
+
+    The server starts serving once subscribed, so no session ended after that is missed.
+    """
     redis = app[REDIS]
     task = None
     if redis is not None:
-        task = asyncio.create_task(_listen(redis, app[SIGNALLING]), name="signed-out relay")
+        ready = asyncio.Event()
+        task = asyncio.create_task(_listen(redis, app[SIGNALLING], ready), name="signed-out relay")
+        await ready.wait()
     yield
     if task is not None:
         task.cancel()

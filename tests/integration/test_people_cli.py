@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
 from tests.conftest import running_server
-from tests.integration.peers import sign_in
+from tests.integration.peers import peers, sign_in
 from tests.integration.test_people import sign_in_status
 from tests.integration.test_server import run_cli
 from tests.journal.helpers import admin, api
@@ -52,3 +53,20 @@ async def test_the_command_line_manages_accounts(tmp_path: Path, demo_data: Path
             ("(command line)", "user.import", "m.ospan"),
             ("(command line)", "user.add", "a.karimova"),
         ]
+
+
+async def test_the_command_line_tells_a_running_servers_sockets(
+    tmp_path: Path, demo_data: Path, redis_url: str
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    async with running_server(data, redis=redis_url) as server, peers("pupil") as (pupil,):
+        login, password = server.pupils[0]
+        await pupil.connect(server, await sign_in(server, login, password))
+        done = await asyncio.to_thread(
+            run_cli, "users", "reset-password", login, "--data", str(data), "--redis", redis_url
+        )
+        assert done.returncode == 0, done.stderr
+        assert "1 session(s) ended" in done.stderr
+        assert await pupil.wait("signed_out") == {"reason": "password_reset"}
+        await pupil.wait("disconnect")
