@@ -311,7 +311,10 @@ class Lessons:
             await s.commit()
             room_id = lesson.room_id
         if room_id is not None and self._close_room is not None:
-            await self._close_room(room_id, now + keep_open_s if keep_open_s > 0 else None, now)
+            try:
+                await self._close_room(room_id, now + keep_open_s if keep_open_s > 0 else None, now)
+            except Exception:  # the lesson has ended and its attendance is queued regardless
+                logging.getLogger(__name__).exception("closing room %s failed", room_id)
         return len(proposals)
 
     async def finalise_overdue(self, now: float, grace_s: float | None = None) -> list[int]:
