@@ -16,10 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false())
-        )
+    # In place, not through a batch: on SQLite a batch copies `users` and drops the old table,
+    # and with foreign keys on that drop cascaded and emptied every table hanging on users.
+    op.add_column(
+        "users",
+        sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
