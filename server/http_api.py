@@ -270,8 +270,10 @@ async def me(call: Call) -> web.Response:
     answer=ClassList,
 )
 async def classes(call: Call) -> web.Response:
-    """The school's classes, for a teacher choosing whom a room is for."""
-    rows = await call.app[STORE].classes()
+    """The classes a room may be made for: a teacher's own (the teaching table's), or every
+    class for an administrator."""
+    account = call.account
+    rows = await call.app[STORE].classes(None if account.kind == "admin" else account.id)
     return web.json_response({"classes": [{"id": i, "name": n, "pupils": c} for i, n, c in rows]})
 
 
@@ -282,7 +284,7 @@ async def classes(call: Call) -> web.Response:
     body=RoomBody,
     answer=RoomAnswer,
     status=201,
-    errors=(Reason.NAME_REQUIRED, Reason.NAME_TOO_LONG),
+    errors=(Reason.NAME_REQUIRED, Reason.NAME_TOO_LONG, Reason.NOT_PERMITTED),
 )
 async def create_room(call: Call) -> web.Response:
     """A teacher creates a room and gets its invite link."""
@@ -296,8 +298,12 @@ async def create_room(call: Call) -> web.Response:
         }
         return error(title.reason, message.get(title.reason, title.message))
     store = call.app[STORE]
-    if body.class_id is not None and not await store.class_exists(body.class_id):
-        return error(Reason.INVALID_PAYLOAD, "There is no class with that id.")
+    if body.class_id is not None and not await store.teaches_class(teacher.id, body.class_id):
+        # A room of a class lets its pupils in without knocking and shows it to them, so it
+        # takes the same right as the class's lessons: the teaching table must give the class.
+        if not await store.class_exists(body.class_id):
+            return error(Reason.INVALID_PAYLOAD, "There is no class with that id.")
+        return error(Reason.NOT_PERMITTED, "You do not teach this class.")
     room = await store.create_room(title, teacher.id, body.class_id, body.guest_policy.value)
     log.info("%s created room %s (%r)", teacher.login, room.id, room.title)
     return web.json_response({"room": _room_info(call.app, room)}, status=201)

@@ -371,8 +371,14 @@ class Signalling:
             if p.name is not None or p.institution is not None:
                 return Refusal(Reason.INVALID_PAYLOAD, "A signed-in name comes from the account.")
             user, record = conn.user, live.record
-            expected = record.class_id is not None and await self.store.in_class(
-                user.id, record.class_id
+            # A pupil of the room's class enters unasked only while the teaching table gives
+            # the room's owner that class (as every lesson route checks it on each use): a
+            # room made before that was checked, or kept after the class was taken away,
+            # makes the class knock like anyone else.
+            expected = (
+                record.class_id is not None
+                and await self.store.in_class(user.id, record.class_id)
+                and await self.store.teaches_class(record.owner_id, record.class_id)
             )
             back = resumes is not None and resumes.identity == f"u{user.id}"
             return Join(

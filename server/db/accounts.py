@@ -18,6 +18,7 @@ from server.db.tables import (
     RoomRecord,
     SchoolClass,
     SchoolSettingsRow,
+    Teaching,
     User,
 )
 
@@ -169,16 +170,31 @@ class Store:
             await s.commit()
             return school_class.id
 
-    async def classes(self) -> list[tuple[int, str, int]]:
-        """Every class as (id, name, number of pupils)."""
+    async def classes(self, taught_by: int | None = None) -> list[tuple[int, str, int]]:
+        """Every class as (id, name, number of pupils); with `taught_by`, only the classes the
+        teaching table gives that teacher (in any subject)."""
         async with self._sessions() as s:
-            rows = await s.execute(
+            query = (
                 select(SchoolClass.id, SchoolClass.name, func.count(ClassMember.id))
                 .outerjoin(ClassMember, ClassMember.class_id == SchoolClass.id)
                 .group_by(SchoolClass.id, SchoolClass.name)
                 .order_by(SchoolClass.name)
             )
+            if taught_by is not None:
+                taught = select(Teaching.class_id).where(Teaching.teacher_id == taught_by)
+                query = query.where(SchoolClass.id.in_(taught))
+            rows = await s.execute(query)
             return [(int(i), str(n), int(c)) for i, n, c in rows]
+
+    async def teaches_class(self, teacher_id: int, class_id: int) -> bool:
+        """Whether the teaching table gives the teacher this class, in any subject."""
+        async with self._sessions() as s:
+            found = await s.scalar(
+                select(Teaching.id)
+                .where(Teaching.teacher_id == teacher_id, Teaching.class_id == class_id)
+                .limit(1)
+            )
+            return found is not None
 
     async def in_class(self, user_id: int, class_id: int) -> bool:
         """Whether the user is a pupil of the class."""

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from server.db.engine import sessions
-from server.db.tables import Lesson
+from server.db.tables import Lesson, RoomRecord
 from server.journal.weeks import day_of, week_of
 from server.keys import COURIER, ENGINE, SCHOOL_ADMIN, STORE
 from tests.conftest import LiveServer
-from tests.integration.peers import sign_in
+from tests.integration.peers import peers, sign_in
 from tests.journal.helpers import (
     admin,
     api,
@@ -274,6 +275,99 @@ async def test_lesson_routes_by_who_teaches_the_class(live_server: LiveServer) -
                 after = (await api(server, owner, "GET", f"/api/lessons/{lid}"))[1]
                 assert after == page | {"assignments": after["assignments"]}, (who, path)
                 assert len(after["assignments"]) == 1
+
+
+# Rooms by who asks. A room of a class lets the class's pupils in without knocking, so making
+# one takes what a lesson of the class takes: the teaching table (any subject). Rooms are a
+# teacher's; an administrator opens one only through a lesson (POST /api/lessons/{id}/start).
+ROOM_OF_7A = {
+    "administrator": (403, "not_permitted"),
+    "teacher of the class": (201, None),
+    "teacher of another class": (403, "not_permitted"),
+    "pupil": (403, "not_permitted"),
+    "anonymous": (401, "not_signed_in"),
+}
+
+
+async def test_room_routes_by_who_teaches_the_class(live_server: LiveServer) -> None:
+    # The finding: a teacher of 7B made a room "for" 7A, and 7A's pupils walked in unasked.
+    server = live_server
+    other, _, class_7b = await teacher_of_another_class(server)
+    callers = {
+        "administrator": await admin(server),
+        "teacher of the class": await sign_in(server, *server.teacher),
+        "teacher of another class": other,
+        "pupil": await sign_in(server, *server.pupils[0]),
+        "anonymous": None,
+    }
+    # Whom a room may be for: one's own classes, every class for an administrator.
+    classes = {
+        "administrator": ["7A", "7B"],
+        "teacher of the class": ["7A"],
+        "teacher of another class": ["7B"],
+    }
+    for who, token in callers.items():
+        status, answer = await api(server, token, "GET", "/api/classes")
+        if who in classes:
+            assert status == 200, (who, answer)
+            assert [c["name"] for c in answer["classes"]] == classes[who], who
+        else:
+            assert (status, code(answer)) == ROOM_OF_7A[who], who
+    room_7a = {"title": "Algebra 7A", "class_id": server.class_id, "guest_policy": "ask_host"}
+    for who, token in callers.items():
+        status, answer = await api(server, token, "POST", "/api/rooms", room_7a)
+        error = answer.get("error", {})
+        assert (status, error.get("code")) == ROOM_OF_7A[who], (who, answer)
+        if status == 201:
+            assert answer["room"]["class_id"] == server.class_id, answer
+        else:
+            assert error["message"], who
+    # Nothing was made by a refusal; their own class and no class at all are theirs.
+    assert (await api(server, other, "GET", "/api/rooms"))[1]["rooms"] == []
+    for class_id in (class_7b, None):
+        status, answer = await api(
+            server, other, "POST", "/api/rooms", room_7a | {"class_id": class_id}
+        )
+        assert status == 201 and answer["room"]["class_id"] == class_id, answer
+    # A class that does not exist is a bad request, as before, for whoever asks.
+    status, answer = await api(server, other, "POST", "/api/rooms", room_7a | {"class_id": 9999})
+    assert (status, code(answer)) == (400, "invalid_payload")
+
+
+async def test_a_room_of_a_class_its_owner_does_not_teach_lets_nobody_in_unasked(
+    live_server: LiveServer,
+) -> None:
+    # A room of 7A owned by the teacher of 7B, as made before POST /api/rooms checked the
+    # teaching table (or kept after 7A was taken from them): 7A's pupil knocks. The same
+    # teacher's room of 7B, which the table gives them, lets 7B's pupil straight in.
+    server = live_server
+    other, other_id, class_7b = await teacher_of_another_class(server)
+    async with sessions(server.app[ENGINE])() as s:
+        s.add_all(
+            RoomRecord(
+                id=room_id,
+                title="Algebra",
+                owner_id=other_id,
+                class_id=class_id,
+                guest_policy="ask_host",
+                created_at=datetime.now(UTC),
+            )
+            for room_id, class_id in (("room-of-7a", server.class_id), ("room-of-7b", class_7b))
+        )
+        await s.commit()
+    pupil_7a = await sign_in(server, *server.pupils[0])
+    pupil_7b = await sign_in(server, "pupil7b", "pw-pupil-7b-1234")
+    for room_id, pupil, status in (
+        ("room-of-7a", pupil_7a, "waiting"),
+        ("room-of-7b", pupil_7b, "joined"),
+    ):
+        async with peers("host", "pupil") as (host, comer):
+            await host.connect(server, other)
+            ack = await host.call("join", {"v": 1, "room": room_id, "as": "user"})
+            assert ack["ok"] and ack["you"]["role"] == "host", ack
+            await comer.connect(server, pupil)
+            ack = await comer.call("join", {"v": 1, "room": room_id, "as": "user"})
+            assert ack["ok"] and ack["status"] == status, (room_id, ack)
 
 
 async def test_a_teacher_of_another_class_cannot_reach_its_pupils(
