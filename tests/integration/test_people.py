@@ -44,10 +44,11 @@ async def test_an_administrator_adds_a_teacher_who_then_teaches(live_server: Liv
         "teacher",
     )
     assert user["must_change_password"] is True and user["disabled"] is False
-    # The one-time password's sign-in chooses a password; then the teacher makes a room.
+    # The one-time password's sign-in chooses a password; then the teacher makes a room (of
+    # no class: the teaching table gives her none yet).
     first = await sign_in(live_server, "zh.abenova", password)
     fresh = await change_password(live_server, first, password, NEW_PASSWORD)
-    assert (await create_room(live_server, fresh))["title"]
+    assert (await create_room(live_server, fresh, class_id=None))["title"]
     # The list has the teacher; a login is taken once; pupils come from the import.
     status, listed = await api(live_server, office, "GET", "/api/admin/users?kind=teacher")
     assert "zh.abenova" in [u["login"] for u in listed["users"]]
