@@ -79,6 +79,17 @@ def parser() -> argparse.ArgumentParser:
     importer.add_argument("--data", dest="data", help=FLAGS["data"])
     importer.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     _users_parser(commands)
+    doc = commands.add_parser("doc", help="check documents the way an upload does")
+    doc_tasks = doc.add_subparsers(dest="task", required=True, metavar="TASK")
+    inspect = doc_tasks.add_parser(
+        "inspect",
+        help="what a file is and how the room would show it",
+        description="Check FILE exactly as an upload is checked (type from its content, "
+        "limits, conversion). Prints one JSON object (kind, pages / duration_s / entries, "
+        "shown_as) and exits 0, or prints why the file is refused and exits 2.",
+    )
+    inspect.add_argument("file")
+    inspect.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     return root
 
 
@@ -126,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     # A one-off command reports what a person must read itself: its libraries' INFO lines
     # (Alembic's plugins and migrations) would bury that report, so they show only with -v.
-    quiet = logging.WARNING if args.command == "journal" else logging.INFO
+    quiet = logging.WARNING if args.command in ("journal", "doc") else logging.INFO
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else quiet,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -143,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         from server.people_cli import run_users  # imported late: --help stays fast
 
         return asyncio.run(run_users(settings, args))
+    if args.command == "doc":
+        from server.documents.cli import run_inspect  # imported late: --help stays fast
+
+        return asyncio.run(run_inspect(settings, args.file))
     if args.command == "journal":
         from server.journal.cli import run_import  # imported late: --help stays fast
 

@@ -84,6 +84,14 @@ class Settings(BaseSettings):
         description="on SIGTERM: at most this long to tell clients, close rooms and flush, "
         "then exit",
     )
+    doc_max_mb: float = Field(50, gt=0, le=2048, description="largest shared document, in MB")
+    doc_max_pages: int = Field(300, ge=1, le=10_000, description="most pages a document may have")
+    doc_max_zip_entries: int = Field(10_000, ge=1, le=1_000_000)
+    doc_timeout_s: float = Field(
+        180, gt=0, le=3600, description="wall-clock limit of one conversion (LibreOffice killed)"
+    )
+    doc_memory_mb: int = Field(3072, ge=256, le=65536, description="address space of a worker")
+    doc_soffice: str = Field("soffice", description="LibreOffice's command for office files")
 
     @field_validator("media_address", "media_announced_address")
     @classmethod

@@ -1,0 +1,47 @@
+"""Legacy FLV to MP4 (H.264 video, AAC audio) with av, for the browser's own player."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from server.documents.refusals import DocumentRefusal, Refused
+
+
+def flv_to_mp4(src: Path, dst: Path) -> float:
+    """Transcode `src` to `dst`; its duration in seconds."""
+    import av  # imported late: only the worker decodes media
+
+    try:
+        with av.open(str(src)) as source, av.open(str(dst), "w", format="mp4") as target:
+            video_in = next((s for s in source.streams if s.type == "video"), None)
+            audio_in = next((s for s in source.streams if s.type == "audio"), None)
+            if video_in is None and audio_in is None:
+                raise Refused(DocumentRefusal.DAMAGED)
+            video_out = audio_out = None
+            if video_in is not None:
+                rate = video_in.average_rate or 25
+                video_out = target.add_stream("libx264", rate=rate)
+                video_out.width = video_in.codec_context.width // 2 * 2
+                video_out.height = video_in.codec_context.height // 2 * 2
+                video_out.pix_fmt = "yuv420p"
+                video_out.options = {"preset": "veryfast", "crf": "26"}
+            if audio_in is not None:
+                audio_out = target.add_stream("aac", rate=audio_in.codec_context.sample_rate)
+            streams = [s for s in (video_in, audio_in) if s is not None]
+            for packet in source.demux(*streams):
+                for frame in packet.decode():
+                    # Frames keep the source's timestamps: B-frames need them to be ordered.
+                    if packet.stream is video_in and video_out is not None:
+                        scaled = frame.reformat(
+                            width=video_out.width, height=video_out.height, format="yuv420p"
+                        )
+                        target.mux(video_out.encode(scaled))
+                    elif audio_out is not None:
+                        target.mux(audio_out.encode(frame))
+            for out in (video_out, audio_out):
+                if out is not None:
+                    target.mux(out.encode(None))
+            duration = source.duration
+    except av.FFmpegError:
+        raise Refused(DocumentRefusal.DAMAGED) from None
+    return round((duration or 0) / 1_000_000, 3)
