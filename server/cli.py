@@ -155,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_users(settings, args))
     if args.command == "doc":
-        from server.documents.cli import run_inspect  # imported late: --help stays fast
+        from server.documents.cli import inspect  # imported late: --help stays fast
 
-        return asyncio.run(run_inspect(settings, args.file))
+        return inspect(settings, args.file)
     if args.command == "journal":
         from server.journal.cli import run_import  # imported late: --help stays fast
 

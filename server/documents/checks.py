@@ -72,7 +72,7 @@ def audio_duration(path: Path) -> float:
             # Decode the first packets: a header followed by garbage must not pass.
             decoded = 0
             for frame in container.decode(audio[0]):
-                decoded += frame.samples
+                decoded += frame.samples if isinstance(frame, av.AudioFrame) else 0
                 if decoded > 44_100:
                     break
             duration = container.duration

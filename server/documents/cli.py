@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -12,12 +14,16 @@ from server.documents.refusals import Refused
 from server.settings import Settings
 
 
-async def run_inspect(settings: Settings, file: str) -> int:
+def inspect(settings: Settings, file: str) -> int:
     """Print one JSON object and return 0, or print one sentence and return 2."""
-    path = Path(file)
-    if not path.is_file():
+    if not os.path.isfile(file):
         print(f"sabaq: {file}: no such file", file=sys.stderr)
         return 2
+    return asyncio.run(_inspect(settings, Path(file)))
+
+
+async def _inspect(settings: Settings, path: Path) -> int:
+    file = str(path)
     try:
         result = await run_worker("inspect", path, from_settings(settings))
     except Refused as refusal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -23,10 +24,28 @@ Progress = Callable[[dict[str, Any]], None]
 
 def _kill_group(pid: int) -> None:
     """End the worker and everything it started (soffice forks its own children)."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+
+
+def _prepare(
+    source: Path, limits: Limits, work_root: Path | None, out: Path | None
+) -> tuple[Path, Path]:
+    """Size checks, then the throwaway folder (and `out`); cheap calls, done before the wait."""
+    size = source.stat().st_size
+    if size == 0:
+        raise Refused(DocumentRefusal.EMPTY)
+    if size > limits.max_bytes:
+        raise Refused(DocumentRefusal.TOO_LARGE)
+    if work_root is not None:
+        work_root.mkdir(parents=True, exist_ok=True)
+    if out is not None:
+        out.mkdir(parents=True)
+    return source.resolve(), Path(tempfile.mkdtemp(prefix="sabaq-doc-", dir=work_root))
+
+
+def _stderr_tail(work: Path) -> str:
+    return (work / "worker-stderr.log").read_bytes()[-2000:].decode(errors="replace")
 
 
 async def run_worker(
@@ -43,22 +62,11 @@ async def run_worker(
     The same path serves `sabaq doc inspect` and uploads. The throwaway folder (LibreOffice's
     profile and HOME, its PDF) is removed whatever happens; so is `out` when the file is refused.
     """
-    size = source.stat().st_size
-    if size == 0:
-        raise Refused(DocumentRefusal.EMPTY)
-    if size > limits.max_bytes:
-        raise Refused(DocumentRefusal.TOO_LARGE)
-    if work_root is not None:
-        work_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="sabaq-doc-", dir=work_root))
-    made_out = False
-    if out is not None and not out.exists():
-        out.mkdir(parents=True)
-        made_out = True
+    source, work = _prepare(source, limits, work_root, out)
     try:
         return await _supervise(mode, source, limits, work, out or work, progress)
     except BaseException:
-        if made_out and out is not None:
+        if out is not None:
             shutil.rmtree(out, ignore_errors=True)
         raise
     finally:
@@ -68,13 +76,13 @@ async def run_worker(
 async def _supervise(
     mode: str, source: Path, limits: Limits, work: Path, out: Path, progress: Progress | None
 ) -> dict[str, Any]:
-    errors = (work / "worker-stderr.log").open("wb")
+    errors = open(os.path.join(work, "worker-stderr.log"), "wb")  # noqa: ASYNC230, SIM115
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "server.documents.worker",
         mode,
-        str(source.resolve()),
+        str(source),
         str(work),
         str(out),
         json.dumps(limits.to_json()),
@@ -110,6 +118,7 @@ async def _supervise(
         return result
     if "refused" in final:
         raise Refused(DocumentRefusal(final["refused"]["code"]), final["refused"]["message"])
-    tail = (work / "worker-stderr.log").read_bytes()[-2000:].decode(errors="replace")
-    log.warning("document worker exited %s without an answer: %s", process.returncode, tail)
+    log.warning(
+        "document worker exited %s without an answer: %s", process.returncode, _stderr_tail(work)
+    )
     raise Refused(DocumentRefusal.CONVERSION_FAILED)

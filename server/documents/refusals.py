@@ -1,4 +1,4 @@
-"""Why a document was refused: a code for the protocol and an English sentence (locales hold kk/ru)."""
+"""Why a document was refused: a protocol code and an English sentence (locales: kk, ru)."""
 
 from __future__ import annotations
 

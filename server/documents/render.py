@@ -39,10 +39,7 @@ def open_image(path: Path, limits: Limits) -> Image.Image:
     try:
         image = Image.open(path)
         width, height = image.size
-        if (
-            width * height > limits.max_image_pixels
-            or max(width, height) > limits.max_image_side
-        ):
+        if width * height > limits.max_image_pixels or max(width, height) > limits.max_image_side:
             raise Refused(DocumentRefusal.IMAGE_TOO_LARGE)
         image.load()
     except Image.DecompressionBombError:

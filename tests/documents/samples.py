@@ -24,8 +24,12 @@ def slide_image(number: int, width: int = 1280, height: int = 720) -> Image.Imag
     draw.text((40, 30), f"Slide {number}: photosynthesis", fill="white", font_size=36)
     for line in range(8):
         y = 140 + line * 60
-        draw.text((60, y), f"- point {line + 1} of slide {number}, a line of text", fill="black",
-                  font_size=28)
+        draw.text(
+            (60, y),
+            f"- point {line + 1} of slide {number}, a line of text",
+            fill="black",
+            font_size=28,
+        )
     draw.ellipse((width - 360, height - 320, width - 60, height - 40), fill=(240, 180, 40))
     return image
 
@@ -48,7 +52,7 @@ def jpeg(path: Path, width: int = 800, height: int = 600) -> Path:
 
 
 def png_header_only(path: Path, width: int, height: int) -> Path:
-    """A PNG whose header claims width × height; its few bytes of pixels stop short."""
+    """A PNG whose header claims width by height; its few bytes of pixels stop short."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         crc = struct.pack(">I", zlib.crc32(kind + body))
@@ -69,7 +73,8 @@ def tone(rate: int, seconds: float) -> list[av.AudioFrame]:
     for start in range(0, total, 1152):
         count = min(1152, total - start)
         pcm = array.array(
-            "h", (int(8000 * math.sin(2 * math.pi * 440 * (start + i) / rate)) for i in range(count))
+            "h",
+            (int(8000 * math.sin(2 * math.pi * 440 * (start + i) / rate)) for i in range(count)),
         )
         frame = av.AudioFrame(format="s16", layout="mono", samples=count)
         frame.planes[0].update(pcm.tobytes())
@@ -102,7 +107,9 @@ def flv(path: Path, seconds: float = 1.0) -> Path:
         audio = out.add_stream("libmp3lame", rate=44_100)
         audio.layout = "mono"
         for index in range(int(25 * seconds)):
-            frame = av.VideoFrame.from_image(Image.new("RGB", (320, 240), (index * 8, 90, 160)))
+            frame = av.VideoFrame.from_image(  # type: ignore[no-untyped-call]
+                Image.new("RGB", (320, 240), (index * 8, 90, 160))
+            )
             frame.pts = index
             frame.time_base = Fraction(1, 25)
             for packet in video.encode(frame):
@@ -129,7 +136,7 @@ def zip_with(path: Path, name: str, *, symlink: bool = False) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         info = zipfile.ZipInfo(name)
         if symlink:
-            info.external_attr = (0o120777 << 16)
+            info.external_attr = 0o120777 << 16
         archive.writestr(info, "/etc/passwd" if symlink else "x")
     return path
 
@@ -137,10 +144,12 @@ def zip_with(path: Path, name: str, *, symlink: bool = False) -> Path:
 def zip_bomb(path: Path, megabytes: int = 200) -> Path:
     """One entry of zeros: a few hundred kilobytes that unpack to `megabytes`."""
     block = b"\0" * (1024 * 1024)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("zeros.bin", "w", force_zip64=True) as entry:
-            for _ in range(megabytes):
-                entry.write(block)
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("zeros.bin", "w", force_zip64=True) as entry,
+    ):
+        for _ in range(megabytes):
+            entry.write(block)
     return path
 
 
@@ -158,8 +167,10 @@ def flat_odp(path: Path, slides: int) -> Path:
         f'<draw:frame svg:x="2cm" svg:y="1cm" svg:width="24cm" svg:height="3cm">'
         f"<draw:text-box><text:p>Slide {n}: the water cycle</text:p></draw:text-box></draw:frame>"
         f'<draw:frame svg:x="2cm" svg:y="5cm" svg:width="24cm" svg:height="10cm"><draw:text-box>'
-        + "".join(f"<text:p>Point {k} of slide {n}: evaporation, condensation.</text:p>"
-                  for k in range(1, 6))
+        + "".join(
+            f"<text:p>Point {k} of slide {n}: evaporation, condensation.</text:p>"
+            for k in range(1, 6)
+        )
         + "</draw:text-box></draw:frame></draw:page>"
         for n in range(1, slides + 1)
     )
@@ -187,13 +198,21 @@ def soffice() -> str | None:
 def office(source: Path, target_ext: str, out_dir: Path) -> Path:
     """`source` converted by LibreOffice (its own throwaway profile) to `target_ext`."""
     profile = out_dir / "lo-profile"
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [
-            "soffice", "--headless", "--norestore",
+            "soffice",
+            "--headless",
+            "--norestore",
             f"-env:UserInstallation={profile.as_uri()}",
-            "--convert-to", target_ext, "--outdir", str(out_dir), str(source),
+            "--convert-to",
+            target_ext,
+            "--outdir",
+            str(out_dir),
+            str(source),
         ],
-        check=True, capture_output=True, timeout=120,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     shutil.rmtree(profile, ignore_errors=True)
     return out_dir / f"{source.stem}.{target_ext}"

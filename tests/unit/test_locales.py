@@ -27,3 +27,12 @@ def test_every_reason_has_a_sentence(lang: str) -> None:
 @pytest.mark.parametrize("lang", ["ru", "kk"])
 def test_every_english_key_is_translated(lang: str) -> None:
     assert sorted(set(_strings("en")) ^ set(_strings(lang))) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_every_document_refusal_has_a_sentence(lang: str) -> None:
+    from server.documents.refusals import MESSAGES, DocumentRefusal
+
+    strings = _strings(lang)
+    assert [c.value for c in DocumentRefusal if not strings.get(f"error.{c.value}", "")] == []
+    assert set(MESSAGES) == set(DocumentRefusal)
