@@ -21,6 +21,10 @@ from server.documents.pipeline import run_worker
 from tests.documents import samples
 
 
+def _sizes(out: Path, width: int) -> list[int]:
+    return sorted(p.stat().st_size for p in out.glob(f"*-{width}.webp"))
+
+
 async def _convert(source: Path, out: Path) -> dict[str, Any]:
     wall_gaps: list[float] = []
     cpu_gaps: list[float] = []
@@ -46,7 +50,7 @@ async def _convert(source: Path, out: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     done.set()
     await task
-    sizes = sorted(p.stat().st_size for p in out.glob("*-1280.webp"))
+    sizes = _sizes(out, 1280)
     return {
         "pages": result["pages"],
         "seconds": round(seconds, 2),
@@ -55,9 +59,7 @@ async def _convert(source: Path, out: Path) -> dict[str, Any]:
             "median": int(statistics.median(sizes)),
             "max": sizes[-1],
         },
-        "bytes_per_page_640_median": int(
-            statistics.median(p.stat().st_size for p in out.glob("*-640.webp"))
-        ),
+        "bytes_per_page_640_median": int(statistics.median(_sizes(out, 640))),
         "loop_longest_gap_ms": round(max(wall_gaps) * 1000, 1),
         "loop_longest_cpu_ms": round(max(cpu_gaps) * 1000, 2),
     }
