@@ -110,6 +110,10 @@ class RoomPublic(BaseModel):
     title: str
     class_name: str | None
     lesson_id: int | None = Field(description="the journal lesson the room was opened for")
+    enters_directly: bool = Field(
+        description="the signed-in caller is the room's teacher or a pupil of its class, so a "
+        "join enters at once (the page joins without asking); false for anyone else"
+    )
 
 
 class RoomPublicAnswer(BaseModel):
@@ -329,11 +333,23 @@ async def my_rooms(call: Call) -> web.Response:
     errors=(Reason.UNKNOWN_ROOM,),
 )
 async def room_info(call: Call) -> web.Response:
-    """What a room page shows before joining: its title, class and journal lesson (or null)."""
+    """What a room page shows before joining: its title, class and journal lesson (or null),
+    and whether the signed-in caller would enter at once (the page then joins by itself)."""
     store = call.app[STORE]
     room = await store.room(call.request.match_info["room_id"])
     if room is None:
         return error(Reason.UNKNOWN_ROOM)
+    account = await current_user(call.request)
+    # The same rule as a join's `expected` (server/signalling.py): the owner, or a pupil of the
+    # class. A one-time password must be changed first, so that account is not sent in.
+    direct = (
+        account is not None
+        and not account.must_change_password
+        and (
+            account.id == room.owner_id
+            or (room.class_id is not None and await store.in_class(account.id, room.class_id))
+        )
+    )
     return web.json_response(
         {
             "room": {
@@ -341,6 +357,7 @@ async def room_info(call: Call) -> web.Response:
                 "title": room.title,
                 "class_name": room.class_name,
                 "lesson_id": await store.lesson_of_room(room.id),
+                "enters_directly": direct,
             }
         }
     )

@@ -255,6 +255,19 @@ class MediaSignalling:
         except InvalidStateError as exc:
             return refused(Reason.INVALID_STATE, f"Media is not available: {exc}.")
 
+    def start_after_join(self, conn: Connection) -> None:
+        """`join` with `media`: open the subscribe side next on the socket's queue, exactly as
+        a `media_start` sent right after the join would, minus its round trip; the offer
+        follows at once when there is something to see."""
+        pid = conn.participant_id
+        if pid is None:
+            return
+
+        async def run() -> Ack:
+            return await self.handle(conn, "media_start", {})
+
+        self._queue_work(pid, "media_start", run)
+
     def _peer(self, room_id: str, pid: str) -> MediaPeer:
         peer = self._peers.get(pid)
         if peer is None or peer.room_id != room_id:

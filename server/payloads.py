@@ -32,6 +32,9 @@ class JoinPayload(Payload):
     institution: StrictStr | None = Field(None, max_length=1000)
     role: Role | None = None
     resume: StrictStr | None = Field(None, max_length=4096)
+    # Open the subscribe side as soon as the join enters (what `media_start` would do), so the
+    # first offer follows the join without another round trip. Ignored for a knocker.
+    media: StrictBool = False
 
 
 class Empty(Payload):

@@ -310,6 +310,8 @@ class Signalling:
             ack = await self._join(conn, payload)
             if ack["ok"]:  # browsers configure their peer connections with these
                 ack["ice_servers"] = self.media.ice_servers
+                if payload.media and ack["status"] == "joined":
+                    self.media.start_after_join(conn)
             return ack
         if conn.participant_id is None or conn.room_id is None:
             return refusal_ack(Refusal(Reason.NOT_JOINED))

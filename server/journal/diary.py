@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -78,6 +80,34 @@ class Diaries:
                 )
             }
             period, number = await week_period(s, week, settings)
+            # Open rooms whichever week is shown: a lesson going on now is one click away.
+            open_rows = list(
+                await s.execute(
+                    select(Lesson, User.display_name)
+                    .join(User, User.id == Lesson.teacher_id)
+                    .where(
+                        Lesson.class_id.in_(class_ids),
+                        Lesson.state == OPEN,
+                        Lesson.room_id.is_not(None),
+                    )
+                    .order_by(Lesson.starts_at, Lesson.id)
+                )
+            )
+        open_now = [
+            models.DiaryLesson(
+                lesson_id=lesson.id,
+                starts_at=lesson.starts_at,
+                ends_at=lesson.ends_at,
+                subject=lesson.subject,
+                teacher=teacher,
+                topic=lesson.topic,
+                room_url=f"{self._base_url}/r/{lesson.room_id}",
+                homework=[],
+                mark=None,
+                attendance=None,
+            )
+            for lesson, teacher in open_rows
+        ]
         days: dict[str, list[models.DiaryLesson]] = {}
         for lesson, teacher in rows:
             open_room = lesson.state == OPEN and lesson.room_id is not None
@@ -99,6 +129,8 @@ class Diaries:
             period=None if period is None else period.name,
             week_number=number,
             class_name=", ".join(class_names) or None,
+            today=day_of(time.time(), settings.zone),
+            open_now=open_now,
             days=[
                 models.DiaryDay.model_validate({"date": day, "lessons": lessons})
                 for day, lessons in days.items()

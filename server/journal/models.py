@@ -285,6 +285,11 @@ class Diary(Out):
     period: str | None
     week_number: int | None = Field(description="the week's number within its period")
     class_name: str | None
+    today: date = Field(description="today in the school's time zone (the diary marks it)")
+    open_now: list[DiaryLesson] = Field(
+        description="lessons of the pupil's classes whose room is open now, whatever the week "
+        'shown (the diary\'s "Now: … — Join" banner)'
+    )
     days: list[DiaryDay]
 
 
