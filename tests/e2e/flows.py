@@ -73,7 +73,7 @@ async def teacher_hosts(
     room = await create_room(page, title, **room_args)
     await page.goto(room.invite_url)
     await expect(page.get_by_role("heading", level=1)).to_have_text(title)
-    await page.get_by_role("button", name=EN["room.enter"], exact=True).click()
+    # The room's teacher goes straight in: no form, no Enter button.
     await expect(page.locator("#inside")).to_be_visible()
     await expect(page.locator("#host-panel")).to_be_visible()
     return room
@@ -108,12 +108,19 @@ def admit_button(host: Page, name: str) -> Locator:
     return knock(host, name).get_by_role("button", name=text("host.admit_label", name=name))
 
 
+async def sign_in_on_room_page(page: Page, login: str, password: str, lang: str = "en") -> None:
+    """On the room's entry (signed out): opens the folded sign-in under the guest form, signs
+    in and enters."""
+    await page.get_by_text(text("room.signin_summary", lang), exact=True).click()
+    await page.get_by_label(text("form.login", lang), exact=True).fill(login)
+    await page.get_by_label(text("form.password", lang), exact=True).fill(password)
+    await page.get_by_role("button", name=text("room.signin_enter", lang)).click()
+
+
 async def pupil_enters(page: Page, room: Room, login: str, password: str) -> str:
     """A pupil of the room's class signs in on the room page and goes straight in; their name."""
     await page.goto(room.invite_url)
-    await page.get_by_label(EN["form.login"], exact=True).fill(login)
-    await page.get_by_label(EN["form.password"], exact=True).fill(password)
-    await page.get_by_role("button", name=EN["room.signin_enter"]).click()
+    await sign_in_on_room_page(page, login, password)
     await expect(page.locator("#inside")).to_be_visible()
     return await own_name(page)
 

@@ -130,7 +130,6 @@ async def test_lesson_from_schedule_to_diary(live_server: LiveServer, browsers: 
     invite = teacher.get_by_role("textbox", name=EN["journal.invite_link"], exact=True)
     await expect(invite).to_have_value(room.url)
     await expect(invite).to_be_focused()
-    await room.get_by_role("button", name=EN["room.enter"], exact=True).click()
     await expect(room.locator("#inside")).to_be_visible()
     # The schedule shows the lesson in progress, its room a click away.
     schedule_page = await teacher.context.new_page()
@@ -156,7 +155,6 @@ async def test_lesson_from_schedule_to_diary(live_server: LiveServer, browsers: 
     await expect(join).to_have_attribute("href", room.url)
     await join.click()
     await expect(pupil).to_have_url(room.url)
-    await pupil.get_by_role("button", name=EN["room.enter"], exact=True).click()
     await expect(pupil.locator("#inside")).to_be_visible()
     name = await pupil.locator("#you-name").inner_text()
 
@@ -848,7 +846,6 @@ async def test_guest_log_on_the_lesson_page(live_server: LiveServer, browsers: B
     started = await teacher.request.post(f"{live_server.url}/api/lessons/{lesson['id']}/start")
     invite = (await started.json())["invite_url"]
     await teacher.goto(invite)
-    await teacher.get_by_role("button", name=EN["room.enter"], exact=True).click()
     await expect(teacher.locator("#host-panel")).to_be_visible()
 
     guest = await browsers.person("guest")

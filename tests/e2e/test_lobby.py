@@ -17,6 +17,7 @@ from .flows import (
     participant,
     participants,
     pupil_enters,
+    sign_in_on_room_page,
     teacher_hosts,
     text,
 )
@@ -106,9 +107,7 @@ async def test_signed_in_pupil_of_the_class_goes_straight_in(
 
     await pupil.goto(room.invite_url)
     await expect(pupil.get_by_role("heading", level=1)).to_have_text(room.title)
-    await pupil.get_by_label(EN["form.login"], exact=True).fill(login)
-    await pupil.get_by_label(EN["form.password"], exact=True).fill(password)
-    await pupil.get_by_role("button", name=EN["room.signin_enter"]).click()
+    await sign_in_on_room_page(pupil, login, password)
 
     # No lobby: straight into the room as a participant.
     await expect(pupil.locator("#inside")).to_be_visible()
@@ -125,9 +124,8 @@ async def test_signed_in_pupil_of_the_class_goes_straight_in(
     await expect(pupil.locator("#ended-title")).to_have_text(EN["ended.left_title"])
     await expect(participant(host, pupil_name)).to_have_count(0)
 
-    # Signed in now, the pupil can come back with the one-click "Enter".
+    # Signed in now, the pupil comes back with one click on "Enter again".
     await pupil.get_by_role("button", name=EN["ended.enter_again"]).click()
-    await pupil.get_by_role("button", name=EN["room.enter"], exact=True).click()
     await expect(pupil.locator("#inside")).to_be_visible()
     await expect(participant(host, pupil_name)).to_be_visible()
 
@@ -238,7 +236,6 @@ async def test_knocker_is_told_when_the_host_is_away(
 
     # The host comes back and finds the guest still waiting.
     await host.get_by_role("button", name=EN["ended.enter_again"]).click()
-    await host.get_by_role("button", name=EN["room.enter"], exact=True).click()
     await expect(knock(host, "Early Guest")).to_be_visible()
     await expect(guest.locator("#lobby-host-absent")).to_be_hidden()
 
@@ -256,7 +253,6 @@ async def test_the_same_pupil_in_a_second_window_replaces_the_first(
     # The same pupil (same sign-in) opens the room in a second window.
     second = await pupil.context.new_page()
     await second.goto(room.invite_url)
-    await second.get_by_role("button", name=EN["room.enter"], exact=True).click()
     await expect(second.locator("#inside")).to_be_visible()
 
     # The first window says why it left and stays out; the host sees the pupil once.

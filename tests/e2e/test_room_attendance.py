@@ -51,7 +51,6 @@ async def teacher_enters(page: Page, server: LiveServer, room: Room) -> None:
     await sign_in_home(page, server.url, *server.teacher)
     await expect(page.locator("#teacher")).to_be_visible()
     await page.goto(room.invite_url)
-    await page.get_by_role("button", name=EN["room.enter"], exact=True).click()
     await expect(page.locator("#inside")).to_be_visible()
 
 
@@ -220,7 +219,6 @@ async def test_the_panel_is_only_in_a_lesson_room_for_its_teacher(
     )
     assert status == 201, body
     await teacher.goto(body["room"]["invite_url"])
-    await teacher.get_by_role("button", name=EN["room.enter"], exact=True).click()
     await expect(teacher.locator("#inside")).to_be_visible()
     await expect(teacher.locator("#people-panel")).to_be_visible()
     await expect(teacher.locator("#attendance-panel")).to_be_hidden()

@@ -12,7 +12,7 @@ from tests.integration.peers import sign_in
 from tests.journal.helpers import admin, api
 
 from .conftest import Browsers
-from .flows import EN, strings, teacher_hosts
+from .flows import EN, sign_in_on_room_page, strings, teacher_hosts
 
 pytestmark = pytest.mark.e2e
 RU = strings("ru")
@@ -29,9 +29,7 @@ async def test_the_room_page_says_why_its_session_ended(
     pupil = await browsers.person("pupil", locale="ru-RU")
     pupil_login, pupil_password = live_server.pupils[0]
     await pupil.goto(room.invite_url)
-    await pupil.get_by_label(RU["form.login"], exact=True).fill(pupil_login)
-    await pupil.get_by_label(RU["form.password"], exact=True).fill(pupil_password)
-    await pupil.get_by_role("button", name=RU["room.signin_enter"]).click()
+    await sign_in_on_room_page(pupil, pupil_login, pupil_password, "ru")
     await expect(pupil.locator("#inside")).to_be_visible()
 
     # The teacher changes the password from another device: this window's sign-in ends.

@@ -1,6 +1,8 @@
 // /diary: the pupil's week, filled from the journal and read-only — per day its lessons with
 // time, subject, teacher, topic, homework, mark and attendance, and "Join lesson" while a lesson's
-// room is open. It refreshes itself so a lesson that starts shows its link without a reload.
+// room is open. Today comes first, marked; a "Now: Algebra — Join" banner at the top names every
+// lesson whose room is open, whatever week is shown. It refreshes itself so a lesson that starts
+// shows its link without a reload.
 import { journalApi } from "./journal_api.js";
 import { onLanguageChange, t } from "./i18n.js";
 import { byId, h, showError, clearError } from "./dom.js";
@@ -20,7 +22,8 @@ import {
 
 const REFRESH_MS = 15000;
 
-/** @type {{week: string|null, period?: any, week_number?: number, days: object[]}} */
+/** @type {{week: string|null, period?: any, week_number?: number, days: object[],
+ *   today?: string|null, open_now?: object[]}} */
 let shown = { week: null, days: [] };
 let shownJson = "";
 
@@ -90,10 +93,52 @@ function lessonRow(lesson) {
   );
 }
 
+/** "Now: Algebra — Join": one line per lesson whose room is open, at the top of the page. */
+function renderNow() {
+  const open = (shown.open_now || []).filter((lesson) => lesson.room_url && safeUrl(lesson.room_url));
+  byId("now").hidden = open.length === 0;
+  byId("now-list").replaceChildren(
+    ...open.map((lesson) =>
+      h(
+        "li",
+        { class: "now-item", "data-lesson": String(lesson.lesson_id) },
+        h(
+          "div",
+          { class: "now-what" },
+          h("strong", { class: "now-subject", text: t("diary.now", { subject: lesson.subject }) }),
+          h("div", {
+            class: "muted",
+            text: t("diary.now_detail", {
+              teacher: lesson.teacher || "—",
+              time: timeRange(lesson.starts_at, lesson.ends_at),
+            }),
+          }),
+        ),
+        h("a", {
+          class: "button primary join",
+          href: safeUrl(lesson.room_url),
+          "data-key": `now-${lesson.lesson_id}`,
+          "data-testid": "now-join",
+          text: t("diary.now_join"),
+          "aria-label": t("diary.join_label", { subject: lesson.subject }),
+        }),
+      ),
+    ),
+  );
+}
+
+/** Today first, then the days still to come, then the week's past days (each dated). */
+function todayFirst(days, today) {
+  const at = days.findIndex((d) => d.date === today);
+  if (at < 0) return days;
+  return [...days.slice(at), ...days.slice(0, at)];
+}
+
 function dayTable(day, index) {
   const date = parseDate(day.date);
   const title = date ? formatDay(date) : String(day.date);
   const headingId = `day-${index}`;
+  const isToday = !!shown.today && day.date === shown.today;
   const lessons = [...(day.lessons || [])].sort((a, b) => a.starts_at - b.starts_at);
   const columns = [
     "journal.col_time",
@@ -118,8 +163,19 @@ function dayTable(day, index) {
   stackable(table, columns.map((key) => t(key)));
   return h(
     "section",
-    { class: "card day", "aria-labelledby": headingId },
-    h("h2", { id: headingId, text: title }),
+    {
+      class: isToday ? "card day today" : "card day",
+      "aria-labelledby": headingId,
+      "data-date": String(day.date),
+    },
+    h(
+      "h2",
+      { id: headingId },
+      h("span", { text: title }),
+      isToday
+        ? h("span", { class: "today-badge", "data-testid": "today", text: t("diary.today") })
+        : null,
+    ),
     h("div", { class: "table-wrap" }, table),
   );
 }
@@ -149,7 +205,11 @@ function stackable(table, labels) {
 function render() {
   byId("week-title").textContent = weekLabel(shown.week);
   byId("week-period").textContent = periodText(shown.period, shown.week_number);
-  const days = shown.days.filter((d) => Array.isArray(d.lessons) && d.lessons.length);
+  renderNow();
+  const days = todayFirst(
+    shown.days.filter((d) => Array.isArray(d.lessons) && d.lessons.length),
+    shown.today,
+  );
   // A re-render keeps keyboard focus on the same link (by its key) when it is still there.
   const active = document.activeElement;
   const focused = active instanceof HTMLElement ? active.dataset.key : null;
@@ -168,6 +228,8 @@ function weekOf(data, week) {
     period: data.period ?? null,
     week_number: data.week_number,
     days: Array.isArray(data.days) ? data.days : [],
+    today: typeof data.today === "string" ? data.today : null,
+    open_now: Array.isArray(data.open_now) ? data.open_now : [],
   };
 }
 

@@ -39,6 +39,8 @@ export function renderHeader() {
 export function renderEntry() {
   const signedIn = !!state.user;
   byId("entry-user").hidden = !signedIn;
+  // Signed in: the Enter card only; signed out: the guest form (and the folded sign-in).
+  byId("entry-anonymous").hidden = signedIn;
   for (const el of document.querySelectorAll(".user-name")) {
     el.textContent = signedIn ? state.user.display_name : "";
   }
@@ -141,7 +143,7 @@ export function wireEntry(join) {
         await api.signOut();
         state.user = null;
         renderEntry();
-        focusOn(byId("signin-login"));
+        focusOn(byId("guest-name"));
       } catch (e) {
         showError(e);
       }
@@ -185,11 +187,26 @@ export function wireEntry(join) {
 
   byId("leave-queue").addEventListener("click", () => state.conn && state.conn.leave());
   byId("leave-room").addEventListener("click", () => state.conn && state.conn.leave());
-  byId("ended-back").addEventListener("click", () => {
+  byId("ended-back").addEventListener("click", async () => {
     clearError();
+    const signedOut = state.ended && state.ended.reason === "signed_out";
     state.ended = null;
+    if (!signedOut && state.user && state.room && state.room.enters_directly) {
+      // The room's teacher or a pupil of its class: "Enter again" is the one click.
+      try {
+        await join("user");
+        return;
+      } catch (e) {
+        showError(e);
+      }
+    }
     show("entry", "entry-title");
-    const first = state.user ? byId("enter-user") : byId("signin-login");
+    // "Sign in again" opens the folded sign-in; anyone else starts at the first field.
+    const details = /** @type {HTMLDetailsElement} */ (byId("signin-details"));
+    if (signedOut) details.open = true;
+    let first = byId("guest-name");
+    if (state.user) first = byId("enter-user");
+    else if (signedOut) first = byId("signin-login");
     focusOn(first);
   });
 }

@@ -103,12 +103,24 @@ export class MediaSession {
         }),
       );
     }
-    await this.requestStart();
+    const byJoin = this.connection.takeMediaByJoin ? this.connection.takeMediaByJoin() : null;
+    if (byJoin) {
+      // The server opened our subscribe side with the join: no media_start. Its refusal, if
+      // any, comes only as an `error` event.
+      this.offs.push(
+        this.connection.on("error", (e) => {
+          if (e && e.command === "media_start") this.emit("error", e);
+        }),
+      );
+    }
+    await this.requestStart(byJoin);
   }
 
-  requestStart() {
+  /** @param {Promise<object>|null} [byJoin] the join's ack when the join opened it already */
+  requestStart(byJoin = null) {
     // An offer may overtake the ack: answers wait for the ICE servers.
-    this.started = this.connection.request("media_start", {}).then((ack) => {
+    const answered = byJoin || this.connection.request("media_start", {});
+    this.started = answered.then((ack) => {
       if (!this.options.iceServers) this.iceServers = ack.ice_servers || [];
       // After a rejoin the server knows us afresh: tell it again. Not awaited: a refusal here
       // must not hold up answering offers.

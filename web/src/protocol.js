@@ -110,6 +110,26 @@ export class RoomConnection extends Emitter {
     this.restartDelay = 0;
     /** @type {ReturnType<typeof setTimeout>|undefined} */
     this.restartTimer = undefined;
+    /** @type {Promise<object>|null} the ack of a join sent with `media: true`, until taken */
+    this.mediaByJoin = null;
+  }
+
+  /** Opens the socket ahead of the join (while the page loads): the join then goes at once. */
+  preconnect() {
+    const socket = this.connectSocket();
+    if (!socket.connected) socket.connect();
+  }
+
+  /**
+   * Whether the server opened the subscribe side with the join (`media: true` and the join
+   * entered at once): then the join's ack, whose ice_servers the answers use; else null and
+   * media_start is to be sent. Once only: a later session (after a rejoin) sends media_start.
+   * @returns {Promise<object>|null}
+   */
+  takeMediaByJoin() {
+    const pending = this.status === "waiting" ? null : this.mediaByJoin;
+    this.mediaByJoin = null;
+    return pending;
   }
 
   /** Opens the socket again after a restart's wait (jittered), doubling the next wait. */
@@ -150,6 +170,7 @@ export class RoomConnection extends Emitter {
       if (p && this.you && p.id === this.you.id) this.you = p;
     });
     socket.on("waiting", (payload) => {
+      this.mediaByJoin = null; // a knocker has no media until admitted (then media_start)
       this.setStatus("waiting");
       this.emit("waiting", payload || {});
     });
@@ -262,9 +283,11 @@ export class RoomConnection extends Emitter {
   /**
    * Joins the room. as: "user" (needs a session cookie) or "guest" (needs name and institution).
    * resume: a token from an earlier room_state of this room (after a reload), or undefined.
+   * media: the server opens the subscribe side with the join (no media_start round trip; see
+   * takeMediaByJoin).
    * Resolves with the ack ({status: "joined" | "waiting", you}).
    */
-  async join(as, name, institution, resume) {
+  async join(as, name, institution, resume, { media = false } = {}) {
     /** @type {Record<string, unknown>} */
     const request = { v: PROTOCOL_VERSION, room: this.roomId, as };
     if (as === "guest") {
@@ -291,7 +314,13 @@ export class RoomConnection extends Emitter {
       });
     }
     try {
-      const ack = await this.sendJoin(resume ? { ...request, resume } : request);
+      // `media` only on this first join: after a network blip, media.js starts over itself.
+      const sent = { ...request, ...(resume ? { resume } : {}), ...(media ? { media: true } : {}) };
+      const pending = this.sendJoin(sent);
+      // room_state (and the offer after it) may come before the ack.
+      if (media) this.mediaByJoin = pending;
+      const ack = await pending;
+      if (ack.status === "waiting") this.mediaByJoin = null;
       this.joinRequest = request;
       return ack;
     } catch (e) {

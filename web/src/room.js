@@ -157,9 +157,28 @@ function resetRoom() {
   closeMedia();
 }
 
+/**
+ * The socket opened while the page loads, so that the first join goes out at once. The server
+ * takes the session cookie when the socket opens: it is used only by the account it opened as
+ * (`user`: that of /api/me, asked at the same moment), not after a sign-in or out on this page.
+ * @type {{conn: RoomConnection, user: number|null|undefined}|null}
+ */
+let preopened = null;
+
+function takePreopened() {
+  const early = preopened;
+  preopened = null;
+  if (!early) return null;
+  if (early.user !== (state.user ? state.user.id : null)) {
+    early.conn.close();
+    return null;
+  }
+  return early.conn;
+}
+
 function connect() {
   if (state.conn) state.conn.close();
-  const conn = new RoomConnection(roomId);
+  const conn = takePreopened() || new RoomConnection(roomId);
   state.conn = conn;
   resetRoom();
   state.ended = null;
@@ -281,7 +300,8 @@ async function join(as, name, institution, resume) {
   clearError();
   const conn = connect();
   try {
-    const ack = await conn.join(as, name, institution, resume);
+    // The server opens our media with the join: the teacher's video needs no second round trip.
+    const ack = await conn.join(as, name, institution, resume, { media: true });
     if (state.conn !== conn) return;
     if (ack.status === "waiting" && conn.status !== "joined") {
       if (!state.waiting) state.waiting = { position: 0, host_present: true };
@@ -341,17 +361,27 @@ function wire() {
 }
 
 async function main() {
+  // All at once: the strings, the room's facts and who we are, and the socket. Nothing of the
+  // way in waits for another part of it (docs/entry.md).
+  const early = new RoomConnection(roomId);
+  early.preconnect();
+  preopened = { conn: early, user: undefined };
+  const facts = Promise.all([api.room(roomId), api.me()]);
+  facts.catch(() => {}); // reported below, once the strings are in
   await initI18n();
   wire();
   try {
-    const [room, user] = await Promise.all([api.room(roomId), api.me()]);
+    const [room, user] = await facts;
     state.room = room;
     state.user = user;
+    if (preopened) preopened.user = user ? user.id : null;
     if (user && user.must_change_password) {
       choosePasswordFirst();
       return;
     }
   } catch (e) {
+    if (preopened) preopened.conn.close();
+    preopened = null;
     renderHeader();
     byId("loading").hidden = true;
     showErrorText(errorText(e));
@@ -366,6 +396,15 @@ async function main() {
       return;
     } catch (e) {
       saveResume(null);
+      showError(e);
+    }
+  }
+  if (state.user && state.room.enters_directly) {
+    // The room's teacher or a pupil of its class: straight in, no form, no Enter button.
+    try {
+      await join("user");
+      return;
+    } catch (e) {
       showError(e);
     }
   }
