@@ -158,6 +158,10 @@ export function wireEntry(join) {
       return;
     }
     renderEntry();
+    // Whether this account enters directly ("Enter again" after leaving) was asked as nobody.
+    if (state.room) {
+      state.room = await api.room(state.room.id).catch(() => state.room);
+    }
     await join("user");
   });
 

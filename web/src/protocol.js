@@ -117,7 +117,7 @@ export class RoomConnection extends Emitter {
   /** Opens the socket ahead of the join (while the page loads): the join then goes at once. */
   preconnect() {
     const socket = this.connectSocket();
-    if (!socket.connected) socket.connect();
+    if (!socket.active) socket.connect();
   }
 
   /**
@@ -298,7 +298,9 @@ export class RoomConnection extends Emitter {
     const socket = this.connectSocket();
     this.setStatus("connecting");
     if (!socket.connected) {
-      socket.connect();
+      // Already connecting (preconnect()): a second connect() would send a second CONNECT
+      // packet, which the server refuses — closing the socket.
+      if (!socket.active) socket.connect();
       await new Promise((resolve, reject) => {
         const ok = () => {
           socket.off("connect_error", fail);
