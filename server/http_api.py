@@ -340,14 +340,14 @@ async def room_info(call: Call) -> web.Response:
     if room is None:
         return error(Reason.UNKNOWN_ROOM)
     account = await current_user(call.request)
-    # The same rule as a join's `expected` (server/signalling.py): the owner, or a pupil of the
-    # class. A one-time password must be changed first, so that account is not sent in.
+    # The same rule as a join's (server/signalling.py): the owner, or one the room expects. A
+    # one-time password must be changed first, so that account is not sent in.
     direct = (
         account is not None
         and not account.must_change_password
         and (
             account.id == room.owner_id
-            or (room.class_id is not None and await store.in_class(account.id, room.class_id))
+            or await store.expected_in_room(account.id, room.owner_id, room.class_id)
         )
     )
     return web.json_response(

@@ -377,11 +377,7 @@ class Signalling:
             # the room's owner that class (as every lesson route checks it on each use): a
             # room made before that was checked, or kept after the class was taken away,
             # makes the class knock like anyone else.
-            expected = (
-                record.class_id is not None
-                and await self.store.in_class(user.id, record.class_id)
-                and await self.store.teaches_class(record.owner_id, record.class_id)
-            )
+            expected = await self.store.expected_in_room(user.id, record.owner_id, record.class_id)
             back = resumes is not None and resumes.identity == f"u{user.id}"
             return Join(
                 actor=pid,

@@ -196,6 +196,17 @@ class Store:
             )
             return found is not None
 
+    async def expected_in_room(self, user_id: int, owner_id: int, class_id: int | None) -> bool:
+        """Whether a join of this user enters the room unasked as one of its class: a pupil of
+        the room's class while its owner teaches that class (as every lesson route checks on
+        each use; a room kept after the class was taken away makes the class knock). One rule
+        for the join (server/signalling.py) and the room page's one-click entry."""
+        return (
+            class_id is not None
+            and await self.in_class(user_id, class_id)
+            and await self.teaches_class(owner_id, class_id)
+        )
+
     async def in_class(self, user_id: int, class_id: int) -> bool:
         """Whether the user is a pupil of the class."""
         async with self._sessions() as s:

@@ -84,9 +84,7 @@ async def test_a_one_time_sign_in_on_a_room_page_chooses_a_password_then_comes_b
         page = await browsers.person("pupil")
         login, one_time = server.pupils[0]
         await page.goto(server.url + room_path)
-        await page.get_by_label(EN["form.login"], exact=True).fill(login)
-        await page.get_by_label(EN["form.password"], exact=True).fill(one_time)
-        await page.get_by_role("button", name=EN["room.signin_enter"]).click()
+        await sign_in_on_room_page(page, login, one_time)
         # The sign-in can only choose a password: the index page asks for it...
         await expect(page.get_by_role("heading", level=1)).to_have_text(EN["home.password_title"])
         await page.get_by_label(EN["form.current_password"], exact=True).fill(one_time)
@@ -97,7 +95,6 @@ async def test_a_one_time_sign_in_on_a_room_page_chooses_a_password_then_comes_b
             .get_by_role("button", name=EN["form.change_password"])
             .click()
         )
-        # ...and then brings the pupil back to the room, signed in.
+        # ...and then brings the pupil back to the room, signed in: straight in (of the class).
         await page.wait_for_url(server.url + room_path)
-        await page.get_by_role("button", name=EN["room.enter"], exact=True).click()
         await expect(page.locator("#inside")).to_be_visible()

@@ -5,12 +5,15 @@ itself, with no form)."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
+from server.db.engine import sessions
+from server.db.tables import RoomRecord
 from server.journal.weeks import day_of
-from server.keys import SCHOOL_ADMIN, STORE
+from server.keys import ENGINE, SCHOOL_ADMIN, STORE
 from tests.conftest import LiveServer
 from tests.integration.peers import sign_in
-from tests.journal.helpers import api, new_lesson
+from tests.journal.helpers import api, new_lesson, teacher_of_another_class
 
 
 async def test_diary_names_today_and_the_lessons_open_now(live_server: LiveServer) -> None:
@@ -65,4 +68,23 @@ async def test_room_says_who_enters_directly(live_server: LiveServer) -> None:
 
     for token, expected in ((teacher, True), (pupil, True), (stranger, False), (None, False)):
         status, answer = await api(server, token, "GET", f"/api/rooms/{room_id}")
+        assert status == 200 and enters(answer) is expected, token
+
+    # A room of 7A whose owner does not teach 7A (made before that was checked): its pupils
+    # knock at the join, so the page does not send them in either; the owner still goes in.
+    other, other_id, _ = await teacher_of_another_class(server)
+    async with sessions(server.app[ENGINE])() as s:
+        s.add(
+            RoomRecord(
+                id="room-of-7a",
+                title="Algebra",
+                owner_id=other_id,
+                class_id=server.class_id,
+                guest_policy="ask_host",
+                created_at=datetime.now(UTC),
+            )
+        )
+        await s.commit()
+    for token, expected in ((pupil, False), (other, True)):
+        status, answer = await api(server, token, "GET", "/api/rooms/room-of-7a")
         assert status == 200 and enters(answer) is expected, token
