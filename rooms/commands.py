@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rooms.chat_policy import PrivateChat
+from rooms.document import Document
 from rooms.layouts import Layout
 from rooms.model import Kind, LeaveReason
 from rooms.policy import GuestPolicy
@@ -239,6 +240,38 @@ class SetLayout:
 
 
 @dataclass(frozen=True, slots=True)
+class ShareDocument:
+    """Someone with `share` puts a converted document on the stage (rooms/sharing.py)."""
+
+    actor: str
+    document: Document
+
+
+@dataclass(frozen=True, slots=True)
+class SetPage:
+    """Move everyone to a page (1-based) of the shared document."""
+
+    actor: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetPlayer:
+    """Play/pause/seek the shared recording for everyone."""
+
+    actor: str
+    playing: bool
+    position_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class StopSharing:
+    """Take the shared document off the stage."""
+
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
 class CloseRoom:
     """The room's lesson ended: close the room now, or at `at` (a short after-lesson Q&A).
 
@@ -276,5 +309,9 @@ Command = (
     | ClosePoll
     | PublishResults
     | SetLayout
+    | ShareDocument
+    | SetPage
+    | SetPlayer
+    | StopSharing
     | CloseRoom
 )

@@ -64,6 +64,9 @@ class Reason(StrEnum):
     LESSON_OVER = "lesson_over"
     CHANGED_MEANWHILE = "changed_meanwhile"
     RECORD_NOT_DEAD = "record_not_dead"
+    NOTHING_SHARED = "nothing_shared"
+    NO_SUCH_PAGE = "no_such_page"
+    UNKNOWN_DOCUMENT = "unknown_document"
 
 
 MESSAGES: dict[Reason, str] = {
@@ -124,6 +127,9 @@ MESSAGES: dict[Reason, str] = {
     Reason.LESSON_OVER: "This lesson's time is over; it can no longer be started.",
     Reason.CHANGED_MEANWHILE: "Someone changed this at the same moment; please try again.",
     Reason.RECORD_NOT_DEAD: "Only an undelivered record can be sent again.",
+    Reason.NOTHING_SHARED: "No document is being shared.",
+    Reason.NO_SUCH_PAGE: "The shared document has no such page.",
+    Reason.UNKNOWN_DOCUMENT: "There is no such document in this room.",
 }
 
 

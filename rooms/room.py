@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rooms import chat_commands, closing, hands, lobby, poll_commands
+from rooms import chat_commands, closing, hands, lobby, poll_commands, sharing
 from rooms.chat import Chat
 from rooms.commands import (
     Admit,
@@ -31,8 +31,12 @@ from rooms.commands import (
     SendChat,
     SetGuestPolicy,
     SetLayout,
+    SetPage,
+    SetPlayer,
     SetPrivateChat,
     SetRole,
+    ShareDocument,
+    StopSharing,
     Tick,
     Vote,
 )
@@ -58,6 +62,7 @@ from rooms.polls import Poll, PollState
 from rooms.refusals import Reason, Refusal
 from rooms.resume import Held, hold, prune, restore
 from rooms.roles import ASSIGNABLE_ROLES, Permission, Role
+from rooms.sharing import Share
 
 PROTOCOL_VERSION = 1
 
@@ -80,6 +85,8 @@ class Room:
     # walking back in.
     removed: set[str] = field(default_factory=set)
     layout: Layout = Layout.LECTURE
+    # The document on the stage and its page / player position (rooms/sharing.py).
+    share: Share | None = None
     chat: Chat = field(default_factory=Chat)
     polls: dict[int, Poll] = field(default_factory=dict)
     next_poll_id: int = 0
@@ -158,6 +165,7 @@ class Room:
             "polls": polls,
             "hands": self.hands_public() if you.staff else [],
             "hand": {"position": position},
+            "share": self.share.public() if self.share is not None else None,
         }
 
     # -- the one entry point ---------------------------------------------------------------
@@ -217,6 +225,14 @@ class Room:
                 return poll_commands.publish_results(self, command)
             case SetLayout():
                 return poll_commands.set_layout(self, command)
+            case ShareDocument():
+                return sharing.share_document(self, command, now)
+            case SetPage():
+                return sharing.set_page(self, command)
+            case SetPlayer():
+                return sharing.set_player(self, command, now)
+            case StopSharing():
+                return sharing.stop_sharing(self, command)
 
     # -- commands --------------------------------------------------------------------------
 

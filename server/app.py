@@ -29,6 +29,7 @@ from server.auth import Tokens, installation_secret
 from server.db.accounts import Store
 from server.db.engine import migrate, open_engine, sessions
 from server.demo import CREDENTIALS_FILE, announce, create_demo_school
+from server.documents import http as document_routes
 from server.journal import admin_api as journal_admin_api
 from server.journal import api as journal_api
 from server.journal.adapters import HttpJournal, JournalAdapter
@@ -147,6 +148,28 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
         await redis.aclose()
 
 
+def _describe_documents() -> None:
+    # server/documents/http.py registers plain routes (a ticket, not a cookie, says who).
+    who = "a participant of the room, by the ticket of the socket event document_access"
+    openapi.describe(
+        document_routes.upload,
+        "POST",
+        "/api/rooms/{room_id}/documents",
+        who=who + " (with share)",
+        body_type="application/octet-stream",
+        status=201,
+        errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED),
+    )
+    openapi.describe(
+        document_routes.document_file,
+        "GET",
+        "/api/rooms/{room_id}/documents/{document_id}/{file}",
+        who=who,
+        answer_type="image/webp",
+        errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED, Reason.UNKNOWN_DOCUMENT),
+    )
+
+
 def _describe_exports() -> None:
     # exports.py registers plain aiohttp routes; they are described here for the OpenAPI document.
     errors = (
@@ -190,7 +213,9 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(sessions_api.routes)
     app.add_routes(people_api.routes)
     app.add_routes(exports.routes)
+    app.add_routes(document_routes.routes)
     _describe_exports()
+    _describe_documents()
     app.add_routes(journal_api.routes)
     app.add_routes(journal_admin_api.routes)
     app.add_routes(pages.routes)

@@ -175,3 +175,35 @@ class Tokens:
             return ResumeClaims(c["room"], c["session"], c["sub"], c["name"], c.get("inst"))
         except (jwt.PyJWTError, KeyError):
             return None
+
+    DOCUMENT_AUDIENCE = "sabaq-documents"
+    DOCUMENT_LIFETIME_S = 2 * 3600
+
+    def issue_document_access(self, room: str, participant: str, now: float) -> str:
+        """Lets a participant of `room` fetch (and, if they may share, upload) its documents.
+
+        HTTP knows no room membership (it lives in the socket's room), so the socket hands
+        this short-lived ticket to the page; the upload route re-checks `share` in the room.
+        """
+        payload = {
+            "aud": self.DOCUMENT_AUDIENCE,
+            "exp": int(now + self.DOCUMENT_LIFETIME_S),
+            "room": room,
+            "sub": participant,
+        }
+        return jwt.encode(payload, self._secret, algorithm="HS256")
+
+    def check_document_access(self, token: str) -> tuple[str, str] | None:
+        """(room, participant) of a valid document ticket, or None."""
+        try:
+            c = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=self.DOCUMENT_AUDIENCE,
+                options={"require": ["sub", "exp", "aud", "room"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        room, sub = c.get("room"), c.get("sub")
+        return (room, sub) if isinstance(room, str) and isinstance(sub, str) else None

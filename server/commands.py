@@ -50,4 +50,7 @@ ROOM_COMMANDS: dict[str, tuple[type[BaseModel], Builder]] = {
     "poll_close": (p.PollRef, lambda me, x: c.ClosePoll(me, x.poll)),
     "poll_publish": (p.PollRef, lambda me, x: c.PublishResults(me, x.poll)),
     "set_layout": (p.LayoutSet, lambda me, x: c.SetLayout(me, x.layout)),
+    "set_page": (p.PagePayload, lambda me, x: c.SetPage(me, x.page)),
+    "set_player": (p.PlayerPayload, lambda me, x: c.SetPlayer(me, x.playing, x.position_s)),
+    "stop_sharing": (p.Empty, lambda me, _: c.StopSharing(me)),
 }

@@ -45,6 +45,9 @@ STATUS: dict[Reason, int] = {
     Reason.LESSON_OVER: 409,
     Reason.CHANGED_MEANWHILE: 409,
     Reason.RECORD_NOT_DEAD: 409,
+    Reason.NOTHING_SHARED: 409,
+    Reason.NO_SUCH_PAGE: 400,
+    Reason.UNKNOWN_DOCUMENT: 404,
 }
 
 

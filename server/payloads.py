@@ -150,3 +150,22 @@ class LayoutSet(Payload):
     """`set_layout`."""
 
     layout: Layout
+
+
+class DocumentRef(Payload):
+    """`share_document`: a document uploaded to this room (its content id)."""
+
+    document: StrictStr = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class PagePayload(Payload):
+    """`set_page`: 1-based."""
+
+    page: StrictInt = Field(ge=1, le=100_000)
+
+
+class PlayerPayload(Payload):
+    """`set_player`: play or pause at a position, in seconds."""
+
+    playing: StrictBool
+    position_s: float = Field(ge=0, le=86_400, allow_inf_nan=False)

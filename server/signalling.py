@@ -15,7 +15,8 @@ from typing import Any
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from rooms.commands import CloseRoom, Command, Join, Leave, Tick
+from rooms.commands import CloseRoom, Command, Join, Leave, ShareDocument, Tick
+from rooms.document import Document
 from rooms.model import (
     Attach,
     Channel,
@@ -41,9 +42,11 @@ from server.archive import Archive
 from server.auth import ResumeClaims, Tokens
 from server.commands import ROOM_COMMANDS
 from server.db.accounts import Account, Store
+from server.documents.limits import from_settings
+from server.documents.store import DocumentStore
 from server.live import LiveRoom, LiveRooms
 from server.media_signalling import MEDIA_EVENTS, MediaSignalling, QueuedMediaWork, media_settings
-from server.payloads import ChatPrivate, JoinPayload, SetGuestPolicyPayload
+from server.payloads import ChatPrivate, DocumentRef, Empty, JoinPayload, SetGuestPolicyPayload
 from server.sessions import Sessions
 from server.settings import Settings
 
@@ -55,6 +58,11 @@ RETRY_AFTER_MS = 1000
 # The account kinds that are the school's adults, not pupils (server/db/tables.py: User.kind).
 STAFF_ACCOUNTS = frozenset({"teacher", "admin"})
 Ack = dict[str, Any]
+# Socket events about documents that need the store, not only the room (docs/documents.md).
+DOCUMENT_EVENTS: dict[str, type[BaseModel]] = {
+    "document_access": Empty,
+    "share_document": DocumentRef,
+}
 INSTITUTION_REFUSALS = {
     Reason.NAME_REQUIRED: Refusal(Reason.NAME_REQUIRED, "Please enter your institution."),
     Reason.NAME_TOO_LONG: Refusal(
@@ -124,6 +132,10 @@ class Signalling:
         # own events could replace (server/socket_guard.py also refuses those events).
         self.held: dict[str, dict[str, str]] = {}
         self.archive = archive
+        self.documents = DocumentStore(
+            settings.data / "documents", settings.data / "documents-work"
+        )
+        self.document_limits = from_settings(settings)
         self.media = MediaSignalling(self, media_settings(settings))
         # One timer per room, for the next timed grant to run out.
         self._timers: dict[str, tuple[float, asyncio.TimerHandle]] = {}
@@ -279,6 +291,8 @@ class Signalling:
         entry: tuple[type[BaseModel], Any] | None = (
             (JoinPayload, None) if name == "join" else ROOM_COMMANDS.get(name)
         )
+        if name in DOCUMENT_EVENTS:
+            entry = (DOCUMENT_EVENTS[name], None)
         if entry is None and name not in MEDIA_EVENTS:
             return refusal_ack(Refusal(Reason.INVALID_PAYLOAD, f"Unknown event {name!r}."))
         if name == "join" and self.draining:
@@ -306,6 +320,8 @@ class Signalling:
                     name,
                 )
             return refusal_ack(Refusal(Reason.INVALID_PAYLOAD, f"{where}: {first['msg']}."))
+        if name in DOCUMENT_EVENTS:
+            return await self._document_event(conn, payload)
         if isinstance(payload, JoinPayload):
             ack = await self._join(conn, payload)
             if ack["ok"]:  # browsers configure their peer connections with these
@@ -326,6 +342,37 @@ class Signalling:
         return {"ok": True}
 
     # -- handlers ----------------------------------------------------------------------------
+
+    async def _document_event(self, conn: Connection, payload: BaseModel) -> Ack:
+        """`document_access` (a ticket for the document routes) and `share_document`."""
+        if conn.participant_id is None or conn.room_id is None:
+            return refusal_ack(Refusal(Reason.NOT_JOINED))
+        room_id = conn.room_id
+        if not isinstance(payload, DocumentRef):
+            token = self.tokens.issue_document_access(room_id, conn.participant_id, time.time())
+            return {
+                "ok": True,
+                "access": token,
+                "expires_in": self.tokens.DOCUMENT_LIFETIME_S,
+                "documents": self.documents.of_room(room_id),
+            }
+        found = self.documents.in_room(room_id, payload.document)
+        if found is None:
+            return refusal_ack(Refusal(Reason.UNKNOWN_DOCUMENT))
+        document = Document(
+            id=found["id"],
+            name=found["name"],
+            kind=found["kind"],
+            shown_as=found["shown_as"],
+            pages=int(found.get("pages", 0)),
+            duration_s=found.get("duration_s"),
+        )
+        result = await self._apply(conn, ShareDocument(conn.participant_id, document))
+        return refusal_ack(result) if isinstance(result, Refusal) else {"ok": True}
+
+    async def emit_to_staff(self, room_id: str, name: str, payload: dict[str, Any]) -> None:
+        """Tell the room's hosts and presenters (e.g. a document's conversion progress)."""
+        await self._emit(room_id, Event(name, payload, Staff()))
 
     async def _join(self, conn: Connection, p: JoinPayload) -> Ack:
         if p.v != PROTOCOL_VERSION:

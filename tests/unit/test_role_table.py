@@ -28,10 +28,14 @@ from rooms.commands import (
     SendChat,
     SetGuestPolicy,
     SetLayout,
+    SetPage,
     SetPrivateChat,
     SetRole,
+    ShareDocument,
+    StopSharing,
     Vote,
 )
+from rooms.document import Document
 from rooms.layouts import Layout
 from rooms.model import Kind, Outcome
 from rooms.policy import GuestPolicy
@@ -41,6 +45,7 @@ from rooms.roles import Role
 from rooms.room import Room
 from tests.unit.roomkit import NOW, guest, ok, pupil
 
+DECK = Document(id="d" * 64, name="deck.pptx", kind="pptx", shown_as="pages", pages=3)
 # Each command, built for an actor; targets: knocker "k", plain participant "t".
 COMMANDS: dict[str, Callable[[str], Command]] = {
     "admit": lambda a: Admit(actor=a, target="k"),
@@ -66,6 +71,9 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "vote": lambda a: Vote(actor=a, poll_id=2, choices=(0,)),
     "close_poll": lambda a: ClosePoll(actor=a, poll_id=2),
     "set_layout": lambda a: SetLayout(actor=a, layout=Layout.SHARING),
+    "share_document": lambda a: ShareDocument(actor=a, document=DECK),
+    "set_page": lambda a: SetPage(actor=a, page=2),
+    "stop_sharing": lambda a: StopSharing(actor=a),
 }
 
 ALLOWED = None  # the command is accepted
@@ -88,6 +96,9 @@ TABLE: dict[str, dict[Role, Reason | None]] = {
     "vote": EVERYONE,
     "close_poll": STAFF_ONLY,
     "set_layout": HOST_ONLY,
+    "share_document": STAFF_ONLY,
+    "set_page": STAFF_ONLY,
+    "stop_sharing": STAFF_ONLY,
     "admit_all": HOST_ONLY,
     "deny_all": HOST_ONLY,
     "admit": {
@@ -149,6 +160,7 @@ def room_with_actor(role: Role) -> Room:
     ok(room.apply(SendChat(actor="h", text="message 1"), NOW))
     ok(room.apply(CreatePoll(actor="h", kind=PollKind.YES_NO, question="draft 1"), NOW))
     ok(room.apply(CreatePoll(actor="h", kind=PollKind.YES_NO, question="open 2", launch=True), NOW))
+    ok(room.apply(ShareDocument(actor="h", document=DECK), NOW))
     if role is Role.HOST:
         # Another host (a second account of the owner's: the same account would replace `h`).
         ok(room.apply(Join(actor="a", name="Co", kind=Kind.USER, user_id=9, owner=True), NOW))
@@ -176,6 +188,7 @@ def state_of(room: Room) -> object:
         room.chat.settings(),
         [(m.id, m.deleted) for m in room.chat.public_messages],
         {i: (p.state, p.published, dict(p.answers)) for i, p in room.polls.items()},
+        room.share.public() if room.share else None,
     )
 
 

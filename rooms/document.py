@@ -1,0 +1,17 @@
+"""A converted document as the room knows it: plain values, set by the server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What the room needs to know of a converted document (server/documents)."""
+
+    id: str
+    name: str
+    kind: str
+    shown_as: str  # pages | player | listing
+    pages: int = 0
+    duration_s: float | None = None

@@ -1,0 +1,160 @@
+"""Upload a document to a room and fetch its pages: the routes take a ticket, not a cookie.
+
+The ticket (`access`, from the socket event `document_access`) names a room and a participant;
+an upload also needs that participant to hold `share` in the live room right now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from rooms.refusals import Reason
+from rooms.roles import Permission
+from server.documents.refusals import MESSAGES, DocumentRefusal, Refused
+from server.errors import error
+from server.keys import SIGNALLING, TOKENS
+
+routes = web.RouteTableDef()
+FILE = re.compile(r"^(?:\d{1,5}-\d{1,4}\.webp|video\.mp4|original)$")
+_CHUNK = 256 * 1024
+# The HTTP status of each refusal: the file's fault (415, 413, 422) or the server's (503, 504).
+STATUS: dict[DocumentRefusal, int] = {
+    DocumentRefusal.TOO_LARGE: 413,
+    DocumentRefusal.UNSUPPORTED: 415,
+    DocumentRefusal.FLASH: 415,
+    DocumentRefusal.CONVERTER_MISSING: 503,
+    DocumentRefusal.CONVERSION_TIMEOUT: 504,
+}
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "mp3": "audio/mpeg",
+    "zip": "application/zip",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+}
+# Content-addressed: a URL's bytes never change. `private`: only members may see them.
+IMMUTABLE = "private, max-age=31536000, immutable"
+
+
+def _refused(code: DocumentRefusal, message: str | None = None) -> web.Response:
+    return web.json_response(
+        {"error": {"code": code.value, "message": message or MESSAGES[code]}},
+        status=STATUS.get(code, 422),
+    )
+
+
+def _ticket(request: web.Request, room_id: str) -> str | web.Response:
+    """The participant the request's ticket names, if it is for this room."""
+    token = request.headers.get("X-Sabaq-Access") or request.query.get("access", "")
+    claims = request.app[TOKENS].check_document_access(token) if token else None
+    if claims is None:
+        return error(Reason.NOT_SIGNED_IN, "Open the room first: this address needs its ticket.")
+    if claims[0] != room_id:
+        return error(Reason.NOT_PERMITTED)
+    return claims[1]
+
+
+def _clean_name(raw: str) -> str:
+    """The file's name as people see it: no folders, no control characters, not too long."""
+    name = os.path.basename(raw.replace("\\", "/"))
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:200] or "document"
+
+
+def _new_upload(folder: Path) -> tuple[int, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix="upload-", dir=folder)
+
+
+@routes.post("/api/rooms/{room_id}/documents")
+async def upload(request: web.Request) -> web.Response:
+    """Upload a document (the raw bytes as the body) to a room; answers once it is converted."""
+    room_id = request.match_info["room_id"]
+    who = _ticket(request, room_id)
+    if isinstance(who, web.Response):
+        return who
+    signalling = request.app[SIGNALLING]
+    live = signalling.rooms.get(room_id)
+    participant = live.room.participants.get(who) if live is not None else None
+    if participant is None or not participant.may(Permission.SHARE):
+        return error(Reason.NOT_PERMITTED, "Only hosts and presenters can share documents.")
+    limits = signalling.document_limits
+    if (request.content_length or 0) > limits.max_bytes:
+        return _refused(DocumentRefusal.TOO_LARGE)
+    store = signalling.documents
+    handle, name = await asyncio.to_thread(_new_upload, store.work_root)
+    path = Path(name)
+    try:
+        digest, size = hashlib.sha256(), 0
+        with os.fdopen(handle, "wb") as sink:
+            # Streamed and counted: the app's 64 KiB body limit is for JSON, not for files,
+            # and a missing or false Content-Length must not let more than the cap in.
+            async for chunk in request.content.iter_chunked(_CHUNK):
+                size += len(chunk)
+                if size > limits.max_bytes:
+                    return _refused(DocumentRefusal.TOO_LARGE)
+                digest.update(chunk)
+                sink.write(chunk)
+        document_id = digest.hexdigest()
+
+        def progress(step: dict[str, Any]) -> None:
+            payload = {"document": document_id, "page": step["page"], "pages": step["pages"]}
+            task = asyncio.create_task(
+                signalling.emit_to_staff(room_id, "document_progress", payload)
+            )
+            store.keep(task)
+
+        try:
+            await store.add(path, document_id, limits, progress)
+        except Refused as refusal:
+            return _refused(refusal.code, refusal.message)
+        by = participant.name
+        store.attach(room_id, document_id, _clean_name(request.query.get("name", "")), by)
+        document = store.in_room(room_id, document_id)
+        await signalling.emit_to_staff(room_id, "document_added", {"document": document})
+        return web.json_response({"document": document}, status=201)
+    finally:
+        with contextlib.suppress(FileNotFoundError):  # moved into the store on success
+            os.unlink(name)
+
+
+@routes.get("/api/rooms/{room_id}/documents/{document_id}/{file}")
+async def document_file(request: web.Request) -> web.StreamResponse:
+    """A page image, the converted video or the original file, to members of the room."""
+    room_id = request.match_info["room_id"]
+    who = _ticket(request, room_id)
+    if isinstance(who, web.Response):
+        return who
+    store = request.app[SIGNALLING].documents
+    document_id, file = request.match_info["document_id"], request.match_info["file"]
+    document = store.in_room(room_id, document_id) if FILE.match(file) else None
+    path = store.folder(document_id) / file if document is not None else None
+    if document is None or path is None or not path.is_file():
+        return error(Reason.UNKNOWN_DOCUMENT)
+    if file == "original":
+        kind = str(document["kind"])
+        media_type = MEDIA_TYPES.get(kind, "application/octet-stream")
+        disposition = f"attachment; filename*=UTF-8''{quote(str(document['name']))}"
+    elif file == "video.mp4":
+        media_type, disposition = "video/mp4", 'inline; filename="video.mp4"'
+    else:
+        media_type, disposition = "image/webp", f'inline; filename="{file}"'
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": media_type,
+            "Content-Disposition": disposition,
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": IMMUTABLE,
+        },
+    )

@@ -1,0 +1,153 @@
+"""Documents over real HTTP and socket.io: upload, progress, share, pages, who may do what."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.conftest import LiveServer, running_server
+from tests.documents import samples
+from tests.integration.peers import Peer, host_in_room, peers, sign_in
+
+
+async def _join_pupil(server: LiveServer, pupil: Peer, room_id: str, index: int = 0) -> str:
+    await pupil.connect(server, await sign_in(server, *server.pupils[index]))
+    ack = await pupil.call("join", {"v": 1, "room": room_id, "as": "user"})
+    assert ack["ok"], ack
+    participant_id: str = ack["you"]["id"]
+    return participant_id
+
+
+async def _access(peer: Peer) -> str:
+    ack = await peer.call("document_access")
+    assert ack["ok"], ack
+    token: str = ack["access"]
+    return token
+
+
+async def _upload(
+    server: LiveServer, room_id: str, token: str | None, body: Any, name: str = "lesson.pdf"
+) -> tuple[int, dict[str, Any]]:
+    headers = {"X-Sabaq-Access": token} if token else {}
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(
+            f"{server.url}/api/rooms/{room_id}/documents",
+            params={"name": name},
+            data=body,
+            headers=headers,
+        )
+        answer: dict[str, Any] = await response.json()
+        return response.status, answer
+
+
+async def test_presenter_shares_a_pdf_and_everyone_follows(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    async with peers("host", "pupil", "late") as (host, pupil, late):
+        room = await host_in_room(live_server, host)
+        await _join_pupil(live_server, pupil, room["id"])
+        token = await _access(host)
+        pdf = samples.pdf(tmp_path / "x", 3).read_bytes()
+        status, answer = await _upload(live_server, room["id"], token, pdf, "Фотосинтез.pdf")
+        assert status == 201, answer
+        document = answer["document"]
+        assert (document["kind"], document["pages"], document["name"]) == (
+            "pdf",
+            3,
+            "Фотосинтез.pdf",
+        )
+        # Conversion progress reached the host page by page, first page first.
+        await host.wait("document_progress", lambda d: d["page"] == 3)
+        progress = [(p["page"], p["pages"]) for p in host.seen("document_progress")]
+        assert progress == [(1, 3), (2, 3), (3, 3)]
+        assert pupil.seen("document_progress") == []  # staff only
+
+        assert (await host.call("share_document", {"document": document["id"]}))["ok"]
+        shared = await pupil.wait("share_changed")
+        assert shared["share"]["page"] == 1 and shared["share"]["document"]["id"] == document["id"]
+        pupil_token = await _access(pupil)
+        url = f"{live_server.url}/api/rooms/{room['id']}/documents/{document['id']}/1-1280.webp"
+        async with aiohttp.ClientSession() as http:
+            page = await http.get(url, params={"access": pupil_token})
+            assert page.status == 200
+            assert page.headers["Content-Type"] == "image/webp"
+            assert page.headers["X-Content-Type-Options"] == "nosniff"
+            assert page.headers["Content-Disposition"].startswith("inline")
+            assert "immutable" in page.headers["Cache-Control"]
+            assert (await page.read())[8:12] == b"WEBP"
+            original = await http.get(
+                url.replace("1-1280.webp", "original"), params={"access": pupil_token}
+            )
+            assert original.headers["Content-Disposition"].startswith("attachment")
+            assert await original.read() == pdf
+            # Without the room's ticket: nothing, not even with a guessed path.
+            assert (await http.get(url)).status == 401
+            bad = await http.get(
+                url.replace("1-1280.webp", "..%2Fmeta.json"), params={"access": pupil_token}
+            )
+            assert bad.status == 404
+
+        assert (await host.call("set_page", {"page": 2}))["ok"]
+        assert (await pupil.wait("page_changed")) == {"document": document["id"], "page": 2}
+        assert (await host.call("set_page", {"page": 9}))["error"]["code"] == "no_such_page"
+        await _join_pupil(live_server, late, room["id"], 1)
+        state = await late.wait("room_state")
+        assert state["share"]["page"] == 2
+        listed = (await late.call("document_access"))["documents"]
+        assert [d["id"] for d in listed] == [document["id"]]
+
+
+async def test_who_may_upload_and_fetch(live_server: LiveServer, tmp_path: Path) -> None:
+    async with peers("host", "pupil") as (host, pupil):
+        room = await host_in_room(live_server, host)
+        await _join_pupil(live_server, pupil, room["id"])
+        png = samples.png(tmp_path / "p.png").read_bytes()
+        status, answer = await _upload(live_server, room["id"], await _access(pupil), png)
+        assert (status, answer["error"]["code"]) == (403, "not_permitted")
+        status, answer = await _upload(live_server, room["id"], None, png)
+        assert (status, answer["error"]["code"]) == (401, "not_signed_in")
+        status, answer = await _upload(live_server, "another-room", await _access(host), png)
+        assert (status, answer["error"]["code"]) == (403, "not_permitted")
+        assert (await pupil.call("share_document", {"document": "0" * 64}))["error"][
+            "code"
+        ] == "unknown_document"
+        assert (await pupil.call("stop_sharing"))["error"]["code"] == "not_permitted"
+
+
+@pytest.fixture
+async def small_server(tmp_path: Path, demo_data: Path) -> AsyncIterator[LiveServer]:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    async with running_server(data, doc_max_mb=0.1) as server:
+        yield server
+
+
+async def test_bad_uploads_fail_closed_and_the_room_keeps_working(
+    small_server: LiveServer, tmp_path: Path
+) -> None:
+    async with peers("host", "pupil") as (host, pupil):
+        room = await host_in_room(small_server, host)
+        await _join_pupil(small_server, pupil, room["id"])
+        token = await _access(host)
+        html = b"<!DOCTYPE html><script>alert(1)</script>"
+        status, answer = await _upload(small_server, room["id"], token, html)
+        assert (status, answer["error"]["code"]) == (415, "document_unsupported")
+        status, answer = await _upload(small_server, room["id"], token, b"CWS\x0a" + b"\0" * 50)
+        assert (status, answer["error"]["code"]) == (415, "document_flash")
+
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the cap is counted
+            for _ in range(20):
+                yield b"%PDF-" + b"\0" * 10_000
+
+        status, answer = await _upload(small_server, room["id"], token, chunks())
+        assert (status, answer["error"]["code"]) == (413, "document_too_large")
+        work = small_server.settings.data / "documents-work"
+        assert list(work.iterdir()) == []
+        assert (await host.call("chat_send", {"text": "still here"}))["ok"]
+        await pupil.wait("chat_message", lambda d: d["message"]["text"] == "still here")
