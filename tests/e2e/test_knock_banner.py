@@ -42,6 +42,28 @@ new MutationObserver(() => {
 """
 
 
+async def open_tab(page: Page, name: str) -> None:
+    """Shows a side panel (chat, people) where the page has them as tabs; else it is in view."""
+    tab = page.locator(f"#tab-{name}")
+    if not await tab.count():
+        return
+    if not await page.locator("#side").is_visible():
+        await page.locator(f"#tool-{name}").click()
+    if await tab.get_attribute("aria-selected") != "true":
+        await tab.click()
+    await expect(page.locator(f"#{name}-panel")).to_be_visible()
+
+
+async def close_side(page: Page) -> None:
+    """Closes the side panels (on a phone they are sheets over the stage)."""
+    side = page.locator("#side")
+    if await side.count() and await side.is_visible():
+        selected = page.locator("#side [role=tab][aria-selected=true]")
+        name = await selected.get_attribute("data-panel") or "people"
+        await page.locator(f"#tool-{name}").click()
+        await expect(side).to_be_hidden()
+
+
 async def shot(page: Page, name: str) -> None:
     if SHOTS:  # Playwright makes the folder
         await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
@@ -75,10 +97,11 @@ async def test_a_knock_shows_at_the_top_within_a_second(
 ) -> None:
     width, height = VIEWPORTS[viewport]
     host = await browsers.person("host")
-    await host.set_viewport_size({"width": width, "height": height})
     room = await teacher_hosts(host, live_server.url, live_server.teacher, "Geometry 8A")
-    # Mid-lesson the teacher has scrolled down to the polls, far from the lobby list.
-    await host.locator("#polls-panel").scroll_into_view_if_needed()
+    await host.set_viewport_size({"width": width, "height": height})
+    # Mid-lesson: the teacher looks at the lesson, scrolled down if the page scrolls, far from
+    # the lobby list.
+    await close_side(host)
     await host.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     await host.evaluate(WATCH_BANNER)
     await expect(host.get_by_test_id("knock-banner")).to_be_hidden()
@@ -157,8 +180,10 @@ async def test_the_pupil_is_told_of_a_grant_its_countdown_and_the_hosts_changes(
     )
     name = await pupil_enters(pupil, room, *live_server.pupils[0])
     # A raised hand shows as a count badge by the hands heading of the host.
+    await open_tab(host, "people")
     badge = host.get_by_test_id("hands-badge")
     await expect(badge).to_be_hidden()
+    await open_tab(pupil, "people")
     await pupil.get_by_role("button", name=EN["hands.raise"]).click()
     await expect(badge).to_have_text("1")
     await expect(badge).to_have_attribute("aria-label", text("hands.badge_label", count=1))
@@ -183,7 +208,9 @@ async def test_the_pupil_is_told_of_a_grant_its_countdown_and_the_hosts_changes(
     said = text("notice.layout", layout=EN["layout.discussion"])
     await expect(notice).to_contain_text(said)
     await expect(pupil.locator("#status")).to_have_text(said)
+    await open_tab(host, "chat")
     await host.get_by_label(EN["chat.lock_public"], exact=True).check()
+    await open_tab(host, "people")
     await expect(notice).to_contain_text(EN["notice.chat_locked"])
 
     # The host takes the microphone back: said plainly, and the countdown goes.
@@ -214,10 +241,13 @@ async def test_screenshots_of_the_banner_and_notices(
                 live_server, peer, room, f"Әсел Бекова {i}" if i else "Aliya Serikova"
             )
         await expect(host.get_by_test_id("knock-count")).to_have_text("5")
+        await close_side(host)
         for viewport, (width, height) in VIEWPORTS.items():
             await host.set_viewport_size({"width": width, "height": height})
             await expect(host.get_by_test_id("knock-banner")).to_be_in_viewport(ratio=1)
             await shot(host, f"knock-{viewport}-{lang}")
+        await host.set_viewport_size({"width": 1366, "height": 768})
+        await open_tab(host, "people")
         await host.get_by_label(words["rights.duration"], exact=True).select_option("120")
         grant = participant(host, name).locator('button[data-action="grant-mic"]')
         await grant.click()

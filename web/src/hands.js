@@ -146,10 +146,15 @@ export function setupHands() {
   onPeopleChange(renderHands);
 }
 
+/** Mic and camera rights as one value, to see whether they changed while a hand was up. */
+const rightsKey = (you) => (you ? `${!!you.mic}/${!!you.camera}` : "");
+let rightsWhenRaised = "";
+
 export function bindHands(conn) {
   conn.on("room_state", (msg) => {
     state.hands = Array.isArray(msg.hands) ? msg.hands : [];
     state.handPosition = msg.hand && typeof msg.hand.position === "number" ? msg.hand.position : null;
+    rightsWhenRaised = rightsKey(msg.you);
     renderHands();
   });
   conn.on("hands", ({ queue }) => {
@@ -163,7 +168,11 @@ export function bindHands(conn) {
   conn.on("hand", ({ position }) => {
     const was = state.handPosition;
     state.handPosition = typeof position === "number" ? position : null;
-    if (was !== null && state.handPosition === null) announce(t("hands.lowered"));
+    if (was === null && state.handPosition !== null) rightsWhenRaised = rightsKey(state.you);
+    // A grant answers the hand: its notice (notices.js) is what to hear, not "hand lowered"
+    // read over it.
+    const answered = rightsKey(state.you) !== rightsWhenRaised;
+    if (was !== null && state.handPosition === null && !answered) announce(t("hands.lowered"));
     renderHands();
     peopleChanged();
   });

@@ -63,6 +63,7 @@ function actionControl(action) {
   const spec = action ? ACTIONS[action] : null;
   const el = spec ? document.getElementById(spec.id) : null;
   if (!(el instanceof HTMLButtonElement) || el.hidden || el.disabled) return null;
+  if (el.getAttribute("aria-disabled") === "true") return null; // shown, but not yours yet
   return el.getAttribute("aria-pressed") === "true" ? null : el;
 }
 
