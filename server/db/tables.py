@@ -322,3 +322,20 @@ class AssignmentPupil(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     pupil_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+
+class LessonDocument(Base):
+    """A document shared in a lesson's room: the lesson keeps it (docs/documents.md)."""
+
+    __tablename__ = "lesson_documents"
+    __table_args__ = (UniqueConstraint("lesson_id", "document_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    # The sha-256 of the file: its folder in DATA/documents/.
+    document_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))
+    shown_as: Mapped[str] = mapped_column(String(8))
+    pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[float] = mapped_column(Float)

@@ -20,9 +20,11 @@ from aiohttp import web
 
 from rooms.refusals import Reason
 from rooms.roles import Permission
+from server.db.engine import sessions
 from server.documents.refusals import MESSAGES, DocumentRefusal, Refused
 from server.errors import error
-from server.keys import SIGNALLING, TOKENS
+from server.journal.documents import attach_to_lesson
+from server.keys import ENGINE, SIGNALLING, TOKENS
 
 routes = web.RouteTableDef()
 FILE = re.compile(r"^(?:\d{1,5}-\d{1,4}\.webp|video\.mp4|original)$")
@@ -121,6 +123,8 @@ async def upload(request: web.Request) -> web.Response:
         by = participant.name
         store.attach(room_id, document_id, _clean_name(request.query.get("name", "")), by)
         document = store.in_room(room_id, document_id)
+        assert document is not None
+        await attach_to_lesson(sessions(request.app[ENGINE]), room_id, document)
         await signalling.emit_to_staff(room_id, "document_added", {"document": document})
         return web.json_response({"document": document}, status=201)
     finally:

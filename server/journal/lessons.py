@@ -34,6 +34,7 @@ from server.db.tables import (
 )
 from server.journal import gradebook, models, outbox, school
 from server.journal.adapters import Delivered
+from server.journal.documents import documents_of
 from server.journal.views import (
     SERVER,
     Actor,
@@ -374,6 +375,7 @@ class Lessons:
                 ),
                 mark_scale=models.MarkScale(mark_min=settings.mark_min, mark_max=settings.mark_max),
                 guests=await self._guests(s, lesson, {i for i, _ in pupils}),
+                documents=await documents_of(s, lesson.id),
             )
 
     async def _guests(

@@ -214,6 +214,18 @@ class GuestVisit(Out):
     left_at: float | None = Field(description="null while still in the room")
 
 
+class LessonDocument(Out):
+    """A document shared in the lesson's room (docs/documents.md)."""
+
+    id: str = Field(description="the file's sha-256")
+    name: str
+    kind: str
+    shown_as: str = Field(description="pages | player | listing")
+    pages: int | None
+    uploaded_by: str
+    uploaded_at: float
+
+
 class LessonDetail(Out):
     """Everything the lesson page shows."""
 
@@ -226,6 +238,9 @@ class LessonDetail(Out):
     mark_scale: MarkScale
     guests: list[GuestVisit] = Field(
         description="the lesson's guest log: visitors who never become pupils' records"
+    )
+    documents: list[LessonDocument] = Field(
+        description="documents shared in the lesson's room, first shared first"
     )
 
 

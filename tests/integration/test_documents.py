@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from server.signalling import SESSION_COOKIE
 from tests.conftest import LiveServer, running_server
 from tests.documents import samples
 from tests.integration.peers import Peer, host_in_room, peers, sign_in
@@ -116,6 +118,39 @@ async def test_who_may_upload_and_fetch(live_server: LiveServer, tmp_path: Path)
             "code"
         ] == "unknown_document"
         assert (await pupil.call("stop_sharing"))["error"]["code"] == "not_permitted"
+
+
+async def test_a_lessons_documents_stay_with_the_lesson(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    teacher = await sign_in(live_server, *live_server.teacher)
+    start = time.time() - 1
+    lesson = {
+        "class_id": live_server.class_id,
+        "subject": "Biology",
+        "starts_at": start,
+        "ends_at": start + 2700,
+        "topic": "Cells",
+    }
+    async with aiohttp.ClientSession(cookies={SESSION_COOKIE: teacher}) as http:
+        made = await (await http.post(f"{live_server.url}/api/lessons", json=lesson)).json()
+        lesson_id = made["lesson"]["id"]
+        started = await (await http.post(f"{live_server.url}/api/lessons/{lesson_id}/start")).json()
+        room_id = started["invite_url"].rsplit("/", 1)[1]
+        async with peers("host") as (host,):
+            await host.connect(live_server, teacher)
+            assert (await host.call("join", {"v": 1, "room": room_id, "as": "user"}))["ok"]
+            token = await _access(host)
+            for name, maker in (("cells.png", samples.png), ("quiz.pdf", samples.jpeg)):
+                status, _ = await _upload(
+                    live_server, room_id, token, maker(tmp_path / name).read_bytes(), name
+                )
+                assert status == 201
+        detail = await (await http.get(f"{live_server.url}/api/lessons/{lesson_id}")).json()
+    assert [(d["name"], d["kind"], d["pages"]) for d in detail["documents"]] == [
+        ("cells.png", "png", 1),
+        ("quiz.pdf", "jpeg", 1),
+    ]
 
 
 @pytest.fixture

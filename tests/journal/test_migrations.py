@@ -189,3 +189,26 @@ async def test_0006_keeps_every_user_and_what_hangs_on_them(engine: AsyncEngine)
     # Altering `users` must not cascade: a batch copy-and-drop on SQLite would empty these.
     assert sorted(tuple(u) for u in users) == [("p", False), ("t", False)]
     assert kept == [1, 1, 1, 1]
+
+
+async def test_0012_adds_lesson_documents_one_per_lesson_and_file(engine: AsyncEngine) -> None:
+    await migrate(engine, "0007")
+    async with engine.begin() as connection:
+        for statement in ROWS_0006:
+            await connection.execute(text(statement))
+    await migrate(engine, "0012")
+    row = (
+        "INSERT INTO lesson_documents (lesson_id, document_id, name, kind, shown_as, pages,"
+        " uploaded_by, uploaded_at) VALUES (1, 'abc', 'deck.pptx', 'pptx', 'pages', 20,"
+        " 'Teacher', 3000)"
+    )
+    async with engine.begin() as connection:
+        await connection.execute(text(row))
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as connection:
+            await connection.execute(text(row))
+    async with engine.connect() as connection:
+        lessons = (await connection.execute(text("SELECT count(*) FROM lessons"))).scalar_one()
+    assert lessons == 1
+    await migrate(engine, "0011")  # and back again
+    await migrate(engine)
