@@ -88,6 +88,18 @@ async def guest_knocks(page: Page, room: Room, name: str, institution: str) -> N
     await page.get_by_role("button", name=EN["room.guest_enter"], exact=True).click()
 
 
+async def open_panel(page: Page, name: str) -> None:
+    """Shows one of the room's side panels (chat, people, polls, attendance) as a person would:
+    the toolbar button opens the column, the tab picks the panel."""
+    tab = page.locator(f"#tab-{name}")
+    if not await page.locator("#side").is_visible():
+        await page.locator(f"#tool-{'people' if name == 'attendance' else name}").click()
+    if await tab.get_attribute("aria-selected") != "true":
+        await tab.click()
+    panel = "#attendance-tab-panel" if name == "attendance" else f"#{name}-panel"
+    await expect(page.locator(panel)).to_be_visible()
+
+
 def participants(page: Page) -> Locator:
     return page.locator("#participants > li")
 
@@ -133,6 +145,7 @@ async def own_name(page: Page) -> str:
 async def guest_admitted(host: Page, guest: Page, room: Room, name: str, institution: str) -> None:
     """A guest knocks and the host admits them."""
     await guest_knocks(guest, room, name, institution)
+    await open_panel(host, "people")
     await admit_button(host, name).click()
     await expect(guest.locator("#inside")).to_be_visible()
 
@@ -148,6 +161,7 @@ def chat_item(page: Page, message: str) -> Locator:
 
 async def send_chat(page: Page, message: str, *, to: str | None = None) -> None:
     """Writes a chat message (to everyone, or privately to the participant named `to`)."""
+    await open_panel(page, "chat")
     recipient = page.get_by_label(EN["chat.to"], exact=True)
     label = EN["chat.to_everyone"] if to is None else text("chat.to_person", name=to)
     await recipient.select_option(label=label)
@@ -173,6 +187,7 @@ async def create_poll(
     launch: bool = True,
 ) -> None:
     """A host or presenter fills in the new-poll form and launches it (or saves a draft)."""
+    await open_panel(page, "polls")
     details = page.locator("#poll-create")
     if await details.get_attribute("open") is None:
         await details.locator("summary").click()

@@ -16,6 +16,7 @@ from .flows import (
     create_poll,
     guest_knocks,
     knock,
+    open_panel,
     own_name,
     poll,
     pupil_enters,
@@ -29,8 +30,9 @@ pytestmark = pytest.mark.e2e
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
-async def axe_violations(page: Page, axe: Path) -> list[str]:
-    """Runs axe on the page; returns the serious and critical violations, described."""
+async def axe_violations(page: Page, axe: Path, *, every: bool = False) -> list[str]:
+    """Runs axe on the page; returns the serious and critical violations (`every`: all of
+    them, whatever their impact), described."""
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(axe))
     result: dict[str, Any] = await page.evaluate(
@@ -38,7 +40,7 @@ async def axe_violations(page: Page, axe: Path) -> list[str]:
     )
     found = []
     for violation in result["violations"]:
-        if violation.get("impact") in ("serious", "critical"):
+        if every or violation.get("impact") in ("serious", "critical"):
             targets = [str(node.get("target")) for node in violation.get("nodes", [])][:5]
             found.append(
                 f"{violation['id']} ({violation['impact']}): {violation['help']} {targets}"
@@ -112,15 +114,31 @@ async def test_classroom_has_no_serious_accessibility_violations(
     await poll(pupil, "Open or closed?").get_by_label("Open", exact=True).check()
     await poll(pupil, "Open or closed?").get_by_role("button", name=EN["poll.send_answer"]).click()
     await expect(poll(host, "Open or closed?").locator("details li")).to_have_text(f"{name}: Open")
+    await open_panel(host, "chat")
     await expect(chat_item(host, "Thank you")).to_be_visible()
-    for layout in ("lecture", "chat_focus"):
+    # Every layout, every panel, the More menu and the shortcuts dialog: no violation at all.
+    problems: dict[str, list[str]] = {}
+    for layout in ("lecture", "discussion", "sharing", "chat_focus"):
         await host.get_by_label(EN["layout.label"], exact=True).select_option(layout)
         await expect(pupil.locator("#stage")).to_have_attribute("data-layout", layout)
-        problems = {
-            f"host, {layout}": await axe_violations(host, axe_source),
-            f"pupil, {layout}": await axe_violations(pupil, axe_source),
-        }
-        assert not {k: v for k, v in problems.items() if v}, problems
+        panels = ("chat", "people", "polls") if layout in ("lecture", "chat_focus") else ("people",)
+        for panel in panels:
+            for who, page in (("host", host), ("pupil", pupil)):
+                await open_panel(page, panel)
+                problems[f"{who}, {layout}, {panel}"] = await axe_violations(
+                    page, axe_source, every=True
+                )
+    await pupil.get_by_role("button", name=EN["toolbar.more"]).click()
+    await expect(pupil.locator("#more-menu")).to_be_visible()
+    problems["pupil, more menu"] = await axe_violations(pupil, axe_source, every=True)
+    await pupil.get_by_role("button", name=EN["shortcuts.title"]).click()
+    await expect(pupil.get_by_role("dialog", name=EN["shortcuts.title"])).to_be_visible()
+    problems["pupil, shortcuts"] = await axe_violations(pupil, axe_source, every=True)
+    await pupil.keyboard.press("Escape")
+    await pupil.set_viewport_size({"width": 390, "height": 844})
+    await pupil.locator("#tool-chat").click()
+    problems["pupil, phone, chat sheet"] = await axe_violations(pupil, axe_source, every=True)
+    assert not {k: v for k, v in problems.items() if v}, problems
     # Results published to the pupil are accessible too.
     live = poll(host, "Open or closed?")
     await live.get_by_role(

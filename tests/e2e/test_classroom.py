@@ -14,6 +14,7 @@ from .flows import (
     chat_items,
     create_poll,
     guest_admitted,
+    open_panel,
     own_name,
     participant,
     poll,
@@ -29,7 +30,7 @@ XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_SCRIPT = "<script>alert(2)</script>"
 XSS_JS_LINK = "javascript:alert(1)"
 XSS_SVG = '"><svg onload=alert(1)>'
-INERT = "main img, main script, main svg, main iframe"
+INERT = "main img, main script, main svg:not(.icon), main iframe"
 
 
 async def test_pupil_raises_hand_gets_the_mic_and_answers_a_published_poll(
@@ -42,10 +43,11 @@ async def test_pupil_raises_hand_gets_the_mic_and_answers_a_published_poll(
     )
     name = await pupil_enters(pupil, room, *live_server.pupils[0])
 
-    # No rights yet: no mic or camera button; the hand is down.
+    # No rights yet: mic and camera are off until granted (shown, not usable); no sharing; the
+    # hand is down.
     mic = pupil.get_by_test_id("publish-mic")
-    await expect(mic).to_be_hidden()
-    await expect(pupil.get_by_test_id("publish-camera")).to_be_hidden()
+    await expect(mic).to_have_attribute("aria-disabled", "true")
+    await expect(pupil.get_by_test_id("publish-camera")).to_have_attribute("aria-disabled", "true")
     await expect(pupil.get_by_test_id("publish-screen")).to_be_hidden()
     await expect(host.get_by_test_id("publish-mic")).to_be_visible()
     hand = pupil.get_by_role("button", name=EN["hands.raise"])
@@ -65,22 +67,22 @@ async def test_pupil_raises_hand_gets_the_mic_and_answers_a_published_poll(
         text("people.hand", position=1)
     )
 
-    # The host grants what was asked (the microphone) for 2 minutes: the mic button appears.
+    # The host grants what was asked (the microphone) for 2 minutes: the mic button is usable.
     await host.get_by_label(EN["rights.duration"], exact=True).select_option("120")
     await queue.get_by_role("button", name=text("hands.grant_label", name=name)).click()
-    await expect(mic).to_be_visible()
-    await expect(mic).to_have_text(EN["media_ui.mic_off"])
+    await expect(mic).not_to_have_attribute("aria-disabled", "true")
+    await expect(mic).to_have_attribute("title", EN["media_ui.mic_off"] + " (M)")
     await expect(mic).to_have_attribute("aria-pressed", "false")
-    await expect(pupil.get_by_test_id("publish-camera")).to_be_hidden()
+    await expect(pupil.get_by_test_id("publish-camera")).to_have_attribute("aria-disabled", "true")
     await expect(pupil.locator("#hand-position")).to_have_text("")
     await expect(queue).to_have_count(0)
     row = participant(host, name)
     await expect(row.locator(".flag-mic")).to_have_text(EN["people.mic"])
     await expect(row.locator(".flag-until")).to_have_text(re.compile(r"\d"))
 
-    # Revoking takes the button away again.
+    # Revoking makes the button off-until-granted again.
     await row.get_by_role("button", name=text("rights.revoke_label", name=name)).click()
-    await expect(mic).to_be_hidden()
+    await expect(mic).to_have_attribute("aria-disabled", "true")
     await expect(row.locator(".flag-mic")).to_have_count(0)
 
     # A draft poll stays invisible to pupils until launched with one click.
@@ -149,6 +151,7 @@ async def test_chat_public_private_moderation_and_hostile_text(
         await expect(chat_item(page, "Good morning!")).to_contain_text(pupil_name)
 
     # A private message (started from the host's row) reaches only the two of them.
+    await open_panel(guest, "people")
     await (
         participant(guest, host_name)
         .get_by_role("button", name=text("chat.private_label", name=host_name))
@@ -188,9 +191,11 @@ async def test_chat_public_private_moderation_and_hostile_text(
     await expect(pupil.locator(INERT)).to_have_count(0)
 
     # Moderation: delete a message, mute the pupil, lock the public chat.
+    await open_panel(host, "chat")
     await chat_item(host, XSS_SCRIPT).get_by_role("button", name=EN["chat.delete"]).click()
     await expect(chat_item(pupil, XSS_SCRIPT)).to_have_count(0)
     await expect(chat_items(pupil).filter(has_text=EN["chat.deleted"])).to_have_count(1)
+    await open_panel(host, "people")
     await (
         participant(host, pupil_name)
         .get_by_role("button", name=text("chat.mute_label", name=pupil_name))
@@ -198,11 +203,14 @@ async def test_chat_public_private_moderation_and_hostile_text(
     )
     await expect(pupil.locator("#chat-state")).to_have_text(EN["chat.you_are_muted"])
     await expect(participant(host, pupil_name).locator(".flag-muted")).to_be_visible()
+    await open_panel(pupil, "chat")
     await pupil.get_by_label(EN["chat.message"], exact=True).fill("still here?")
     await pupil.keyboard.press("Enter")
     await expect(pupil.locator("#alert")).to_have_text(EN["error.chat_muted"])
+    await open_panel(host, "chat")
     await host.get_by_label(EN["chat.lock_public"], exact=True).check()
     await expect(guest.locator("#chat-state")).to_have_text(EN["chat.public_locked"])
+    await open_panel(guest, "chat")
     await guest.get_by_label(EN["chat.message"], exact=True).fill("hello?")
     await guest.keyboard.press("Enter")
     await expect(guest.locator("#alert")).to_have_text(EN["error.chat_locked"])
@@ -238,6 +246,7 @@ async def test_layout_reaches_everyone_and_a_guest_resumes_after_a_blip(
     await expect(guest.locator("#stage")).to_have_attribute("data-layout", "lecture")
     await expect(guest.locator("#layout-control")).to_be_hidden()
     mute = guest.get_by_test_id("mute-incoming")
+    await guest.get_by_role("button", name=EN["toolbar.more"]).click()
     await expect(mute).to_have_text(EN["media_ui.mute_incoming"])
     await mute.click()
     await expect(mute).to_have_attribute("aria-pressed", "true")
@@ -256,6 +265,7 @@ async def test_layout_reaches_everyone_and_a_guest_resumes_after_a_blip(
     await guest.context.set_offline(True)
     await expect(guest.locator("#connection")).to_have_text(EN["room.reconnecting"])
     await expect(participant(host, "Dana Omarova")).to_have_count(0)
+    await open_panel(host, "people")
     await guest.context.set_offline(False)
     await expect(guest.locator("#connection")).to_be_hidden(timeout=20_000)
     await expect(participant(host, "Dana Omarova")).to_be_visible()
@@ -314,12 +324,13 @@ async def test_a_granted_mic_is_published_and_heard_as_a_tile(
     await expect(mic).to_have_attribute("aria-pressed", "false")
     await mic.click()
     await expect(mic).to_have_attribute("aria-pressed", "true")
-    await expect(mic).to_have_text(EN["media_ui.mic_on"])
+    await expect(mic).to_have_attribute("title", EN["media_ui.mic_on"] + " (M)")
     tile = host.locator(f'[data-testid="tile"][data-participant="{pupil_id}"][data-source="mic"]')
     await expect(tile).to_have_count(1, timeout=20_000)
     await expect(tile).to_have_attribute("aria-label", text("media_ui.tile_mic", name=name))
 
-    # Revoked: the button goes away and so does the tile.
+    # Revoked: the button is off until granted again, and the tile goes.
     await row.get_by_role("button", name=text("rights.revoke_label", name=name)).click()
-    await expect(mic).to_be_hidden()
+    await expect(mic).to_have_attribute("aria-disabled", "true")
+    await expect(mic).to_have_attribute("aria-pressed", "false")
     await expect(tile).to_have_count(0, timeout=20_000)

@@ -11,12 +11,13 @@ from tests.conftest import LiveServer as FullServer
 from tests.integration.peers import host_in_room, peers
 
 from .conftest import Browsers, LiveServer
-from .flows import EN, Room, participant, pupil_enters, teacher_hosts, text
+from .flows import EN, Room, open_panel, participant, pupil_enters, teacher_hosts, text
 
 pytestmark = pytest.mark.e2e
 
 
 async def ask_for_mic_and_camera(pupil: Page) -> None:
+    await open_panel(pupil, "people")
     await pupil.get_by_label(EN["hands.ask_camera"], exact=True).check()
     await pupil.get_by_role("button", name=EN["hands.raise"]).click()
     await expect(pupil.locator("#hand-position")).to_have_text(
@@ -50,7 +51,9 @@ async def test_hand_card_during_a_two_minute_mic_and_camera_grant_and_after_revo
     await host.get_by_label(EN["rights.duration"], exact=True).select_option("120")
     queue = host.locator("#hands > li")
     await queue.get_by_role("button", name=text("hands.grant_label", name=name)).click()
-    await expect(pupil.get_by_test_id("publish-camera")).to_be_visible()
+    await expect(pupil.get_by_test_id("publish-camera")).not_to_have_attribute(
+        "aria-disabled", "true"
+    )
     # While the grant lasts the card says what the pupil may do, and until when.
     rights = pupil.get_by_test_id("hand-rights")
     await expect(rights).to_be_visible()
@@ -61,7 +64,7 @@ async def test_hand_card_during_a_two_minute_mic_and_camera_grant_and_after_revo
     # The host takes the rights back: the card offers a hand again, without a reload.
     row = participant(host, name)
     await row.get_by_role("button", name=text("rights.revoke_label", name=name)).click()
-    await expect(pupil.get_by_test_id("publish-camera")).to_be_hidden()
+    await expect(pupil.get_by_test_id("publish-camera")).to_have_attribute("aria-disabled", "true")
     await card_offers_a_hand(pupil)
     await expect(queue).to_have_count(1)
 
@@ -84,9 +87,13 @@ async def test_hand_card_comes_back_when_a_timed_mic_and_camera_grant_runs_out(
         await expect(pupil.get_by_test_id("hand-rights")).to_have_text(
             re.compile(re.escape(EN["hands.granted_both"]))
         )
-        await expect(pupil.get_by_test_id("publish-camera")).to_be_visible()
+        await expect(pupil.get_by_test_id("publish-camera")).not_to_have_attribute(
+            "aria-disabled", "true"
+        )
         # The server's timer ends the grant; the card must offer a hand again by itself.
-        await expect(pupil.get_by_test_id("publish-camera")).to_be_hidden(timeout=25_000)
+        await expect(pupil.get_by_test_id("publish-camera")).to_have_attribute(
+            "aria-disabled", "true", timeout=25_000
+        )
         await card_offers_a_hand(pupil)
         await host.wait("hands", lambda d: [h["id"] for h in d["queue"]] == [who])
 

@@ -13,6 +13,7 @@ from .flows import (
     admit_button,
     guest_knocks,
     knock,
+    open_panel,
     own_name,
     participant,
     participants,
@@ -52,6 +53,7 @@ async def test_guest_knocks_host_admits_both_see_each_other(
 
     # Both are inside and see each other, with role badges.
     await expect(guest.locator("#inside")).to_be_visible()
+    await open_panel(guest, "people")
     await expect(participant(guest, host_name).locator(".badge")).to_have_text(EN["role.host"])
     await expect(participant(guest, "Aliya Serikova").locator(".badge")).to_have_text(
         EN["role.guest"]
@@ -196,6 +198,7 @@ async def test_connection_loss_is_shown_and_the_host_comes_back(
     host_name = await own_name(host)
     await guest_knocks(guest, room, "Patient Guest", "School 7")
     await admit_button(host, "Patient Guest").click()
+    await open_panel(guest, "people")
     await expect(participant(guest, host_name)).to_be_visible()
 
     # The host's network drops: the page says so, the others see the host go.

@@ -6,7 +6,15 @@ import pytest
 from playwright.async_api import Locator, Page, expect
 
 from .conftest import Browsers, LiveServer
-from .flows import EN, guest_admitted, participant, pupil_enters, teacher_hosts, text
+from .flows import (
+    EN,
+    guest_admitted,
+    open_panel,
+    participant,
+    pupil_enters,
+    teacher_hosts,
+    text,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +43,8 @@ async def test_recipient_choice_follows_the_rule_and_the_host_changes_it(
     two = await pupil_enters(second, room, *live_server.pupils[1])
     await guest_admitted(host, guest, room, "Saule Abenova", "Parents' council")
 
+    for page in (first, second, guest):
+        await open_panel(page, "people")
     # By default a pupil may write privately to the host only (no presenter here): the choice
     # offers nobody else, the people list has no private button for them, a line says why.
     to_host = text("chat.to_person", name=host_name)
@@ -52,6 +62,7 @@ async def test_recipient_choice_follows_the_rule_and_the_host_changes_it(
 
     # The host lets pupils write to each other: the pupils' pages follow at once; the guest
     # still reaches nobody but the host.
+    await open_panel(host, "chat")
     await host.get_by_label(EN["chat.private_setting"], exact=True).select_option("classmates")
     await expect(first.get_by_test_id("chat-rule")).to_have_text(EN["chat.rule_classmates"])
     await expect(private_button(first, two)).to_be_visible()
@@ -63,6 +74,7 @@ async def test_recipient_choice_follows_the_rule_and_the_host_changes_it(
     await first.get_by_label(EN["chat.message"], exact=True).fill("page 12?")
     await first.keyboard.press("Enter")
     await expect(second.locator("#chat-log")).to_contain_text("page 12?")
+    await open_panel(first, "people")
 
     # Narrowed again while pupil 1 still has pupil 2 chosen: the choice says it is not allowed
     # (never silently "everyone"), and the server refuses.
@@ -71,6 +83,7 @@ async def test_recipient_choice_follows_the_rule_and_the_host_changes_it(
     await expect(first.locator("#chat-to option:checked")).to_have_text(
         text("chat.to_person_not_allowed", name=two)
     )
+    await open_panel(first, "chat")
     await first.get_by_label(EN["chat.message"], exact=True).fill("still there?")
     await first.keyboard.press("Enter")
     await expect(first.locator("#alert")).to_have_text(EN["error.private_not_allowed"])

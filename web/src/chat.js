@@ -13,6 +13,7 @@ import {
   sortedParticipants,
   state,
 } from "./shared.js";
+import { openPanel } from "./panels.js";
 
 const SIZES = ["small", "normal", "large"];
 const SIZE_KEY = "sabaq.chatSize";
@@ -97,7 +98,7 @@ function messageItem(m) {
   );
   if (isHost() && !m.deleted) {
     item.append(
-      button(t("chat.delete"), "delete", (el) => act(el, () => state.conn.chatDelete(m.id), "chat-title"), {
+      button(t("chat.delete"), "delete", (el) => act(el, () => state.conn.chatDelete(m.id), "tab-chat"), {
         label: t("chat.delete_label", { name: from.name || "" }),
         cls: "small danger chat-delete",
       }),
@@ -217,6 +218,8 @@ export function startPrivateChat(participantId) {
   renderRecipients();
   const select = /** @type {HTMLSelectElement} */ (byId("chat-to"));
   select.value = participantId;
+  // Started from the People panel: the chat's tab comes forward to write in.
+  openPanel("chat");
   focusOn(byId("chat-text"));
 }
 

@@ -1,4 +1,5 @@
-// Raise hand: the participant's toggle (asking for mic and/or camera) with its queue position;
+// Raise hand: the participant's toggle on the toolbar (asking for mic and/or camera, chosen in
+// the People panel) with its queue position;
 // hosts and presenters see the queue; hosts lower hands and grant or revoke rights.
 import { announce, byId, clearError, h, showError } from "./dom.js";
 import { language, t } from "./i18n.js";
@@ -86,18 +87,23 @@ export function renderHands() {
   rights.hidden = !granted;
   const toggle = byId("hand-toggle");
   toggle.setAttribute("aria-pressed", String(raised));
-  toggle.textContent = t(raised ? "hands.lower_own" : "hands.raise");
+  toggle.querySelector(".tool-label").textContent = t(raised ? "hands.lower_own" : "hands.raise");
+  toggle.setAttribute("title", `${t(raised ? "hands.lower_own" : "hands.raise")} (H)`);
   byId("hand-wants").hidden = raised;
   byId("hand-position").textContent = raised
     ? t("hands.your_position", { position: state.handPosition })
     : "";
   // People who already may speak and show video have nothing to ask for.
-  byId("hand-own").hidden = !!you && you.mic && you.camera && !raised;
+  const nothingToAsk = !!you && you.mic && you.camera && !raised;
+  byId("hand-own").hidden = nothingToAsk;
+  toggle.hidden = !you || nothingToAsk;
 
   const staff = isStaff();
   const count = staff ? state.hands.length : 0;
   showCount("hands", count, t("hands.badge_label", { count }));
   byId("hands-queue").hidden = !staff;
+  // Staff read the queue's own heading; "Raise hand" is for those who may raise one.
+  byId("hand-title").hidden = staff;
   if (!staff) return;
   const list = byId("hands");
   const saved = focusedControl(list);

@@ -1,8 +1,11 @@
-// Layouts: the host picks a preset for everyone; the page arranges its regions with a CSS class
-// on #stage (layout-lecture, layout-discussion, layout-sharing, layout-chat_focus).
+// Layouts: the host picks a preset for everyone (the toolbar's select). The stage follows it
+// (stage.js decides what is on it, stageview.js places it); the CSS class on #stage
+// (layout-lecture, layout-discussion, layout-sharing, layout-chat_focus) sizes the regions.
 import { byId, clearError, showError } from "./dom.js";
 import { LAYOUTS } from "./protocol.js";
 import { isHost, state } from "./shared.js";
+import { layoutChanged } from "./panels.js";
+import { arrangeStage } from "./stageview.js";
 
 export function renderLayout() {
   const stage = byId("stage");
@@ -11,13 +14,16 @@ export function renderLayout() {
   byId("layout-control").hidden = !isHost();
   const select = /** @type {HTMLSelectElement} */ (byId("layout-select"));
   if (document.activeElement !== select) select.value = state.layout;
+  arrangeStage();
 }
 
 // A layout the host chose is shown and read out to the others by notices.js.
 function setLocal(layout) {
   if (!LAYOUTS.includes(layout)) return;
+  const changed = layout !== state.layout;
   state.layout = layout;
   renderLayout();
+  if (changed) layoutChanged(layout);
 }
 
 export function setupLayout() {

@@ -1,5 +1,5 @@
-// Media controls: the mic/camera buttons appear only while you may publish that source (by role
-// or grant) and start off; presenters and hosts also get screen sharing; others' cameras and
+// Media controls: the toolbar's mic/camera buttons are off until you may publish that source (by
+// role or grant) and say how to ask; presenters and hosts also get screen sharing; others' cameras and
 // sound can be turned off; your connection reading. The WebRTC work is done by media.js
 // (MediaSession), the tiles are drawn by tiles.js; this module wires them to the page.
 import { announce, byId, clearError, showError } from "./dom.js";
@@ -9,6 +9,8 @@ import { QualityMonitor } from "./quality.js";
 import { SpeakingWatcher } from "./speaking.js";
 import { isStaff, onPeopleChange, state } from "./shared.js";
 import { clearTiles, muteTiles, renderTiles, setSpeaking } from "./tiles.js";
+import { drawIcons } from "./icons.js";
+import { showHint } from "./toolbar.js";
 
 const SOURCES = ["mic", "camera", "screen"];
 
@@ -21,6 +23,7 @@ const media = {
   /** @type {object[]} others' tiles, as the session last reported them */ tiles: [],
   incomingMuted: false,
   camerasOff: false,
+  /** @type {object|null} the last reading, said again in a newly chosen language */ reading: null,
 };
 
 function allowed(source) {
@@ -39,15 +42,31 @@ function publishing(source) {
   }
 }
 
+/** Sources a pupil may be granted (shown off until granted, with how to ask). */
+const GRANTABLE = ["mic", "camera"];
+
 export function renderMediaControls() {
+  const inside = !!state.you;
   for (const source of SOURCES) {
     const el = byId(`publish-${source}`);
     const may = allowed(source);
-    el.hidden = !may;
+    // Mic and camera are always on the toolbar: off until granted, saying how to ask. Sharing
+    // the screen comes with the role only, so it is shown to those who have it.
+    el.hidden = !inside || (!may && !GRANTABLE.includes(source));
     const on = may && publishing(source);
     el.setAttribute("aria-pressed", String(on));
-    el.textContent = t(`media_ui.${source}_${on ? "on" : "off"}`);
+    if (may) el.removeAttribute("aria-disabled");
+    else el.setAttribute("aria-disabled", "true");
+    const action = may ? t(`media_ui.${source}_${on ? "on" : "off"}`) : t(`toolbar.locked_${source}`);
+    el.setAttribute("title", `${action} (${el.dataset.key})`);
+    const iconEl = el.querySelector("[data-icon]");
+    if (iconEl && source !== "screen") {
+      // A struck-through icon while off: the state is seen, not only read (aria-pressed).
+      /** @type {HTMLElement} */ (iconEl).dataset.icon = on ? source : `${source}-off`;
+    }
   }
+  drawIcons(byId("toolbar"));
+  if (media.reading) showReading(media.reading);
   const cameras = byId("cameras-off");
   cameras.setAttribute("aria-pressed", String(media.camerasOff));
   cameras.textContent = t("media_ui.cameras_toggle");
@@ -60,6 +79,11 @@ async function toggle(source, el) {
   clearError();
   const session = media.session;
   if (!session) return;
+  if (!allowed(source)) {
+    // Off until granted: say how to ask instead of failing.
+    showHint(t(`toolbar.hint_${source}`));
+    return;
+  }
   const on = !publishing(source);
   el.disabled = true;
   try {
@@ -121,6 +145,7 @@ export function setupMediaUi() {
 
 /** Shows your own connection reading (null: no media connection up). */
 function showReading(r) {
+  media.reading = r;
   const el = byId("quality");
   el.hidden = !r;
   if (!r) return;
@@ -187,6 +212,7 @@ export function closeMedia() {
   if (media.speakingWatcher) media.speakingWatcher.stop();
   media.speakingWatcher = null;
   media.level = "";
+  media.reading = null;
   const quality = document.getElementById("quality");
   if (quality) quality.hidden = true;
   media.tiles = [];

@@ -15,18 +15,19 @@ import {
 } from "./shared.js";
 import { mayWritePrivately, startPrivateChat } from "./chat.js";
 import { grantSeconds } from "./hands.js";
+import { icon } from "./icons.js";
 
-function flag(cls, text) {
-  return h("span", { class: `flag flag-${cls}`, text });
+function flag(cls, text, iconName) {
+  return h("span", { class: `flag flag-${cls}` }, iconName ? icon(iconName) : null, text);
 }
 
 function flags(p) {
   const out = [];
   if (isStaff()) {
     const hand = state.hands.find((entry) => entry.id === p.id);
-    if (hand) out.push(flag("hand", t("people.hand", { position: hand.position })));
+    if (hand) out.push(flag("hand", t("people.hand", { position: hand.position }), "hand"));
   } else if (isMe(p.id) && state.handPosition) {
-    out.push(flag("hand", t("people.hand", { position: state.handPosition })));
+    out.push(flag("hand", t("people.hand", { position: state.handPosition }), "hand"));
   }
   if (p.mic) out.push(flag("mic", t("people.mic")));
   if (p.camera) out.push(flag("camera", t("people.camera")));

@@ -1,6 +1,7 @@
 // Polls: hosts and presenters create (or prepare) polls, launch, close and publish them and see
 // live results; participants answer (and may change the answer while the poll is open) and see
 // published results. Results are drawn as <progress> bars with the numbers as text.
+import { showPanel } from "./panels.js";
 import { announce, byId, clearError, h, showError } from "./dom.js";
 import { t } from "./i18n.js";
 import { LIMITS } from "./protocol.js";
@@ -270,9 +271,16 @@ export function bindPolls(conn) {
     polls.all = new Map((msg.polls || []).map((p) => [p.id, p]));
     renderPolls(true);
   });
-  conn.on("poll_opened", ({ poll }) => upsert(poll, isStaff() ? null : "poll.news_opened"));
+  conn.on("poll_opened", ({ poll }) => {
+    upsert(poll, isStaff() ? null : "poll.news_opened");
+    // A question to answer now: its panel comes forward (focus stays where the pupil is).
+    if (!isStaff()) showPanel("polls");
+  });
   conn.on("poll_closed", ({ poll }) => upsert(poll, null));
-  conn.on("poll_results", ({ poll }) => upsert(poll, isStaff() ? null : "poll.news_results"));
+  conn.on("poll_results", ({ poll }) => {
+    upsert(poll, isStaff() ? null : "poll.news_results");
+    if (!isStaff()) showPanel("polls");
+  });
   conn.on("poll_updated", ({ poll }) => upsert(poll, null));
 }
 

@@ -26,6 +26,10 @@ import { bindMediaUi, closeMedia, renderMediaControls, setupMediaUi } from "./me
 import { setupAttendance } from "./attendance.js";
 import { announceKnocks, renderKnocks } from "./knocks.js";
 import { bindNotices, renderNotices } from "./notices.js";
+import { enterRoom, setupPanels } from "./panels.js";
+import { renderStageChrome, setupStage } from "./stageview.js";
+import { renderToolbar, setupToolbar } from "./toolbar.js";
+import { renderTiles } from "./tiles.js";
 
 const ACKED_COMMANDS = new Set([
   "join",
@@ -138,6 +142,9 @@ function renderAll() {
   renderHands();
   renderPolls(true);
   renderMediaControls();
+  renderTiles();
+  renderStageChrome();
+  renderToolbar();
   renderConnection(state.conn ? state.conn.status : "idle");
   renderClosing();
   renderNotices();
@@ -205,7 +212,10 @@ function connect() {
     renderInside();
     announceKnocks(before, state.lobby);
     renderClosing();
-    show("inside", "participants-title");
+    // Focus to the top of the room (its hidden heading), never to a list far down: on a phone
+    // that scrolled the teacher's video away and Chromium paused it.
+    show("inside", "inside-title");
+    enterRoom();
   });
   conn.on("room_closing", ({ closes_at: at }) => {
     if (typeof at !== "number") return;
@@ -354,6 +364,9 @@ function wire() {
   setupLayout();
   setupMediaUi();
   setupAttendance();
+  setupStage();
+  setupPanels();
+  setupToolbar();
   onLanguageChange(renderAll);
   window.addEventListener("pagehide", () => {
     if (state.conn) state.conn.close();

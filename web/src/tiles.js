@@ -1,8 +1,12 @@
 // The video and sound tiles of the room page: others' tiles as media.js reports them, your own
-// previews, marks for who is speaking and for paused cameras, and full screen per video tile.
-import { byId, h, showError } from "./dom.js";
+// previews, marks for who is speaking and for paused cameras, a pin and full screen per video
+// tile. Where each tile goes (the stage, the filmstrip) is decided by stage.js and placed by
+// stageview.js; this module only makes and labels the elements.
+import { h, showError } from "./dom.js";
 import { t } from "./i18n.js";
+import { icon } from "./icons.js";
 import { state } from "./shared.js";
+import { arrangeStage, clearStage, pinnedTile, togglePin } from "./stageview.js";
 
 const view = {
   /** @type {object[]} others' tiles (MediaSession "tiles") */ tiles: [],
@@ -23,7 +27,35 @@ function tileKey(tile) {
   return tile.id ? String(tile.id) : `${tile.participantId}|${tile.source}|${tile.kind}`;
 }
 
-function makeTile(tile) {
+/** The buttons of a video tile's caption: pin to the stage, full screen. */
+function tileButtons(figure) {
+  return [
+    h(
+      "button",
+      {
+        type: "button",
+        class: "small tile-pin icon-button",
+        "data-testid": "tile-pin",
+        "aria-pressed": "false",
+        on: { click: () => togglePin(figure.dataset.key || "") },
+      },
+      icon("pin"),
+    ),
+    // A shared document or the board is read best full screen (Esc, or the button, returns).
+    h(
+      "button",
+      {
+        type: "button",
+        class: "small tile-fullscreen icon-button",
+        "data-testid": "tile-fullscreen",
+        on: { click: () => toggleFullscreen(figure) },
+      },
+      icon("fullscreen"),
+    ),
+  ];
+}
+
+function makeTile(tile, key) {
   const videoTile = tile.kind !== "audio";
   const el = /** @type {HTMLMediaElement} */ (
     document.createElement(videoTile ? "video" : "audio")
@@ -45,27 +77,23 @@ function makeTile(tile) {
       "span",
       { class: "tile-text" },
       h("span", { class: "tile-label" }),
-      h("span", { class: "tile-speaking-mark", text: ` · ${t("media_ui.speaking")}` }),
-      h("span", { class: "tile-paused-mark", text: ` · ${t("media_ui.camera_paused")}` }),
+      h("span", { class: "tile-speaking-mark" }),
+      h("span", { class: "tile-paused-mark" }),
     ),
   );
   const figure = h(
     "figure",
-    { class: `tile tile-${tile.kind} tile-${tile.source}`, "data-testid": "tile", "data-participant": tile.participantId, "data-source": tile.source },
+    {
+      class: `tile tile-${tile.kind} tile-${tile.source}`,
+      "data-testid": "tile",
+      "data-participant": tile.participantId,
+      "data-source": tile.source,
+      "data-key": key,
+    },
     el,
     caption,
   );
-  if (videoTile) {
-    // A shared document or the board is read best full screen (Esc, or the button, returns).
-    caption.append(
-      h("button", {
-        type: "button",
-        class: "small tile-fullscreen",
-        "data-testid": "tile-fullscreen",
-        on: { click: () => toggleFullscreen(figure) },
-      }),
-    );
-  }
+  if (videoTile) caption.append(...tileButtons(figure));
   return figure;
 }
 
@@ -74,6 +102,28 @@ function toggleFullscreen(figure) {
     ? document.exitFullscreen()
     : figure.requestFullscreen();
   done.catch((e) => showError(e));
+}
+
+/** Labels a tile's caption and buttons in the current language (again after a switch). */
+function label(el, text) {
+  el.setAttribute("aria-label", text);
+  el.querySelector(".tile-label").textContent = text;
+  const speaking = el.querySelector(".tile-speaking-mark");
+  if (speaking) speaking.textContent = ` · ${t("media_ui.speaking")}`;
+  const paused = el.querySelector(".tile-paused-mark");
+  if (paused) paused.textContent = ` · ${t("media_ui.camera_paused")}`;
+  const full = el.querySelector(".tile-fullscreen");
+  if (full) {
+    full.setAttribute("aria-label", t("media_ui.fullscreen_label", { tile: text }));
+    full.setAttribute("title", t("media_ui.fullscreen"));
+  }
+  const pin = el.querySelector(".tile-pin");
+  if (pin) {
+    const on = pinnedTile() === el.dataset.key;
+    pin.setAttribute("aria-pressed", String(on));
+    pin.setAttribute("aria-label", t(on ? "stage.unpin_label" : "stage.pin_label", { tile: text }));
+    pin.setAttribute("title", t(on ? "stage.unpin" : "stage.pin"));
+  }
 }
 
 /** Your own camera and screen as you send them (a teacher checks the framing). */
@@ -88,16 +138,22 @@ function selfTiles() {
       const video = h("video", { muted: true, autoplay: true, playsinline: true });
       /** @type {HTMLVideoElement} */ (video).muted = true;
       /** @type {HTMLVideoElement} */ (video).srcObject = new MediaStream([track]);
+      const caption = h("figcaption", { class: "tile-name" }, h("span", { class: "tile-text" }, h("span", { class: "tile-label" })));
       el = h(
         "figure",
-        { class: `tile tile-self tile-${source}`, "data-testid": "self-tile", "data-source": source },
+        {
+          class: `tile tile-self tile-${source}`,
+          "data-testid": "self-tile",
+          "data-source": source,
+          "data-key": `self|${source}`,
+        },
         video,
-        h("figcaption", { class: "tile-name" }),
+        caption,
       );
+      caption.append(...tileButtons(el));
     }
-    const label = t(`media_ui.self_${source}`);
-    el.setAttribute("aria-label", label);
-    el.querySelector(".tile-name").textContent = label;
+    if (state.you) el.dataset.participant = state.you.id;
+    label(el, t(`media_ui.self_${source}`));
     keep.set(source, el);
   }
   view.selfEls = keep;
@@ -105,63 +161,42 @@ function selfTiles() {
 }
 
 /**
- * Puts exactly `nodes` in `box`, in order, moving only what is out of place. A tile shown full
- * screen is never moved: taking an element out of the document ends its full screen (and a
- * pupil reading a shared document would be thrown out whenever someone raised a hand).
- * @param {HTMLElement} box
- * @param {HTMLElement[]} nodes
- */
-function place(box, nodes) {
-  const wanted = new Set(nodes);
-  for (const child of [...box.children]) if (!wanted.has(/** @type {HTMLElement} */ (child))) child.remove();
-  const full = document.fullscreenElement;
-  if (full && box.contains(full)) {
-    for (const node of nodes) if (node.parentNode !== box) box.append(node);
-    return;
-  }
-  nodes.forEach((node, i) => {
-    if (box.children[i] !== node) box.insertBefore(node, box.children[i] || null);
-  });
-}
-
-/**
- * Draws the tiles: your own previews first, then everyone else's.
+ * Draws the tiles: makes or reuses each element, labels it, and lets the stage place them.
  * @param {{tiles?: object[], local?: {source: string, track: MediaStreamTrack}[],
  *   camerasOff?: boolean, incomingMuted?: boolean}} changes
  */
 export function renderTiles(changes = {}) {
   Object.assign(view, changes);
-  const box = byId("tiles");
   const keep = new Map();
-  const nodes = view.tiles.map((tile) => {
+  const others = view.tiles.map((tile) => {
     const key = tileKey(tile);
     let el = view.tileEls.get(key);
     const player = el && el.querySelector("video, audio");
-    if (!el || !player || player.srcObject !== tile.stream) el = makeTile(tile);
-    const name = tileName(tile);
-    const label = t(`media_ui.tile_${tile.source}`, { name });
-    el.setAttribute("aria-label", label);
-    el.querySelector(".tile-label").textContent = label;
+    if (!el || !player || player.srcObject !== tile.stream) el = makeTile(tile, key);
+    label(el, t(`media_ui.tile_${tile.source}`, { name: tileName(tile) }));
     el.dataset.paused = String(view.camerasOff && tile.source === "camera");
-    const full = el.querySelector(".tile-fullscreen");
-    if (full) {
-      full.textContent = t("media_ui.fullscreen");
-      full.setAttribute("aria-label", t("media_ui.fullscreen_label", { tile: label }));
-    }
     keep.set(key, el);
-    return el;
+    return { el, key, participantId: tile.participantId, source: tile.source, kind: tile.kind, self: false };
   });
   view.tileEls = keep;
-  place(box, [...selfTiles(), ...nodes]);
+  const mine = selfTiles().map((el) => ({
+    el,
+    key: el.dataset.key || "",
+    participantId: state.you ? state.you.id : "",
+    source: el.dataset.source || "",
+    kind: "video",
+    self: true,
+  }));
   markSpeaking();
-  byId("tiles-empty").hidden = nodes.length > 0;
+  arrangeStage([...mine, ...others], view.speaking);
 }
 
 /** Marks the tiles of whoever is speaking (outline and the word, not colour alone). */
 /** @param {Set<string>} speaking participant ids */
 export function setSpeaking(speaking) {
   view.speaking = speaking;
-  markSpeaking();
+  // Discussion highlights the speaker and Lecture follows a speaking teacher: re-arrange.
+  renderTiles();
 }
 
 function markSpeaking() {
@@ -173,8 +208,9 @@ function markSpeaking() {
 /** Mutes or unmutes the sound of every tile at once. */
 export function muteTiles(muted) {
   view.incomingMuted = muted;
-  for (const el of byId("tiles").querySelectorAll("audio")) {
-    /** @type {HTMLMediaElement} */ (el).muted = muted;
+  for (const el of view.tileEls.values()) {
+    const player = el.querySelector("audio");
+    if (player) /** @type {HTMLMediaElement} */ (player).muted = muted;
   }
 }
 
@@ -187,6 +223,5 @@ export function clearTiles() {
     tileEls: new Map(),
     selfEls: new Map(),
   });
-  const box = document.getElementById("tiles");
-  if (box) box.replaceChildren();
+  clearStage();
 }

@@ -1,0 +1,219 @@
+"""The lesson stage in real Chromium through the SFU: what the class looks at is large and in view.
+
+At 1366x768 the stage's video gets at least half of the window and sits inside the first
+viewport; on a 390x844 phone it is full width and in view. Each state (teacher's camera, a
+shared screen, each layout, each language) is saved as a screenshot for a reviewer, under
+$SABAQ_ARTIFACTS or test-artifacts/stage/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, Playwright, ViewportSize, expect
+
+from tests.e2e.flows import EN, text
+from tests.e2e.test_media import playwright, room_in_netns
+
+pytestmark = pytest.mark.e2e
+__all__ = ["playwright"]  # the fixture, shared with test_media.py
+
+DESKTOP: ViewportSize = {"width": 1366, "height": 768}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+ARTIFACTS = Path(
+    os.environ.get(
+        "SABAQ_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts" / "stage"
+    )
+)
+
+# Runs in a page: where the stage's main video is drawn (its element box and the picture inside
+# it), whether it plays, and what the stage shows.
+STAGE_BOX = """
+() => {
+  const main = document.getElementById("stage-main");
+  const video = main.querySelector(".tile:not(.tile-pip) video");
+  const box = (video || main).getBoundingClientRect();
+  let picture = box.width * box.height;
+  if (video && video.videoWidth) {
+    const scale = Math.min(box.width / video.videoWidth, box.height / video.videoHeight);
+    picture = video.videoWidth * scale * video.videoHeight * scale;
+  }
+  const pip = main.querySelector(".tile-pip");
+  return {left: box.left, top: box.top, right: box.right, bottom: box.bottom,
+    width: box.width, height: box.height, picture,
+    vw: window.innerWidth, vh: window.innerHeight, scrollY: window.scrollY,
+    mode: main.dataset.mode, content: main.dataset.content, count: Number(main.dataset.count),
+    playing: !!video && !video.paused && video.videoWidth > 0,
+    source: video ? video.closest(".tile").dataset.source : null,
+    pip: pip ? pip.dataset.source : null,
+    film: [...document.querySelectorAll("#tiles > .tile")].map((t) => t.dataset.source)};
+}
+"""
+
+
+async def shot(page: Page, name: str) -> None:
+    # Playwright makes the folder.
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+async def stage_box(page: Page) -> dict[str, Any]:
+    box: dict[str, Any] = await page.evaluate(STAGE_BOX)
+    return box
+
+
+async def wait_stage(page: Page, content: str) -> dict[str, Any]:
+    """Waits until the stage shows `content` ("camera", "screen") playing; its box."""
+    await page.wait_for_function(
+        """(content) => { const m = document.getElementById("stage-main");
+          const v = m.querySelector(".tile:not(.tile-pip) video");
+          return m.dataset.content === content && v && !v.paused && v.videoWidth > 0; }""",
+        arg=content,
+        timeout=20_000,
+    )
+    return await stage_box(page)
+
+
+def assert_large_and_in_view(box: dict[str, Any]) -> None:
+    """Desktop: at least half the window, wholly inside the first viewport, nothing scrolled."""
+    area = box["vw"] * box["vh"]
+    assert box["width"] * box["height"] >= 0.5 * area, box
+    assert box["top"] >= 0 and box["left"] >= 0, box
+    assert box["bottom"] <= box["vh"] and box["right"] <= box["vw"], box
+    assert box["scrollY"] == 0, box
+
+
+def assert_full_width_in_view(box: dict[str, Any]) -> None:
+    """Phone: the stage spans the width and is inside the first viewport."""
+    assert box["left"] <= 0.5 and box["right"] >= box["vw"] - 0.5, box
+    assert box["top"] >= 0 and box["bottom"] <= box["vh"], box
+    assert box["scrollY"] == 0, box
+
+
+@pytest.mark.timeout(240)
+async def test_the_stage_is_large_in_view_and_follows_the_layout(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, "Algebra 8A")
+    async with room as (host, pupil, _):
+        for page in (host, pupil):
+            await page.set_viewport_size(DESKTOP)
+        # Before anything is sent the stage says what will come, in a pupil's words.
+        await expect(pupil.locator("#stage-empty")).to_have_text(EN["stage.empty"])
+        # The pupil's mic and camera are on the toolbar, off until granted, saying how to ask.
+        mic = pupil.get_by_test_id("publish-mic")
+        await expect(mic).to_have_attribute("aria-disabled", "true")
+        # (aria-disabled keeps it focusable: Playwright will not click it, a person can.)
+        await mic.focus()
+        await pupil.keyboard.press("Enter")
+        await expect(pupil.locator("#toolbar-hint")).to_have_text(EN["toolbar.hint_mic"])
+        await expect(pupil.get_by_test_id("publish-screen")).to_be_hidden()
+        await shot(pupil, "desktop-pupil-waiting")
+
+        # The teacher's camera: on both stages, large and in view.
+        await host.get_by_test_id("publish-camera").click()
+        await host.get_by_test_id("publish-mic").click()
+        box = await wait_stage(pupil, "camera")
+        assert box["source"] == "camera" and box["mode"] == "single", box
+        assert_large_and_in_view(box)
+        mine = await wait_stage(host, "camera")
+        assert_large_and_in_view(mine)
+        await shot(pupil, "desktop-pupil-camera-lecture")
+        await shot(host, "desktop-teacher-camera-lecture")
+
+        # A shared screen takes the stage; in Lecture the teacher's camera stays beside it.
+        await host.get_by_test_id("publish-screen").click()
+        box = await wait_stage(pupil, "screen")
+        assert box["pip"] == "camera", box
+        assert_large_and_in_view(box)
+        await shot(pupil, "desktop-pupil-screen-lecture")
+        await shot(host, "desktop-teacher-screen-lecture")
+
+        layout = host.get_by_label(EN["layout.label"], exact=True)
+        # Sharing: the content alone on the stage, the camera in the filmstrip (a 16:9 tile
+        # whose name is on one line).
+        await layout.select_option("sharing")
+        await expect(pupil.locator("#stage")).to_have_attribute("data-layout", "sharing")
+        box = await wait_stage(pupil, "screen")
+        assert box["pip"] is None and box["film"] == ["camera"], box
+        assert_large_and_in_view(box)
+        film = await pupil.locator("#tiles > .tile video").evaluate(
+            "(v) => { const r = v.getBoundingClientRect(); return r.width / r.height; }"
+        )
+        assert abs(film - 16 / 9) < 0.05, film
+        name = pupil.locator("#tiles .tile-text")
+        assert await name.evaluate("(el) => getComputedStyle(el).whiteSpace") == "nowrap"
+        await shot(pupil, "desktop-pupil-sharing")
+
+        # Discussion: an equal grid of what is shown (screen and camera), together large.
+        await layout.select_option("discussion")
+        await expect(pupil.locator("#stage")).to_have_attribute("data-layout", "discussion")
+        await pupil.wait_for_function(
+            "document.getElementById('stage-main').dataset.mode === 'grid'"
+        )
+        grid = await pupil.locator("#stage-main").evaluate(
+            """(m) => { const r = m.getBoundingClientRect();
+              return {area: r.width * r.height, tiles: m.querySelectorAll('.tile').length}; }"""
+        )
+        assert grid["tiles"] == 2 and grid["area"] >= 0.5 * 1366 * 768, grid
+        await shot(pupil, "desktop-pupil-discussion")
+
+        # Chat focus: the chat opens wide beside a stage that is still at least half the window.
+        await layout.select_option("chat_focus")
+        await expect(pupil.locator("#chat-panel")).to_be_visible()
+        box = await wait_stage(pupil, "screen")
+        assert_large_and_in_view(box)
+        await shot(pupil, "desktop-pupil-chat-focus")
+
+        # A pupil pins the teacher's camera to their own stage; the class's rule comes back.
+        await layout.select_option("lecture")
+        await wait_stage(pupil, "screen")
+        pin = pupil.locator('#stage-main .tile-pip[data-source="camera"] .tile-pin')
+        await pin.click()
+        box = await wait_stage(pupil, "camera")
+        assert box["pip"] is None and box["film"] == ["screen"], box
+        await pupil.locator('#tiles .tile[data-source="screen"] .tile-pin').click()
+        await wait_stage(pupil, "screen")
+        await pupil.locator('#stage-main .tile[data-source="screen"] .tile-pin').click()
+        await wait_stage(pupil, "screen")
+
+        # Tile marks follow the language (they stayed in English before).
+        for lang in ("ru", "kk"):
+            await pupil.locator("#lang").select_option(lang)
+            await expect(pupil.locator(".tile-speaking-mark").first).to_have_text(
+                " · " + text("media_ui.speaking", lang)
+            )
+            await expect(pupil.locator("#publish-mic .tool-label")).to_have_text(
+                text("toolbar.mic", lang)
+            )
+            await shot(pupil, f"desktop-pupil-lecture-{lang}")
+        await host.locator("#lang").select_option("ru")
+        await shot(host, "desktop-teacher-lecture-ru")
+
+        # A phone: the stage spans the width, stays in view and keeps playing.
+        await pupil.locator("#lang").select_option("en")
+        await pupil.set_viewport_size(PHONE)
+        box = await wait_stage(pupil, "screen")
+        await shot(pupil, "phone-pupil-screen")
+        assert_full_width_in_view(box)
+        await host.get_by_test_id("publish-screen").click()
+        box = await wait_stage(pupil, "camera")
+        await shot(pupil, "phone-pupil-camera")
+        assert_full_width_in_view(box)
+        # The chat is a sheet over the stage, and closes again.
+        await pupil.locator("#tool-chat").click()
+        await expect(pupil.locator("#chat-panel")).to_be_visible()
+        await shot(pupil, "phone-pupil-chat-sheet")
+        await pupil.keyboard.press("Escape")
+        await expect(pupil.locator("#side")).to_be_hidden()
+        # Entering on a phone does not scroll the stage away (focus stays at the top).
+        await pupil.reload()
+        await pupil.get_by_role("button", name=EN["room.enter"], exact=True).click()
+        await expect(pupil.locator("#inside")).to_be_visible()
+        await expect(pupil.locator("#inside-title")).to_be_focused()
+        box = await wait_stage(pupil, "camera")
+        assert_full_width_in_view(box)
+        await host.set_viewport_size(PHONE)
+        await shot(host, "phone-teacher-camera")
