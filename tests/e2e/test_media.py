@@ -355,8 +355,10 @@ async def test_room_ui_buttons_publish_and_tiles_play(
     """The real room page: the host's camera/mic buttons, the pupil's tiles and getStats()."""
     room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, "Biology 9C")
     async with room as (host, pupil, _):
-        # Pupils start without mic and camera buttons: the server would refuse anyway.
-        await expect(pupil.get_by_test_id("publish-camera")).to_be_hidden()
+        # Pupils start with mic and camera off until granted: the server would refuse anyway.
+        await expect(pupil.get_by_test_id("publish-camera")).to_have_attribute(
+            "aria-disabled", "true"
+        )
         for source in ("camera", "mic"):
             button = host.get_by_test_id(f"publish-{source}")
             await button.click()
@@ -447,7 +449,9 @@ async def test_room_ui_screen_share_reaches_a_pupil(
         # The room changes meanwhile (the host lets the pupil speak): the tiles are drawn
         # again, and the pupil stays in full screen.
         await host.locator('[data-action="grant-mic"]').click()
-        await expect(pupil.get_by_test_id("publish-mic")).to_be_visible()
+        await expect(pupil.get_by_test_id("publish-mic")).not_to_have_attribute(
+            "aria-disabled", "true"
+        )
         assert await pupil.evaluate(in_full_screen)
         await pupil.keyboard.press("Enter")  # focus stays on the button inside the tile
         await pupil.wait_for_function("() => document.fullscreenElement === null")

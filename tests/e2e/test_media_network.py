@@ -319,16 +319,20 @@ async def test_the_host_sees_their_own_camera_and_screen(
         for source in ("camera", "screen"):
             await host.get_by_test_id(f"publish-{source}").click()
         await expect(own).to_have_count(2, timeout=20_000)
-        await expect(own.first).to_have_attribute("aria-label", "You: camera")
-        await expect(own.nth(1)).to_have_attribute("aria-label", "You: screen")
+        # The screen is on the stage with the camera beside it (stage.js), wherever in the page.
+        camera = host.locator('[data-testid="self-tile"][data-source="camera"]')
+        screen = host.locator('[data-testid="self-tile"][data-source="screen"]')
+        await expect(camera).to_have_attribute("aria-label", "You: camera")
+        await expect(screen).to_have_attribute("aria-label", "You: screen")
         # Each preview plays (has a picture), and how it is drawn.
-        playing = """(box) => [...box.querySelectorAll("video")].map((v) =>
-            [v.videoWidth > 0 && !v.paused, getComputedStyle(v).transform])"""
+        playing = """(box) => ["camera", "screen"].map((source) => {
+            const v = box.querySelector(`[data-source="${source}"] video`);
+            return [v.videoWidth > 0 && !v.paused, getComputedStyle(v).transform]; })"""
         await host.wait_for_function(
-            f"() => ({playing})(document.getElementById('tiles')).every(([on]) => on)",
+            f"() => ({playing})(document.getElementById('stage')).every(([on]) => on)",
             timeout=10_000,
         )
-        looks = await host.locator("#tiles").evaluate(playing)
+        looks = await host.locator("#stage").evaluate(playing)
         assert [on for on, _ in looks] == [True, True]
         assert looks[0][1].startswith("matrix(-1") and not looks[1][1].startswith("matrix(-1")
         # Others' pages show the host's tiles, never a preview of their own.
@@ -374,6 +378,7 @@ async def test_a_pupil_turns_others_cameras_off_to_save_data(
         await expect(tiles).to_have_count(2, timeout=20_000)
         camera = pupil.locator('[data-testid="tile"][data-source="camera"]')
         button = pupil.get_by_test_id("cameras-off")
+        await pupil.get_by_role("button", name="More").click()  # the toolbar's menu
         await expect(button).to_have_text("Others' cameras off (saves data)")
         await expect(button).to_have_attribute("aria-pressed", "false")
 

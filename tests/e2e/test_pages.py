@@ -14,6 +14,7 @@ from .flows import (
     admit_button,
     guest_knocks,
     knock,
+    open_panel,
     participant,
     sign_in_home,
     strings,
@@ -152,6 +153,7 @@ async def test_hostile_names_render_as_inert_text(
     await expect(row).to_contain_text(HOSTILE_INSTITUTION)
     await admit_button(host, HOSTILE).click()
 
+    await open_panel(guest, "people")
     await expect(participant(guest, HOSTILE)).to_be_visible()
     await expect(participant(host, HOSTILE)).to_contain_text(HOSTILE_INSTITUTION)
     for page in (host, guest):

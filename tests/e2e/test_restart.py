@@ -16,7 +16,7 @@ from tests.integration.peers import create_room, sign_in
 from tests.integration.server_process import free_port, server_process
 
 from .conftest import Browsers
-from .flows import EN, Room, participant, pupil_enters
+from .flows import EN, Room, open_panel, participant, pupil_enters
 from .netns import netns, served_in
 from .test_media import ENTER, RECEIVED, harness_bundle, launch, open_page
 
@@ -45,6 +45,7 @@ async def test_a_pupil_is_told_of_a_restart_and_is_back_in_the_room_without_relo
         made = await create_room(old.server, token, title="Chemistry 8B")
         room = Room(made["id"], made["title"], made["invite_url"])
         name = await pupil_enters(page, room, *old.server.pupils[0])
+        await open_panel(page, "people")
         await page.evaluate("window.sameDocument = true")  # gone if the page reloads
 
         sent = old.signal(signal.SIGTERM)

@@ -15,7 +15,7 @@ from tests.integration.peers import sign_in
 from tests.journal.test_bridge import api
 
 from .conftest import Browsers
-from .flows import EN, Room, participant, pupil_enters, sign_in_home, text
+from .flows import EN, Room, open_panel, participant, pupil_enters, sign_in_home, text
 from .test_accessibility import axe_violations
 
 pytestmark = pytest.mark.e2e
@@ -80,6 +80,7 @@ async def test_teacher_sees_attendance_marks_a_present_pupil_and_ends_the_lesson
     await expect(pupil.locator("#attendance-panel")).to_be_hidden()
 
     await teacher_enters(teacher, live_server, room)
+    await open_panel(teacher, "attendance")
     panel = teacher.locator("#attendance-panel")
     await expect(panel).to_be_visible()
     here = row(teacher, name)
@@ -212,6 +213,7 @@ async def test_the_panel_is_only_in_a_lesson_room_for_its_teacher(
     _, room = await started_lesson(live_server, token)
     teacher = await browsers.person("teacher")
     await teacher_enters(teacher, live_server, room)
+    await open_panel(teacher, "attendance")
     await expect(teacher.locator("#attendance-panel")).to_be_visible()
     # An ordinary room (no lesson) has no attendance panel.
     status, body = await api(
@@ -222,3 +224,4 @@ async def test_the_panel_is_only_in_a_lesson_room_for_its_teacher(
     await expect(teacher.locator("#inside")).to_be_visible()
     await expect(teacher.locator("#people-panel")).to_be_visible()
     await expect(teacher.locator("#attendance-panel")).to_be_hidden()
+    await expect(teacher.locator("#tab-attendance")).to_be_hidden()
