@@ -75,6 +75,7 @@ async def teacher_hosts(
     await expect(page.get_by_role("heading", level=1)).to_have_text(title)
     # The room's teacher goes straight in: no form, no Enter button.
     await expect(page.locator("#inside")).to_be_visible()
+    await open_panel(page, "people")
     await expect(page.locator("#host-panel")).to_be_visible()
     return room
 
