@@ -69,7 +69,8 @@ async def wait_stage(page: Page, content: str) -> dict[str, Any]:
     await page.wait_for_function(
         """(content) => { const m = document.getElementById("stage-main");
           const v = m.querySelector(".tile:not(.tile-pip) video");
-          return m.dataset.content === content && v && !v.paused && v.videoWidth > 0; }""",
+          return m.dataset.mode === "single" && m.dataset.content === content && v && !v.paused
+            && v.videoWidth > 0; }""",
         arg=content,
         timeout=20_000,
     )
@@ -162,6 +163,7 @@ async def test_the_stage_is_large_in_view_and_follows_the_layout(
 
         # Chat focus: the chat opens wide beside a stage that is still at least half the window.
         await layout.select_option("chat_focus")
+        await expect(pupil.locator("#stage")).to_have_attribute("data-layout", "chat_focus")
         await expect(pupil.locator("#chat-panel")).to_be_visible()
         box = await wait_stage(pupil, "screen")
         assert_large_and_in_view(box)
