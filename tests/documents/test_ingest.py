@@ -141,9 +141,12 @@ async def test_not_a_pdf_named_pdf(tmp_path: Path, work: Path, content: bytes) -
     assert await _refused(tmp_path / "lesson.pdf", work) is DocumentRefusal.UNSUPPORTED
 
 
-async def test_truncated_pdf(tmp_path: Path, work: Path) -> None:
+@pytest.mark.parametrize("keep", [0.5, -10])
+async def test_truncated_pdf(tmp_path: Path, work: Path, keep: float) -> None:
+    """Cut in half, or only its last line: pdfium would silently repair and open the latter."""
     whole = samples.pdf(tmp_path / "whole.pdf", 3).read_bytes()
-    (tmp_path / "cut.pdf").write_bytes(whole[: len(whole) // 2])
+    cut = whole[: int(len(whole) * keep)] if keep > 0 else whole[: int(keep)]
+    (tmp_path / "cut.pdf").write_bytes(cut)
     assert await _refused(tmp_path / "cut.pdf", work) is DocumentRefusal.DAMAGED
 
 
