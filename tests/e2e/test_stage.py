@@ -80,7 +80,12 @@ async def wait_stage(page: Page, content: str) -> dict[str, Any]:
 def assert_large_and_in_view(box: dict[str, Any]) -> None:
     """Desktop: at least half the window, wholly inside the first viewport, nothing scrolled."""
     area = box["vw"] * box["vh"]
-    assert box["width"] * box["height"] >= 0.5 * area, box
+    share = box["width"] * box["height"] / area
+    seen = box["picture"] / area  # the picture inside it (object-fit: contain)
+    print(
+        f"stage {box['source']}: {box['width']:.0f}x{box['height']:.0f} px = {share:.0%}, picture {seen:.0%}"
+    )
+    assert share >= 0.5, box
     assert box["top"] >= 0 and box["left"] >= 0, box
     assert box["bottom"] <= box["vh"] and box["right"] <= box["vw"], box
     assert box["scrollY"] == 0, box
