@@ -82,9 +82,8 @@ def assert_large_and_in_view(box: dict[str, Any]) -> None:
     area = box["vw"] * box["vh"]
     share = box["width"] * box["height"] / area
     seen = box["picture"] / area  # the picture inside it (object-fit: contain)
-    print(
-        f"stage {box['source']}: {box['width']:.0f}x{box['height']:.0f} px = {share:.0%}, picture {seen:.0%}"
-    )
+    size = f"{box['width']:.0f}x{box['height']:.0f} px"
+    print(f"stage {box['source']}: {size} = {share:.0%}, picture {seen:.0%}")
     assert share >= 0.5, box
     assert box["top"] >= 0 and box["left"] >= 0, box
     assert box["bottom"] <= box["vh"] and box["right"] <= box["vw"], box
