@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, Playwright, ViewportSize, expect
 
+from tests.e2e.conftest import AXE_JS
 from tests.e2e.flows import EN, text
+from tests.e2e.test_accessibility import AXE_OPTIONS
 from tests.e2e.test_media import playwright, room_in_netns
 
 pytestmark = pytest.mark.e2e
@@ -62,6 +64,17 @@ async def shot(page: Page, name: str) -> None:
 async def stage_box(page: Page) -> dict[str, Any]:
     box: dict[str, Any] = await page.evaluate(STAGE_BOX)
     return box
+
+
+async def axe(page: Page) -> list[str]:
+    """Every axe violation (any impact) on the page as it is now: the stage with real tiles."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated over the DevTools protocol: the room's CSP stays as it is.
+        await page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    result: dict[str, Any] = await page.evaluate(
+        "async (options) => await window.axe.run(document, options)", AXE_OPTIONS
+    )
+    return [f"{v['id']}: {v['help']}" for v in result["violations"]]
 
 
 async def wait_stage(page: Page, content: str) -> dict[str, Any]:
@@ -135,6 +148,8 @@ async def test_the_stage_is_large_in_view_and_follows_the_layout(
         assert_large_and_in_view(box)
         await shot(pupil, "desktop-pupil-screen-lecture")
         await shot(host, "desktop-teacher-screen-lecture")
+        # With real tiles on the stage and beside it: no accessibility violation at all.
+        assert await axe(pupil) == [] and await axe(host) == []
 
         layout = host.get_by_label(EN["layout.label"], exact=True)
         # Sharing: the content alone on the stage, the camera in the filmstrip (a 16:9 tile
@@ -164,6 +179,7 @@ async def test_the_stage_is_large_in_view_and_follows_the_layout(
         )
         assert grid["tiles"] == 2 and grid["area"] >= 0.5 * 1366 * 768, grid
         await shot(pupil, "desktop-pupil-discussion")
+        assert await axe(pupil) == []
 
         # Chat focus: the chat opens wide beside a stage that is still at least half the window.
         await layout.select_option("chat_focus")
@@ -212,6 +228,7 @@ async def test_the_stage_is_large_in_view_and_follows_the_layout(
         await pupil.locator("#tool-chat").click()
         await expect(pupil.locator("#chat-panel")).to_be_visible()
         await shot(pupil, "phone-pupil-chat-sheet")
+        assert await axe(pupil) == []
         await pupil.keyboard.press("Escape")
         await expect(pupil.locator("#side")).to_be_hidden()
         # Entering on a phone does not scroll the stage away (focus stays at the top).

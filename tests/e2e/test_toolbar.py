@@ -61,6 +61,16 @@ async def test_shortcuts_work_are_listed_and_keep_out_of_typing(
     await expect(pupil.locator("#toolbar-hint")).to_have_text(EN["toolbar.hint_mic"])
     await expect(mic).to_have_attribute("aria-pressed", "false")
 
+    # F pins the stage full screen for this pupil, and F brings it back.
+    await pupil.keyboard.press("f")
+    await pupil.wait_for_function("document.fullscreenElement?.id === 'stage-main'")
+    await expect(pupil.get_by_test_id("stage-fullscreen")).to_have_attribute("aria-pressed", "true")
+    await pupil.keyboard.press("f")
+    await pupil.wait_for_function("document.fullscreenElement === null")
+    await expect(pupil.get_by_test_id("stage-fullscreen")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+
     # "?" lists every key on the page; Esc closes the list.
     await pupil.keyboard.press("?")
     dialog = pupil.get_by_role("dialog", name=EN["shortcuts.title"])
