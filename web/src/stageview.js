@@ -11,7 +11,7 @@ const stage = {
   items: [],
   /** @type {Set<string>} */ speaking: new Set(),
   /** @type {string|null} the tile this viewer pinned to the stage */ pinned: null,
-  /** @type {import("./stage.js").StageModel|null} what is shown now (tests and the toolbar read it) */
+  /** @type {import("./stage.js").StageModel|null} what is shown now */
   model: null,
 };
 
@@ -71,7 +71,6 @@ export function arrangeStage(items = stage.items, speaking = stage.speaking) {
 
 /** The stage's words: what it waits for, its full-screen button (again after a language switch). */
 export function renderStageChrome() {
-  const model = stage.model;
   const empty = byId("stage-empty");
   const teacher = !!state.you && (state.you.role === "host" || state.you.role === "presenter");
   empty.textContent = t(teacher ? "stage.empty_teacher" : "stage.empty");
@@ -86,7 +85,6 @@ export function renderStageChrome() {
     const on = !!tile && tile.dataset.key === stage.pinned;
     pin.setAttribute("aria-pressed", String(on));
   }
-  void model;
 }
 
 export function pinnedTile() {
@@ -122,9 +120,4 @@ export function clearStage() {
   }
   const main = document.getElementById("stage-main");
   if (main) main.dataset.mode = "empty";
-}
-
-/** What the stage shows now (for the page's own tests through window.sabaqStage). */
-export function currentStage() {
-  return stage.model;
 }
