@@ -13,6 +13,7 @@ to the room link started, by a script the benchmark adds before the page's own:
 - `page_ready`: the page shows the room's title (it knows the room and who you are);
 - `joined`: `room_state` arrived on the socket (you are in the room);
 - `offer_received`: the server's first `media_offer` arrived;
+- `connected`: the pupil's peer connection is connected (ICE and DTLS up);
 - `first_frame`: the first frame of a video was presented (requestVideoFrameCallback).
 Where the page still has an Enter button (older code), the benchmark presses it as soon as it
 shows, as a pupil would.
@@ -63,7 +64,7 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 HARNESS_PATH = "/__bench_harness.js"
-PARTS = ("page_ready", "joined", "offer_received", "first_frame")
+PARTS = ("page_ready", "joined", "offer_received", "connected", "first_frame")
 
 # The teacher's page: sign in, make a room of the demo class, join, publish the fake camera.
 TEACHER = """
@@ -106,6 +107,16 @@ PROBE = """
         // socket.io event packets of the default namespace: 42["name", payload]
         if (e.data.startsWith('42["room_state"')) mark("joined");
         else if (e.data.startsWith('42["media_offer"')) mark("offer_received");
+      });
+    }
+  };
+  // Not a part of the total, a landmark inside offer → first frame: ICE and DTLS are up.
+  const NativePC = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends NativePC {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("connectionstatechange", () => {
+        if (this.connectionState === "connected") mark("connected");
       });
     }
   };

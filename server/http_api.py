@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import replace
@@ -339,24 +340,26 @@ async def room_info(call: Call) -> web.Response:
     room = await store.room(call.request.match_info["room_id"])
     if room is None:
         return error(Reason.UNKNOWN_ROOM)
-    account = await current_user(call.request)
-    # The same rule as a join's (server/signalling.py): the owner, or one the room expects. A
-    # one-time password must be changed first, so that account is not sent in.
-    direct = (
-        account is not None
-        and not account.must_change_password
-        and (
-            account.id == room.owner_id
-            or await store.expected_in_room(account.id, room.owner_id, room.class_id)
-        )
-    )
+
+    async def enters_directly() -> bool:
+        # The same rule as a join's (server/signalling.py): the owner, or one the room expects.
+        # A one-time password must be changed first, so that account is not sent in.
+        account = await current_user(call.request)
+        if account is None or account.must_change_password:
+            return False
+        if account.id == room.owner_id:
+            return True
+        return await store.expected_in_room(account.id, room.owner_id, room.class_id)
+
+    # Side by side: the room page waits for this answer before a pupil goes in.
+    lesson_id, direct = await asyncio.gather(store.lesson_of_room(room.id), enters_directly())
     return web.json_response(
         {
             "room": {
                 "id": room.id,
                 "title": room.title,
                 "class_name": room.class_name,
-                "lesson_id": await store.lesson_of_room(room.id),
+                "lesson_id": lesson_id,
                 "enters_directly": direct,
             }
         }

@@ -201,11 +201,18 @@ class Store:
         the room's class while its owner teaches that class (as every lesson route checks on
         each use; a room kept after the class was taken away makes the class knock). One rule
         for the join (server/signalling.py) and the room page's one-click entry."""
-        return (
-            class_id is not None
-            and await self.in_class(user_id, class_id)
-            and await self.teaches_class(owner_id, class_id)
+        if class_id is None:
+            return False
+        # One query, not two: it is on the way of every pupil into a lesson.
+        member = select(ClassMember.id).where(
+            ClassMember.user_id == user_id, ClassMember.class_id == class_id
         )
+        taught = select(Teaching.id).where(
+            Teaching.teacher_id == owner_id, Teaching.class_id == class_id
+        )
+        async with self._sessions() as s:
+            found = await s.scalar(select(member.exists() & taught.exists()))
+            return bool(found)
 
     async def in_class(self, user_id: int, class_id: int) -> bool:
         """Whether the user is a pupil of the class."""
