@@ -30,6 +30,9 @@ class Join:
     # A signed-in teacher or administrator (not a pupil): decides who they may write to
     # privately (rooms/chat_policy.py). The owner is staff anyway.
     staff: bool = False
+    # False: enter only if the room lets this person straight in; otherwise refuse
+    # (`not_expected`) and leave no knock — the room page's one-click try, sent before it knows.
+    knock: bool = True
 
 
 @dataclass(frozen=True, slots=True)

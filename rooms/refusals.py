@@ -20,6 +20,7 @@ class Reason(StrEnum):
     ALREADY_JOINED = "already_joined"
     NOT_PERMITTED = "not_permitted"
     DENIED = "denied"
+    NOT_EXPECTED = "not_expected"
     INVALID_ROLE = "invalid_role"
     RATE_LIMITED = "rate_limited"
     UNSUPPORTED_VERSION = "unsupported_version"
@@ -81,6 +82,7 @@ MESSAGES: dict[Reason, str] = {
     Reason.ALREADY_JOINED: "You are already in a room on this connection.",
     Reason.NOT_PERMITTED: "You are not allowed to do that.",
     Reason.DENIED: "This meeting does not admit guests.",
+    Reason.NOT_EXPECTED: "This room does not let you straight in: ask to enter.",
     Reason.INVALID_ROLE: "That role cannot be given this way.",
     Reason.RATE_LIMITED: "Too many requests; please wait a moment.",
     Reason.UNSUPPORTED_VERSION: "This client speaks a protocol version the server does not.",

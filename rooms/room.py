@@ -251,6 +251,8 @@ class Room:
             (cmd.expected or cmd.resumes is not None) and identity not in self.removed
         )
         verdict = admission(self.guest_policy, expected=expected)
+        if verdict is not Admission.ALLOW and not cmd.knock:
+            return Refusal(Reason.NOT_EXPECTED)
         if verdict is Admission.DENY:
             return Refusal(Reason.DENIED)
         knock = Knock(

@@ -35,6 +35,8 @@ class JoinPayload(Payload):
     # Open the subscribe side as soon as the join enters (what `media_start` would do), so the
     # first offer follows the join without another round trip. Ignored for a knocker.
     media: StrictBool = False
+    # False: enter only if let straight in, else refused `not_expected` with no knock left.
+    knock: StrictBool = True
 
 
 class Empty(Payload):

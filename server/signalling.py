@@ -438,6 +438,7 @@ class Signalling:
                 # Teachers and administrators are the school's adults; any other account is
                 # treated as a pupil's, whichever class (rooms/chat_policy.py).
                 staff=user.kind in STAFF_ACCOUNTS,
+                knock=p.knock,
             )
         if resumes is not None and not resumes.identity.startswith("u"):
             # The guest comes back as who they were admitted as, whatever the form says now.
@@ -448,6 +449,7 @@ class Signalling:
                 institution=resumes.institution,
                 claimed_role=p.role,
                 resumes=resumes.identity,
+                knock=p.knock,
             )
         name = clean_name(p.name if p.name is not None else "")
         if isinstance(name, Refusal):
@@ -456,7 +458,12 @@ class Signalling:
         if isinstance(institution, Refusal):
             return INSTITUTION_REFUSALS.get(institution.reason, institution)
         return Join(
-            actor=pid, name=name, kind=Kind.GUEST, institution=institution, claimed_role=p.role
+            actor=pid,
+            name=name,
+            kind=Kind.GUEST,
+            institution=institution,
+            claimed_role=p.role,
+            knock=p.knock,
         )
 
     # -- running outcomes --------------------------------------------------------------------

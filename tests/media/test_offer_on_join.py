@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.keys import SIGNALLING
+from server.keys import SIGNALLING, STORE
 from tests.conftest import LiveServer
 from tests.integration.peers import guest_join, host_in_room, peers, sign_in
 
@@ -47,3 +47,30 @@ async def test_a_join_with_media_gets_the_offer_without_media_start(
             assert bad["ok"] is False and bad["error"]["code"] == "invalid_payload"
         finally:
             await teacher.close()
+
+
+async def test_a_join_that_may_not_knock_leaves_no_knock(live_server: LiveServer) -> None:
+    # The room page tries `knock: false` before it knows who may go straight in.
+    server = live_server
+    async with peers("host", "pupil", "stranger", "guest") as (host, pupil, stranger, guest):
+        room = await host_in_room(server, host, class_id=server.class_id)
+        await server.app[STORE].create_user("stranger", "Other Pupil", "pupil", "pw-stranger-123")
+        await stranger.connect(server, await sign_in(server, "stranger", "pw-stranger-123"))
+        await guest.connect(server)
+        for comer, payload in (
+            (stranger, {"v": 1, "room": room["id"], "as": "user", "knock": False}),
+            (guest, {**guest_join(room["id"]), "knock": False}),
+        ):
+            ack = await comer.call("join", payload)
+            assert ack["ok"] is False and ack["error"]["code"] == "not_expected", ack
+        # The same socket may still knock the ordinary way.
+        ack = await stranger.call("join", {"v": 1, "room": room["id"], "as": "user"})
+        assert ack["ok"] and ack["status"] == "waiting"
+        lobby = await host.wait("lobby", lambda d: d["lobby"])
+        assert [k["name"] for k in lobby["lobby"]] == ["Other Pupil"]
+
+        await pupil.connect(server, await sign_in(server, *server.pupils[0]))
+        ack = await pupil.call(
+            "join", {"v": 1, "room": room["id"], "as": "user", "knock": False, "media": True}
+        )
+        assert ack["ok"] and ack["status"] == "joined"

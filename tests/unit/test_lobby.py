@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rooms.commands import Admit, Deny, Join, Leave, Remove, SetGuestPolicy, SetRole
@@ -238,3 +240,25 @@ def test_the_host_coming_back_on_a_new_connection_stays_host() -> None:
     ok(room.apply(guest("g1", "Same Name"), NOW))
     ok(room.apply(guest("g2", "Same Name"), NOW))
     assert {"g1", "g2"} <= set(room.participants)
+
+
+def test_a_join_that_may_not_knock_enters_only_when_let_straight_in() -> None:
+    # The room page's one-click try (knock=False): in when expected, else refused with nothing
+    # left behind — no knock for the host, no denial.
+    room = room_with_host()
+    assert refused(room.apply(replace(pupil("s", 8, expected=False), knock=False), NOW)).reason is (
+        Reason.NOT_EXPECTED
+    )
+    assert refused(room.apply(replace(guest("g"), knock=False), NOW)).reason is Reason.NOT_EXPECTED
+    assert not room.lobby and set(room.participants) == {"h"}
+    ok(room.apply(replace(pupil("p", 7), knock=False), NOW))
+    assert "p" in room.participants
+    # Where the policy lets everyone in, it is let in; where it turns guests away, it is
+    # told to ask (the entry page then shows what asking gives).
+    ok(room.apply(SetGuestPolicy(actor="h", policy=GuestPolicy.ALWAYS_DENY), NOW))
+    assert refused(room.apply(replace(guest("g2"), knock=False), NOW)).reason is (
+        Reason.NOT_EXPECTED
+    )
+    ok(room.apply(SetGuestPolicy(actor="h", policy=GuestPolicy.ALWAYS_ADMIT), NOW))
+    ok(room.apply(replace(guest("g3"), knock=False), NOW))
+    assert "g3" in room.participants

@@ -89,6 +89,9 @@ export class MediaSession {
       const onClosed = (payload) => this.closedByServer(payload || {});
       socket.on("media_offer", onOffer);
       socket.on("media_closed", onClosed);
+      if (this.connection.takeEarlyOffers) {
+        for (const offer of this.connection.takeEarlyOffers()) onOffer(offer);
+      }
       this.offs.push(() => socket.off("media_offer", onOffer));
       this.offs.push(() => socket.off("media_closed", onClosed));
       // After a network blip the server has forgotten us: start over once joined again.

@@ -58,7 +58,21 @@ class Emitter {
     this.handlers.get(name).add(fn);
     return () => this.handlers.get(name)?.delete(fn);
   }
+  /** Keeps every event from now on until release() (the page is not listening yet). */
+  hold() {
+    if (!this.held) this.held = [];
+  }
+  /** Hands the kept events to the listeners, in order, and stops keeping them. */
+  release() {
+    const held = this.held || [];
+    this.held = null;
+    for (const [name, payload] of held) this.emit(name, payload);
+  }
   emit(name, payload) {
+    if (this.held) {
+      this.held.push([name, payload]);
+      return;
+    }
     for (const fn of [...(this.handlers.get(name) || [])]) {
       try {
         fn(payload);
@@ -112,12 +126,21 @@ export class RoomConnection extends Emitter {
     this.restartTimer = undefined;
     /** @type {Promise<object>|null} the ack of a join sent with `media: true`, until taken */
     this.mediaByJoin = null;
+    /** @type {object[]} media_offer payloads that came while held (no MediaSession yet) */
+    this.earlyOffers = [];
   }
 
   /** Opens the socket ahead of the join (while the page loads): the join then goes at once. */
   preconnect() {
     const socket = this.connectSocket();
     if (!socket.active) socket.connect();
+  }
+
+  /** The offers that came before anyone listened (see hold()); media.js answers them. */
+  takeEarlyOffers() {
+    const offers = this.earlyOffers;
+    this.earlyOffers = [];
+    return offers;
   }
 
   /**
@@ -161,6 +184,10 @@ export class RoomConnection extends Emitter {
         this.emit("resume", { token: payload.resume });
       }
       this.setStatus("joined");
+    });
+    // The offer that follows a one-click join can come before the page listens (held): kept.
+    socket.on("media_offer", (payload) => {
+      if (this.held) this.earlyOffers.push(payload);
     });
     for (const name of ROOM_EVENTS) {
       socket.on(name, (payload) => this.emit(name, payload || {}));
@@ -284,10 +311,11 @@ export class RoomConnection extends Emitter {
    * Joins the room. as: "user" (needs a session cookie) or "guest" (needs name and institution).
    * resume: a token from an earlier room_state of this room (after a reload), or undefined.
    * media: the server opens the subscribe side with the join (no media_start round trip; see
-   * takeMediaByJoin).
+   * takeMediaByJoin). knock: false enters only if let straight in, else is refused
+   * (`not_expected`) and leaves no knock.
    * Resolves with the ack ({status: "joined" | "waiting", you}).
    */
-  async join(as, name, institution, resume, { media = false } = {}) {
+  async join(as, name, institution, resume, { media = false, knock = true } = {}) {
     /** @type {Record<string, unknown>} */
     const request = { v: PROTOCOL_VERSION, room: this.roomId, as };
     if (as === "guest") {
@@ -317,7 +345,12 @@ export class RoomConnection extends Emitter {
     }
     try {
       // `media` only on this first join: after a network blip, media.js starts over itself.
-      const sent = { ...request, ...(resume ? { resume } : {}), ...(media ? { media: true } : {}) };
+      const sent = {
+        ...request,
+        ...(resume ? { resume } : {}),
+        ...(media ? { media: true } : {}),
+        ...(knock ? {} : { knock: false }),
+      };
       const pending = this.sendJoin(sent);
       // room_state (and the offer after it) may come before the ack.
       if (media) this.mediaByJoin = pending;

@@ -183,9 +183,11 @@ function takePreopened() {
   return early.conn;
 }
 
-function connect() {
+/** A connection of this page with the room's handlers on it: a new one, or `given` (the
+ * one-click try, whose held events then reach the handlers). */
+function connect(given) {
   if (state.conn) state.conn.close();
-  const conn = takePreopened() || new RoomConnection(roomId);
+  const conn = given || takePreopened() || new RoomConnection(roomId);
   state.conn = conn;
   resetRoom();
   state.ended = null;
@@ -303,6 +305,7 @@ function connect() {
   });
   // Last: notices compare with what the handlers above made of `state` and the page.
   bindNotices(conn);
+  conn.release(); // events that came before the page listened (the one-click try)
   return conn;
 }
 
@@ -373,12 +376,23 @@ function wire() {
   });
 }
 
+/** Refusals of the one-click try that only mean "not straight in": the entry is shown. */
+const NOT_STRAIGHT_IN = new Set(["not_expected", "not_signed_in", "password_change_required"]);
+
 async function main() {
   // All at once: the strings, the room's facts and who we are, and the socket. Nothing of the
   // way in waits for another part of it (docs/entry.md).
+  const saved = savedResume();
   const early = new RoomConnection(roomId);
+  early.hold(); // its events wait for the page's handlers (connect(), once the strings are in)
   early.preconnect();
-  preopened = { conn: early, user: undefined };
+  // The one-click try, sent the moment the socket is open, before the page knows who we are:
+  // the room's teacher or a pupil of its class is in; anyone else is refused, nothing left.
+  const direct = saved
+    ? null
+    : early.join("user", undefined, undefined, undefined, { media: true, knock: false });
+  if (direct) direct.catch(() => {}); // looked at below
+  else preopened = { conn: early, user: undefined };
   const facts = Promise.all([api.room(roomId), api.me()]);
   facts.catch(() => {}); // reported below, once the strings are in
   await initI18n();
@@ -393,7 +407,7 @@ async function main() {
       return;
     }
   } catch (e) {
-    if (preopened) preopened.conn.close();
+    early.close();
     preopened = null;
     renderHeader();
     byId("loading").hidden = true;
@@ -401,7 +415,6 @@ async function main() {
     return;
   }
   renderAll();
-  const saved = savedResume();
   if (saved) {
     // A reload inside the room: come back as who we were, without knocking again.
     try {
@@ -412,13 +425,22 @@ async function main() {
       showError(e);
     }
   }
-  if (state.user && state.room.enters_directly) {
-    // The room's teacher or a pupil of its class: straight in, no form, no Enter button.
+  if (direct) {
+    // The room's handlers take over the one-click try (and what it already received).
+    const conn = connect(early);
     try {
-      await join("user");
+      await direct;
       return;
     } catch (e) {
-      showError(e);
+      if (state.conn === conn) state.conn = null;
+      if (e instanceof ProtocolError && e.code === "room_closed") {
+        // The lesson ended before we came (an old link, a reload): as for those who were in it.
+        state.ended = { reason: "lesson_ended" };
+        renderEnded();
+        show("ended", "ended-title");
+        return;
+      }
+      if (!(e instanceof ProtocolError && NOT_STRAIGHT_IN.has(e.code))) showError(e);
     }
   }
   show("entry");
