@@ -426,13 +426,13 @@ async function main() {
     }
   }
   if (direct) {
-    // The room's handlers take over the one-click try (and what it already received).
-    const conn = connect(early);
     try {
       await direct;
+      // In: the room's handlers take over, and get what came meanwhile (held), in order. Only
+      // then — the modules' bindings are per connection and must not be made for a refused try.
+      connect(early);
       return;
     } catch (e) {
-      if (state.conn === conn) state.conn = null;
       if (e instanceof ProtocolError && e.code === "room_closed") {
         // The lesson ended before we came (an old link, a reload): as for those who were in it.
         state.ended = { reason: "lesson_ended" };
