@@ -99,3 +99,14 @@ async def test_shortcuts_work_are_listed_and_keep_out_of_typing(
     await expect(layout).to_be_focused()
     await layout.select_option("sharing")
     await expect(pupil.locator("#stage")).to_have_attribute("data-layout", "sharing")
+
+
+async def test_no_share_button_where_the_browser_cannot_share_a_screen(
+    live_server: LiveServer, browsers: Browsers
+) -> None:
+    host = await browsers.person("host")
+    # As on a phone's browser: no getDisplayMedia at all.
+    await host.add_init_script("delete MediaDevices.prototype.getDisplayMedia")
+    await teacher_hosts(host, live_server.url, live_server.teacher, "Art 5B")
+    await expect(host.get_by_test_id("publish-mic")).to_be_visible()
+    await expect(host.get_by_test_id("publish-screen")).to_be_hidden()

@@ -42,6 +42,11 @@ function publishing(source) {
   }
 }
 
+/** Phones' browsers cannot capture the screen: no button that can only fail (and no room taken). */
+function canShareScreen() {
+  return !!(navigator.mediaDevices && typeof navigator.mediaDevices.getDisplayMedia === "function");
+}
+
 /** Sources a pupil may be granted (shown off until granted, with how to ask). */
 const GRANTABLE = ["mic", "camera"];
 
@@ -52,7 +57,8 @@ export function renderMediaControls() {
     const may = allowed(source);
     // Mic and camera are always on the toolbar: off until granted, saying how to ask. Sharing
     // the screen comes with the role only, so it is shown to those who have it.
-    el.hidden = !inside || (!may && !GRANTABLE.includes(source));
+    el.hidden =
+      !inside || (!may && !GRANTABLE.includes(source)) || (source === "screen" && !canShareScreen());
     const on = may && publishing(source);
     el.setAttribute("aria-pressed", String(on));
     if (may) el.removeAttribute("aria-disabled");
