@@ -142,6 +142,8 @@ async def test_every_audience_gets_exactly_its_events_in_order(
         _, (a_id, b_id, c_id) = await classroom(server, host, a, b, c)
         host_id = (await host.wait("room_state"))["you"]["id"]
         await host.wait("participant_joined", lambda d: d["participant"]["id"] == c_id)
+        # Pupils write to each other privately below: the room must allow it (off by default).
+        assert (await host.call("chat_private", {"setting": "classmates"}))["ok"]
         # (sender, text, private recipient or None), sent concurrently so the emits interleave.
         script: dict[Peer, list[tuple[str, str | None]]] = {
             a: [("a0", None), ("a→b", b_id), ("a1", None)],

@@ -48,6 +48,7 @@ async def test_pages_carry_a_strict_csp_and_unknown_rooms_404(live_server: LiveS
             "title": "Algebra 7A",
             "class_name": "7A",
             "lesson_id": None,
+            "enters_directly": False,  # nobody signed in: the entry form
         }
 
 
