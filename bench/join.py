@@ -44,25 +44,14 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, Playwright, Route, async_playwright
 
+from bench._chromium import CHROMIUM_ARGS as BASE_ARGS
+from bench._chromium import LOOPBACK_ARGS
+
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
 CHROMIUM = Path("/usr/bin/chromium")
 IP = shutil.which("ip") or "/usr/sbin/ip"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    # Loopback-only WebRTC (FIELD-NOTES): without these Chromium gathers no candidate at all.
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--autoplay-policy=no-user-gesture-required",
-]
+CHROMIUM_ARGS = BASE_ARGS + LOOPBACK_ARGS
 HARNESS_PATH = "/__bench_harness.js"
 PARTS = ("page_ready", "joined", "offer_received", "connected", "first_frame")
 

@@ -29,22 +29,13 @@ from playwright.async_api import (
     expect,
 )
 
+from bench._chromium import CHROMIUM_ARGS
+
 # `expect` waits 5 s unless told otherwise (a page's default timeout does not reach it): too short
 # on a loaded 2-core CI machine for steps that include sign-ins, WebRTC set-up or two browsers.
 expect.set_options(timeout=15_000)
 
 CHROMIUM = Path(os.environ.get("SABAQ_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
 WEB = Path(__file__).resolve().parents[2] / "web"
 AXE_JS = WEB / "node_modules" / "axe-core" / "axe.min.js"
 BUNDLES = ("home.js", "room.js", "notfound.js", "journal.js", "lesson.js", "diary.js", "admin.js")

@@ -27,19 +27,14 @@ from playwright.async_api import (
     expect,
 )
 
+from bench._chromium import CHROMIUM_ARGS, LOOPBACK_ARGS
 from tests.conftest import _read_demo_accounts
 from tests.e2e import flows
-from tests.e2e.conftest import CHROMIUM_ARGS, WEB
+from tests.e2e.conftest import WEB
 from tests.e2e.netns import NetNs, netns, server_in
 
 pytestmark = pytest.mark.e2e
 
-LOOPBACK_ARGS = [
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    # The harness plays incoming audio without a click.
-    "--autoplay-policy=no-user-gesture-required",
-]
 HARNESS_PATH = "/__media_harness.js"
 
 # Runs in the page: sign in, (teacher) create a room of the demo class, join, start media.
