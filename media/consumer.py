@@ -19,6 +19,7 @@ from aiortc.rtp import (
 )
 
 from . import aiortc_hooks as hooks
+from .counters import RETIRED
 from .interfaces import InvalidStateError
 from .producer import AiortcProducer
 from .rtp import (
@@ -66,6 +67,9 @@ class AiortcConsumer:
         self.octets_sent = 0
         self.retransmissions = 0
         self.keyframe_requests = 0
+        self.nacks_received = 0
+        self.keyframe_requests_received = 0  # PLI/FIR from the viewer
+        self.layer_switches = 0  # none until a producer sends layers
         self._waiting_keyframe_since_request = False
         self._paused = False
         hooks.hook_sender(self._sender, self._on_rtcp, self._sender_info)
@@ -260,6 +264,7 @@ class AiortcConsumer:
         if self._closed:
             return
         if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            self.nacks_received += 1
             for seq in packet.lost:
                 self._retransmit(seq)
         elif (
@@ -268,6 +273,7 @@ class AiortcConsumer:
             # A paused copy's viewer asks because nothing arrives: resuming asks anyway.
             and not self._paused
         ):
+            self.keyframe_requests_received += 1
             self._request_keyframe()
 
     def _sender_info(self) -> RtcpSenderInfo | None:
@@ -291,4 +297,5 @@ class AiortcConsumer:
         self._closed = True
         self._sink = None
         self.producer.detach(self)
+        RETIRED.add_consumer(self)
         self._on_close(self)

@@ -14,6 +14,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpSrPacket
 
 from . import aiortc_hooks as hooks
+from .counters import RETIRED
 from .history import PacketHistory
 from .interfaces import InvalidStateError, Kind, Source
 from .keyframes import KeyframeCoalescer
@@ -73,6 +74,7 @@ class AiortcProducer:
         self._nack = hooks.NackGenerator() if kind == "video" else None
         self.packets_received = 0
         self.keyframe_requests_sent = 0
+        self.nacks_sent = 0
         self._keyframe_codec = "" if kind == "audio" else self.codec.mimeType.lower()
         self._hook = hooks.hook_receiver(
             receiver,
@@ -185,6 +187,7 @@ class AiortcProducer:
             self.media_ssrc = packet.ssrc
             # NackGenerator reads only sequence_number, which RtpHeader has.
             if self._nack is not None and self._nack.add(cast(hooks.RtpPacket, packet)):
+                self.nacks_sent += 1
                 self._spawn(
                     hooks.send_nack(self._receiver, packet.ssrc, sorted(self._nack.missing))
                 )
@@ -222,4 +225,5 @@ class AiortcProducer:
         for consumer in list(self.consumers):
             consumer.close()
         self.history.clear()
+        RETIRED.add_producer(self)
         self._on_close(self)

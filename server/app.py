@@ -18,6 +18,7 @@ from server import (
     exports,
     fanout,
     http_api,
+    metrics,
     openapi,
     pages,
     people_api,
@@ -208,8 +209,10 @@ def create_app(settings: Settings) -> web.Application:
     app[LOGIN_LIMITS] = KeyedBuckets(rate=0.2, burst=10)  # 10 tries, then one per 5 s
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_signalling)
+    app.cleanup_ctx.append(metrics.metrics_context)
     app.cleanup_ctx.append(signouts.relay)
     app.add_routes(http_api.routes)
+    app.add_routes(metrics.routes)
     app.add_routes(sessions_api.routes)
     app.add_routes(people_api.routes)
     app.add_routes(exports.routes)

@@ -73,3 +73,7 @@ class LiveRooms:
 
     def __len__(self) -> int:
         return len(self._live)
+
+    def values(self) -> list[LiveRoom]:
+        """Every live room (a copy: callers may await while reading it)."""
+        return list(self._live.values())

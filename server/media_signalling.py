@@ -197,6 +197,9 @@ class MediaSignalling:
         self._routers: dict[str, AiortcRouter] = {}
         self._peers: dict[str, MediaPeer] = {}
         self._closed = False
+        # Called with (room id, participant id, reading) for every accepted media_quality:
+        # the metrics' histograms and the lesson's quality history listen here.
+        self.quality_listeners: list[Callable[[str, str, MediaQuality], None]] = []
 
     @property
     def ice_servers(self) -> list[dict[str, str]]:
@@ -210,6 +213,10 @@ class MediaSignalling:
                 entry["credential"] = s.credential
             out.append(entry)
         return out
+
+    def routers(self) -> list[AiortcRouter]:
+        """The routers of the live rooms (a copy)."""
+        return list(self._routers.values())
 
     def router(self, room_id: str) -> AiortcRouter:
         """The room's router, made on the room's first media use."""
@@ -413,6 +420,8 @@ class MediaSignalling:
         if now - peer.quality_at < QUALITY_MIN_INTERVAL_S:
             return refused(Reason.RATE_LIMITED, "Connection readings come at most once a second.")
         peer.quality_at = now
+        for listener in self.quality_listeners:
+            listener(room_id, pid, q)
         await self._sig.sio.emit(
             "participant_quality",
             {"participant": pid, **q.model_dump()},

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         description="on SIGTERM: at most this long to tell clients, close rooms and flush, "
         "then exit",
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="bearer token that lets a scraper read /metrics from outside loopback",
+    )
     doc_max_mb: float = Field(50, gt=0, le=2048, description="largest shared document, in MB")
     doc_max_pages: int = Field(300, ge=1, le=10_000, description="most pages a document may have")
     doc_max_zip_entries: int = Field(10_000, ge=1, le=1_000_000)
