@@ -156,6 +156,7 @@ function showReading(r) {
   el.hidden = !r;
   if (!r) return;
   el.dataset.level = r.level;
+  el.dataset.delayMs = String(r.delay_ms);
   el.textContent = t("quality.line", {
     level: t(`quality.${r.level}`),
     delay: r.delay_ms,

@@ -1,0 +1,401 @@
+"""Glass-to-glass benchmark: `python -m bench.glass --seconds S [--loss PCT]`.
+
+What a pupil sees, measured on the picture itself. Everything runs in a network namespace this
+benchmark makes, with only `lo` up (root needed; WebRTC must stay on loopback), deleted on every
+path: a Sabaq server (a fresh demo school) and two Chromium processes.
+
+- The teacher's browser publishes a canvas (`captureStream()`) instead of a camera: moving colour
+  noise that needs more than 1.5 Mbit/s, and a strip at the top carrying the time it was drawn
+  (0.1 ms units, 32 black/white blocks and their complement as a check).
+- The pupil's browser, a separate process, reads the time back from every frame it shows
+  (`requestVideoFrameCallback`): glass-to-glass = the frame's `expectedDisplayTime` minus the
+  time in its picture (both browsers read the same system clock).
+
+Phase 1 goes through Sabaq's real room page on both sides (the teacher presses the camera
+button; `getUserMedia` hands it the canvas). Phase 2, the control, connects the same pair of
+browsers directly (offer and answer passed by the benchmark), same pictures, same measure.
+`--loss PCT` drops that share of the UDP datagrams delivered in the namespace, at random
+(iptables' `statistic` match), during both measurement windows.
+
+Last stdout line, one JSON object: `glass_to_glass_ms` and `direct_ms` {p50, p95},
+`estimated_ms` (what the pupil's page shows as its delay) and `estimate_error_ms` (its distance
+from the true delay measured on the frames of the same 2 s) {p50, p95}, `join_to_first_frame_ms`
+(pupil's room page opened → first frame shown), `publisher_kbps` (what the teacher's browser
+sent in the window) and `target_kbps` (its encoder's target, set by congestion control),
+`longest_gap_ms` between shown frames, frames and fps, for Sabaq and for the control.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, Page, async_playwright
+
+from bench.join import accounts, launch, namespace, ns_command, press_enter_if_asked, server
+
+# A canvas that stands in for the camera. The picture: 8x8-pixel cells of random colour, new
+# each frame (an encoder cannot predict them, so it takes all the bitrate it is allowed), under
+# a strip of 32 blocks carrying the drawing time and 32 with its complement.
+SOURCE = """
+(() => {
+  const W = 640, H = 480, BITS = 32, BLOCK = W / BITS, STRIP = 40, CELL = 8;
+  const canvas = document.createElement("canvas");
+  canvas.width = W; canvas.height = H;
+  const ctx = canvas.getContext("2d");
+  const noise = document.createElement("canvas");
+  noise.width = W / CELL; noise.height = (H - 2 * STRIP) / CELL;
+  const nctx = noise.getContext("2d");
+  const pixels = nctx.createImageData(noise.width, noise.height);
+  const words = new Uint32Array(pixels.data.buffer);
+  ctx.imageSmoothingEnabled = false;
+  const stream = canvas.captureStream(30);
+  let last = 0;
+  const draw = (now) => {
+    requestAnimationFrame(draw);
+    if (now - last < 30) return;
+    last = now;
+    crypto.getRandomValues(words);
+    for (let i = 0; i < words.length; i++) words[i] |= 0xff000000;
+    nctx.putImageData(pixels, 0, 0);
+    ctx.drawImage(noise, 0, 2 * STRIP, W, H - 2 * STRIP);
+    const stamp = Math.round((performance.timeOrigin + performance.now()) * 10) >>> 0;
+    for (let b = 0; b < BITS; b++) {
+      const one = (stamp >>> (BITS - 1 - b)) & 1;
+      ctx.fillStyle = one ? "#fff" : "#000";
+      ctx.fillRect(b * BLOCK, 0, BLOCK, STRIP);
+      ctx.fillStyle = one ? "#000" : "#fff";
+      ctx.fillRect(b * BLOCK, STRIP, BLOCK, STRIP);
+    }
+  };
+  requestAnimationFrame(draw);
+  window.__glassStream = stream;
+  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (c) =>
+    c && c.video ? new MediaStream([stream.getVideoTracks()[0].clone()]) : real(c);
+  // Keep every peer connection for getStats() (the room page keeps its own privately).
+  const Native = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); window.__pcs.push(this); }
+  };
+})();
+"""
+
+# The viewer's side: every video element that appears is read at each frame it shows.
+READER = """
+(() => {
+  const W = 640, H = 480, BITS = 32, BLOCK = W / BITS, STRIP = 40;
+  const canvas = document.createElement("canvas");
+  canvas.width = W; canvas.height = 2 * STRIP;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const glass = { frames: [], bad: 0, first: null };
+  window.__glass = glass;
+  const Native = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); window.__pcs.push(this); }
+  };
+  const luma = (data, x, y) => {
+    const i = (y * W + x) * 4;
+    return data[i] + data[i + 1] + data[i + 2];
+  };
+  const read = (video, now, meta) => {
+    video.requestVideoFrameCallback((n, m) => read(video, n, m));
+    if (glass.first === null) glass.first = performance.now();
+    // Scaled to 640x480 whatever the encoder chose (it lowers resolution under pressure).
+    ctx.drawImage(video, 0, 0, video.videoWidth, video.videoHeight * (2 * STRIP) / H,
+      0, 0, W, 2 * STRIP);
+    const data = ctx.getImageData(0, 0, W, 2 * STRIP).data;
+    let stamp = 0;
+    for (let b = 0; b < BITS; b++) {
+      const x = Math.round(b * BLOCK + BLOCK / 2);
+      const top = luma(data, x, STRIP / 2), bottom = luma(data, x, STRIP + STRIP / 2);
+      if (Math.abs(top - bottom) < 200) { glass.bad++; return; }
+      stamp = (stamp * 2) + (top > bottom ? 1 : 0);
+    }
+    const shown = performance.timeOrigin + meta.expectedDisplayTime;
+    const truth = (((Math.round(shown * 10) - stamp) % 2 ** 32) + 2 ** 32) % 2 ** 32 / 10;
+    glass.frames.push({
+      shown: meta.expectedDisplayTime, truth,
+      capture: typeof meta.captureTime === "number"
+        ? meta.expectedDisplayTime - meta.captureTime : null,
+    });
+  };
+  const watched = new WeakSet();
+  const look = () => {
+    for (const video of document.querySelectorAll("video")) {
+      if (watched.has(video)) continue;
+      watched.add(video);
+      video.requestVideoFrameCallback((n, m) => read(video, n, m));
+    }
+  };
+  new MutationObserver(look).observe(document, { childList: true, subtree: true });
+  window.__glassLook = look;
+})();
+"""
+
+SENT = """
+async () => {
+  let bytes = 0, target = 0;
+  for (const pc of window.__pcs) {
+    if (pc.connectionState !== "connected") continue;
+    for (const s of (await pc.getStats()).values()) {
+      if (s.type === "outbound-rtp" && s.kind === "video") {
+        bytes += s.bytesSent || 0;
+        target += s.targetBitrate || 0;
+      }
+    }
+  }
+  return { bytes, target, at: performance.now() };
+}
+"""
+
+CREATE_ROOM = """
+async () => {
+  const classes = (await (await fetch("/api/classes")).json()).classes;
+  const made = await fetch("/api/rooms", { method: "POST", headers: {"Content-Type":
+    "application/json"}, body: JSON.stringify({ title: "Physics 8B", class_id: classes[0].id,
+    guest_policy: "ask_host" }) });
+  return (await made.json()).room.id;
+}
+"""
+
+SIGN_IN = """
+async ({login, password}) => (await fetch("/api/session", {method: "POST",
+  body: JSON.stringify({login, password}), headers: {"Content-Type": "application/json"}})).status
+"""
+
+# The control: the same canvas sent over a direct connection, no server in between.
+DIRECT_OFFER = """
+async () => {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  pc.addTransceiver(window.__glassStream.getVideoTracks()[0], { direction: "sendonly" });
+  await pc.setLocalDescription();
+  await new Promise((ok) => pc.iceGatheringState === "complete" ? ok() :
+    pc.addEventListener("icegatheringstatechange",
+      () => pc.iceGatheringState === "complete" && ok()));
+  window.__direct = pc;
+  return pc.localDescription.sdp;
+}
+"""
+DIRECT_ANSWER = """
+async (offer) => {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  pc.addEventListener("track", (e) => {
+    const video = document.createElement("video");
+    video.muted = true; video.autoplay = true; video.playsInline = true;
+    video.style.width = "640px";
+    video.srcObject = new MediaStream([e.track]);
+    document.body.append(video);
+    video.play().catch(() => {});
+  });
+  await pc.setRemoteDescription({ type: "offer", sdp: offer });
+  await pc.setLocalDescription();
+  await new Promise((ok) => pc.iceGatheringState === "complete" ? ok() :
+    pc.addEventListener("icegatheringstatechange",
+      () => pc.iceGatheringState === "complete" && ok()));
+  return pc.localDescription.sdp;
+}
+"""
+
+
+def summary(values: list[float]) -> dict[str, float | None]:
+    if len(values) < 2:
+        return {"p50": None, "p95": None}
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": round(q[49], 1), "p95": round(q[94], 1)}
+
+
+async def signed_in_page(browser: Browser, url: str, who: tuple[str, str], init: str) -> Page:
+    """A fresh context signed in from inside the namespace (Playwright's requests are not)."""
+    context = await browser.new_context(viewport={"width": 1366, "height": 900})
+    await context.add_init_script(init)
+    page = await context.new_page()
+    await page.goto(url + "/healthz")
+    status = await page.evaluate(SIGN_IN, {"login": who[0], "password": who[1]})
+    if status != 200:
+        raise RuntimeError(f"sign-in failed: {status}")
+    return page
+
+
+def set_loss(ns: str, percent: float, on: bool) -> None:
+    if percent <= 0:
+        return
+    iptables = shutil.which("iptables-legacy") or "/usr/sbin/iptables-legacy"
+    rule = ["-p", "udp", "-m", "statistic", "--mode", "random", "--probability"]
+    action = "-A" if on else "-D"
+    subprocess.run(
+        ns_command(ns, iptables, action, "INPUT", *rule, str(percent / 100), "-j", "DROP"),
+        check=True,
+    )
+
+
+async def window(
+    publisher: Page, viewer: Page, seconds: float, ns: str, loss: float, shows_estimate: bool
+) -> dict[str, Any]:
+    """Measure for `seconds`: the viewer's frames, the publisher's bytes, the page's estimate."""
+    set_loss(ns, loss, True)
+    try:
+        await viewer.evaluate("() => { window.__glass.frames = []; window.__glass.bad = 0; }")
+        before = await publisher.evaluate(SENT)
+        estimates: list[tuple[float, float]] = []
+        targets: list[float] = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+            targets.append((await publisher.evaluate(SENT))["target"])
+            if shows_estimate:
+                shown = await viewer.evaluate(
+                    "() => [performance.now(), Number(document.getElementById('quality')"
+                    "?.dataset.delayMs ?? NaN)]"
+                )
+                if shown[1] == shown[1]:  # not NaN
+                    estimates.append((shown[0], shown[1]))
+        after = await publisher.evaluate(SENT)
+        glass = await viewer.evaluate("() => window.__glass")
+    finally:
+        set_loss(ns, loss, False)
+    frames = glass["frames"]
+    truths = [f["truth"] for f in frames]
+    shown = [f["shown"] for f in frames]
+    gaps = [b - a for a, b in itertools.pairwise(shown)]
+    errors = []
+    # Each reading against the true delay of the frames shown in the 2 s before it.
+    for at, value in estimates[1:]:
+        recent = [f["truth"] for f in frames if at - 2000 <= f["shown"] <= at]
+        if recent:
+            errors.append(abs(value - statistics.median(recent)))
+    span_s = (after["at"] - before["at"]) / 1000
+    return {
+        "delay": summary(truths),
+        "estimated": summary([v for _, v in estimates]),
+        "estimate_error": summary(errors),
+        "capture_based": summary([f["capture"] for f in frames if f["capture"] is not None]),
+        "publisher_kbps": round((after["bytes"] - before["bytes"]) * 8 / span_s / 1000),
+        "target_kbps": round(statistics.median(targets) / 1000) if targets else None,
+        "longest_gap_ms": round(max(gaps), 1) if gaps else None,
+        "frames": len(frames),
+        "unreadable": glass["bad"],
+        "fps": round(len(frames) / seconds, 1),
+    }
+
+
+async def through_sabaq(
+    teacher_browser: Browser,
+    pupil_browser: Browser,
+    url: str,
+    teacher: tuple[str, str],
+    pupil: tuple[str, str],
+    seconds: float,
+    ns: str,
+    loss: float,
+) -> tuple[dict[str, Any], float | None]:
+    host = await signed_in_page(teacher_browser, url, teacher, SOURCE)
+    room_id = await host.evaluate(CREATE_ROOM)
+    await host.goto(f"{url}/r/{room_id}")
+    await press_enter_if_asked(host)
+    camera = host.get_by_test_id("publish-camera")
+    await camera.click()
+    await host.wait_for_function(
+        "() => document.querySelector('[data-testid=publish-camera]')"
+        ".getAttribute('aria-pressed') === 'true'",
+        timeout=20000,
+    )
+    viewer = await signed_in_page(pupil_browser, url, pupil, READER)
+    await viewer.goto(f"{url}/r/{room_id}", wait_until="commit")
+    await press_enter_if_asked(viewer)
+    await viewer.wait_for_function("() => window.__glass.first !== null", timeout=30000)
+    first = await viewer.evaluate("() => window.__glass.first")
+    # performance.now() restarts with the navigation: `first` counts from the room link opened.
+    # Let congestion control settle and the page take two readings (it reads every 2 s).
+    await asyncio.sleep(5)
+    result = await window(host, viewer, seconds, ns, loss, shows_estimate=True)
+    await viewer.context.close()
+    await host.context.close()
+    return result, round(first, 1)
+
+
+async def direct(
+    teacher_browser: Browser, pupil_browser: Browser, url: str, seconds: float, ns: str, loss: float
+) -> dict[str, Any]:
+    publisher = await (await teacher_browser.new_context()).new_page()
+    await publisher.add_init_script(SOURCE)
+    await publisher.goto(url + "/healthz")
+    viewer = await (await pupil_browser.new_context()).new_page()
+    await viewer.add_init_script(READER)
+    await viewer.goto(url + "/healthz")
+    offer = await publisher.evaluate(DIRECT_OFFER)
+    answer = await viewer.evaluate(DIRECT_ANSWER, offer)
+    await publisher.evaluate(
+        "(sdp) => window.__direct.setRemoteDescription({type: 'answer', sdp})", answer
+    )
+    await viewer.wait_for_function("() => window.__glass.first !== null", timeout=30000)
+    await asyncio.sleep(5)
+    result = await window(publisher, viewer, seconds, ns, loss, shows_estimate=False)
+    await viewer.context.close()
+    await publisher.context.close()
+    return result
+
+
+async def bench(seconds: float, loss: float) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="sabaq-bench-glass-") as tmp:
+        folder = Path(tmp)
+        data = folder / "data"
+        with namespace() as ns:
+            async with server(ns, data) as url, async_playwright() as pw:
+                teacher, pupil = accounts(data)
+                teacher_browser = await launch(pw, ns, folder)
+                pupil_browser = await launch(pw, ns, folder)
+                try:
+                    sabaq, first = await through_sabaq(
+                        teacher_browser, pupil_browser, url, teacher, pupil, seconds, ns, loss
+                    )
+                    control = await direct(teacher_browser, pupil_browser, url, seconds, ns, loss)
+                finally:
+                    await pupil_browser.close()
+                    await teacher_browser.close()
+    return {
+        "seconds": seconds,
+        "loss_pct": loss,
+        "glass_to_glass_ms": sabaq["delay"],
+        "direct_ms": control["delay"],
+        "estimated_ms": sabaq["estimated"],
+        "estimate_error_ms": sabaq["estimate_error"],
+        "join_to_first_frame_ms": first,
+        "publisher_kbps": sabaq["publisher_kbps"],
+        "target_kbps": sabaq["target_kbps"],
+        "longest_gap_ms": sabaq["longest_gap_ms"],
+        "sabaq": sabaq,
+        "direct": control,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20, help="each window (default 20)")
+    parser.add_argument("--loss", type=float, default=0, help="random UDP loss, percent")
+    args = parser.parse_args()
+    if args.seconds < 4:
+        parser.error("--seconds must be at least 4 (the page reads every 2 s)")
+    if not 0 <= args.loss < 50:
+        parser.error("--loss must be between 0 and 50")
+    print(json.dumps(asyncio.run(bench(args.seconds, args.loss))))
+
+
+if __name__ == "__main__":
+    main()
