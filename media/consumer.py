@@ -70,6 +70,10 @@ class AiortcConsumer:
         self.nacks_received = 0
         self.keyframe_requests_received = 0  # PLI/FIR from the viewer
         self.layer_switches = 0  # none until a producer sends layers
+        self.keyframes_from_cache = 0
+        # Producer seq → (its timestamp, the timestamp it was sent with) for a cached burst's
+        # packets, whose timestamps were moved (see keyframe_cache): a retransmission repeats them.
+        self._burst_ts: dict[int, tuple[int, int]] = {}
         self._waiting_keyframe_since_request = False
         self._paused = False
         hooks.hook_sender(self._sender, self._on_rtcp, self._sender_info)
@@ -122,7 +126,7 @@ class AiortcConsumer:
         if self._rewriter is not None:
             self._rewriter.resume()
             if self._sink is not None:
-                self._request_keyframe()
+                self._first_picture()
         self.producer.set_forwarding(self, True)
 
     @property
@@ -155,6 +159,48 @@ class AiortcConsumer:
         # A late joiner needs a keyframe as soon as it can receive one (see forward()).
         self._sink = hooks.rtp_sink(self._sender)
         if self._sink is not None and not self._paused:
+            self._first_picture()
+
+    def connected(self) -> None:
+        """The viewer's connection is up: start now rather than at the producer's next packet
+        (up to a frame interval later for video)."""
+        if self._sink is None and not self._paused:
+            self._resolve_sink()
+
+    def _first_picture(self) -> None:
+        """Start this viewer from the producer's cached keyframe at once if it has one (no
+        round trip to the publisher), else ask the publisher for a keyframe."""
+        rw = self._rewriter
+        sink = self._sink
+        cache = self.producer.keyframes
+        burst = cache.burst() if cache is not None and not self.producer.closed else None
+        if burst is None or rw is None or sink is None:
+            self._request_keyframe()
+            return
+        rw.start(burst.packets[0].sequence_number)
+        for sp, timestamp in zip(burst.packets, burst.timestamps, strict=True):
+            rw.accept(sp.sequence_number)
+            self._burst_ts[sp.sequence_number] = (sp.timestamp, timestamp)
+            ext = extension_block(self._ext_ids, self._mid, sp.abs_send_time, None)
+            sink(
+                build_packet(
+                    payload_type=rw.payload_type,
+                    marker=sp.marker,
+                    sequence_number=rw.map_seq(sp.sequence_number),
+                    timestamp=rw.map_ts(timestamp),
+                    ssrc=rw.ssrc,
+                    extensions=ext,
+                    payload=sp.payload,
+                    padding_size=sp.padding_size,
+                )
+            )
+            self.packets_sent += 1
+            self.octets_sent += len(sp.payload)
+        self.keyframes_from_cache += 1
+        if not burst.live:
+            # One picture: live video starts again at the next keyframe, numbered on from it.
+            rw.resume()
+            self._burst_ts.clear()
             self._request_keyframe()
 
     def _request_keyframe(self) -> None:
@@ -228,7 +274,7 @@ class AiortcConsumer:
             # reach it, so that is when to ask for one.
             self._sink = hooks.rtp_sink(self._sender)
             if self._sink is not None and not rw.started:
-                self._request_keyframe()
+                self._first_picture()
         return self._sink
 
     def _retransmit(self, consumer_seq: int) -> None:
@@ -239,6 +285,10 @@ class AiortcConsumer:
         if sp is None:
             return
         ext = extension_block(self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level)
+        timestamp = sp.timestamp
+        moved = self._burst_ts.get(sp.sequence_number)
+        if moved is not None and moved[0] == timestamp:
+            timestamp = moved[1]
         if self._rtx is not None:
             # RFC 4588: RTX stream on its own SSRC, original sequence number first.
             pt, ssrc = self._rtx
@@ -251,7 +301,7 @@ class AiortcConsumer:
             payload_type=pt,
             marker=sp.marker,
             sequence_number=seq,
-            timestamp=rw.map_ts(sp.timestamp),
+            timestamp=rw.map_ts(timestamp),
             ssrc=ssrc,
             extensions=ext,
             payload=payload,

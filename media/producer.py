@@ -17,6 +17,7 @@ from . import aiortc_hooks as hooks
 from .counters import RETIRED
 from .history import PacketHistory
 from .interfaces import InvalidStateError, Kind, Source
+from .keyframe_cache import KeyframeCache
 from .keyframes import KeyframeCoalescer
 from .rtp import ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, RtpHeader, SourcePacket, is_keyframe_start
 
@@ -76,6 +77,8 @@ class AiortcProducer:
         self.keyframe_requests_sent = 0
         self.nacks_sent = 0
         self._keyframe_codec = "" if kind == "audio" else self.codec.mimeType.lower()
+        # The newest keyframe (and, while short, what followed): a new viewer's first picture.
+        self.keyframes = KeyframeCache() if kind == "video" else None
         self._hook = hooks.hook_receiver(
             receiver,
             self.codec.clockRate,
@@ -206,6 +209,10 @@ class AiortcProducer:
         self.history.add(seq, sp)
         for consumer in self._fanout:
             consumer.forward(sp)
+        # After the fan-out: a viewer that starts from the cache inside it gets this packet as
+        # the first live one, not twice.
+        if self.keyframes is not None:
+            self.keyframes.add(sp)
 
     async def _on_rtcp(self, packet: Any) -> None:
         if isinstance(packet, RtcpSrPacket):

@@ -293,7 +293,15 @@ class AiortcTransport:
         # or ICE/DTLS failed (e.g. consent expired): nothing will flow here again. Close now,
         # so producers and consumers go at once and not when the signalling socket times out
         # (a client back after a network blip has already closed its old connections).
-        if self._closed or self.pc.connectionState not in ("failed", "closed"):
+        if self._closed:
+            return
+        if self.pc.connectionState == "connected":
+            # DTLS is up: each viewer copy starts now (a cached keyframe goes out at once).
+            for consumer in list(self.consumers):
+                if not consumer.closed and consumer.active:
+                    consumer.connected()
+            return
+        if self.pc.connectionState not in ("failed", "closed"):
             return
         if self._lost_task is None:  # not in self._tasks: close() must not cancel it
             self._lost_task = asyncio.ensure_future(self._lost())
