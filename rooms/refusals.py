@@ -49,6 +49,8 @@ class Reason(StrEnum):
     ALREADY_EXISTS = "already_exists"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     SERVER_RESTARTING = "server_restarting"
+    ROOM_ELSEWHERE = "room_elsewhere"
+    TRY_AGAIN_SOON = "try_again_soon"
     ROOM_CLOSED = "room_closed"
     ONE_TIME_PASSWORD_USED = "one_time_password_used"  # noqa: S105 - a code, not a secret
     PASSWORD_CHANGE_REQUIRED = "password_change_required"  # noqa: S105 - a code
@@ -111,6 +113,10 @@ MESSAGES: dict[Reason, str] = {
     Reason.ALREADY_EXISTS: "That already exists.",
     Reason.UNSUPPORTED_MEDIA_TYPE: "The request body has the wrong content type.",
     Reason.SERVER_RESTARTING: "The server is restarting; try again in a few seconds.",
+    Reason.ROOM_ELSEWHERE: "This room is served by another node of the server; go there.",
+    Reason.TRY_AGAIN_SOON: (
+        "The server cannot let anyone new in just now; it tries again in a few seconds."
+    ),
     Reason.ROOM_CLOSED: "This lesson has ended; its room is closed.",
     Reason.ONE_TIME_PASSWORD_USED: (
         "This one-time password has already been used. Ask your administrator for a new one."

@@ -60,6 +60,7 @@ from server.keys import (
     STORE,
     TOKENS,
 )
+from server.ownership import Ownership
 from server.people import People
 from server.sessions import Sessions
 from server.settings import Settings
@@ -135,13 +136,24 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
         transports=["websocket", "polling"],
     )
     sio.attach(app)
+    # Which node serves which room; a client with short timeouts, so that a Redis outage
+    # turns joins away in about a second instead of holding them (docs/scaling.md).
+    ownership = None
+    if settings.redis:
+        leases = Redis.from_url(settings.redis, socket_timeout=2, socket_connect_timeout=1)
+        ownership = Ownership(leases, settings.own_url)
     app[SIGNALLING] = Signalling(
-        sio, settings, app[STORE], app[TOKENS], app[ARCHIVE], app[SESSIONS]
+        sio, settings, app[STORE], app[TOKENS], app[ARCHIVE], app[SESSIONS], ownership
     )
+    if ownership is not None:
+        await ownership.start(app[SIGNALLING].move_out)
     # End lesson (and the finaliser) close the lesson's room for everyone.
     app[LESSONS].close_rooms_with(app[SIGNALLING].close_room)
     yield
     await app[SIGNALLING].close()
+    if ownership is not None:
+        await ownership.stop()
+        await ownership.redis.aclose()
     await manager.flush()
     await app[ARCHIVE].close()  # the last presence records of the rooms just closed
     redis = app[REDIS]

@@ -21,6 +21,9 @@ FLAGS = {
     "(default: none, single process; SABAQ_REDIS)",
     "public_url": "the address people open, used in invite links and as the allowed "
     "browser origin, e.g. https://sabaq.school.kz (default http://HOST:PORT; SABAQ_PUBLIC_URL)",
+    "node_url": "with --redis: the address that reaches this very process, to which joins "
+    "for the rooms it serves are sent, e.g. https://sabaq.school.kz/node/a/ behind a proxy "
+    "(default: the public URL; SABAQ_NODE_URL; docs/scaling.md)",
     "journal_url": "URL of a school journal's HTTP endpoint that also receives attendance, "
     "signed with HMAC-SHA256 (needs SABAQ_JOURNAL_SECRET, at least 16 characters; "
     "default: none; SABAQ_JOURNAL_URL)",

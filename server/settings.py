@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="the address people open, e.g. https://sabaq.school.kz"
     )
+    node_url: str | None = Field(
+        None,
+        description="with Redis: the address that reaches this process itself, where joins "
+        "for the rooms it serves are sent (docs/scaling.md); default: the public URL",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list, description="extra browser origins allowed to open socket.io"
     )
@@ -116,7 +121,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
-    @field_validator("public_url")
+    @field_validator("public_url", "node_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -185,6 +190,11 @@ class Settings(BaseSettings):
             return self.public_url
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def own_url(self) -> str:
+        """The URL a join for a room this process serves is sent to (docs/scaling.md)."""
+        return self.node_url or self.base_url
 
     @property
     def origins(self) -> list[str]:

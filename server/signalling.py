@@ -46,6 +46,7 @@ from server.documents.limits import from_settings
 from server.documents.store import DocumentStore
 from server.live import LiveRoom, LiveRooms
 from server.media_signalling import MEDIA_EVENTS, MediaSignalling, QueuedMediaWork, media_settings
+from server.ownership import Elsewhere, Ownership, Unavailable
 from server.payloads import ChatPrivate, DocumentRef, Empty, JoinPayload, SetGuestPolicyPayload
 from server.sessions import Sessions
 from server.settings import Settings
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "sabaq_session"
 # How soon a client told "server restarting" should first try again (it backs off after).
 RETRY_AFTER_MS = 1000
+# How soon a join refused because Redis is away (or a room is being taken over) is tried again.
+RETRY_SOON_MS = 2000
 # The account kinds that are the school's adults, not pupils (server/db/tables.py: User.kind).
 STAFF_ACCOUNTS = frozenset({"teacher", "admin"})
 Ack = dict[str, Any]
@@ -114,8 +117,12 @@ class Signalling:
         tokens: Tokens,
         archive: Archive,
         sessions: Sessions,
+        ownership: Ownership | None = None,
     ) -> None:
         self.sio = sio
+        # With Redis: which node serves which room (server/ownership.py); None: this one, all.
+        self.ownership = ownership
+        self._releases: set[asyncio.Task[None]] = set()
         self.settings = settings
         self.store = store
         self.tokens = tokens
@@ -379,20 +386,24 @@ class Signalling:
             return refusal_ack(Refusal(Reason.UNSUPPORTED_VERSION))
         if conn.room_id is not None:
             return refusal_ack(Refusal(Reason.ALREADY_JOINED))
+        if self.ownership is not None:
+            elsewhere = await self._place(conn, p.room)
+            if elsewhere is not None:
+                return elsewhere
         live = await self.rooms.open(p.room)
         if live is None:
             return refusal_ack(Refusal(Reason.UNKNOWN_ROOM))
         pid = "p" + secrets.token_urlsafe(9)
         cmd = await self._join_command(conn, live, p, pid)
         if isinstance(cmd, Refusal):
-            self.rooms.close_if_empty(p.room)
+            self._close_if_empty(p.room)
             return refusal_ack(cmd)
         conn.room_id, conn.participant_id = p.room, pid
         self.sid_of[pid] = conn.sid
         self.held.setdefault(conn.sid, {})[pid] = p.room
         result = await self._apply(conn, cmd)
         if isinstance(result, Refusal):
-            self.rooms.close_if_empty(p.room)
+            self._close_if_empty(p.room)
             return refusal_ack(result)
         room = live.room
         if pid in room.participants:
@@ -400,6 +411,43 @@ class Signalling:
         # A knocker is shown as the participant it will be once admitted.
         you = room.lobby[pid].admit(time.time()).public()
         return {"ok": True, "status": "waiting", "you": you}
+
+    async def _place(self, conn: Connection, room_id: str) -> Ack | None:
+        """None if this node serves the room; else the refusal that sends the client on."""
+        assert self.ownership is not None
+        if self.rooms.get(room_id) is None and await self.store.room(room_id) is None:
+            return refusal_ack(Refusal(Reason.UNKNOWN_ROOM))  # no lease for a room that is not
+        placed = await self.ownership.locate(room_id)
+        if isinstance(placed, Elsewhere):
+            log.info("socket %s: room %s is on node %s (%s)", conn.sid, room_id, placed.node,
+                     placed.url)  # fmt: skip
+            ack = refusal_ack(Refusal(Reason.ROOM_ELSEWHERE))
+            ack["error"]["node"] = placed.url  # the client connects there and joins again
+            return ack
+        if isinstance(placed, Unavailable):
+            log.warning("socket %s: join of room %s refused for now: %s", conn.sid, room_id,
+                        placed.why)  # fmt: skip
+            ack = refusal_ack(Refusal(Reason.TRY_AGAIN_SOON))
+            ack["error"]["retry_after_ms"] = RETRY_SOON_MS
+            return ack
+        return None
+
+    def _close_if_empty(self, room_id: str) -> None:
+        """Forget an empty room, and give its lease back so the next lesson is placed afresh."""
+        self.rooms.close_if_empty(room_id)
+        ownership = self.ownership
+        if self.rooms.get(room_id) is None and ownership is not None and ownership.holds(room_id):
+            # In the background: an unreachable Redis must not hold up the room's last leave.
+            task = asyncio.create_task(ownership.release(room_id))
+            self._releases.add(task)
+            task.add_done_callback(self._releases.discard)
+
+    async def move_out(self, room_id: str) -> None:
+        """This node lost the room's lease to another: its people rejoin there (retryably)."""
+        payload = {"retry_after_ms": RETRY_AFTER_MS}
+        for conn in [c for c in self.connections.values() if c.room_id == room_id]:
+            await fanout.emit_local(self.sio, "server_restarting", payload, conn.sid)
+            await self.sio.disconnect(conn.sid)
 
     async def _join_command(
         self, conn: Connection, live: LiveRoom, p: JoinPayload, pid: str
@@ -531,7 +579,7 @@ class Signalling:
                     sorted(p.value for p in effect.permissions),
                 )
         self._schedule_tick(room_id)
-        self.rooms.close_if_empty(room_id)
+        self._close_if_empty(room_id)
         if self.rooms.get(room_id) is None:
             await self.media.close_room(room_id)
         for sid in dropped:

@@ -8,6 +8,10 @@ export class ProtocolError extends Error {
     this.name = "ProtocolError";
     this.code = code;
     this.command = command || null;
+    /** @type {string|undefined} the node serving the room (code room_elsewhere) */
+    this.node = undefined;
+    /** @type {number|undefined} when to try again, for a retryable refusal */
+    this.retryAfterMs = undefined;
   }
 }
 
@@ -20,7 +24,11 @@ export function toProtocolError(body, command) {
     body = body.error;
   }
   if (body && typeof body === "object" && typeof body.code === "string") {
-    return new ProtocolError(body.code, String(body.message || ""), command);
+    const error = new ProtocolError(body.code, String(body.message || ""), command);
+    // Where to go (room_elsewhere) and when to try again (retryable refusals), if said.
+    if (typeof body.node === "string") error.node = body.node;
+    if (typeof body.retry_after_ms === "number") error.retryAfterMs = body.retry_after_ms;
+    return error;
   }
   return new ProtocolError("unknown_error", "Unexpected answer from the server.", command);
 }

@@ -10,6 +10,17 @@ const ACK_TIMEOUT_MS = 15000;
 // After "server_restarting": the first try comes after the server's retry_after_ms, then the
 // wait doubles up to this, each jittered so a whole school does not knock in one instant.
 const RESTART_RETRY_MAX_MS = 8000;
+// A join is sent on to the node serving the room (docs/scaling.md); more hops than this in a
+// row mean the nodes disagree for the moment: then it waits and starts over at the entry.
+const MAX_HOPS = 3;
+// Refusals that mean "not now": the page waits as told and tries again by itself.
+const RETRYABLE = new Set(["server_restarting", "try_again_soon"]);
+
+/** socket.io's address for a node URL: its origin, and its path + socket.io (behind a proxy). */
+function nodeAddress(url) {
+  const parsed = new URL(url, window.location.href);
+  return { origin: parsed.origin, path: `${parsed.pathname.replace(/\/*$/, "")}/socket.io` };
+}
 
 /** Server → client events forwarded as they are (payload objects). */
 export const ROOM_EVENTS = [
@@ -128,6 +139,11 @@ export class RoomConnection extends Emitter {
     this.mediaByJoin = null;
     /** @type {object[]} media_offer payloads that came while held (no MediaSession yet) */
     this.earlyOffers = [];
+    /** @type {string|null} the node serving the room, when a join was sent there; else the
+     * page's own server (the entry) */
+    this.nodeUrl = null;
+    /** joins sent on to another node in a row (see MAX_HOPS) */
+    this.hops = 0;
   }
 
   /** Opens the socket ahead of the join (while the page loads): the join then goes at once. */
@@ -161,9 +177,29 @@ export class RoomConnection extends Emitter {
     this.restartDelay = Math.min(this.restartDelay * 2, RESTART_RETRY_MAX_MS);
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
+      if (this.socket !== socket || this.status !== "restarting") return;
+      // Sent to a node that is going away: start over at the entry, which knows the next one.
+      if (this.nodeUrl) this.relocate(null);
       // Until it connects, socket.io's own reconnection keeps trying (the server may be down).
-      if (this.socket === socket && this.status === "restarting") socket.connect();
+      else socket.connect();
     }, wait);
+  }
+
+  /** Drops this socket (keeping the join, the status and the resume token) and opens one to
+   * `url` (null: the entry); its "connect" sends the join again. */
+  relocate(url) {
+    this.dropSocket();
+    this.nodeUrl = url;
+    this.connectSocket().connect();
+  }
+
+  dropSocket() {
+    if (!this.socket) return;
+    const socket = this.socket;
+    this.socket = null;
+    socket.removeAllListeners();
+    socket.disconnect();
+    this.unlisten.abort();
   }
 
   setStatus(status) {
@@ -175,9 +211,17 @@ export class RoomConnection extends Emitter {
   connectSocket() {
     if (this.socket) return this.socket;
     this.unlisten = new AbortController(); // the window listeners of this socket go with it
-    const socket = io({ transports: ["websocket"], autoConnect: false, reconnection: true });
+    const options = { transports: ["websocket"], autoConnect: false, reconnection: true };
+    let socket;
+    if (this.nodeUrl) {
+      const { origin, path } = nodeAddress(this.nodeUrl);
+      socket = io(origin, { ...options, path });
+    } else {
+      socket = io(options);
+    }
     this.socket = socket;
     socket.on("room_state", (payload) => {
+      this.hops = 0;
       if (payload && payload.you) this.you = payload.you;
       if (payload && typeof payload.resume === "string" && payload.resume) {
         this.resumeToken = payload.resume;
@@ -226,8 +270,13 @@ export class RoomConnection extends Emitter {
         const request = { ...this.joinRequest };
         if (this.resumeToken) request.resume = this.resumeToken;
         this.sendJoin(request).catch((e) => {
-          if (e.code === "server_restarting") {
-            // Still the old process, draining: wait longer and try again.
+          if (e.code === "room_elsewhere" && e.node && this.hops < MAX_HOPS) {
+            this.hops += 1;
+            this.relocate(e.node); // another node serves the room now: join there
+          } else if (RETRYABLE.has(e.code) || e.code === "room_elsewhere") {
+            // Still the old process, draining, or Redis away: wait longer and try again.
+            if (this.status !== "restarting") this.restartDelay = e.retryAfterMs || 1000;
+            this.hops = 0;
             this.setStatus("restarting");
             socket.disconnect();
             this.retryAfterRestart(socket);
@@ -246,6 +295,11 @@ export class RoomConnection extends Emitter {
       if (this.status === "ended" || this.status === "idle" || this.status === "restarting") return;
       if (reason === "io server disconnect") {
         this.end("disconnected", {});
+      } else if (this.nodeUrl) {
+        // The node serving the room went away (it may be gone for good): join again through
+        // the entry, which sends us to whichever node serves the room now.
+        this.setStatus("reconnecting");
+        this.relocate(null);
       } else {
         this.setStatus("reconnecting");
         // The network went first: once socket.io has scheduled its retry, which this cancels.
@@ -323,44 +377,66 @@ export class RoomConnection extends Emitter {
       request.institution = institution;
     }
     if (resume) this.resumeToken = resume;
-    const socket = this.connectSocket();
     this.setStatus("connecting");
-    if (!socket.connected) {
-      // Already connecting (preconnect()): a second connect() would send a second CONNECT
-      // packet, which the server refuses — closing the socket.
-      if (!socket.active) socket.connect();
-      await new Promise((resolve, reject) => {
-        const ok = () => {
-          socket.off("connect_error", fail);
-          resolve(undefined);
+    for (;;) {
+      const socket = this.connectSocket();
+      if (!socket.connected) {
+        // Already connecting (preconnect()): a second connect() would send a second CONNECT
+        // packet, which the server refuses — closing the socket.
+        if (!socket.active) socket.connect();
+        await new Promise((resolve, reject) => {
+          const ok = () => {
+            socket.off("connect_error", fail);
+            resolve(undefined);
+          };
+          const fail = () => {
+            socket.off("connect", ok);
+            socket.disconnect();
+            reject(new ProtocolError("network_error", "The server cannot be reached."));
+          };
+          socket.once("connect", ok);
+          socket.once("connect_error", fail);
+        }).catch((e) => {
+          this.close();
+          throw e;
+        });
+      }
+      try {
+        // `media` only on this first join: after a network blip, media.js starts over itself.
+        const sent = {
+          ...request,
+          ...(this.resumeToken ? { resume: this.resumeToken } : {}),
+          ...(media ? { media: true } : {}),
+          ...(knock ? {} : { knock: false }),
         };
-        const fail = () => {
-          socket.off("connect", ok);
-          socket.disconnect();
-          reject(new ProtocolError("network_error", "The server cannot be reached."));
-        };
-        socket.once("connect", ok);
-        socket.once("connect_error", fail);
-      });
-    }
-    try {
-      // `media` only on this first join: after a network blip, media.js starts over itself.
-      const sent = {
-        ...request,
-        ...(resume ? { resume } : {}),
-        ...(media ? { media: true } : {}),
-        ...(knock ? {} : { knock: false }),
-      };
-      const pending = this.sendJoin(sent);
-      // room_state (and the offer after it) may come before the ack.
-      if (media) this.mediaByJoin = pending;
-      const ack = await pending;
-      if (ack.status === "waiting") this.mediaByJoin = null;
-      this.joinRequest = request;
-      return ack;
-    } catch (e) {
-      this.close();
-      throw e;
+        const pending = this.sendJoin(sent);
+        // room_state (and the offer after it) may come before the ack.
+        if (media) this.mediaByJoin = pending;
+        const ack = await pending;
+        if (ack.status === "waiting") this.mediaByJoin = null;
+        this.joinRequest = request;
+        return ack;
+      } catch (e) {
+        this.mediaByJoin = null;
+        if (e.code === "room_elsewhere" && e.node && this.hops < MAX_HOPS) {
+          // Another node serves this room: connect there and join again.
+          this.hops += 1;
+          this.dropSocket();
+          this.nodeUrl = e.node;
+        } else if (RETRYABLE.has(e.code) && this.status === "connecting") {
+          // Not now (a restart, Redis away): wait as told, jittered, and try again.
+          this.emit("error", e);
+          this.hops = 0;
+          const wait = (e.retryAfterMs || 1000) * (0.5 + Math.random());
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          if (this.status !== "connecting") throw e; // closed meanwhile
+          this.dropSocket();
+          this.nodeUrl = null;
+        } else {
+          this.close();
+          throw e;
+        }
+      }
     }
   }
 
@@ -491,13 +567,9 @@ export class RoomConnection extends Emitter {
     clearTimeout(this.restartTimer);
     this.joinRequest = null;
     this.resumeToken = null;
-    if (this.socket) {
-      const socket = this.socket;
-      this.socket = null;
-      socket.removeAllListeners();
-      socket.disconnect();
-      this.unlisten.abort();
-    }
+    this.nodeUrl = null;
+    this.hops = 0;
+    this.dropSocket();
     if (this.status !== "ended") this.setStatus("idle");
   }
 }
