@@ -22,8 +22,15 @@ FLAGS = {
     "public_url": "the address people open, used in invite links and as the allowed "
     "browser origin, e.g. https://sabaq.school.kz (default http://HOST:PORT; SABAQ_PUBLIC_URL)",
     "node_url": "with --redis: the address that reaches this very process, to which joins "
-    "for the rooms it serves are sent, e.g. https://sabaq.school.kz/node/a/ behind a proxy "
-    "(default: the public URL; SABAQ_NODE_URL; docs/scaling.md)",
+    "for the rooms it serves are sent, e.g. https://sabaq.school.kz/node/a/ behind a proxy; "
+    "with --workers, {worker} and {port} stand for each worker's number and own port "
+    "(default: the public URL, or the worker's own port on its host; SABAQ_NODE_URL; "
+    "docs/scaling.md)",
+    "workers": "worker processes sharing the one port, rooms spread over them "
+    "(default: the number of cores with --redis, else 1; more than 1 needs --redis; "
+    "SABAQ_WORKERS; docs/scaling.md)",
+    "node_port": "a second port that reaches only this process; set for each worker by "
+    "--workers (default: none; SABAQ_NODE_PORT)",
     "journal_url": "URL of a school journal's HTTP endpoint that also receives attendance, "
     "signed with HMAC-SHA256 (needs SABAQ_JOURNAL_SECRET, at least 16 characters; "
     "default: none; SABAQ_JOURNAL_URL)",
@@ -167,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(
             run_import(settings, args.file, args.dry_run, args.new_classes, args.teachers)
         )
+    if settings.worker_count > 1 and settings.node_port is None:
+        from server.workers import supervise  # imported late: --help stays fast
+
+        given = sys.argv[1:] if argv is None else argv
+        return supervise(settings, given[given.index("serve") + 1 :])
     from server.app import create_app  # imported late: --help stays fast
     from server.serve import serve
 

@@ -51,7 +51,12 @@ async def serve(app: web.Application, settings: Settings) -> None:
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=budget.handlers_s)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.host, settings.port).start()
+        # With --workers every worker listens on the public port (the kernel spreads new
+        # connections over them) and on a port of its own, where joins for its rooms are sent.
+        reuse = settings.reuse_port or None
+        await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse).start()
+        if settings.node_port is not None:
+            await web.TCPSite(runner, settings.host, settings.node_port).start()
     except OSError:
         await runner.cleanup()
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +51,22 @@ class Settings(BaseSettings):
     redis: str | None = Field(None, description="redis:// URL to share events between nodes")
     public_url: str | None = Field(
         None, description="the address people open, e.g. https://sabaq.school.kz"
+    )
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="worker processes on the one port; default: the cores with Redis, else 1",
+    )
+    node_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="a second port that reaches only this process (a worker's own, set by "
+        "the supervisor of --workers)",
+    )
+    reuse_port: bool = Field(
+        False, description="share the port with other processes (SO_REUSEPORT; --workers)"
     )
     node_url: str | None = Field(
         None,
@@ -161,6 +178,21 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _workers(self) -> Settings:
+        if (self.workers or 1) > 1 and not self.redis:
+            raise ValueError("several workers need --redis: they share the rooms through it")
+        if (self.workers or 1) > 1 and self.port == 0:
+            raise ValueError("several workers need a fixed --port (their own ports follow it)")
+        return self
+
+    @property
+    def worker_count(self) -> int:
+        """Worker processes to run: as given, else every core with Redis, else one."""
+        if self.workers is not None:
+            return self.workers
+        return len(os.sched_getaffinity(0)) if self.redis else 1
+
+    @model_validator(mode="after")
     def _media(self) -> Settings:
         _ = self.media_gather_address  # refuse at start-up, not at the first publish
         return self
@@ -194,7 +226,13 @@ class Settings(BaseSettings):
     @property
     def own_url(self) -> str:
         """The URL a join for a room this process serves is sent to (docs/scaling.md)."""
-        return self.node_url or self.base_url
+        if self.node_url:
+            return self.node_url
+        if self.node_port is not None:  # a worker: its own port on the public host name
+            own = urlsplit(self.base_url)
+            host = f"[{own.hostname}]" if own.hostname and ":" in own.hostname else own.hostname
+            return f"{own.scheme}://{host}:{self.node_port}"
+        return self.base_url
 
     @property
     def origins(self) -> list[str]:

@@ -24,7 +24,10 @@ async def nodes(
     """
     async with AsyncExitStack() as stack:
         started = [
-            await stack.enter_async_context(server_process(data, "--redis", redis_url, *flags))
+            await stack.enter_async_context(
+                # One worker each: these are the nodes (--workers has its own test).
+                server_process(data, "--redis", redis_url, "--workers", "1", *flags)
+            )
             for _ in range(count)
         ]
         yield started
