@@ -24,6 +24,8 @@ const media = {
   incomingMuted: false,
   camerasOff: false,
   /** @type {object|null} the last reading, said again in a newly chosen language */ reading: null,
+  /** @type {{session: MediaSession, conn: object}|null} started early (startMediaEarly) */
+  early: null,
 };
 
 function allowed(source) {
@@ -170,11 +172,26 @@ function showReading(r) {
   media.level = r.level;
 }
 
+/**
+ * Starts the media session of a connection the one-click try let in, before the page has
+ * its strings and the room's facts: the server's offer is answered at once and ICE and DTLS
+ * come up while the page still renders (docs/entry.md). startSession() adopts it.
+ */
+export function startMediaEarly(conn) {
+  if (media.session || media.early) return;
+  const session = new MediaSession(conn, { iceServers: conn.iceServers || [] });
+  session.camerasOff = media.camerasOff;
+  media.early = { session, conn };
+  session.start().catch((e) => console.error(e)); // eslint-disable-line no-console
+}
+
 /** Starts the media session for this connection (after its first room_state). */
 function startSession(conn) {
   if (media.session && media.conn === conn) return;
+  const early = media.early && media.early.conn === conn ? media.early.session : null;
+  if (early) media.early = null; // adopted below, not closed with the rest
   closeMedia();
-  const session = new MediaSession(conn, { iceServers: conn.iceServers || [] });
+  const session = early || new MediaSession(conn, { iceServers: conn.iceServers || [] });
   media.session = session;
   media.conn = conn;
   session.on("tiles", (tiles) => {
@@ -197,6 +214,10 @@ function startSession(conn) {
   media.monitor.start();
   media.speakingWatcher = new SpeakingWatcher(session, () => media.tiles, setSpeaking);
   media.speakingWatcher.start();
+  if (early) {
+    session.emitTiles(); // what it already receives, now that the page listens
+    return;
+  }
   session.start().catch((e) => {
     if (media.session === session) showError(e);
   });
@@ -209,8 +230,12 @@ export function bindMediaUi(conn) {
   });
 }
 
-/** Closes the media session (leaving, ended). */
-export function closeMedia() {
+/** Closes the media session (leaving, ended); one started early for `keep` stays. */
+export function closeMedia(keep = null) {
+  if (media.early && media.early.conn !== keep) {
+    media.early.session.close(); // started early, never shown
+    media.early = null;
+  }
   const session = media.session;
   media.session = null;
   media.conn = null;

@@ -144,6 +144,8 @@ export class RoomConnection extends Emitter {
     this.nodeUrl = null;
     /** joins sent on to another node in a row (see MAX_HOPS) */
     this.hops = 0;
+    /** true once a MediaSession took the early offers (it listens to the socket itself) */
+    this.offersTaken = false;
   }
 
   /** Opens the socket ahead of the join (while the page loads): the join then goes at once. */
@@ -154,6 +156,8 @@ export class RoomConnection extends Emitter {
 
   /** The offers that came before anyone listened (see hold()); media.js answers them. */
   takeEarlyOffers() {
+    // From now on the taker's own socket listener has them: keep no copies.
+    this.offersTaken = true;
     const offers = this.earlyOffers;
     this.earlyOffers = [];
     return offers;
@@ -231,7 +235,7 @@ export class RoomConnection extends Emitter {
     });
     // The offer that follows a one-click join can come before the page listens (held): kept.
     socket.on("media_offer", (payload) => {
-      if (this.held) this.earlyOffers.push(payload);
+      if (this.held && !this.offersTaken) this.earlyOffers.push(payload);
     });
     for (const name of ROOM_EVENTS) {
       socket.on(name, (payload) => this.emit(name, payload || {}));

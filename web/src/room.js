@@ -22,7 +22,13 @@ import { bindChat, renderChat, resetChat, setupChat } from "./chat.js";
 import { bindHands, renderHands, setupHands } from "./hands.js";
 import { bindPolls, renderPolls, resetPolls, setupPolls } from "./polls.js";
 import { bindLayout, renderLayout, setupLayout } from "./layout.js";
-import { bindMediaUi, closeMedia, renderMediaControls, setupMediaUi } from "./mediaui.js";
+import {
+  bindMediaUi,
+  closeMedia,
+  renderMediaControls,
+  setupMediaUi,
+  startMediaEarly,
+} from "./mediaui.js";
 import { setupAttendance } from "./attendance.js";
 import { announceKnocks, renderKnocks } from "./knocks.js";
 import { bindNotices, renderNotices } from "./notices.js";
@@ -152,7 +158,7 @@ function renderAll() {
 
 // ---------------------------------------------------------------- connection
 
-function resetRoom() {
+function resetRoom(keep = null) {
   state.you = null;
   state.participants = new Map();
   state.lobby = [];
@@ -161,7 +167,7 @@ function resetRoom() {
   state.handPosition = null;
   resetChat();
   resetPolls();
-  closeMedia();
+  closeMedia(keep); // the one-click try's media, started early, is adopted (mediaui.js)
 }
 
 /**
@@ -189,7 +195,7 @@ function connect(given) {
   if (state.conn) state.conn.close();
   const conn = given || takePreopened() || new RoomConnection(roomId);
   state.conn = conn;
-  resetRoom();
+  resetRoom(conn);
   state.ended = null;
 
   // The room's own handlers run first, then the classroom modules'.
@@ -391,7 +397,9 @@ async function main() {
   const direct = saved
     ? null
     : early.join("user", undefined, undefined, undefined, { media: true, knock: false });
-  if (direct) direct.catch(() => {}); // looked at below
+  // Let in: answer the server's offer now, not once the page is drawn (ICE and DTLS come up
+  // meanwhile); the room's media code adopts the session (mediaui.js).
+  if (direct) direct.then(() => startMediaEarly(early)).catch(() => {}); // looked at below
   else preopened = { conn: early, user: undefined };
   const facts = Promise.all([api.room(roomId), api.me()]);
   facts.catch(() => {}); // reported below, once the strings are in
@@ -408,6 +416,7 @@ async function main() {
     }
   } catch (e) {
     early.close();
+    closeMedia();
     preopened = null;
     renderHeader();
     byId("loading").hidden = true;
