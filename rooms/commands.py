@@ -268,6 +268,16 @@ class SetPlayer:
 
 
 @dataclass(frozen=True, slots=True)
+class SetPointer:
+    """The presenter points at a spot of the page (fractions of its width and height), or
+    takes the pointer away (`x`, `y` None). Not kept: a pointer is only of the moment."""
+
+    actor: str
+    x: float | None
+    y: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class StopSharing:
     """Take the shared document off the stage."""
 
@@ -315,6 +325,7 @@ Command = (
     | ShareDocument
     | SetPage
     | SetPlayer
+    | SetPointer
     | StopSharing
     | CloseRoom
 )

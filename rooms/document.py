@@ -15,3 +15,9 @@ class Document:
     shown_as: str  # pages | player | listing
     pages: int = 0
     duration_s: float | None = None
+    # Page images come in these widths (the client picks by its width and pixel ratio) ...
+    widths: tuple[int, ...] = ()
+    # ... and the first page's height / width, so the stage keeps its place before it loads.
+    aspect: float | None = None
+    # A video (an FLV's conversion) rather than sound: the player shows a picture.
+    video: bool = False

@@ -33,6 +33,7 @@ from rooms.commands import (
     SetLayout,
     SetPage,
     SetPlayer,
+    SetPointer,
     SetPrivateChat,
     SetRole,
     ShareDocument,
@@ -231,6 +232,8 @@ class Room:
                 return sharing.set_page(self, command)
             case SetPlayer():
                 return sharing.set_player(self, command, now)
+            case SetPointer():
+                return sharing.set_pointer(self, command)
             case StopSharing():
                 return sharing.stop_sharing(self, command)
 

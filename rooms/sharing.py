@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rooms import checks
-from rooms.commands import SetPage, SetPlayer, ShareDocument, StopSharing
+from rooms.commands import SetPage, SetPlayer, SetPointer, ShareDocument, StopSharing
 from rooms.document import Document
 from rooms.model import Event, Everyone, Outcome, Participant
 from rooms.refusals import Reason, Refusal
@@ -43,6 +43,9 @@ class Share:
                 "shown_as": d.shown_as,
                 "pages": d.pages,
                 "duration_s": d.duration_s,
+                "widths": list(d.widths),
+                "aspect": d.aspect,
+                "video": d.video,
             },
             "by": self.by,
             "page": self.page,
@@ -114,6 +117,21 @@ def set_player(room: Room, cmd: SetPlayer, now: float) -> Outcome | Refusal:
     return Outcome(
         events=[Event("player_changed", {"document": share.document.id, **player}, Everyone())]
     )
+
+
+def set_pointer(room: Room, cmd: SetPointer) -> Outcome | Refusal:
+    """Show everyone where the presenter points on the current page (or nowhere)."""
+    share = _current(room, cmd.actor)
+    if isinstance(share, Refusal):
+        return share
+    if share.document.shown_as != "pages":
+        return Refusal(Reason.INVALID_STATE, "Only a page can be pointed at.")
+    if (cmd.x is None) != (cmd.y is None):
+        return Refusal(Reason.INVALID_PAYLOAD, "A pointer needs both x and y, or neither.")
+    if cmd.x is not None and cmd.y is not None and not (0 <= cmd.x <= 1 and 0 <= cmd.y <= 1):
+        return Refusal(Reason.INVALID_PAYLOAD, "The pointer must be on the page (0 to 1).")
+    payload = {"document": share.document.id, "page": share.page, "x": cmd.x, "y": cmd.y}
+    return Outcome(events=[Event("pointer", payload, Everyone())])
 
 
 def stop_sharing(room: Room, cmd: StopSharing) -> Outcome | Refusal:

@@ -52,5 +52,6 @@ ROOM_COMMANDS: dict[str, tuple[type[BaseModel], Builder]] = {
     "set_layout": (p.LayoutSet, lambda me, x: c.SetLayout(me, x.layout)),
     "set_page": (p.PagePayload, lambda me, x: c.SetPage(me, x.page)),
     "set_player": (p.PlayerPayload, lambda me, x: c.SetPlayer(me, x.playing, x.position_s)),
+    "set_pointer": (p.PointerPayload, lambda me, x: c.SetPointer(me, x.x, x.y)),
     "stop_sharing": (p.Empty, lambda me, _: c.StopSharing(me)),
 }

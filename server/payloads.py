@@ -166,6 +166,13 @@ class PagePayload(Payload):
     page: StrictInt = Field(ge=1, le=100_000)
 
 
+class PointerPayload(Payload):
+    """`set_pointer`: where on the page, as fractions of its width and height; null hides it."""
+
+    x: float | None = Field(ge=0, le=1, allow_inf_nan=False)
+    y: float | None = Field(ge=0, le=1, allow_inf_nan=False)
+
+
 class PlayerPayload(Payload):
     """`set_player`: play or pause at a position, in seconds."""
 

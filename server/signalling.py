@@ -362,6 +362,8 @@ class Signalling:
                 "access": token,
                 "expires_in": self.tokens.DOCUMENT_LIFETIME_S,
                 "documents": self.documents.of_room(room_id),
+                # The server's clock: a shared player's position is given in it.
+                "now": time.time(),
             }
         found = self.documents.in_room(room_id, payload.document)
         if found is None:
@@ -373,6 +375,9 @@ class Signalling:
             shown_as=found["shown_as"],
             pages=int(found.get("pages", 0)),
             duration_s=found.get("duration_s"),
+            widths=tuple(int(w) for w in found.get("widths", ())),
+            aspect=found.get("aspect"),
+            video=found.get("media") == "video.mp4",
         )
         result = await self._apply(conn, ShareDocument(conn.participant_id, document))
         return refusal_ack(result) if isinstance(result, Refusal) else {"ok": True}

@@ -10,24 +10,23 @@ import asyncio
 import contextlib
 import hashlib
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
+from rooms.commands import StopSharing
 from rooms.refusals import Reason
 from rooms.roles import Permission
 from server.db.engine import sessions
 from server.documents.refusals import MESSAGES, DocumentRefusal, Refused
+from server.documents.serve import entry_response, file_response
 from server.errors import error
 from server.journal.documents import attach_to_lesson
 from server.keys import ENGINE, SIGNALLING, TOKENS
 
 routes = web.RouteTableDef()
-FILE = re.compile(r"^(?:\d{1,5}-\d{1,4}\.webp|video\.mp4|original)$")
 _CHUNK = 256 * 1024
 # The HTTP status of each refusal: the file's fault (415, 413, 422) or the server's (503, 504).
 STATUS: dict[DocumentRefusal, int] = {
@@ -37,15 +36,6 @@ STATUS: dict[DocumentRefusal, int] = {
     DocumentRefusal.CONVERTER_MISSING: 503,
     DocumentRefusal.CONVERSION_TIMEOUT: 504,
 }
-MEDIA_TYPES = {
-    "pdf": "application/pdf",
-    "mp3": "audio/mpeg",
-    "zip": "application/zip",
-    "png": "image/png",
-    "jpeg": "image/jpeg",
-}
-# Content-addressed: a URL's bytes never change. `private`: only members may see them.
-IMMUTABLE = "private, max-age=31536000, immutable"
 
 
 def _refused(code: DocumentRefusal, message: str | None = None) -> web.Response:
@@ -108,9 +98,18 @@ async def upload(request: web.Request) -> web.Response:
                 digest.update(chunk)
                 sink.write(chunk)
         document_id = digest.hexdigest()
+        shown_name, by = _clean_name(request.query.get("name", "")), participant.name
 
         def progress(step: dict[str, Any]) -> None:
-            payload = {"document": document_id, "page": step["page"], "pages": step["pages"]}
+            if step["page"] == 1:  # the room holds it from its first page: it can be shared
+                store.attach(room_id, document_id, shown_name, by)
+            payload = {
+                "document": document_id,
+                "page": step["page"],
+                "pages": step["pages"],
+                "by": who,  # the uploader's page knows its own upload by this
+                "name": shown_name,
+            }
             task = asyncio.create_task(
                 signalling.emit_to_staff(room_id, "document_progress", payload)
             )
@@ -119,9 +118,9 @@ async def upload(request: web.Request) -> web.Response:
         try:
             await store.add(path, document_id, limits, progress)
         except Refused as refusal:
+            await _withdraw(request, room_id, document_id, who)
             return _refused(refusal.code, refusal.message)
-        by = participant.name
-        store.attach(room_id, document_id, _clean_name(request.query.get("name", "")), by)
+        store.attach(room_id, document_id, shown_name, by)
         document = store.in_room(room_id, document_id)
         assert document is not None
         await attach_to_lesson(sessions(request.app[ENGINE]), room_id, document)
@@ -132,33 +131,32 @@ async def upload(request: web.Request) -> web.Response:
             os.unlink(name)
 
 
+async def _withdraw(request: web.Request, room_id: str, document_id: str, who: str) -> None:
+    """A conversion failed after its first page: out of the room, and off its stage."""
+    signalling = request.app[SIGNALLING]
+    if signalling.documents.meta(document_id) is not None:
+        return  # the same bytes were converted before: the room may keep them
+    signalling.documents.detach(room_id, document_id)
+    live = signalling.rooms.get(room_id)
+    share = live.room.share if live is not None else None
+    if share is not None and share.document.id == document_id:
+        await signalling.apply_to_room(room_id, StopSharing(actor=who))
+
+
 @routes.get("/api/rooms/{room_id}/documents/{document_id}/{file}")
 async def document_file(request: web.Request) -> web.StreamResponse:
-    """A page image, the converted video or the original file, to members of the room."""
+    """A page image, the converted video, the original file, or (`entry?name=`) one file of
+    a zip, to members of the room."""
     room_id = request.match_info["room_id"]
     who = _ticket(request, room_id)
     if isinstance(who, web.Response):
         return who
     store = request.app[SIGNALLING].documents
     document_id, file = request.match_info["document_id"], request.match_info["file"]
-    document = store.in_room(room_id, document_id) if FILE.match(file) else None
-    path = store.folder(document_id) / file if document is not None else None
-    if document is None or path is None or not path.is_file():
+    document = store.in_room(room_id, document_id)
+    if document is None:
         return error(Reason.UNKNOWN_DOCUMENT)
-    if file == "original":
-        kind = str(document["kind"])
-        media_type = MEDIA_TYPES.get(kind, "application/octet-stream")
-        disposition = f"attachment; filename*=UTF-8''{quote(str(document['name']))}"
-    elif file == "video.mp4":
-        media_type, disposition = "video/mp4", 'inline; filename="video.mp4"'
-    else:
-        media_type, disposition = "image/webp", f'inline; filename="{file}"'
-    return web.FileResponse(
-        path,
-        headers={
-            "Content-Type": media_type,
-            "Content-Disposition": disposition,
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": IMMUTABLE,
-        },
-    )
+    if file == "entry":
+        name = request.query.get("name", "")
+        return await entry_response(request, store.folder(document_id), document, name)
+    return file_response(store.folder(document_id), document, file)

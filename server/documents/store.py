@@ -54,6 +54,8 @@ class DocumentStore:
         self.root = root
         self.work_root = work_root
         self._converting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        # Documents whose pages are being made: shareable from their first page on.
+        self._partial: dict[str, dict[str, Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def keep(self, task: asyncio.Task[None]) -> None:
@@ -86,12 +88,33 @@ class DocumentStore:
             return await asyncio.shield(running)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._converting[document_id] = future
+
+        def pages_made(step: dict[str, Any]) -> None:
+            partial = self._partial.setdefault(
+                document_id,
+                {
+                    "id": document_id,
+                    "kind": step.get("kind", ""),
+                    "shown_as": "pages",
+                    "pages": step["pages"],
+                    "widths": list(limits.widths),
+                    "aspect": step.get("aspect"),
+                    "converting": True,
+                },
+            )
+            partial["ready"] = step["page"]
+            if progress is not None:
+                progress(step)
+
         try:
             out = self.folder(document_id)
             shutil.rmtree(out, ignore_errors=True)  # a conversion a crash cut short
             result = await run_worker(
-                "convert", upload, limits, work_root=self.work_root, out=out, progress=progress
+                "convert", upload, limits, work_root=self.work_root, out=out, progress=pages_made
             )
+            first = self._partial.get(document_id)
+            if first is not None and first.get("aspect"):
+                result["aspect"] = first["aspect"]  # the stage's shape before a page loads
             _finish(upload, out, document_id, result)
             future.set_result(result)
             return result
@@ -101,6 +124,11 @@ class DocumentStore:
             raise
         finally:
             del self._converting[document_id]
+            self._partial.pop(document_id, None)
+
+    def partial(self, document_id: str) -> dict[str, Any] | None:
+        """A document still being converted, with how many pages are ready, or None."""
+        return self._partial.get(document_id)
 
     def attach(self, room_id: str, document_id: str, name: str, by: str) -> dict[str, Any]:
         """The document becomes the room's, under the name it was uploaded with."""
@@ -110,12 +138,20 @@ class DocumentStore:
         _write_json(folder / f"{document_id}.json", entry)
         return entry
 
+    def detach(self, room_id: str, document_id: str) -> None:
+        """The room no longer holds the document (its conversion failed after the first page)."""
+        if ROOM_ID.match(room_id) and DOCUMENT_ID.match(document_id):
+            (self.root / "rooms" / room_id / f"{document_id}.json").unlink(missing_ok=True)
+
     def in_room(self, room_id: str, document_id: str) -> dict[str, Any] | None:
-        """The room's copy of a document (its name) merged with the document, or None."""
+        """The room's copy of a document (its name) merged with the document, or None.
+
+        A document still converting is there once its first page is (`converting`, `ready`).
+        """
         if not ROOM_ID.match(room_id) or not DOCUMENT_ID.match(document_id):
             return None
         entry = _read_json(self.root / "rooms" / room_id / f"{document_id}.json")
-        meta = self.meta(document_id)
+        meta = self.meta(document_id) or self._partial.get(document_id)
         if entry is None or meta is None:
             return None
         return {**meta, "name": entry["name"], "by": entry["by"], "at": entry["at"]}

@@ -27,8 +27,14 @@ def _say(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _progress(page: int, pages: int, aspect: float) -> None:
-    _say({"progress": {"page": page, "pages": pages, "aspect": aspect}})
+class _Progress:
+    """Reports each page once it is on disk, with the kind (the server may share it already)."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.kind = kind.value
+
+    def __call__(self, page: int, pages: int, aspect: float) -> None:
+        _say({"progress": {"page": page, "pages": pages, "aspect": aspect, "kind": self.kind}})
 
 
 def run(mode: str, source: Path, work: Path, out: Path, limits: Limits) -> dict[str, Any]:
@@ -36,6 +42,7 @@ def run(mode: str, source: Path, work: Path, out: Path, limits: Limits) -> dict[
     kind = sniff(source)
     result: dict[str, Any] = {"kind": kind.value}
     convert = mode == "convert"
+    progress = _Progress(kind)
     if kind in OFFICE or kind is Kind.PDF:
         pdf = source
         if kind in OFFICE:
@@ -44,14 +51,14 @@ def run(mode: str, source: Path, work: Path, out: Path, limits: Limits) -> dict[
             pdf = office_to_pdf(source, kind, work, limits)
         result["shown_as"] = "pages"
         if convert:
-            result["pages"] = render_pdf(pdf, out, limits, _progress)
+            result["pages"] = render_pdf(pdf, out, limits, progress)
         else:
             result["pages"] = pdf_pages(pdf, limits)
     elif kind in (Kind.PNG, Kind.JPEG):
         image = open_image(source, limits)
         result.update(shown_as="pages", pages=1, width=image.width, height=image.height)
         if convert:
-            _progress(1, 1, save_widths(image, out, 1, limits))
+            progress(1, 1, save_widths(image, out, 1, limits))
     elif kind is Kind.MP3:
         result.update(shown_as="player", duration_s=audio_duration(source))
     elif kind is Kind.FLV:

@@ -38,6 +38,7 @@ EVENTS = (
     "layout_changed",
     "share_changed",
     "page_changed",
+    "pointer",
     "player_changed",
     "document_progress",
     "document_added",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -186,3 +187,93 @@ async def test_bad_uploads_fail_closed_and_the_room_keeps_working(
         assert list(work.iterdir()) == []
         assert (await host.call("chat_send", {"text": "still here"}))["ok"]
         await pupil.wait("chat_message", lambda d: d["message"]["text"] == "still here")
+
+
+async def test_a_document_is_shared_from_its_first_page_while_the_rest_converts(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    async with peers("host", "pupil") as (host, pupil):
+        room = await host_in_room(live_server, host)
+        await _join_pupil(live_server, pupil, room["id"])
+        token = await _access(host)
+        pdf = samples.pdf(tmp_path / "long", 30).read_bytes()
+        uploading = asyncio.create_task(_upload(live_server, room["id"], token, pdf, "long.pdf"))
+        first = await host.wait("document_progress", lambda d: d["page"] == 1)
+        assert first["by"] == (await host.wait("room_state"))["you"]["id"]
+        assert first["name"] == "long.pdf"
+        shared = await host.call("share_document", {"document": first["document"]})
+        assert shared["ok"], shared
+        assert not uploading.done()  # shared while pages were still being made
+        state = (await pupil.wait("share_changed"))["share"]
+        assert (state["document"]["pages"], state["page"]) == (30, 1)
+        assert state["document"]["widths"] == [640, 1280, 1920]
+        assert state["document"]["aspect"] == pytest.approx(720 / 1280, abs=0.01)
+        listed = (await _access_ack(host))["documents"]
+        assert [(d["converting"], d["ready"] >= 1) for d in listed] == [(True, True)]
+        status, answer = await uploading
+        assert status == 201 and "converting" not in answer["document"]
+        assert answer["document"]["aspect"] == pytest.approx(720 / 1280, abs=0.01)
+
+
+async def _access_ack(peer: Peer) -> dict[str, Any]:
+    ack = await peer.call("document_access")
+    assert ack["ok"] and isinstance(ack["now"], float), ack
+    return ack
+
+
+async def test_the_presenters_pointer_reaches_everyone_as_fractions_of_the_page(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    async with peers("host", "pupil") as (host, pupil):
+        room = await host_in_room(live_server, host)
+        await _join_pupil(live_server, pupil, room["id"])
+        assert (await host.call("set_pointer", {"x": 0.5, "y": 0.5}))["error"][
+            "code"
+        ] == "nothing_shared"
+        status, answer = await _upload(
+            live_server,
+            room["id"],
+            await _access(host),
+            samples.pdf(tmp_path / "p", 2).read_bytes(),
+        )
+        assert status == 201
+        assert (await host.call("share_document", {"document": answer["document"]["id"]}))["ok"]
+        assert (await host.call("set_pointer", {"x": 0.25, "y": 0.75}))["ok"]
+        seen = await pupil.wait("pointer")
+        assert seen == {"document": answer["document"]["id"], "page": 1, "x": 0.25, "y": 0.75}
+        assert (await host.call("set_pointer", {"x": None, "y": None}))["ok"]
+        await pupil.wait("pointer", lambda d: d["x"] is None)
+        off_page = await host.call("set_pointer", {"x": 1.5, "y": 0.5})
+        assert off_page["error"]["code"] == "invalid_payload"
+        refused = await pupil.call("set_pointer", {"x": 0.1, "y": 0.1})
+        assert refused["error"]["code"] == "not_permitted"
+
+
+async def test_one_file_of_a_shared_zip_is_streamed_by_a_checked_name(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    async with peers("host", "pupil") as (host, pupil):
+        room = await host_in_room(live_server, host)
+        await _join_pupil(live_server, pupil, room["id"])
+        archive = samples.good_zip(tmp_path / "w.zip").read_bytes()
+        status, answer = await _upload(
+            live_server, room["id"], await _access(host), archive, "w.zip"
+        )
+        assert status == 201 and answer["document"]["shown_as"] == "listing"
+        url = f"{live_server.url}/api/rooms/{room['id']}/documents/{answer['document']['id']}/entry"
+        token = await _access(pupil)
+        async with aiohttp.ClientSession() as http:
+            got = await http.get(url, params={"access": token, "name": "images/diagram.txt"})
+            assert got.status == 200
+            assert await got.read() == b"a diagram"
+            assert got.headers["Content-Disposition"] == "attachment; filename*=UTF-8''diagram.txt"
+            assert got.headers["X-Content-Type-Options"] == "nosniff"
+            for name in ("../w.zip", "images/", "nothing.txt", "/etc/passwd", ""):
+                bad = await http.get(url, params={"access": token, "name": name})
+                assert (bad.status, (await bad.json())["error"]["code"]) == (
+                    404,
+                    "unknown_document",
+                ), name
+            assert (await http.get(url, params={"name": "images/diagram.txt"})).status == 401
+        work = live_server.settings.data / "documents-work"
+        assert not work.exists() or list(work.iterdir()) == []

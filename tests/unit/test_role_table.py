@@ -29,6 +29,7 @@ from rooms.commands import (
     SetGuestPolicy,
     SetLayout,
     SetPage,
+    SetPointer,
     SetPrivateChat,
     SetRole,
     ShareDocument,
@@ -73,6 +74,7 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "set_layout": lambda a: SetLayout(actor=a, layout=Layout.SHARING),
     "share_document": lambda a: ShareDocument(actor=a, document=DECK),
     "set_page": lambda a: SetPage(actor=a, page=2),
+    "set_pointer": lambda a: SetPointer(actor=a, x=0.5, y=0.25),
     "stop_sharing": lambda a: StopSharing(actor=a),
 }
 
@@ -98,6 +100,7 @@ TABLE: dict[str, dict[Role, Reason | None]] = {
     "set_layout": HOST_ONLY,
     "share_document": STAFF_ONLY,
     "set_page": STAFF_ONLY,
+    "set_pointer": STAFF_ONLY,
     "stop_sharing": STAFF_ONLY,
     "admit_all": HOST_ONLY,
     "deny_all": HOST_ONLY,

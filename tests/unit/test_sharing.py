@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rooms.commands import SetPage, SetPlayer, SetRole, ShareDocument, StopSharing
+from rooms.commands import SetPage, SetPlayer, SetPointer, SetRole, ShareDocument, StopSharing
 from rooms.document import Document
 from rooms.model import Everyone
 from rooms.refusals import Reason
@@ -86,3 +86,25 @@ def test_a_presenter_shares_a_pupil_may_not() -> None:
     stopped = ok(room.apply(StopSharing(actor="h"), NOW))
     assert stopped.events[0].payload == {"share": None}
     assert room.share is None
+
+
+def test_the_pointer_is_on_the_page_or_nowhere_and_only_for_pages() -> None:
+    room = room_with_host()
+    ok(room.apply(pupil("p", 2), NOW))
+    ok(room.apply(ShareDocument(actor="h", document=DECK), NOW))
+    ok(room.apply(SetPage(actor="h", page=2), NOW))
+    shown = ok(room.apply(SetPointer(actor="h", x=0.5, y=0.25), NOW))
+    assert [(e.name, e.payload, e.audience) for e in shown.events] == [
+        ("pointer", {"document": DECK.id, "page": 2, "x": 0.5, "y": 0.25}, Everyone())
+    ]
+    hidden = ok(room.apply(SetPointer(actor="h", x=None, y=None), NOW))
+    assert hidden.events[0].payload["x"] is None
+    for x, y in ((1.5, 0.5), (0.5, None), (-0.1, 0.2)):
+        result = room.apply(SetPointer(actor="h", x=x, y=y), NOW)
+        assert refused(result).reason is Reason.INVALID_PAYLOAD
+    assert refused(room.apply(SetPointer(actor="p", x=0.1, y=0.1), NOW)).reason is (
+        Reason.NOT_PERMITTED
+    )
+    ok(room.apply(ShareDocument(actor="h", document=SONG), NOW))
+    result = room.apply(SetPointer(actor="h", x=0.1, y=0.1), NOW)
+    assert refused(result).reason is Reason.INVALID_STATE

@@ -26,6 +26,10 @@ const PATHS = {
   fullscreen: ["M4 9V4h5", "M20 9V4h-5", "M4 15v5h5", "M20 15v5h-5"],
   pin: ["M9 4h6l-1 6 3 3H7l3-3z", "M12 13v7"],
   close: ["M6 6l12 12", "M18 6L6 18"],
+  document: ["M6 3h8l4 4v14H6z", "M14 3v4h4", "M9 12h6", "M9 16h6"],
+  upload: ["M12 16V4", "M7 9l5-5 5 5", "M4 20h16"],
+  prev: ["M15 5l-7 7 7 7"],
+  next: ["M9 5l7 7-7 7"],
   keyboard: ["M3 6h18v12H3z", "M7 10h.01", "M11 10h.01", "M15 10h.01", "M7 14h10"],
 };
 

@@ -42,6 +42,14 @@ export const ROOM_EVENTS = [
   "layout_changed",
   "participant_quality",
   "room_closing",
+  // The shared document (docs/documents.md): what is on the stage, its page, player, pointer;
+  // an upload's progress and its end (hosts and presenters).
+  "share_changed",
+  "page_changed",
+  "player_changed",
+  "pointer",
+  "document_progress",
+  "document_added",
 ];
 
 /** Layout presets of the protocol. */
@@ -557,6 +565,29 @@ export class RoomConnection extends Emitter {
   // ---- layout
   setLayout(layout) {
     return this.request("set_layout", { layout });
+  }
+
+  // ---- the shared document
+  /** A ticket for the document routes, the room's documents and the server's clock. */
+  documentAccess() {
+    return this.request("document_access", {});
+  }
+  /** Puts a document uploaded to this room on everyone's stage, at page 1. */
+  shareDocument(documentId) {
+    return this.request("share_document", { document: documentId });
+  }
+  setPage(page) {
+    return this.request("set_page", { page });
+  }
+  setPlayer(playing, positionS) {
+    return this.request("set_player", { playing: !!playing, position_s: positionS });
+  }
+  /** Where the presenter points (fractions of the page), or null, null to hide it. */
+  setPointer(x, y) {
+    return this.request("set_pointer", { x, y });
+  }
+  stopSharing() {
+    return this.request("stop_sharing", {});
   }
 
   /** Ends the session for good (denied, removed, left): no rejoin after this. */

@@ -36,6 +36,7 @@ import { enterRoom, setupPanels } from "./panels.js";
 import { renderStageChrome, setupStage } from "./stageview.js";
 import { renderToolbar, setupToolbar } from "./toolbar.js";
 import { renderTiles } from "./tiles.js";
+import { bindDocuments, renderDocuments, setupDocuments } from "./documents.js";
 
 const ACKED_COMMANDS = new Set([
   "join",
@@ -63,6 +64,13 @@ const ACKED_COMMANDS = new Set([
   "poll_publish",
   "poll_vote",
   "set_layout",
+  // documents.js shows its own refusals (a pointer's is not worth a sentence).
+  "document_access",
+  "share_document",
+  "set_page",
+  "set_player",
+  "set_pointer",
+  "stop_sharing",
   // media.js reports its own refusals through MediaSession's "error" event.
   "media_start",
   "media_answer",
@@ -151,6 +159,7 @@ function renderAll() {
   renderTiles();
   renderStageChrome();
   renderToolbar();
+  renderDocuments();
   renderConnection(state.conn ? state.conn.status : "idle");
   renderClosing();
   renderNotices();
@@ -165,6 +174,7 @@ function resetRoom(keep = null) {
   state.waiting = null;
   state.hands = [];
   state.handPosition = null;
+  state.share = null;
   resetChat();
   resetPolls();
   closeMedia(keep); // the one-click try's media, started early, is adopted (mediaui.js)
@@ -236,6 +246,7 @@ function connect(given) {
   bindHands(conn);
   bindPolls(conn);
   bindMediaUi(conn);
+  bindDocuments(conn);
   conn.on("resume", ({ token }) => {
     const saved = savedResume();
     if (conn.joinRequest) {
@@ -376,6 +387,7 @@ function wire() {
   setupStage();
   setupPanels();
   setupToolbar();
+  setupDocuments();
   onLanguageChange(renderAll);
   window.addEventListener("pagehide", () => {
     if (state.conn) state.conn.close();

@@ -20,6 +20,8 @@ export const state = {
   closesAt: null,
   /** @type {object[]} hands queue (hosts and presenters) */ hands: [],
   /** @type {number|null} own place in the hands queue */ handPosition: null,
+  /** @type {object|null} the shared document, its page and player (docs/protocol.md Share) */
+  share: null,
   /** @type {Map<string, {level: string, delay_ms: number, loss_pct: number}>} (staff) */
   quality: new Map(),
 };

@@ -51,7 +51,7 @@ export function arrangeStage(items = stage.items, speaking = stage.speaking) {
     roles,
     speaking,
     pinned: stage.pinned,
-    documentShared: false,
+    documentShared: !!state.share,
   });
   stage.model = model;
   const byKey = new Map(items.map((i) => [i.key, i.el]));
@@ -66,6 +66,7 @@ export function arrangeStage(items = stage.items, speaking = stage.speaking) {
   main.dataset.mode = model.mode;
   main.dataset.count = String(model.main.length);
   main.dataset.content = model.content || "none";
+  byId("stage-document").hidden = model.content !== "document";
   renderStageChrome();
 }
 

@@ -14,6 +14,7 @@ const SHORTCUTS = [
   { key: "M", text: "shortcuts.mic", run: () => clickIfShown("publish-mic") },
   { key: "V", text: "shortcuts.camera", run: () => clickIfShown("publish-camera") },
   { key: "S", text: "shortcuts.share", run: () => clickIfShown("publish-screen") },
+  { key: "D", text: "shortcuts.document", run: () => clickIfShown("tool-document") },
   { key: "H", text: "shortcuts.hand", run: () => clickIfShown("hand-toggle") },
   { key: "C", text: "shortcuts.chat", run: () => togglePanel("chat") },
   { key: "P", text: "shortcuts.people", run: () => togglePanel("people") },
@@ -21,6 +22,8 @@ const SHORTCUTS = [
   { key: "L", text: "shortcuts.layout", run: () => focusIfShown("layout-select") },
   { key: "F", text: "shortcuts.fullscreen", run: () => toggleStageFullscreen() },
   { key: "?", text: "shortcuts.help", run: () => openShortcuts() },
+  // Listed only: documents.js turns the shared document's pages with these.
+  { key: "← →", text: "shortcuts.pages", run: () => {} },
 ];
 
 let hintTimer = 0;

@@ -1,0 +1,230 @@
+"""A shared document in real Chromium: the presenter uploads through the page, the class follows.
+
+The teacher uploads a PDF from the toolbar's Document menu (upload then conversion progress),
+it is on every pupil's stage from its first page, a key press moves everyone within a second,
+a late joiner opens on the same page, a pupil looks back and follows again, the pointer and a
+shared MP3's play and seek reach the pupil, Flash is refused with the server's sentence, and a
+pupil has no upload control (nor does the server take one from them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Locator, Page, expect
+
+from tests.documents import samples
+
+from .conftest import Browsers, LiveServer
+from .test_stage import axe
+from .flows import EN, pupil_enters, teacher_hosts, text
+
+pytestmark = pytest.mark.e2e
+
+# Collects every text the uploader's progress box shows (they pass too fast to poll).
+WATCH_UPLOAD = """
+() => {
+  window.__uploadTexts = [];
+  const el = document.getElementById("doc-upload-text");
+  new MutationObserver(() => window.__uploadTexts.push(el.textContent)).observe(
+    el, {childList: true, characterData: true, subtree: true});
+}
+"""
+# Notes the moment (epoch ms) each page finished loading on the stage.
+WATCH_PAGES = """
+() => {
+  window.__pageLoaded = {};
+  document.addEventListener("load", (e) => {
+    const img = e.target;
+    if (img instanceof HTMLImageElement && img.classList.contains("doc-page")) {
+      window.__pageLoaded[img.dataset.page] = Date.now();
+    }
+  }, true);
+}
+"""
+
+
+def page_img(page: Page) -> Locator:
+    return page.get_by_test_id("doc-page")
+
+
+async def shows_page(page: Page, number: int, pages: int) -> None:
+    """The stage shows that page, loaded, and says which it is."""
+    await expect(page.locator("#stage-main")).to_have_attribute("data-content", "document")
+    await expect(page_img(page)).to_have_attribute("data-loaded", str(number))
+    await expect(page.get_by_test_id("doc-page-of")).to_have_text(
+        text("doc.page_of", page=number, pages=pages)
+    )
+    src = await page_img(page).evaluate("(img) => img.currentSrc")
+    assert re.search(rf"/{number}-\d+\.webp\?access=", src), src
+
+
+async def upload(page: Page, path: Path, *, check_axe: bool = False) -> None:
+    await page.get_by_test_id("tool-document").click()
+    await expect(page.get_by_role("dialog", name=EN["doc.menu_title"])).to_be_visible()
+    if check_axe:
+        assert await axe(page) == []
+    await page.get_by_test_id("doc-file").set_input_files(str(path))
+
+
+async def test_presenter_shares_a_pdf_and_the_class_follows(
+    live_server: LiveServer, browsers: Browsers, tmp_path: Path
+) -> None:
+    host = await browsers.person("host")
+    pupil = await browsers.person("pupil")
+    for page in (host, pupil):
+        await page.set_viewport_size({"width": 1366, "height": 768})
+    room = await teacher_hosts(
+        host, live_server.url, live_server.teacher, "Biology 8A", class_id=live_server.class_id
+    )
+    await pupil_enters(pupil, room, *live_server.pupils[0])
+
+    # A pupil has no upload control.
+    await expect(pupil.get_by_test_id("tool-document")).to_be_hidden()
+    await expect(host.get_by_test_id("tool-document")).to_be_visible()
+
+    deck = samples.pdf(tmp_path / "photosynthesis.pdf", 4)
+    await host.evaluate(WATCH_UPLOAD)
+    await pupil.evaluate(WATCH_PAGES)
+    await upload(host, deck, check_axe=True)
+    # The class sees page 1; the presenter saw the upload, then the conversion page by page.
+    await shows_page(pupil, 1, 4)
+    await expect(host.get_by_test_id("doc-upload")).to_contain_text(
+        text("doc.ready", name="photosynthesis.pdf")
+    )
+    seen: list[str] = await host.evaluate("window.__uploadTexts")
+    assert any(re.fullmatch(r"Uploading photosynthesis\.pdf: \d+ %", s) for s in seen), seen
+    assert text("doc.converting", page=2, pages=4) in seen, seen
+    await shows_page(host, 1, 4)
+    # axe finds nothing on either stage with the document on it.
+    assert await axe(host) == []
+    assert await axe(pupil) == []
+
+    # The presenter's key press reaches the pupil's stage, loaded, within a second.
+    await host.locator("#stage-title").focus()
+    pressed = await host.evaluate("Date.now()")
+    await host.keyboard.press("ArrowRight")
+    await shows_page(pupil, 2, 4)
+    loaded = await pupil.evaluate("window.__pageLoaded['2']")
+    assert loaded - pressed < 1000, f"page 2 reached the pupil after {loaded - pressed} ms"
+
+    # A late joiner opens on page 2.
+    late = await browsers.person("late")
+    await late.set_viewport_size({"width": 1366, "height": 768})
+    await pupil_enters(late, room, *live_server.pupils[1])
+    await shows_page(late, 2, 4)
+
+    # A pupil looks back on their own; the presenter moves on; the pupil follows again.
+    await pupil.locator("#stage-title").focus()
+    await pupil.keyboard.press("ArrowLeft")
+    await shows_page(pupil, 1, 4)
+    follow = pupil.get_by_test_id("doc-follow")
+    await expect(follow).to_have_text(text("doc.follow", page=2))
+    await host.get_by_test_id("doc-next").click()
+    await shows_page(late, 3, 4)
+    await expect(follow).to_have_text(text("doc.follow", page=3))
+    await expect(page_img(pupil)).to_have_attribute("data-page", "1")
+    await follow.click()
+    await shows_page(pupil, 3, 4)
+    await expect(follow).to_be_hidden()
+    await expect(pupil.locator("#status")).to_have_text(text("doc.page_of", page=3, pages=4))
+
+    # The presenter's pointer: a dot where they point, at the same place of the pupil's page.
+    frame = host.locator("#stage-document .doc-frame")
+    box = await frame.bounding_box()
+    assert box is not None
+    await host.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+    dot = pupil.get_by_test_id("doc-pointer")
+    await expect(dot).to_be_visible()
+    await expect(dot).to_have_attribute("style", re.compile(r"left: 3\d(\.\d+)?%; top: 6\d"))
+
+    # The server refuses an upload from the pupil, even with the pupil's own room ticket.
+    browsers.watch(pupil).allow_http_error("/documents", 403)
+    refused = await pupil.evaluate(
+        """async (roomId) => {
+          const src = document.querySelector('[data-testid="doc-page"]').currentSrc;
+          const access = new URL(src).searchParams.get("access");
+          const r = await fetch(`/api/rooms/${roomId}/documents?name=x.png`, {
+            method: "POST", headers: {"X-Sabaq-Access": access}, body: new Blob(["x"])});
+          return [r.status, (await r.json()).error.code];
+        }""",
+        room.id,
+    )
+    assert refused == [403, "not_permitted"]
+
+    # Stop sharing: the stage goes back to the teacher's camera (or its empty words).
+    await host.get_by_test_id("doc-stop-stage").click()
+    await expect(pupil.locator("#stage-main")).not_to_have_attribute("data-content", "document")
+    await expect(pupil.locator("#stage-document")).to_be_hidden()
+
+
+async def test_shared_player_flash_refusal_and_listing(
+    live_server: LiveServer, browsers: Browsers, tmp_path: Path
+) -> None:
+    host = await browsers.person("host")
+    pupil = await browsers.person("pupil")
+    room = await teacher_hosts(
+        host, live_server.url, live_server.teacher, "Music 5B", class_id=live_server.class_id
+    )
+    await pupil_enters(pupil, room, *live_server.pupils[0])
+
+    # Flash: refused with the server's sentence, nothing on the stage.
+    browsers.watch(host).allow_http_error("/documents", 415)
+    swf = tmp_path / "animation.swf"
+    swf.write_bytes(b"FWS\x0a" + b"\x00" * 64)
+    await upload(host, swf)
+    error = host.get_by_test_id("doc-upload").get_by_role("alert")
+    await expect(error).to_have_text(EN["error.document_flash"])
+    await expect(pupil.locator("#stage-document")).to_be_hidden()
+    await (
+        host.get_by_test_id("doc-upload").get_by_role("button", name=EN["doc.close_status"]).click()
+    )
+
+    # An MP3 becomes a shared player: the presenter's play and seek reach the pupil.
+    song = samples.mp3(tmp_path / "anthem.mp3", seconds=20)
+    await upload(host, song)
+    media = pupil.get_by_test_id("doc-media")
+    await expect(media).to_be_attached()
+    await expect(pupil.get_by_test_id("doc-player-state")).to_have_text(
+        re.compile(re.escape(EN["doc.player_paused"].split("{")[0]))
+    )
+    host_media = host.get_by_test_id("doc-media")
+    await expect(host_media).to_have_attribute("controls", "")
+    await host_media.evaluate("(m) => m.play()")
+    play_here = pupil.get_by_test_id("doc-play-here")
+    await pupil.wait_for_function(
+        """() => {
+          const m = document.querySelector('[data-testid="doc-media"]');
+          const here = document.querySelector('[data-testid="doc-play-here"]');
+          return (m && !m.paused && m.currentTime > 0) || (here && !here.hidden);
+        }"""
+    )
+    if await play_here.is_visible():  # the browser wanted a press before playing sound
+        await play_here.click()
+    await pupil.wait_for_function(
+        "() => { const m = document.querySelector('[data-testid=\"doc-media\"]');"
+        " return !m.paused && m.currentTime > 0.2; }"
+    )
+    await host_media.evaluate("(m) => { m.currentTime = 12; }")
+    await pupil.wait_for_function(
+        "() => document.querySelector('[data-testid=\"doc-media\"]').currentTime >= 11.5"
+    )
+    await host_media.evaluate("(m) => m.pause()")
+    await pupil.wait_for_function(
+        "() => document.querySelector('[data-testid=\"doc-media\"]').paused"
+    )
+
+    # A zip: its files listed, each one downloadable on its own.
+    archive = samples.good_zip(tmp_path / "worksheets.zip")
+    await upload(host, archive)
+    link = pupil.get_by_role("link", name=text("doc.download_label", name="images/diagram.txt"))
+    await expect(link).to_be_visible()
+    async with pupil.expect_download() as info:
+        await link.click()
+    download = await info.value
+    assert download.suggested_filename == "diagram.txt"
+    saved = await download.path()
+    assert await asyncio.to_thread(saved.read_text) == "a diagram"
