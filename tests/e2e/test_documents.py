@@ -19,8 +19,8 @@ from playwright.async_api import Locator, Page, expect
 from tests.documents import samples
 
 from .conftest import Browsers, LiveServer
-from .test_stage import axe
 from .flows import EN, pupil_enters, teacher_hosts, text
+from .test_stage import axe
 
 pytestmark = pytest.mark.e2e
 
