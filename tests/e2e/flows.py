@@ -101,6 +101,17 @@ async def open_panel(page: Page, name: str) -> None:
     await expect(page.locator(panel)).to_be_visible()
 
 
+async def choose_layout(page: Page, layout: str) -> None:
+    """The host picks a layout as a person would: in the toolbar, or under More on a phone
+    (where the choice moves so that the toolbar fits)."""
+    select = page.locator("#layout-select")
+    if await page.locator("#more-layout #layout-select").count():
+        await page.locator("#tool-more").click()
+    await select.select_option(layout)
+    if await page.locator("#more-menu:popover-open").count():
+        await page.keyboard.press("Escape")
+
+
 def participants(page: Page) -> Locator:
     return page.locator("#participants > li")
 

@@ -19,7 +19,16 @@ from tests.conftest import LiveServer as FullServer
 from tests.integration.peers import Peer, guest_join, peers
 
 from .conftest import Browsers
-from .flows import EN, Room, participant, pupil_enters, strings, teacher_hosts, text
+from .flows import (
+    EN,
+    Room,
+    choose_layout,
+    participant,
+    pupil_enters,
+    strings,
+    teacher_hosts,
+    text,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -255,6 +264,6 @@ async def test_screenshots_of_the_banner_and_notices(
             await pupil.set_viewport_size({"width": width, "height": height})
             await expect(notice).to_be_in_viewport(ratio=1)
             await shot(pupil, f"notice-grant-{viewport}-{lang}")
-        await host.locator("#layout-select").select_option("sharing")
+        await choose_layout(host, "sharing")  # under More on the phone
         await expect(notice).to_contain_text(words["layout.sharing"])
         await shot(pupil, f"notice-layout-phone-{lang}")

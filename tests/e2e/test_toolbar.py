@@ -6,7 +6,7 @@ import pytest
 from playwright.async_api import expect
 
 from .conftest import Browsers, LiveServer
-from .flows import EN, pupil_enters, teacher_hosts, text
+from .flows import EN, choose_layout, pupil_enters, teacher_hosts, text
 
 pytestmark = pytest.mark.e2e
 
@@ -110,3 +110,51 @@ async def test_no_share_button_where_the_browser_cannot_share_a_screen(
     await teacher_hosts(host, live_server.url, live_server.teacher, "Art 5B")
     await expect(host.get_by_test_id("publish-mic")).to_be_visible()
     await expect(host.get_by_test_id("publish-screen")).to_be_hidden()
+
+
+# Every shown tool's box against the window, and whether the toolbar has to scroll.
+TOOLS_IN_VIEW = """() => {
+  const bar = document.getElementById("toolbar");
+  const out = [];
+  for (const el of bar.querySelectorAll(".tool")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0) continue;  // hidden
+    const inside = r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight;
+    out.push({id: el.id, left: r.left, right: r.right, inside});
+  }
+  return {tools: out, scrolls: bar.scrollWidth > bar.clientWidth, width: innerWidth};
+}"""
+
+
+async def test_every_tool_fits_a_phone_for_host_and_pupil(
+    live_server: LiveServer, browsers: Browsers
+) -> None:
+    host = await browsers.person("host")
+    pupil = await browsers.person("pupil")
+    room = await teacher_hosts(
+        host, live_server.url, live_server.teacher, "Biology 6C", class_id=live_server.class_id
+    )
+    await pupil_enters(pupil, room, *live_server.pupils[0])
+    for page in (host, pupil):
+        await page.set_viewport_size({"width": 390, "height": 844})
+    await expect(host.get_by_test_id("publish-screen")).to_be_visible()  # the host's full set
+    for who, page, least in (("host", host, 8), ("pupil", pupil, 8)):
+        seen = await page.evaluate(TOOLS_IN_VIEW)
+        assert len(seen["tools"]) >= least, (who, seen)
+        outside = [t for t in seen["tools"] if not t["inside"]]
+        assert outside == [] and not seen["scrolls"], (who, seen)
+        await expect(page.locator("#leave-room")).to_be_in_viewport(ratio=1)
+
+    # The host's layout choice is under More on the phone, and still works there (L opens it).
+    layout = host.get_by_label(EN["layout.label"], exact=True)
+    await expect(host.locator("#more-layout")).to_contain_text(EN["layout.lecture"])
+    await host.locator("body").press("l")
+    await expect(layout).to_be_focused()
+    await expect(layout).to_be_in_viewport(ratio=1)
+    await host.keyboard.press("Escape")
+    await choose_layout(host, "discussion")
+    await expect(pupil.locator("#stage")).to_have_attribute("data-layout", "discussion")
+    # Back on a wide screen it returns to the toolbar.
+    await host.set_viewport_size({"width": 1366, "height": 768})
+    await expect(host.locator("#toolbar #layout-select")).to_be_visible()
+    await expect(layout).to_have_value("discussion")

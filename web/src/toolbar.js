@@ -6,6 +6,7 @@
 import { byId, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { drawIcons } from "./icons.js";
+import { focusLayout } from "./layout.js";
 import { togglePanel } from "./panels.js";
 import { toggleStageFullscreen } from "./stageview.js";
 
@@ -19,7 +20,7 @@ const SHORTCUTS = [
   { key: "C", text: "shortcuts.chat", run: () => togglePanel("chat") },
   { key: "P", text: "shortcuts.people", run: () => togglePanel("people") },
   { key: "O", text: "shortcuts.polls", run: () => togglePanel("polls") },
-  { key: "L", text: "shortcuts.layout", run: () => focusIfShown("layout-select") },
+  { key: "L", text: "shortcuts.layout", run: () => focusLayout() },
   { key: "F", text: "shortcuts.fullscreen", run: () => toggleStageFullscreen() },
   { key: "?", text: "shortcuts.help", run: () => openShortcuts() },
   // Listed only: documents.js turns the shared document's pages with these.
@@ -31,11 +32,6 @@ let hintTimer = 0;
 function clickIfShown(id) {
   const el = document.getElementById(id);
   if (el && !el.hidden) el.click();
-}
-
-function focusIfShown(id) {
-  const el = document.getElementById(id);
-  if (el && el.closest("[hidden]") === null) el.focus();
 }
 
 /** A short line above the toolbar (e.g. how to ask for the microphone), gone after a while. */
