@@ -101,6 +101,13 @@ class MediaQuality(Payload):
     delay_ms: StrictInt = Field(ge=0, le=60_000)
     rtt_ms: StrictInt = Field(ge=0, le=60_000)
     loss_pct: StrictFloat = Field(ge=0, le=100, allow_inf_nan=False)
+    # The host's view (docs/media.md, "What the page reports"); absent from older pages.
+    jitter_ms: StrictInt = Field(0, ge=0, le=60_000)  # incoming, the worst stream
+    kbps_in: StrictInt = Field(0, ge=0, le=1_000_000)  # everything received, kbit/s
+    kbps_out: StrictInt = Field(0, ge=0, le=1_000_000)  # everything sent
+    video_height: StrictInt = Field(0, ge=0, le=4320)  # tallest picture decoded: the layer
+    # ok: expected video is decoding; lost: expected, no frame decoded; none: none expected
+    video: Literal["ok", "lost", "none"] = "none"
 
 
 # A client reports every few seconds; more often is a misbehaving client.
@@ -424,7 +431,8 @@ class MediaSignalling:
             listener(room_id, pid, q)
         await self._sig.sio.emit(
             "participant_quality",
-            {"participant": pid, **q.model_dump()},
+            # Only what the page sent: an older page's reading is passed on as it was.
+            {"participant": pid, **q.model_dump(exclude_unset=True)},
             room=f"staff:{room_id}",
         )
         return {"ok": True}

@@ -3,7 +3,7 @@
 Nothing here runs per packet. The media counters are plain ints the producers and consumers
 keep anyway (media/counters.py); a custom collector reads them, and the rooms and participants,
 only when Prometheus scrapes. Histograms are fed by rare events: a page's connection reading
-(every 2 to 10 s per participant) and the event-loop probe (twice a second).
+(every 2 s per participant) and the event-loop probe (twice a second).
 
 Access (docs/operations.md): from loopback without a proxy header, or with the bearer token of
 `SABAQ_METRICS_TOKEN` from anywhere. Room counts and delays say how a school is using the

@@ -225,6 +225,17 @@ async def test_everyone_sees_their_connection_and_the_host_sees_each_pupils(
         # Readings go to the server on a change of level and every 10 s.
         await expect(theirs).to_have_text(re.compile(r"^Connection good · \d+ ms$"), timeout=15_000)
         await expect(pupil.locator("#participants [data-quality-for]")).to_have_count(0)
+        # The host's view: the pupil's real figures from Chromium's statistics (linkstats.js),
+        # receiving the teacher's camera and sound: bitrate in, the picture's height, no loss.
+        await host.locator("#connections-panel > summary").click()
+        figures = host.locator("#connections > li", has_text=name).locator(".connection-figures")
+        await expect(figures).to_have_text(
+            re.compile(
+                r"^delay \d+ ms · round trip \d+ ms · loss 0 % · jitter \d+ ms · "
+                r"in [1-9]\d* kbit/s · out \d+ kbit/s · video [1-9]\d*p$"
+            ),
+            timeout=15_000,
+        )
 
         drop_incoming_udp(ns, 0.25)
         await expect(mine).to_have_attribute("data-level", re.compile("fair|poor"), timeout=20_000)

@@ -272,14 +272,32 @@ async def test_connection_readings_reach_hosts_only(
             {**reading, "delay_ms": True},
             {**reading, "loss_pct": 101},
             {**reading, "you": a_id},
+            {**reading, "jitter_ms": -1},
+            {**reading, "kbps_in": 1_000_001},
+            {**reading, "kbps_out": 1.5},
+            {**reading, "video_height": 4321},
+            {**reading, "video": "maybe"},
             {"level": "good"},
             None,
         ):
             ack = await b.call("media_quality", bad)
             assert ack["error"]["code"] == "invalid_payload", bad
             assert ack["error"]["message"], bad
-        assert (await b.call("media_quality", {**reading, "loss_pct": 0}))["ok"]
-        await host.wait("participant_quality", lambda d: d["participant"] == b_id)
+        # The host's view's figures (web/src/linkstats.js) are passed on as sent.
+        full = {
+            **reading,
+            "loss_pct": 0,
+            "jitter_ms": 7,
+            "kbps_in": 1450,
+            "kbps_out": 0,
+            "video_height": 480,
+            "video": "ok",
+        }
+        assert (await b.call("media_quality", full))["ok"]
+        assert await host.wait("participant_quality", lambda d: d["participant"] == b_id) == {
+            "participant": b_id,
+            **full,
+        }
         # Each pupil's ack came after the emit to staff: a pupil in that audience would have
         # seen the event first.
         assert a.seen("participant_quality") == [] and b.seen("participant_quality") == []

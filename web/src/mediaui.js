@@ -207,10 +207,16 @@ function startSession(conn) {
   if (media.incomingMuted) session.setIncomingMuted(true);
   // A new session (rejoined) keeps the choice: the first media_start tells the server.
   session.camerasOff = media.camerasOff;
-  media.monitor = new QualityMonitor(session, showReading, (r) => {
-    // A reading that does not arrive is not worth an error message; the next one follows.
-    conn.request("media_quality", r).catch(() => {});
-  });
+  media.monitor = new QualityMonitor(
+    session,
+    showReading,
+    (r) => {
+      // A reading that does not arrive is not worth an error message; the next one follows.
+      conn.request("media_quality", r).catch(() => {});
+    },
+    // Others' video shown to us: a screen always, cameras unless we turned them off.
+    () => media.tiles.some((t) => t.kind === "video" && (t.source === "screen" || !media.camerasOff)),
+  );
   media.monitor.start();
   media.speakingWatcher = new SpeakingWatcher(session, () => media.tiles, setSpeaking);
   media.speakingWatcher.start();

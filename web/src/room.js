@@ -18,6 +18,7 @@ import {
 } from "./entry.js";
 import { isHost, onPeopleChange, peopleChanged, state } from "./shared.js";
 import { renderPeople, showQuality } from "./people.js";
+import { forgetConnection, noteReading, renderConnections } from "./connections.js";
 import { bindChat, renderChat, resetChat, setupChat } from "./chat.js";
 import { bindHands, renderHands, setupHands } from "./hands.js";
 import { bindPolls, renderPolls, resetPolls, setupPolls } from "./polls.js";
@@ -116,6 +117,7 @@ function renderInside() {
     /** @type {HTMLSelectElement} */ (byId("policy-select")).value = state.policy;
   }
   renderKnocks();
+  renderConnections();
   // The participant list, chat recipients, media buttons and tiles follow (onPeopleChange).
   peopleChanged();
 }
@@ -271,12 +273,14 @@ function connect(given) {
   conn.on("participant_quality", (q) => {
     if (q && typeof q.participant === "string" && state.participants.has(q.participant)) {
       showQuality(q.participant, q);
+      noteReading(q.participant, q);
     }
   });
   conn.on("participant_left", ({ participant }) => {
     if (typeof participant !== "string") return;
     state.participants.delete(participant);
     state.quality.delete(participant);
+    forgetConnection(participant);
     renderInside();
   });
   conn.on("lobby", ({ lobby }) => {

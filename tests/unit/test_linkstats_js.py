@@ -1,0 +1,110 @@
+"""web/src/linkstats.js, run by Node: the host's view's figures, its order, notices and chart."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.unit.test_quality_js import PAIR, run, web_module
+
+MODULE = json.dumps(web_module("linkstats.js"))
+
+
+def details(
+    before: list[list[dict[str, Any]]],
+    after: list[list[dict[str, Any]]],
+    seconds: float,
+    expect_video: bool,
+) -> Any:
+    return run(
+        f"""
+import {{ linkSnapshot, linkDetails }} from {MODULE};
+const reports = (m) => m.map(
+  (entries) => new Map(entries.map((s, i) => [String(i), {{id: s.id ?? String(i), ...s}}])));
+const b = linkSnapshot(reports({json.dumps(before)}));
+const a = linkSnapshot(reports({json.dumps(after)}));
+console.log(JSON.stringify(linkDetails(b, a, {seconds}, {json.dumps(expect_video)})));
+"""
+    )
+
+
+def video_in(received: int, frames: int, height: int, jitter: float) -> dict[str, Any]:
+    return {
+        "type": "inbound-rtp",
+        "kind": "video",
+        "id": "V",
+        "bytesReceived": received,
+        "framesDecoded": frames,
+        "frameHeight": height,
+        "jitter": jitter,
+    }
+
+
+def test_bitrates_jitter_and_the_picture_received() -> None:
+    def up(sent: int) -> dict[str, Any]:
+        return {"type": "outbound-rtp", "kind": "video", "id": "O", "bytesSent": sent}
+
+    audio = {"type": "inbound-rtp", "kind": "audio", "id": "A", "bytesReceived": 0, "jitter": 0.012}
+    before = [[PAIR, up(1_000_000)], [PAIR, video_in(500_000, 100, 480, 0.004), audio]]
+    # 2 s later: 250 kB more sent (1000 kbit/s), 300 kB + 8 kB received (1232 kbit/s).
+    after = [
+        [PAIR, up(1_250_000)],
+        [PAIR, video_in(800_000, 140, 360, 0.006), {**audio, "bytesReceived": 8_000}],
+    ]
+    assert details(before, after, 2.0, True) == {
+        "jitter_ms": 12,
+        "kbps_in": 1232,
+        "kbps_out": 1000,
+        "video_height": 360,
+        "video": "ok",
+    }
+
+
+def test_video_expected_but_not_decoding_is_lost_and_unexpected_is_none() -> None:
+    before = [[PAIR, video_in(500_000, 100, 480, 0.004)]]
+    stuck = [[PAIR, video_in(500_000, 100, 480, 0.004)]]
+    assert details(before, stuck, 2.0, True)["video"] == "lost"
+    assert details(before, stuck, 2.0, True)["video_height"] == 0
+    assert details(before, stuck, 2.0, False)["video"] == "none"
+    # A rebuilt connection (counters from zero) is not negative bitrate.
+    rebuilt = [[PAIR, video_in(1000, 5, 240, 0.001)]]
+    got = details(before, rebuilt, 2.0, True)
+    assert got["kbps_in"] == 0 and got["video"] == "lost"
+
+
+def test_worst_first_notices_once_and_the_chart() -> None:
+    out = run(
+        f"""
+import {{ worstFirst, connectionNews, sparkPoints }} from {MODULE};
+const r = (level, delay, loss, video) => ({{ level, delay_ms: delay, loss_pct: loss, video }});
+const rows = [
+  {{ id: "quiet" }},
+  {{ id: "good", reading: r("good", 30, 0, "ok") }},
+  {{ id: "fair-slow", reading: r("fair", 300, 0, "ok") }},
+  {{ id: "fair-fast", reading: r("fair", 210, 4, "ok") }},
+  {{ id: "poor", reading: r("poor", 900, 1, "ok") }},
+  {{ id: "lost", reading: r("good", 20, 0, "lost") }},
+];
+const order = worstFirst(rows).map((x) => x.id);
+let said = {{ delay: false, video: false }};
+const news = [];
+let previous = null;
+for (const q of [r("poor", 2100, 0, "ok"), r("poor", 2500, 0, "lost"), r("poor", 2400, 0, "lost"),
+                 r("good", 40, 0, "ok"), r("poor", 2200, 0, "ok")]) {{
+  const got = connectionNews(said, q, previous);
+  said = got.said; previous = q;
+  news.push(got.news);
+}}
+const now = 100_000;
+const points = sparkPoints(
+  [{{ at: now - 70_000, value: 999 }}, {{ at: now - 60_000, value: 100 }},
+   {{ at: now, value: 50 }}],
+  now, 240, 48, 200);
+console.log(JSON.stringify({{ order, news, points }}));
+"""
+    )
+    assert out["order"] == ["lost", "poor", "fair-slow", "fair-fast", "good", "quiet"]
+    # 2 s passed: said once; lost video said at its second reading; both again after clearing.
+    assert out["news"] == [["delay"], [], ["video"], [], ["delay"]]
+    # The 70 s old sample is out of the minute; the scale's top is 200 ms.
+    assert out["points"] == "0.0,24.0 240.0,36.0"
