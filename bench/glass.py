@@ -35,8 +35,11 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +85,15 @@ SOURCE = """
   window.__glassStream = stream;
   const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
   navigator.mediaDevices.getUserMedia = async (c) =>
-    c && c.video ? new MediaStream([stream.getVideoTracks()[0].clone()]) : real(c);
+    c && c.video ? new MediaStream([window.__glassTrack()]) : real(c);
+  // "detail": keep 640x480 when the encoder runs short of CPU (it would otherwise halve the
+  // resolution, and Chromium caps 320x240 at 600 kbps): on a shared 2-core machine that is
+  // CPU adaptation, not congestion control, which is what this measures.
+  window.__glassTrack = () => {
+    const track = stream.getVideoTracks()[0].clone();
+    track.contentHint = "detail";
+    return track;
+  };
   // Keep every peer connection for getStats() (the room page keeps its own privately).
   const Native = window.RTCPeerConnection;
   window.__pcs = [];
@@ -147,17 +158,20 @@ READER = """
 
 SENT = """
 async () => {
-  let bytes = 0, target = 0;
+  let bytes = 0, target = 0, available = 0, width = 0;
   for (const pc of window.__pcs) {
     if (pc.connectionState !== "connected") continue;
     for (const s of (await pc.getStats()).values()) {
       if (s.type === "outbound-rtp" && s.kind === "video") {
         bytes += s.bytesSent || 0;
         target += s.targetBitrate || 0;
+        width = Math.max(width, s.frameWidth || 0);
+      } else if (s.type === "candidate-pair" && s.nominated && s.availableOutgoingBitrate) {
+        available = Math.max(available, s.availableOutgoingBitrate);
       }
     }
   }
-  return { bytes, target, at: performance.now() };
+  return { bytes, target, available, width, at: performance.now() };
 }
 """
 
@@ -180,7 +194,7 @@ async ({login, password}) => (await fetch("/api/session", {method: "POST",
 DIRECT_OFFER = """
 async () => {
   const pc = new RTCPeerConnection({ iceServers: [] });
-  pc.addTransceiver(window.__glassStream.getVideoTracks()[0], { direction: "sendonly" });
+  pc.addTransceiver(window.__glassTrack(), { direction: "sendonly" });
   await pc.setLocalDescription();
   await new Promise((ok) => pc.iceGatheringState === "complete" ? ok() :
     pc.addEventListener("icegatheringstatechange",
@@ -208,6 +222,10 @@ async (offer) => {
   return pc.localDescription.sdp;
 }
 """
+
+
+# From the first frame to the window: congestion control ramps up (Chromium starts at 300 kbps).
+SETTLE_S = 10
 
 
 def summary(values: list[float]) -> dict[str, float | None]:
@@ -251,10 +269,15 @@ async def window(
         before = await publisher.evaluate(SENT)
         estimates: list[tuple[float, float]] = []
         targets: list[float] = []
+        available: list[float] = []
+        widths: list[int] = []
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
-            targets.append((await publisher.evaluate(SENT))["target"])
+            sent = await publisher.evaluate(SENT)
+            targets.append(sent["target"])
+            available.append(sent["available"])
+            widths.append(sent["width"])
             if shows_estimate:
                 shown = await viewer.evaluate(
                     "() => [performance.now(), Number(document.getElementById('quality')"
@@ -284,7 +307,9 @@ async def window(
         "capture_based": summary([f["capture"] for f in frames if f["capture"] is not None]),
         "publisher_kbps": round((after["bytes"] - before["bytes"]) * 8 / span_s / 1000),
         "target_kbps": round(statistics.median(targets) / 1000) if targets else None,
+        "estimate_kbps": round(statistics.median(available) / 1000) if available else None,
         "longest_gap_ms": round(max(gaps), 1) if gaps else None,
+        "sent_width": min(widths) if widths else None,
         "frames": len(frames),
         "unreadable": glass["bad"],
         "fps": round(len(frames) / seconds, 1),
@@ -318,8 +343,8 @@ async def through_sabaq(
     await viewer.wait_for_function("() => window.__glass.first !== null", timeout=30000)
     first = await viewer.evaluate("() => window.__glass.first")
     # performance.now() restarts with the navigation: `first` counts from the room link opened.
-    # Let congestion control settle and the page take two readings (it reads every 2 s).
-    await asyncio.sleep(5)
+    # Let congestion control settle and the page take a few readings (it reads every 2 s).
+    await asyncio.sleep(SETTLE_S)
     result = await window(host, viewer, seconds, ns, loss, shows_estimate=True)
     await viewer.context.close()
     await host.context.close()
@@ -341,11 +366,22 @@ async def direct(
         "(sdp) => window.__direct.setRemoteDescription({type: 'answer', sdp})", answer
     )
     await viewer.wait_for_function("() => window.__glass.first !== null", timeout=30000)
-    await asyncio.sleep(5)
+    await asyncio.sleep(SETTLE_S)
     result = await window(publisher, viewer, seconds, ns, loss, shows_estimate=False)
     await viewer.context.close()
     await publisher.context.close()
     return result
+
+
+@contextmanager
+def _log_on_failure(log: Path) -> Iterator[None]:
+    # The server's log lives in the temporary folder: show it before the folder goes.
+    try:
+        yield
+    except BaseException:
+        if log.exists():
+            sys.stderr.write(log.read_text(errors="replace")[-4000:])
+        raise
 
 
 async def bench(seconds: float, loss: float) -> dict[str, Any]:
@@ -353,7 +389,7 @@ async def bench(seconds: float, loss: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sabaq-bench-glass-") as tmp:
         folder = Path(tmp)
         data = folder / "data"
-        with namespace() as ns:
+        with namespace() as ns, _log_on_failure(folder / "server.log"):
             async with server(ns, data) as url, async_playwright() as pw:
                 teacher, pupil = accounts(data)
                 teacher_browser = await launch(pw, ns, folder)

@@ -45,6 +45,7 @@ from pylibsrtp._binding import lib as _srtp_lib
 
 from .rtp import RtpHeader, parse_rtp
 from .settings import MediaSettings
+from .twcc import TRANSPORT_CC_URI, TransportFeedback, transport_seq
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ __all__ = [
     "send_pli",
     "sender_ids",
     "wants_remb",
+    "with_transport_cc",
     "without_remb",
 ]
 
@@ -131,6 +133,109 @@ def without_remb(sdp: str) -> str:
     server that stream of RTCP. NACK and PLI stay.
     """
     return _REMB_FEEDBACK.sub("", sdp)
+
+
+_SECTION = re.compile(r"(?=^m=)", re.MULTILINE)
+_MID = re.compile(r"^a=mid:(\S+)", re.MULTILINE)
+_TWCC_EXTMAP = re.compile(
+    r"^a=extmap:(\d+)(?:/\w+)? " + re.escape(TRANSPORT_CC_URI) + r"\r?$", re.MULTILINE
+)
+_TWCC_FEEDBACK = re.compile(r"^a=rtcp-fb:(\d+) transport-cc\r?$", re.MULTILINE)
+
+
+def transport_cc_ids(offer: str) -> dict[str, int]:
+    """MID → the transport-wide sequence number's extension ID, for the offer's video m-lines
+    that offer transport-cc feedback."""
+    ids: dict[str, int] = {}
+    for section in _SECTION.split(offer):
+        mid, ext = _MID.search(section), _TWCC_EXTMAP.search(section)
+        if section.startswith("m=video") and mid and ext and _TWCC_FEEDBACK.search(section):
+            ids[mid.group(1)] = int(ext.group(1))
+    return ids
+
+
+def with_transport_cc(answer: str, offer: str) -> str:
+    """Accept the publisher's transport-wide congestion control on its video m-lines.
+
+    aiortc does not know transport-cc, so its answer leaves it out and keeps goog-remb, and a
+    browser then follows our REMB. Here the answer takes the offer's transport-sequence-number
+    extension and `transport-cc` feedback for each payload type that offered it, and drops
+    goog-remb: the browser's own estimator (send-side, as on a direct call) sets the bitrate
+    from our transport feedback (`TransportFeedbackLoop`).
+    """
+    ids = transport_cc_ids(offer)
+    offered: dict[str, set[str]] = {}
+    for section in _SECTION.split(offer):
+        mid = _MID.search(section)
+        if mid and mid.group(1) in ids:
+            offered[mid.group(1)] = set(_TWCC_FEEDBACK.findall(section))
+    out = []
+    for section in _SECTION.split(answer):
+        mid = _MID.search(section)
+        if not section.startswith("m=video") or mid is None or mid.group(1) not in ids:
+            out.append(section)
+            continue
+        newline = "\r\n" if "\r\n" in section else "\n"
+        lines = [line for line in section.split(newline) if not line.endswith(" goog-remb")]
+        result = []
+        for line in lines:
+            result.append(line)
+            if line.startswith("a=mid:"):
+                result.append(f"a=extmap:{ids[mid.group(1)]} {TRANSPORT_CC_URI}")
+            elif line.startswith("a=rtpmap:"):
+                pt = line[len("a=rtpmap:") :].split(" ", 1)[0]
+                if pt in offered[mid.group(1)]:
+                    result.append(f"a=rtcp-fb:{pt} transport-cc")
+        out.append(newline.join(result))
+    return "".join(out)
+
+
+class TransportFeedbackLoop:
+    """Sends transport feedback for one publish connection every FEEDBACK_INTERVAL_S while
+    packets arrive (libwebrtc's receivers send every 50 to 250 ms)."""
+
+    def __init__(self, dtls: RTCDtlsTransport) -> None:
+        self._dtls = dtls
+        self.feedback = TransportFeedback()
+        self._timer: asyncio.TimerHandle | None = None
+        self._sender_ssrc = 0
+        self._media_ssrc = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.sent = 0
+
+    def record(self, seq: int, sender_ssrc: int, media_ssrc: int) -> None:
+        """A packet numbered `seq` arrived now."""
+        self.feedback.record(seq, time.monotonic_ns() // 1000)
+        self._sender_ssrc, self._media_ssrc = sender_ssrc, media_ssrc
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(FEEDBACK_INTERVAL_S, self._send)
+
+    def _send(self) -> None:
+        self._timer = None
+        if self._dtls.state != "connected":
+            return
+        packets = self.feedback.build(self._sender_ssrc, self._media_ssrc)
+        if not packets:
+            return
+        self.sent += len(packets)
+        task = asyncio.ensure_future(self._dtls._send_rtp(b"".join(packets)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+FEEDBACK_INTERVAL_S = 0.05
+_feedback_loops: weakref.WeakKeyDictionary[RTCDtlsTransport, TransportFeedbackLoop] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def feedback_loop(dtls: RTCDtlsTransport) -> TransportFeedbackLoop:
+    """The transport-feedback loop of a publish connection, made on first use."""
+    loop = _feedback_loops.get(dtls)
+    if loop is None:
+        loop = _feedback_loops[dtls] = TransportFeedbackLoop(dtls)
+    return loop
 
 
 class IdleTrack(MediaStreamTrack):
@@ -338,8 +443,11 @@ class ReceiverHook:
         extension_ids: tuple[int, int],
         on_rtp: RtpHandler,
         remb: bool,
+        transport_cc_id: int = 0,
     ) -> None:
         self._receiver = receiver
+        self._twcc_id = transport_cc_id
+        self._twcc: TransportFeedbackLoop | None = None
         self._clock_rate = clock_rate
         self._ast_id, self._level_id = extension_ids
         self._on_rtp = on_rtp
@@ -385,6 +493,14 @@ class ReceiverHook:
     def from_tap(self, data: bytes, arrival_time_ms: int) -> None:
         """Plaintext RTP from the tap."""
         header = parse_rtp(data, self._ast_id, self._level_id)
+        if self._twcc_id:
+            # Every packet counts for congestion control, padding-only probes on RTX too.
+            seq = transport_seq(data, self._twcc_id)
+            if seq is not None:
+                if self._twcc is None:
+                    self._twcc = feedback_loop(self._receiver.transport)
+                rtcp_ssrc = self._receiver.__dict__["_RTCRtpReceiver__rtcp_ssrc"] or 0
+                self._twcc.record(seq, rtcp_ssrc, _SSRC.unpack_from(data, 8)[0])
         if header is not None:
             self.packets_tapped += 1
             self.record(header, arrival_time_ms)
@@ -439,14 +555,17 @@ def hook_receiver(
     on_rtcp: RtcpHandler,
     *,
     remb: bool,
+    transport_cc_id: int = 0,
 ) -> ReceiverHook:
     """Divert a receiver's RTP to on_rtp, before its jitter buffer and decoder; keep its RTCP.
 
     extension_ids: the (abs-send-time, ssrc-audio-level) IDs the publisher negotiated;
-    remb: whether to estimate the uplink and send REMB (see `wants_remb`).
+    remb: whether to estimate the uplink and send REMB (see `wants_remb`);
+    transport_cc_id: the transport-wide sequence number's ID when transport-cc was agreed
+    (`with_transport_cc`), else 0.
     """
     original_rtcp = receiver._handle_rtcp_packet
-    hook = ReceiverHook(receiver, clock_rate, extension_ids, on_rtp, remb)
+    hook = ReceiverHook(receiver, clock_rate, extension_ids, on_rtp, remb, transport_cc_id)
 
     async def handle_rtp(packet: RtpPacket, arrival_time_ms: int) -> None:
         hook.from_aiortc(packet, arrival_time_ms)

@@ -20,6 +20,7 @@ from .interfaces import InvalidStateError, Kind, Source
 from .keyframe_cache import KeyframeCache
 from .keyframes import KeyframeCoalescer
 from .rtp import ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, RtpHeader, SourcePacket, is_keyframe_start
+from .twcc import TRANSPORT_CC_URI
 
 if TYPE_CHECKING:
     from .consumer import AiortcConsumer
@@ -79,13 +80,16 @@ class AiortcProducer:
         self._keyframe_codec = "" if kind == "audio" else self.codec.mimeType.lower()
         # The newest keyframe (and, while short, what followed): a new viewer's first picture.
         self.keyframes = KeyframeCache() if kind == "video" else None
+        twcc_id = extension_ids.get(TRANSPORT_CC_URI, 0)
         self._hook = hooks.hook_receiver(
             receiver,
             self.codec.clockRate,
             (extension_ids.get(ABS_SEND_TIME_URI, 0), extension_ids.get(AUDIO_LEVEL_URI, 0)),
             self._on_rtp,
             self._on_rtcp,
-            remb=hooks.wants_remb(self.codec),
+            # With transport-cc the browser's own estimator decides; a REMB would cap it.
+            remb=hooks.wants_remb(self.codec) and not twcc_id,
+            transport_cc_id=twcc_id,
         )
 
     def attach(self, consumer: AiortcConsumer) -> None:

@@ -23,6 +23,7 @@ from .interfaces import (
 )
 from .producer import AiortcProducer
 from .settings import MediaSettings
+from .twcc import TRANSPORT_CC_URI
 
 if TYPE_CHECKING:
     from .router import AiortcRouter
@@ -116,13 +117,17 @@ class AiortcTransport:
                 raise NegotiationError(str(exc)) from exc
             if self._closed:
                 raise InvalidStateError("transport closed")
+            twcc = hooks.transport_cc_ids(sdp)
             for t in self.pc.getTransceivers():
-                self._sync_producer(t, sources or {})
+                self._sync_producer(t, sources or {}, twcc)
             answer = await self.pc.createAnswer()
             await self.pc.setLocalDescription(answer)
-            return hooks.announce(self.pc.localDescription.sdp, self._settings)
+            answer_sdp = hooks.with_transport_cc(self.pc.localDescription.sdp, sdp)
+            return hooks.announce(answer_sdp, self._settings)
 
-    def _sync_producer(self, t: RTCRtpTransceiver, sources: Mapping[str, Source]) -> None:
+    def _sync_producer(
+        self, t: RTCRtpTransceiver, sources: Mapping[str, Source], twcc: Mapping[str, int]
+    ) -> None:
         mid: str | None = t.mid
         if mid is None:
             return
@@ -141,7 +146,10 @@ class AiortcTransport:
             kind="audio" if t.kind == "audio" else "video",
             receiver=t.receiver,
             codecs=hooks.negotiated_codecs(t),
-            extension_ids=hooks.header_extension_ids(t),
+            extension_ids={
+                **hooks.header_extension_ids(t),
+                **({TRANSPORT_CC_URI: twcc[mid]} if mid in twcc else {}),
+            },
             keyframe_interval=self._settings.keyframe_interval_s,
             history_packets=self._settings.history_packets,
             on_close=self._producer_closed,
