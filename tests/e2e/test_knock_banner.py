@@ -178,6 +178,49 @@ async def test_admit_all_in_the_page_lets_a_group_in_with_one_command(
         assert len(answers) == 1 and '"admit_all"' in answers[0], answers
 
 
+async def test_key_a_admits_the_longest_waiting_and_deny_all_asks_first(
+    live_server: FullServer, browsers: Browsers
+) -> None:
+    host = await browsers.person("host")
+    room = await teacher_hosts(host, live_server.url, live_server.teacher, "Music 4A")
+    await close_side(host)
+    names = ["Aliya Serikova", "Daniyar Omarov", "Marat Sadykov", "Saule Ermekova"]
+    async with peers(*names) as guests:
+        for name, peer in zip(names, guests, strict=True):
+            await knock_as_guest(live_server, peer, room, name)
+        count = host.get_by_test_id("knock-count")
+        await expect(count).to_have_text("4")
+        # A: the one who knocked first comes in, not the others.
+        await host.locator("body").press("a")
+        await guests[0].wait("admitted")
+        await expect(count).to_have_text("3")
+        said = text("knock.admitted_one", name=names[0])
+        await expect(host.locator("#status")).to_have_text(said)
+        await host.locator("body").press("?")
+        shortcuts = host.get_by_role("dialog", name=EN["shortcuts.title"])
+        row = shortcuts.locator("tr").filter(has=host.locator("kbd", has_text="A"))
+        await expect(row).to_contain_text(EN["shortcuts.admit"])
+        await host.keyboard.press("Escape")
+
+        # Deny all asks first; keeping them waiting changes nothing.
+        banner = host.get_by_test_id("knock-banner")
+        await banner.get_by_test_id("deny-all").click()
+        confirm = host.get_by_role("dialog", name=EN["knock.deny_all_title"])
+        await expect(confirm).to_contain_text(text("knock.deny_all_text", count=3))
+        await expect(confirm.get_by_role("button", name=EN["knock.keep_waiting"])).to_be_focused()
+        await host.keyboard.press("Enter")
+        await expect(confirm).to_be_hidden()
+        await expect(count).to_have_text("3")
+        await expect(banner.get_by_test_id("deny-all")).to_be_focused()
+        # Confirmed: the three are turned away with one command.
+        await banner.get_by_test_id("deny-all").click()
+        await confirm.get_by_test_id("deny-all-confirm").click()
+        for peer in guests[1:]:
+            assert (await peer.wait("denied"))["reason"] == "denied_by_host"
+        await expect(banner).to_be_hidden()
+        await expect(host.locator("#status")).to_have_text(text("knock.denied_all", count=3))
+
+
 async def test_the_pupil_is_told_of_a_grant_its_countdown_and_the_hosts_changes(
     live_server: FullServer, browsers: Browsers
 ) -> None:

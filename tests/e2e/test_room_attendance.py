@@ -80,9 +80,16 @@ async def test_teacher_sees_attendance_marks_a_present_pupil_and_ends_the_lesson
     await expect(pupil.locator("#attendance-panel")).to_be_hidden()
 
     await teacher_enters(teacher, live_server, room)
+    await teacher.set_viewport_size({"width": 1366, "height": 768})
+    await open_panel(teacher, "chat")
+    side = teacher.locator("#side")
+    width = await side.evaluate("(el) => el.getBoundingClientRect().width")
     await open_panel(teacher, "attendance")
     panel = teacher.locator("#attendance-panel")
     await expect(panel).to_be_visible()
+    # The Attendance tab keeps the panel as wide as the others: the stage is not squeezed.
+    await expect(teacher.locator("#attendance-table")).to_be_visible()
+    assert await side.evaluate("(el) => el.getBoundingClientRect().width") == width
     here = row(teacher, name)
     # What is true now, never a verdict while the lesson runs: in the room since…, not here yet.
     await expect(here.locator(".presence")).to_contain_text(HERE_SINCE)

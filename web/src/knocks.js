@@ -1,7 +1,7 @@
 // The host's knock banner: who is waiting to enter, at the top of the screen as soon as they
 // knock, with Admit / Deny for each of the first few and Admit all / Deny all for a group (one
 // command for the lot, `admit_all` / `deny_all`). The lobby list in the host panel stays too.
-import { announce, h } from "./dom.js";
+import { announce, byId, h, showError } from "./dom.js";
 import { t } from "./i18n.js";
 import { bannerArea, showCount } from "./banner.js";
 import { freshKnocks, knockView } from "./news.js";
@@ -42,6 +42,11 @@ function knockRow(k) {
 function answerAll(el, admit) {
   const conn = state.conn;
   const ids = state.lobby.map((k) => k.id);
+  if (!admit) return confirmDenyAll(ids);
+  return runAll(el, ids, admit, conn);
+}
+
+function runAll(el, ids, admit, conn) {
   return act(
     el,
     async () => {
@@ -50,6 +55,44 @@ function answerAll(el, admit) {
     },
     "knocks-title",
   );
+}
+
+// Turning a whole group away cannot be undone (each would have to knock again): asked first.
+// The ids are the ones the host saw when pressing Deny all.
+let pendingDeny = null;
+
+function confirmDenyAll(ids) {
+  pendingDeny = { ids, conn: state.conn };
+  byId("deny-all-text").textContent = t("knock.deny_all_text", { count: ids.length });
+  byId("deny-all-confirm").textContent = t("knock.deny_all_confirm", { count: ids.length });
+  const dialog = /** @type {HTMLDialogElement} */ (byId("deny-all-dialog"));
+  dialog.returnValue = "";
+  dialog.showModal();
+  byId("deny-all-cancel").focus(); // the safe choice under Enter
+}
+
+/** Wires the Deny all confirmation (once, at start). */
+export function setupKnocks() {
+  const dialog = /** @type {HTMLDialogElement} */ (byId("deny-all-dialog"));
+  dialog.addEventListener("close", () => {
+    const pending = pendingDeny;
+    pendingDeny = null;
+    const back = document.querySelector('#knock-banner button[data-action="deny-all"]');
+    if (back instanceof HTMLElement) back.focus();
+    if (!pending || dialog.returnValue !== "deny" || pending.conn !== state.conn) return;
+    runAll(back instanceof HTMLButtonElement ? back : byId("deny-all-confirm"), pending.ids, false, pending.conn);
+  });
+}
+
+/** Key A: admit the one who has waited longest (hosts, when someone knocks). */
+export function admitOldest() {
+  if (!isHost() || !state.conn || !state.lobby.length) return;
+  const first = state.lobby[0];
+  const conn = state.conn;
+  conn
+    .admit(first.id)
+    .then(() => announce(t("knock.admitted_one", { name: first.name })))
+    .catch((e) => showError(e));
 }
 
 function banner() {

@@ -31,7 +31,7 @@ import {
   startMediaEarly,
 } from "./mediaui.js";
 import { setupAttendance } from "./attendance.js";
-import { announceKnocks, renderKnocks } from "./knocks.js";
+import { announceKnocks, renderKnocks, setupKnocks } from "./knocks.js";
 import { bindNotices, renderNotices } from "./notices.js";
 import { enterRoom, setupPanels } from "./panels.js";
 import { renderStageChrome, setupStage } from "./stageview.js";
@@ -386,6 +386,7 @@ function wire() {
   setupHands();
   setupPolls();
   setupLayout();
+  setupKnocks();
   setupMediaUi();
   setupAttendance();
   setupStage();

@@ -6,6 +6,7 @@
 import { byId, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { drawIcons } from "./icons.js";
+import { admitOldest } from "./knocks.js";
 import { focusLayout } from "./layout.js";
 import { togglePanel } from "./panels.js";
 import { toggleStageFullscreen } from "./stageview.js";
@@ -17,6 +18,7 @@ const SHORTCUTS = [
   { key: "S", text: "shortcuts.share", run: () => clickIfShown("publish-screen") },
   { key: "D", text: "shortcuts.document", run: () => clickIfShown("tool-document") },
   { key: "H", text: "shortcuts.hand", run: () => clickIfShown("hand-toggle") },
+  { key: "A", text: "shortcuts.admit", run: () => admitOldest() },
   { key: "C", text: "shortcuts.chat", run: () => togglePanel("chat") },
   { key: "P", text: "shortcuts.people", run: () => togglePanel("people") },
   { key: "O", text: "shortcuts.polls", run: () => togglePanel("polls") },
