@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms.model import Record
-from server.db.tables import ChatRecord, PollRecord, PresenceRecord
+from server.db.tables import ChatRecord, ConnectionQualityRecord, PollRecord, PresenceRecord
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,23 @@ class Archive:
                 )
                 .values(left_at=data["at"], how=data["how"])
             )
+        elif effect.kind == "quality":
+            # The person's figures so far replace their row of this session: the last leave
+            # writes the final ones (server/quality_log.py).
+            row = await s.scalar(
+                select(ConnectionQualityRecord).where(
+                    ConnectionQualityRecord.session == session,
+                    ConnectionQualityRecord.identity == data["identity"],
+                )
+            )
+            if row is None:
+                row = ConnectionQualityRecord(
+                    room_id=room_id, session=session, identity=data["identity"]
+                )
+                s.add(row)
+            for name, value in data.items():
+                if name != "identity":
+                    setattr(row, name, value)
         else:
             raise ValueError(f"unknown record kind {effect.kind!r}")
 

@@ -45,9 +45,16 @@ from server.db.accounts import Account, Store
 from server.documents.limits import from_settings
 from server.documents.store import DocumentStore
 from server.live import LiveRoom, LiveRooms
-from server.media_signalling import MEDIA_EVENTS, MediaSignalling, QueuedMediaWork, media_settings
+from server.media_signalling import (
+    MEDIA_EVENTS,
+    MediaQuality,
+    MediaSignalling,
+    QueuedMediaWork,
+    media_settings,
+)
 from server.ownership import Elsewhere, Ownership, Unavailable
 from server.payloads import ChatPrivate, DocumentRef, Empty, JoinPayload, SetGuestPolicyPayload
+from server.quality_log import QualityLog
 from server.sessions import Sessions
 from server.settings import Settings
 
@@ -144,6 +151,9 @@ class Signalling:
         )
         self.document_limits = from_settings(settings)
         self.media = MediaSignalling(self, media_settings(settings))
+        # Each person's connection over the lesson, archived at their leaves (quality_log.py).
+        self.quality_log = QualityLog()
+        self.media.quality_listeners.append(self._quality_reading)
         # One timer per room, for the next timed grant to run out.
         self._timers: dict[str, tuple[float, asyncio.TimerHandle]] = {}
         self._ticks: set[asyncio.Task[Outcome | Refusal]] = set()
@@ -437,9 +447,17 @@ class Signalling:
             return ack
         return None
 
+    def _quality_reading(self, room_id: str, pid: str, q: MediaQuality) -> None:
+        live = self.rooms.get(room_id)
+        if live is not None:
+            self.quality_log.reading(live.session, pid, q)
+
     def _close_if_empty(self, room_id: str) -> None:
         """Forget an empty room, and give its lease back so the next lesson is placed afresh."""
+        live = self.rooms.get(room_id)
         self.rooms.close_if_empty(room_id)
+        if live is not None and self.rooms.get(room_id) is None:
+            self.quality_log.forget(live.session)
         ownership = self.ownership
         if self.rooms.get(room_id) is None and ownership is not None and ownership.holds(room_id):
             # In the background: an unreachable Redis must not hold up the room's last leave.
@@ -558,6 +576,10 @@ class Signalling:
             if isinstance(effect, Record):
                 # Queued before any await, so records keep the order the room made them in.
                 self.archive.enqueue(live.session, room_id, effect)
+                if effect.kind == "presence":
+                    quality = self.quality_log.presence(live.session, effect)
+                    if quality is not None:
+                        self.archive.enqueue(live.session, room_id, quality)
         for effect in result.effects:
             if isinstance(effect, Attach):
                 await self._attach(room_id, effect)

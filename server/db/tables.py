@@ -173,6 +173,31 @@ class PresenceRecord(Base):
     how: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
+class ConnectionQualityRecord(Base):
+    """One person's connection over one room session (server/quality_log.py)."""
+
+    __tablename__ = "connection_quality"
+    __table_args__ = (UniqueConstraint("session", "identity"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    session: Mapped[str] = mapped_column(String(32))
+    identity: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    samples: Mapped[int] = mapped_column(Integer)
+    delay_p50_ms: Mapped[int] = mapped_column(Integer)
+    delay_p95_ms: Mapped[int] = mapped_column(Integer)
+    loss_pct: Mapped[float] = mapped_column(Float)
+    loss_p95_pct: Mapped[float] = mapped_column(Float)
+    good_s: Mapped[int] = mapped_column(Integer)
+    fair_s: Mapped[int] = mapped_column(Integer)
+    poor_s: Mapped[int] = mapped_column(Integer)
+    video_lost_s: Mapped[int] = mapped_column(Integer)
+    disconnections: Mapped[int] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(8))
+    at: Mapped[float] = mapped_column(Float)
+
+
 class Lesson(Base):
     """A lesson of the schedule: a class, a subject, a teacher, a time; later a room."""
 

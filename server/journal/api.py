@@ -160,7 +160,22 @@ async def week_schedule(call: Call) -> web.Response:
 )
 async def lesson_journal(call: Call) -> web.Response:
     """A lesson with its attendance, marks, assignments, pupils and thematic plan."""
+    await call.app[ARCHIVE].flush()  # connection lines written as someone left count
     return answer(await call.app[LESSONS].journal(call.ids["lesson_id"], _actor(call)))
+
+
+@api.route(
+    "GET",
+    "/api/pupils/{pupil_id}/connections",
+    who=OWNER,
+    answer=models.PupilConnections,
+    errors=(Reason.UNKNOWN_PUPIL,),
+)
+async def pupil_connections(call: Call) -> web.Response:
+    """A pupil's connection over their latest lessons, newest first (a teacher of their class)."""
+    await call.app[ARCHIVE].flush()  # a line written as someone left a moment ago counts
+    history = await call.app[LESSONS].pupil_connections(call.ids["pupil_id"], _actor(call))
+    return answer(history)
 
 
 @api.route(

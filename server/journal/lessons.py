@@ -32,7 +32,7 @@ from server.db.tables import (
     Subject,
     User,
 )
-from server.journal import gradebook, models, outbox, school
+from server.journal import connections, gradebook, models, outbox, school
 from server.journal.adapters import Delivered
 from server.journal.documents import documents_of
 from server.journal.views import (
@@ -376,6 +376,34 @@ class Lessons:
                 mark_scale=models.MarkScale(mark_min=settings.mark_min, mark_max=settings.mark_max),
                 guests=await self._guests(s, lesson, {i for i, _ in pupils}),
                 documents=await documents_of(s, lesson.id),
+                connections=await connections.of_lesson(s, lesson, pupils),
+            )
+
+    async def pupil_connections(self, pupil_id: int, actor: Actor) -> models.PupilConnections:
+        """A pupil's connection over their latest lessons, for a teacher of their class."""
+        async with self._sessions() as s:
+            found = (
+                await s.execute(
+                    select(User.display_name, ClassMember.class_id, SchoolClass.name)
+                    .join(ClassMember, ClassMember.user_id == User.id)
+                    .join(SchoolClass, SchoolClass.id == ClassMember.class_id)
+                    .where(User.id == pupil_id)
+                )
+            ).first()
+            if found is None:
+                raise LessonError(Reason.UNKNOWN_PUPIL, "There is no such pupil.")
+            name, class_id, class_name = found
+            if not actor.admin and not await teaches(s, actor.user_id, class_id, None):
+                raise LessonError(Reason.NOT_PERMITTED, "You do not teach this pupil's class.")
+            history = await connections.lines(
+                s, {pupil_id: name}, class_id, float("inf"), connections.HISTORY
+            )
+            mine = history.get(pupil_id, [])
+            return models.PupilConnections(
+                pupil=models.Pupil(id=pupil_id, name=name),
+                class_name=class_name,
+                lessons=mine,
+                poor_last_3=connections.poor_last(mine),
             )
 
     async def _guests(

@@ -226,6 +226,39 @@ class LessonDocument(Out):
     uploaded_at: float
 
 
+class ConnectionLine(Out):
+    """One pupil's connection over one lesson (several room sessions of it merged)."""
+
+    pupil_id: int
+    name: str
+    lesson_id: int
+    subject: str
+    starts_at: float
+    samples: int = Field(description="readings kept (one every 2 s while media was up)")
+    delay_p50_ms: int
+    delay_p95_ms: int
+    loss_pct: float = Field(description="mean packet loss of the readings, %")
+    loss_p95_pct: float
+    good_s: int
+    fair_s: int
+    poor_s: int
+    video_lost_s: int = Field(description="time video shown to them decoded nothing")
+    disconnections: int
+    verdict: str = Field(description="good | fair | poor (docs/journal.md)")
+    poor_streak: int = Field(
+        description="lessons in a row, this one and those before it, whose verdict was poor"
+    )
+
+
+class PupilConnections(Out):
+    """A pupil's connection over their latest lessons, newest first."""
+
+    pupil: Pupil
+    class_name: str
+    lessons: list[ConnectionLine]
+    poor_last_3: bool = Field(description="the line was poor in each of the last 3 lessons")
+
+
 class LessonDetail(Out):
     """Everything the lesson page shows."""
 
@@ -241,6 +274,10 @@ class LessonDetail(Out):
     )
     documents: list[LessonDocument] = Field(
         description="documents shared in the lesson's room, first shared first"
+    )
+    connections: list[ConnectionLine] = Field(
+        default_factory=list,
+        description="each pupil's connection over the lesson, kept when they left",
     )
 
 
