@@ -37,6 +37,15 @@ expect.set_options(timeout=15_000)
 
 CHROMIUM = Path(os.environ.get("SABAQ_CHROMIUM", "/usr/bin/chromium"))
 WEB = Path(__file__).resolve().parents[2] / "web"
+
+
+def artifacts(kind: str) -> Path:
+    """Where a test keeps its screenshots for a reviewer, in every run: $SABAQ_ARTIFACTS/kind,
+    else test-artifacts/kind in the repository (ignored by git). Playwright makes the folder."""
+    base = os.environ.get("SABAQ_ARTIFACTS") or WEB.parent / "test-artifacts"
+    return Path(base) / kind
+
+
 AXE_JS = WEB / "node_modules" / "axe-core" / "axe.min.js"
 BUNDLES = ("home.js", "room.js", "notfound.js", "journal.js", "lesson.js", "diary.js", "admin.js")
 # Expected refusals the browser logs as "Failed to load resource": (path suffix, status).

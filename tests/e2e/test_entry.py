@@ -2,14 +2,11 @@
 Join" banner straight into the room, never shown a form or an Enter button; the diary puts today
 first, marked; a guest is asked a name and an institution, nothing else.
 
-Set SABAQ_E2E_SHOTS to a folder to keep screenshots of the diary (with the banner) and of the
-guest's entry in kk, ru and en at 1366x768 and 390x844, for a reviewer.
+Screenshots of the diary (with the banner) and of the guest's entry in kk, ru and en at 1366x768
+and 390x844 are kept in every run, in test-artifacts/entry/ (or $SABAQ_ARTIFACTS/entry/).
 """
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
@@ -17,7 +14,7 @@ from playwright.async_api import Page, expect
 from server.signalling import SESSION_COOKIE
 from tests.integration.peers import sign_in
 
-from .conftest import Browsers, LiveServer
+from .conftest import Browsers, LiveServer, artifacts
 from .flows import EN, sign_in_home, text
 from .test_room_attendance import started_lesson
 
@@ -25,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 VIEWPORTS = {"desktop": (1366, 768), "phone": (390, 844)}
 LANGUAGES = ["en", "ru", "kk"]
-SHOTS = os.environ.get("SABAQ_E2E_SHOTS")
+SHOTS = artifacts("entry")
 
 # Installed before the room page's scripts: whether the entry (forms, Enter) was ever shown.
 WATCH_ENTRY = """
@@ -38,8 +35,7 @@ new MutationObserver(() => {
 
 
 async def shot(page: Page, name: str) -> None:
-    if SHOTS:  # Playwright makes the folder
-        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+    await page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 async def test_a_pupil_joins_from_the_diary_banner_in_one_click(
@@ -104,7 +100,6 @@ async def test_a_guest_is_asked_only_a_name_and_an_institution(
     await expect(guest.locator("#lobby")).to_be_visible()
 
 
-@pytest.mark.skipif(not SHOTS, reason="set SABAQ_E2E_SHOTS to a folder to keep screenshots")
 async def test_screenshots_of_the_diary_and_the_guest_entry(
     live_server: LiveServer, browsers: Browsers
 ) -> None:

@@ -1,16 +1,14 @@
 """The host never misses a knock; the pupil knows what happened (issue 12).
 
 Knockers are socket.io clients (light on a 2-core machine); the host and the pupil are Chromium.
-Set SABAQ_E2E_SHOTS to a folder to keep screenshots of each state (kk, ru, en; 1366x768 and
-390x844) for a reviewer.
+Screenshots of each state (kk, ru, en; 1366x768 and 390x844) are kept in every run for a
+reviewer, in test-artifacts/knocks/ (or $SABAQ_ARTIFACTS/knocks/).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
@@ -18,7 +16,7 @@ from playwright.async_api import Page, expect
 from tests.conftest import LiveServer as FullServer
 from tests.integration.peers import Peer, guest_join, peers
 
-from .conftest import Browsers
+from .conftest import Browsers, artifacts
 from .flows import (
     EN,
     Room,
@@ -34,7 +32,7 @@ pytestmark = pytest.mark.e2e
 
 VIEWPORTS = {"desktop": (1366, 768), "phone": (390, 844)}
 LANGUAGES = ["en", "ru", "kk"]
-SHOTS = os.environ.get("SABAQ_E2E_SHOTS")
+SHOTS = artifacts("knocks")
 
 # Installed in the host's page: the wall-clock time the knock banner first stood fully inside
 # the viewport, visible (checked on every DOM change, before the frame is painted).
@@ -73,8 +71,7 @@ async def close_side(page: Page) -> None:
 
 
 async def shot(page: Page, name: str) -> None:
-    if SHOTS:  # Playwright makes the folder
-        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+    await page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 async def in_viewport(page: Page, selector: str) -> dict[str, float]:
@@ -272,7 +269,6 @@ async def test_the_pupil_is_told_of_a_grant_its_countdown_and_the_hosts_changes(
     await expect(notice).to_be_hidden()
 
 
-@pytest.mark.skipif(not SHOTS, reason="screenshots only when SABAQ_E2E_SHOTS names a folder")
 @pytest.mark.parametrize("lang", LANGUAGES)
 async def test_screenshots_of_the_banner_and_notices(
     live_server: FullServer, browsers: Browsers, lang: str

@@ -3,33 +3,32 @@
 At 1366x768 the stage's video gets at least half of the window and sits inside the first
 viewport; on a 390x844 phone it is full width and in view. Each state (teacher's camera, a
 shared screen, each layout, each language) is saved as a screenshot for a reviewer, under
-$SABAQ_ARTIFACTS or test-artifacts/stage/ (ignored by git).
+$SABAQ_ARTIFACTS/stage/ or test-artifacts/stage/ (ignored by git), in every run.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, Playwright, ViewportSize, expect
 
-from tests.e2e.conftest import AXE_JS
+from tests.e2e import flows
+from tests.e2e.conftest import AXE_JS, artifacts
 from tests.e2e.flows import EN, text
 from tests.e2e.test_accessibility import AXE_OPTIONS
-from tests.e2e.test_media import playwright, room_in_netns
+from tests.e2e.test_knock_banner import close_side
+from tests.e2e.test_media import launch, open_page, playwright, room_in_netns
+from tests.e2e.test_toolbar import TOOLS_IN_VIEW
 
 pytestmark = pytest.mark.e2e
 __all__ = ["playwright"]  # the fixture, shared with test_media.py
 
 DESKTOP: ViewportSize = {"width": 1366, "height": 768}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-ARTIFACTS = Path(
-    os.environ.get(
-        "SABAQ_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts" / "stage"
-    )
-)
+GUEST = "Aigerim Nurlanova"
+ARTIFACTS = artifacts("stage")
 
 # Runs in a page: where the stage's main video is drawn (its element box and the picture inside
 # it), whether it plays, and what the stage shows.
@@ -52,6 +51,16 @@ STAGE_BOX = """
     source: video ? video.closest(".tile").dataset.source : null,
     pip: pip ? pip.dataset.source : null,
     film: [...document.querySelectorAll("#tiles > .tile")].map((t) => t.dataset.source)};
+}
+"""
+
+
+# The stage's main region as a whole (a grid of tiles in Discussion).
+MAIN_BOX = """
+() => {
+  const r = document.getElementById("stage-main").getBoundingClientRect();
+  return {left: r.left, top: r.top, right: r.right, bottom: r.bottom,
+    vw: innerWidth, vh: innerHeight, scrollY: window.scrollY};
 }
 """
 
@@ -239,3 +248,79 @@ async def test_the_stage_is_large_in_view_and_follows_the_layout(
         assert_full_width_in_view(box)
         await host.set_viewport_size(PHONE)
         await shot(host, "phone-teacher-camera")
+
+
+@pytest.mark.timeout(300)
+async def test_an_admitted_guest_sees_the_stage_on_a_desktop_and_a_phone(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    title = "Chemistry 9B"
+    room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, title)
+    async with room as (host, _, ns):
+        problems: list[str] = []
+        browser = await launch(playwright, ns, chromium_path, tmp_path)  # a process of its own
+        try:
+            origin, room_id = host.url.split("/r/")
+            guest = await open_page(browser, origin, b"", problems)
+            await guest.set_viewport_size(DESKTOP)
+            await host.set_viewport_size(DESKTOP)
+            await host.get_by_test_id("publish-camera").click()
+            await flows.guest_knocks(guest, flows.Room(room_id, title, host.url), GUEST, "School 5")
+            await expect(host.get_by_test_id("knock-banner")).to_contain_text(GUEST)
+            await host.locator("body").press("a")  # the host's Admit key
+            await expect(guest.locator("#inside")).to_be_visible()
+            await expect(guest.locator("#inside-title")).to_be_focused()
+
+            # The teacher's camera on the guest's stage: large and in view, like a pupil's.
+            box = await wait_stage(guest, "camera")
+            assert_large_and_in_view(box)
+            await expect(guest.get_by_test_id("publish-mic")).to_have_attribute(
+                "aria-disabled", "true"
+            )
+            await shot(guest, "desktop-guest-camera")
+
+            await host.get_by_test_id("publish-screen").click()
+            for layout in ("lecture", "sharing", "discussion", "chat_focus"):
+                await flows.choose_layout(host, layout)
+                await expect(guest.locator("#stage")).to_have_attribute("data-layout", layout)
+                for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                    await guest.set_viewport_size(viewport)
+                    if layout == "discussion":
+                        await guest.wait_for_function(
+                            "document.getElementById('stage-main').dataset.mode === 'grid'"
+                        )
+                        box = await stage_box(guest)
+                    else:
+                        box = await wait_stage(guest, "screen")
+                    if size == "desktop" and layout != "discussion":
+                        assert_large_and_in_view(box)
+                    elif size == "phone":
+                        await close_side(guest)
+                        # The grid as a whole in Discussion (two tiles side by side).
+                        whole = MAIN_BOX if layout == "discussion" else STAGE_BOX
+                        assert_full_width_in_view(await guest.evaluate(whole))
+                    await shot(guest, f"{size}-guest-screen-{layout}")
+            await flows.choose_layout(host, "lecture")
+            await shot(host, "desktop-teacher-guest-in")
+
+            # In each language, at both sizes; the guest's toolbar fits the phone.
+            for lang in ("ru", "kk", "en"):
+                await guest.locator("#lang").select_option(lang)
+                await expect(guest.locator("#publish-mic .tool-label")).to_have_text(
+                    text("toolbar.mic", lang)
+                )
+                for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                    await guest.set_viewport_size(viewport)
+                    box = await wait_stage(guest, "screen")
+                    if size == "phone":
+                        assert_full_width_in_view(box)
+                        seen = await guest.evaluate(TOOLS_IN_VIEW)
+                        assert all(t["inside"] for t in seen["tools"]), seen
+                        assert not seen["scrolls"], seen
+                    else:
+                        assert_large_and_in_view(box)
+                    await shot(guest, f"{size}-guest-screen-{lang}")
+            assert await axe(guest) == []
+        finally:
+            await browser.close()
+        assert problems == [], problems
