@@ -181,6 +181,19 @@ def _describe_documents() -> None:
         answer_type="image/webp",
         errors=(Reason.NOT_SIGNED_IN, Reason.NOT_PERMITTED, Reason.UNKNOWN_DOCUMENT),
     )
+    openapi.describe(
+        document_routes.lesson_document_file,
+        "GET",
+        "/api/lessons/{lesson_id}/documents/{document_id}/{file}",
+        who="the lesson's teacher, administrators, and its class's pupils once the lesson ended",
+        answer_type="application/octet-stream",
+        errors=(
+            Reason.NOT_SIGNED_IN,
+            Reason.NOT_PERMITTED,
+            Reason.UNKNOWN_LESSON,
+            Reason.UNKNOWN_DOCUMENT,
+        ),
+    )
 
 
 def _describe_exports() -> None:

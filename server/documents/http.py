@@ -22,9 +22,12 @@ from rooms.roles import Permission
 from server.db.engine import sessions
 from server.documents.refusals import MESSAGES, DocumentRefusal, Refused
 from server.documents.serve import entry_response, file_response
+from server.documents.store import DOCUMENT_ID
 from server.errors import error
-from server.journal.documents import attach_to_lesson
+from server.journal.documents import Withheld, attach_to_lesson, lesson_document
 from server.keys import ENGINE, SIGNALLING, TOKENS
+from server.openapi import Refused as Refused_
+from server.openapi import acting_user
 
 routes = web.RouteTableDef()
 _CHUNK = 256 * 1024
@@ -156,6 +159,39 @@ async def document_file(request: web.Request) -> web.StreamResponse:
     document = store.in_room(room_id, document_id)
     if document is None:
         return error(Reason.UNKNOWN_DOCUMENT)
+    if file == "entry":
+        name = request.query.get("name", "")
+        return await entry_response(request, store.folder(document_id), document, name)
+    return file_response(store.folder(document_id), document, file)
+
+
+@routes.get(r"/api/lessons/{lesson_id:\d+}/documents/{document_id}/{file}")
+async def lesson_document_file(request: web.Request) -> web.StreamResponse:
+    """A document shared in a lesson, after it: to its class, its teacher, administrators.
+
+    The same files as in the room (`entry?name=` too), checked by the signed-in session, not
+    a room ticket: the room is gone, the lesson stays.
+    """
+    try:
+        account = await acting_user(request)
+    except Refused_ as refused:  # a one-time sign-in
+        return refused.response
+    if account is None:
+        return error(Reason.NOT_SIGNED_IN)
+    lesson_id, document_id = int(request.match_info["lesson_id"]), request.match_info["document_id"]
+    if not DOCUMENT_ID.match(document_id) or lesson_id > 2**62:
+        return error(Reason.UNKNOWN_DOCUMENT)
+    try:
+        async with sessions(request.app[ENGINE])() as s:
+            row = await lesson_document(s, lesson_id, document_id, account)
+    except Withheld as withheld:
+        return error(withheld.reason, withheld.message)
+    store = request.app[SIGNALLING].documents
+    meta = store.meta(document_id)
+    if meta is None:
+        return error(Reason.UNKNOWN_DOCUMENT)
+    document = {**meta, "name": row.name}
+    file = request.match_info["file"]
     if file == "entry":
         name = request.query.get("name", "")
         return await entry_response(request, store.folder(document_id), document, name)

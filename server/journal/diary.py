@@ -16,6 +16,7 @@ from server.db.tables import (
     User,
 )
 from server.journal import models, school
+from server.journal.documents import CLOSED, documents_of_lessons
 from server.journal.gradebook import assignments_of, mark
 from server.journal.views import OPEN, week_period
 from server.journal.weeks import day_of, week_bounds
@@ -79,6 +80,9 @@ class Diaries:
                     )
                 )
             }
+            documents = await documents_of_lessons(
+                s, [lesson.id for lesson, _ in rows if lesson.state == CLOSED]
+            )
             period, number = await week_period(s, week, settings)
             # Open rooms whichever week is shown: a lesson going on now is one click away.
             open_rows = list(
@@ -122,6 +126,7 @@ class Diaries:
                 homework=[a for a in work if a.lesson_id == lesson.id],
                 mark=marks.get(lesson.id),
                 attendance=attendance.get(lesson.id),
+                documents=documents.get(lesson.id, []),
             )
             days.setdefault(day_of(lesson.starts_at, settings.zone).isoformat(), []).append(entry)
         return models.Diary(

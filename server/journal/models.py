@@ -224,6 +224,11 @@ class LessonDocument(Out):
     pages: int | None
     uploaded_by: str
     uploaded_at: float
+    url: str = Field(
+        "",
+        description="where the lesson's people open it after the room (the original file; an "
+        "FLV's MP4)",
+    )
 
 
 class ConnectionLine(Out):
@@ -321,6 +326,10 @@ class DiaryLesson(Out):
     homework: list[Assignment]
     mark: Mark | None
     attendance: str | None = Field(description="present | absent, once the journal has it")
+    documents: list[LessonDocument] = Field(
+        default_factory=list,
+        description="documents shared in the lesson, once it has ended (the asynchronous format)",
+    )
 
 
 class DiaryDay(Out):

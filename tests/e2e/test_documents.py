@@ -20,6 +20,13 @@ from tests.documents import samples
 
 from .conftest import Browsers, LiveServer
 from .flows import EN, pupil_enters, teacher_hosts, text
+from .test_journal import (
+    diary_row,
+    lesson_page_url,
+    pupil_signed_in,
+    schedule_lesson,
+    teacher_signed_in,
+)
 from .test_stage import axe
 
 pytestmark = pytest.mark.e2e
@@ -228,3 +235,42 @@ async def test_shared_player_flash_refusal_and_listing(
     assert download.suggested_filename == "diagram.txt"
     saved = await download.path()
     assert await asyncio.to_thread(saved.read_text) == "a diagram"
+
+
+async def test_after_the_lesson_its_page_and_the_class_diary_link_the_documents(
+    live_server: LiveServer, browsers: Browsers, tmp_path: Path
+) -> None:
+    teacher = await browsers.person("teacher")
+    pupil = await browsers.person("pupil")
+    await teacher_signed_in(teacher, live_server)
+    lesson = await schedule_lesson(teacher, live_server.url, live_server.class_id, "Biology")
+    started = await teacher.request.post(f"{live_server.url}/api/lessons/{lesson['id']}/start")
+    assert started.status == 200
+    await teacher.goto((await started.json())["invite_url"])
+    await expect(teacher.locator("#inside")).to_be_visible()
+    deck = samples.pdf(tmp_path / "cells.pdf", 2)
+    await upload(teacher, deck)
+    await shows_page(teacher, 1, 2)
+    await expect(teacher.get_by_test_id("doc-upload")).to_contain_text(
+        text("doc.ready", name="cells.pdf")
+    )
+
+    # The lesson's page lists what was shown, by whom.
+    await teacher.goto(lesson_page_url(live_server, lesson))
+    table = teacher.get_by_test_id("lesson-documents")
+    link = table.get_by_role("link", name=text("doc.open", name="cells.pdf"))
+    await expect(link).to_be_visible()
+    await expect(table).to_contain_text(text("doc.pages_count", pages=2))
+    ended = await teacher.request.post(f"{live_server.url}/api/lessons/{lesson['id']}/end", data={})
+    assert ended.status == 200
+
+    # After it, the class's diary links it, and the pupil gets the very file.
+    await pupil_signed_in(pupil, live_server)
+    await pupil.goto(live_server.url + "/diary")
+    row = diary_row(pupil, lesson)
+    shared = row.get_by_role("link", name=text("doc.open", name="cells.pdf"))
+    await expect(shared).to_be_visible()
+    async with pupil.expect_download() as info:
+        await shared.click()
+    saved = await (await info.value).path()
+    assert await asyncio.to_thread(saved.read_bytes) == deck.read_bytes()

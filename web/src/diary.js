@@ -6,6 +6,7 @@
 import { journalApi } from "./journal_api.js";
 import { onLanguageChange, t } from "./i18n.js";
 import { byId, h, showError, clearError } from "./dom.js";
+import { documentLink } from "./lesson_documents.js";
 import {
   bootPage,
   every,
@@ -64,6 +65,19 @@ function markCell(lesson) {
 
 function roomCell(lesson) {
   const url = lesson.room_url ? safeUrl(lesson.room_url) : null;
+  const documents = Array.isArray(lesson.documents) ? lesson.documents : [];
+  if (!url && documents.length) {
+    // After the lesson, what was shown in its room stays here (the asynchronous format).
+    return h(
+      "td",
+      {},
+      h(
+        "ul",
+        { class: "plain-list diary-documents", "aria-label": t("diary.documents") },
+        ...documents.map((d) => h("li", {}, documentLink(d))),
+      ),
+    );
+  }
   if (!url) return h("td", { text: "—" });
   return h(
     "td",

@@ -12,6 +12,7 @@ export const data = {
   /** @type {{id: number, name: string}[]} */ pupils: [],
   /** @type {object[]} */ plan: [],
   /** @type {object[]} the guest log: visitors who are not pupils of the class */ guests: [],
+  /** @type {object[]} documents shared in the lesson's room (docs/documents.md) */ documents: [],
   /** @type {object[]|null} the live proposal while the room is open */ proposal: null,
   scale: { min: 1, max: 5 },
 };

@@ -36,6 +36,7 @@ import {
 } from "./journal_attendance.js";
 import { renderMarks } from "./journal_marks.js";
 import { renderAssignments, wireAssignments } from "./journal_assignments.js";
+import { renderLessonDocuments } from "./lesson_documents.js";
 import { renderGuests } from "./journal_guests.js";
 
 const STATE_CHECK_MS = 15000;
@@ -258,6 +259,7 @@ function renderAll() {
   renderMarks();
   renderAssignments();
   renderGuests();
+  renderLessonDocuments(data.documents);
 }
 
 async function load() {
@@ -269,6 +271,7 @@ async function load() {
   data.pupils = answer.pupils || data.attendance.map((r) => ({ id: r.pupil_id, name: r.name }));
   data.plan = answer.plan || [];
   data.guests = answer.guests || [];
+  data.documents = answer.documents || [];
   data.scale = readScale(answer);
   renderAll();
 }
