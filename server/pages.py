@@ -124,6 +124,12 @@ async def lesson_page(_request: web.Request) -> web.FileResponse:
     return page("lesson.html")
 
 
+@routes.get("/journal/pupils/{pupil_id:[0-9]{1,12}}")
+async def pupil_page(_request: web.Request) -> web.FileResponse:
+    """A pupil's connection over their latest lessons, for a teacher of their class."""
+    return page("pupil.html")
+
+
 @routes.get("/diary")
 async def diary_page(_request: web.Request) -> web.FileResponse:
     """The pupil's read-only diary."""

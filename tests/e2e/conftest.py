@@ -47,7 +47,16 @@ def artifacts(kind: str) -> Path:
 
 
 AXE_JS = WEB / "node_modules" / "axe-core" / "axe.min.js"
-BUNDLES = ("home.js", "room.js", "notfound.js", "journal.js", "lesson.js", "diary.js", "admin.js")
+BUNDLES = (
+    "home.js",
+    "room.js",
+    "notfound.js",
+    "journal.js",
+    "lesson.js",
+    "diary.js",
+    "admin.js",
+    "pupil.js",
+)
 # Expected refusals the browser logs as "Failed to load resource": (path suffix, status).
 EXPECTED_HTTP_ERRORS: set[tuple[str, int]] = set()
 

@@ -14,6 +14,10 @@ export const journalApi = {
   lesson(lessonId) {
     return request("GET", `/api/lessons/${id(lessonId)}`);
   },
+  /** `{pupil, class_name, lessons, poor_last_3}`: a pupil's connection over recent lessons */
+  pupilConnections(pupilId) {
+    return request("GET", `/api/pupils/${id(pupilId)}/connections`);
+  },
   async createLesson(body) {
     return (await request("POST", "/api/lessons", body)).lesson;
   },

@@ -13,6 +13,8 @@ export const data = {
   /** @type {object[]} */ plan: [],
   /** @type {object[]} the guest log: visitors who are not pupils of the class */ guests: [],
   /** @type {object[]} documents shared in the lesson's room (docs/documents.md) */ documents: [],
+  /** @type {object[]} each pupil's connection over the lesson (journal_connections.js) */
+  connections: [],
   /** @type {object[]|null} the live proposal while the room is open */ proposal: null,
   scale: { min: 1, max: 5 },
 };

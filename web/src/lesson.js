@@ -38,6 +38,7 @@ import { renderMarks } from "./journal_marks.js";
 import { renderAssignments, wireAssignments } from "./journal_assignments.js";
 import { renderLessonDocuments } from "./lesson_documents.js";
 import { renderGuests } from "./journal_guests.js";
+import { lessonRow } from "./journal_connections.js";
 
 const STATE_CHECK_MS = 15000;
 /** @type {(() => void)|null} */
@@ -260,6 +261,14 @@ function renderAll() {
   renderAssignments();
   renderGuests();
   renderLessonDocuments(data.documents);
+  renderConnections();
+}
+
+function renderConnections() {
+  const lines = data.connections;
+  byId("conn-empty").hidden = lines.length > 0;
+  byId("conn-table").hidden = lines.length === 0;
+  byId("conn-rows").replaceChildren(...lines.map(lessonRow));
 }
 
 async function load() {
@@ -272,6 +281,7 @@ async function load() {
   data.plan = answer.plan || [];
   data.guests = answer.guests || [];
   data.documents = answer.documents || [];
+  data.connections = answer.connections || [];
   data.scale = readScale(answer);
   renderAll();
 }
