@@ -63,6 +63,13 @@ class Chat:
     muted: set[str] = field(default_factory=set)
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Messages given in (a room rebuilt from its saved state) keep the same bound.
+        for name in ("public_messages", "private_messages"):
+            kept = getattr(self, name)
+            if kept.maxlen != MAX_KEPT_MESSAGES:
+                setattr(self, name, deque(kept, maxlen=MAX_KEPT_MESSAGES))
+
     def allow_rate(self, identity: str, now: float) -> bool:
         """Spend one token of this person's chat bucket."""
         bucket = self.buckets.get(identity)

@@ -62,6 +62,7 @@ from server.keys import (
 )
 from server.ownership import Ownership
 from server.people import People
+from server.room_state import RoomStates
 from server.sessions import Sessions
 from server.settings import Settings
 from server.signalling import Signalling
@@ -138,12 +139,13 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
     sio.attach(app)
     # Which node serves which room; a client with short timeouts, so that a Redis outage
     # turns joins away in about a second instead of holding them (docs/scaling.md).
-    ownership = None
+    ownership = states = None
     if settings.redis:
         leases = Redis.from_url(settings.redis, socket_timeout=2, socket_connect_timeout=1)
         ownership = Ownership(leases, settings.own_url)
+        states = RoomStates(leases, lambda room_id: app[SIGNALLING].room_and_session(room_id))
     app[SIGNALLING] = Signalling(
-        sio, settings, app[STORE], app[TOKENS], app[ARCHIVE], app[SESSIONS], ownership
+        sio, settings, app[STORE], app[TOKENS], app[ARCHIVE], app[SESSIONS], ownership, states
     )
     if ownership is not None:
         await ownership.start(app[SIGNALLING].move_out)
@@ -151,6 +153,8 @@ async def _signalling(app: web.Application) -> AsyncIterator[None]:
     app[LESSONS].close_rooms_with(app[SIGNALLING].close_room)
     yield
     await app[SIGNALLING].close()
+    if states is not None:
+        await states.close()  # before the leases go: a node taking a room over reads it
     if ownership is not None:
         await ownership.stop()
         await ownership.redis.aclose()

@@ -33,8 +33,12 @@ class LiveRooms:
         # Sessions of rooms a draining process closed (server/handover.py), taken on reopening.
         self._handed_over = dict(handed_over or {})
 
-    async def open(self, room_id: str) -> LiveRoom | None:
-        """The live room, opened from the store if needed; None if no such room exists."""
+    async def open(self, room_id: str, saved: tuple[Room, str] | None = None) -> LiveRoom | None:
+        """The live room, opened from the store if needed; None if no such room exists.
+
+        `saved` (room, session) is what another node (or this one, before a restart) kept of
+        the room in Redis (server/room_state.py): the room carries on from there.
+        """
         live = self._live.get(room_id)
         if live is not None:
             return live
@@ -43,6 +47,11 @@ class LiveRooms:
             return None
         # Another join may have opened it while we awaited the store: keep the first one.
         live = self._live.get(room_id)
+        if live is None and saved is not None:
+            room, kept_session = saved
+            room.max_participants = self._max  # this node's setting, not the old one's
+            live = LiveRoom(room, record, kept_session)
+            self._live[room_id] = live
         if live is None:
             room = Room(
                 id=record.id,

@@ -22,6 +22,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -37,12 +38,16 @@ HEARTBEAT_S = LEASE_MS / 1000 / 3
 PREFIX = "sabaq:"
 
 # Renew only what is still ours: a lease that expired and was taken by another node stays theirs.
+# The same step notes when the room's node was last alive (a takeover ends intervals there).
 RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+    redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
     return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0
 """
+# How long the last-alive time of a room outlives its lease (as its saved state does).
+ALIVE_KEEP_MS = 2 * 3600 * 1000
 # Release only what is ours, in one step (a GET then DEL could delete a new owner's lease).
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -78,6 +83,11 @@ Placement = Here | Elsewhere | Unavailable
 def room_key(room_id: str) -> str:
     """The Redis key of a room's lease (value: the owner's node id)."""
     return f"{PREFIX}room:{room_id}:owner"
+
+
+def alive_key(room_id: str) -> str:
+    """The Redis key of when the room's node was last known alive (Unix ms)."""
+    return f"{PREFIX}room:{room_id}:alive"
 
 
 def node_key(node_id: str) -> str:
@@ -158,7 +168,8 @@ class Ownership:
             lost = []
             for room_id in list(self.owned):
                 renewed = await self._renew(
-                    keys=[room_key(room_id)], args=[self.node_id, self.lease_ms]
+                    keys=[room_key(room_id), alive_key(room_id)],
+                    args=[self.node_id, self.lease_ms, int(time.time() * 1000), ALIVE_KEEP_MS],
                 )
                 # Lapsed during an outage and nobody took it: ours again, still serving it.
                 if not renewed and not await self._claim(room_id):

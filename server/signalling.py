@@ -14,6 +14,7 @@ from typing import Any
 
 import socketio
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import RedisError
 
 from rooms.commands import CloseRoom, Command, Join, Leave, ShareDocument, Tick
 from rooms.document import Document
@@ -36,7 +37,7 @@ from rooms.model import (
 from rooms.names import clean_name
 from rooms.ratelimit import TokenBucket
 from rooms.refusals import Reason, Refusal
-from rooms.room import PROTOCOL_VERSION
+from rooms.room import PROTOCOL_VERSION, Room
 from server import fanout, handover
 from server.archive import Archive
 from server.auth import ResumeClaims, Tokens
@@ -55,6 +56,7 @@ from server.media_signalling import (
 from server.ownership import Elsewhere, Ownership, Unavailable
 from server.payloads import ChatPrivate, DocumentRef, Empty, JoinPayload, SetGuestPolicyPayload
 from server.quality_log import QualityLog
+from server.room_state import RoomStates, Saved
 from server.sessions import Sessions
 from server.settings import Settings
 
@@ -125,8 +127,11 @@ class Signalling:
         archive: Archive,
         sessions: Sessions,
         ownership: Ownership | None = None,
+        states: RoomStates | None = None,
     ) -> None:
         self.sio = sio
+        # With Redis: each room's state, written behind its changes (server/room_state.py).
+        self.states = states
         # With Redis: which node serves which room (server/ownership.py); None: this one, all.
         self.ownership = ownership
         self._releases: set[asyncio.Task[None]] = set()
@@ -401,13 +406,25 @@ class Signalling:
             return refusal_ack(Refusal(Reason.UNSUPPORTED_VERSION))
         if conn.room_id is not None:
             return refusal_ack(Refusal(Reason.ALREADY_JOINED))
+        saved: Saved | None = None
         if self.ownership is not None:
             elsewhere = await self._place(conn, p.room)
             if elsewhere is not None:
                 return elsewhere
-        live = await self.rooms.open(p.room)
+            if self.states is not None and self.rooms.get(p.room) is None:
+                try:
+                    saved = await self.states.load(p.room, time.time())
+                except (RedisError, OSError) as exc:
+                    log.warning("room %s: saved state not read (%s)", p.room, exc)
+                    ack = refusal_ack(Refusal(Reason.TRY_AGAIN_SOON))
+                    ack["error"]["retry_after_ms"] = RETRY_SOON_MS
+                    return ack
+        fresh = self.rooms.get(p.room) is None
+        live = await self.rooms.open(p.room, None if saved is None else (saved.room, saved.session))
         if live is None:
             return refusal_ack(Refusal(Reason.UNKNOWN_ROOM))
+        if saved is not None and fresh:
+            self._carry_on(live, saved.at)
         pid = "p" + secrets.token_urlsafe(9)
         cmd = await self._join_command(conn, live, p, pid)
         if isinstance(cmd, Refusal):
@@ -452,12 +469,44 @@ class Signalling:
         if live is not None:
             self.quality_log.reading(live.session, pid, q)
 
+    def room_and_session(self, room_id: str) -> tuple[Room, str] | None:
+        """A live room of this process and its session (what server/room_state.py writes)."""
+        live = self.rooms.get(room_id)
+        return None if live is None else (live.room, live.session)
+
+    def _carry_on(self, live: LiveRoom, at: float) -> None:
+        """A room taken over from a node that died (or restarted): the people it still had
+        leave as after a dropped connection, at the moment that node was last known alive —
+        their hands, rights and attendance wait for them to resume (rooms/resume.py)."""
+        room = live.room
+        gone = [*room.participants, *room.lobby]
+        for pid in gone:
+            result = room.apply(Leave(actor=pid, reason=LeaveReason.DISCONNECTED), at)
+            if isinstance(result, Refusal):
+                continue
+            for effect in result.effects:
+                if isinstance(effect, Record):  # nobody is connected here to tell: records only
+                    self.archive.enqueue(live.session, room.id, effect)
+        log.warning(
+            "room %s taken over: %d people held for their return, %d polls, %d chat messages",
+            room.id,
+            len(gone),
+            len(room.polls),
+            len(room.chat.public_messages),
+        )
+        self._schedule_tick(room.id)
+
     def _close_if_empty(self, room_id: str) -> None:
         """Forget an empty room, and give its lease back so the next lesson is placed afresh."""
         live = self.rooms.get(room_id)
         self.rooms.close_if_empty(room_id)
         if live is not None and self.rooms.get(room_id) is None:
             self.quality_log.forget(live.session)
+        if live is not None and self.rooms.get(room_id) is None and self.states is not None:
+            if self.draining:  # the next process (or node) takes it up where it stopped
+                self.states.keep(room_id, live.room, live.session)
+            else:
+                self.states.ended(room_id)
         ownership = self.ownership
         if self.rooms.get(room_id) is None and ownership is not None and ownership.holds(room_id):
             # In the background: an unreachable Redis must not hold up the room's last leave.
@@ -606,6 +655,8 @@ class Signalling:
                     sorted(p.value for p in effect.permissions),
                 )
         self._schedule_tick(room_id)
+        if self.states is not None and self.rooms.get(room_id) is not None:
+            self.states.changed(room_id)
         self._close_if_empty(room_id)
         if self.rooms.get(room_id) is None:
             await self.media.close_room(room_id)

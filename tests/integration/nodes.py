@@ -9,9 +9,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import socketio
+
 from server.signalling import SESSION_COOKIE
 from tests.integration.peers import Peer
 from tests.integration.server_process import ServerProcess, server_process
+
+# After a node could not be reached, the wait before starting over at the entry.
+RETRY_S = 1.0
 
 
 @asynccontextmanager
@@ -47,7 +52,7 @@ class Follower:
 
     def __init__(self, peer: Peer, url: str, token: str | None = None) -> None:
         self.peer = peer
-        self.url = url
+        self.entry = self.url = url
         self.token = token
         self.redirects: list[str] = []
         self.refusals: list[dict[str, Any]] = []
@@ -58,7 +63,16 @@ class Follower:
         async with asyncio.timeout(within):
             while True:
                 if not self.peer.sio.connected:
-                    await connect_to(self.peer, self.url, self.token)
+                    try:
+                        await connect_to(self.peer, self.url, self.token)
+                    except socketio.exceptions.ConnectionError:
+                        if self.url == self.entry:
+                            raise
+                        # Sent to a node that is gone (its lease not yet lapsed): start over
+                        # at the entry after a moment, as the room page does.
+                        self.url = self.entry
+                        await asyncio.sleep(RETRY_S)
+                        continue
                 ack = await self.peer.call("join", payload)
                 if ack["ok"]:
                     return ack

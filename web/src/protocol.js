@@ -339,6 +339,19 @@ export class RoomConnection extends Emitter {
       listening,
     );
     socket.on("connect_error", () => {
+      if (this.nodeUrl && (this.status === "reconnecting" || this.status === "restarting")) {
+        // The node we were sent to does not answer (it died; its lease lapses within 10 s):
+        // start over at the entry in a moment instead of knocking on its door.
+        socket.disconnect();
+        clearTimeout(this.restartTimer);
+        this.restartTimer = setTimeout(
+          () => {
+            if (this.socket === socket) this.relocate(null);
+          },
+          1000 * (0.5 + Math.random()),
+        );
+        return;
+      }
       if (this.status === "connecting") {
         this.emit("error", new ProtocolError("network_error", "The server cannot be reached."));
       }
@@ -396,22 +409,32 @@ export class RoomConnection extends Emitter {
         // Already connecting (preconnect()): a second connect() would send a second CONNECT
         // packet, which the server refuses — closing the socket.
         if (!socket.active) socket.connect();
-        await new Promise((resolve, reject) => {
+        const reached = await new Promise((resolve) => {
           const ok = () => {
             socket.off("connect_error", fail);
-            resolve(undefined);
+            resolve(true);
           };
           const fail = () => {
             socket.off("connect", ok);
             socket.disconnect();
-            reject(new ProtocolError("network_error", "The server cannot be reached."));
+            resolve(false);
           };
           socket.once("connect", ok);
           socket.once("connect_error", fail);
-        }).catch((e) => {
-          this.close();
-          throw e;
         });
+        if (!reached && this.nodeUrl && this.status === "connecting") {
+          // Sent to a node that is gone (its lease has not lapsed yet): start over at the
+          // entry in a moment, which then sends us to whichever node serves the room.
+          this.dropSocket();
+          this.nodeUrl = null;
+          await new Promise((resolve) => setTimeout(resolve, 1000 * (0.5 + Math.random())));
+          if (this.status !== "connecting") throw new ProtocolError("network_error", "Closed.");
+          continue;
+        }
+        if (!reached) {
+          this.close();
+          throw new ProtocolError("network_error", "The server cannot be reached.");
+        }
       }
       try {
         // `media` only on this first join: after a network blip, media.js starts over itself.

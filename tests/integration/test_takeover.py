@@ -1,0 +1,136 @@
+"""kill -9 of the node serving a room: the other node takes it over, and everyone resumes there
+with roster, roles, hands, grants, the poll and the chat as they were; attendance shows one gap."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import signal
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from rooms.attendance import Departure, Presence, merge
+from server.room_state import state_key
+from tests.integration.nodes import Follower, nodes
+from tests.integration.peers import Peer, create_room, peers, sign_in
+
+RESUME_WITHIN_S = 30.0
+
+
+@pytest.fixture
+def data(tmp_path: Path, demo_data: Path) -> Path:
+    shutil.copytree(demo_data, tmp_path / "data")
+    return tmp_path / "data"
+
+
+async def saved_state(redis_url: str, room_id: str) -> dict[str, Any]:
+    client = Redis.from_url(redis_url)
+    try:
+        text = await client.get(state_key(room_id))
+    finally:
+        await client.aclose()
+    return {} if text is None else dict(json.loads(text)["room"])
+
+
+def presence_of(data: Path, user_id: int) -> list[Presence]:
+    with closing(sqlite3.connect(data / "sabaq.db")) as db:
+        rows = db.execute(
+            "SELECT joined_at, left_at, how FROM presence WHERE user_id = ? ORDER BY id", (user_id,)
+        ).fetchall()
+    return [Presence(j, left if left is not None else time.time(), Departure(how or "still_in"))
+            for j, left, how in rows]  # fmt: skip
+
+
+def last_resume(peer: Peer) -> str:
+    token: str = peer.seen("room_state")[-1]["resume"]
+    return token
+
+
+@pytest.mark.timeout(150)
+async def test_kill_9_of_the_rooms_node_and_everyone_resumes_on_the_other(
+    data: Path, redis_url: str
+) -> None:
+    async with (
+        nodes(data, redis_url) as (a, b),
+        peers("host", "asker", "speaker") as (host, asker, speaker),
+    ):
+        token = await sign_in(a.server, *a.server.teacher)
+        room = await create_room(a.server, token)
+        join = {"v": 1, "room": room["id"], "as": "user"}
+        teacher = Follower(host, a.server.url, token)
+        assert (await teacher.join(join))["ok"]
+        pupils = [
+            Follower(peer, b.server.url, await sign_in(b.server, *b.server.pupils[i]))
+            for i, peer in enumerate((asker, speaker))
+        ]
+        asker_id = (await pupils[0].join(join))["you"]["id"]
+        speaker_id = (await pupils[1].join(join))["you"]["id"]
+        owner, survivor = (a, b) if teacher.url == a.server.url else (b, a)
+
+        # The lesson so far: chat, a raised hand, a grant, a poll with a vote.
+        assert (await asker.call("chat_send", {"text": "before the crash"}))["ok"]
+        assert (await asker.call("hand_raise", {"speak": True}))["ok"]
+        await host.wait("hands", lambda d: [h["id"] for h in d["queue"]] == [asker_id])
+        grant = {"participant": speaker_id, "speak": True, "video": False}
+        assert (await host.call("rights_grant", grant))["ok"]
+        poll = {"kind": "yes_no", "question": "Ready?", "launch": True}
+        assert (await host.call("poll_create", poll))["ok"]
+        poll_id = (await asker.wait("poll_opened"))["poll"]["id"]
+        assert (await asker.call("poll_vote", {"poll": poll_id, "choices": [0]}))["ok"]
+        # The state is written behind the changes: the crash comes once the vote is in Redis.
+        async with asyncio.timeout(5):
+            while not any(p["answers"] for p in (await saved_state(redis_url, room["id"]))
+                          .get("polls", {}).values()):  # fmt: skip
+                await asyncio.sleep(0.02)
+        tokens = [last_resume(p) for p in (host, asker, speaker)]
+
+        owner.process.kill()  # kill -9: no drain, no goodbye, no last write
+        killed = time.monotonic()
+        for peer in (host, asker, speaker):
+            await peer.wait("disconnect")
+        # Each comes back through the surviving node, as the room page does after a lost node.
+        for follower, resume in zip((teacher, *pupils), tokens, strict=True):
+            follower.entry = follower.url = survivor.server.url
+            follower.peer.events.clear()
+            ack = await follower.join({**join, "resume": resume}, within=RESUME_WITHIN_S)
+            assert ack["ok"] and ack["status"] == "joined", ack
+        took = time.monotonic() - killed
+        assert took < RESUME_WITHIN_S, survivor.output()
+        assert f"room {room['id']} taken over: 3 people held" in survivor.output()
+
+        # Roster and roles: everyone, as they were; the grant kept.
+        state = await speaker.wait("room_state")
+        people = {p["name"]: p for p in state["participants"]}
+        assert len(people) == 3 and sorted(p["role"] for p in people.values()) == [
+            "host", "participant", "participant"]  # fmt: skip
+        assert state["you"]["mic"] is True  # the speaker's grant
+        # Chat and the poll with its vote.
+        assert [m["text"] for m in state["chat"]["messages"]] == ["before the crash"]
+        host_state = host.seen("room_state")[-1]
+        assert host_state["polls"][0]["results"]["voters"] == 1
+        asker_state = asker.seen("room_state")[-1]
+        assert asker_state["polls"][0]["your_answer"] is not None
+        # The hand, back in the queue under the asker's new connection.
+        asker_now = asker_state["you"]["id"]
+        await host.wait("hands", lambda d: [h["id"] for h in d["queue"]] == [asker_now])
+        assert asker_state["hand"]["position"] == 1
+        # A clean stop writes what the survivor still had queued (a kill would lose it).
+        survivor.signal(signal.SIGTERM)
+        assert await survivor.exited(within=20) == 0, survivor.output()
+
+    # Attendance: one stretch cut by the crash and resumed: one gap, not a leave and a join.
+    with closing(sqlite3.connect(data / "sabaq.db")) as db:
+        (user_id,) = db.execute(
+            "SELECT user_id FROM presence WHERE name = ? LIMIT 1", (asker_state["you"]["name"],)
+        ).fetchone()
+    stretches = presence_of(data, user_id)
+    assert len(stretches) == 2 and stretches[0].how is Departure.DISCONNECTED, stretches
+    merged, gaps = merge(stretches, grace_s=60)
+    assert len(merged) == 1 and len(gaps) == 1, (merged, gaps)
