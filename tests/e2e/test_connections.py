@@ -7,7 +7,6 @@ $SABAQ_ARTIFACTS or test-artifacts/quality/ for a reviewer.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from tests.conftest import LiveServer
 from tests.integration.peers import peers, sign_in
 from tests.media.test_signalling import _TestClock
 
-from .conftest import Browsers
+from .conftest import Browsers, artifacts
 from .flows import open_panel, teacher_hosts, text
 from .test_accessibility import axe_violations
 
@@ -28,11 +27,7 @@ pytestmark = pytest.mark.e2e
 
 DESKTOP: ViewportSize = {"width": 1366, "height": 768}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-ARTIFACTS = Path(
-    os.environ.get(
-        "SABAQ_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts" / "quality"
-    )
-)
+ARTIFACTS = artifacts("quality")
 
 
 def reading(level: str, delay: int, loss: float, video: str, height: int = 480) -> dict[str, Any]:

@@ -116,7 +116,14 @@ function chart(id, name) {
   line.setAttribute("points", sparkPoints(samples, Date.now(), CHART_W, CHART_H - 2, CHART_TOP_MS));
   line.setAttribute("class", "spark-line");
   svg.append(base, line);
-  return h("div", { class: "spark-box" }, svg, h("p", { class: "muted spark-caption", text: label }));
+  // The time axis in words under it (the SVG's own name already says it all to a screen reader).
+  const axis = h(
+    "div",
+    { class: "spark-axis muted", "aria-hidden": "true" },
+    h("span", { text: t("connections.chart_start") }),
+    h("span", { text: t("connections.chart_now") }),
+  );
+  return h("div", { class: "spark-box" }, svg, axis, h("p", { class: "muted spark-caption", text: label }));
 }
 
 function item(p, q) {
