@@ -46,7 +46,15 @@ class KeyframeCache:
     Memory is bounded by `max_packets` payloads (plus the keyframe itself, whatever its size).
     """
 
-    __slots__ = ("_growing", "_keyframe_end", "_max_packets", "_max_span", "_newest_ts", "_packets")
+    __slots__ = (
+        "_growing",
+        "_keyframe_end",
+        "_max_packets",
+        "_max_span",
+        "_newest_seq",
+        "_newest_ts",
+        "_packets",
+    )
 
     def __init__(self, *, max_packets: int = 256, max_span: int = 45000) -> None:
         """max_span: the longest run kept for a live burst, in RTP clock ticks (90 kHz video)."""
@@ -59,6 +67,7 @@ class KeyframeCache:
         self._keyframe_end: int | None = None
         # True while _packets is every packet since the keyframe, in order, without a gap.
         self._growing = False
+        self._newest_seq: int | None = None
         self._newest_ts: int | None = None
 
     def __len__(self) -> int:
@@ -73,17 +82,19 @@ class KeyframeCache:
         """Take one packet as received from the publisher (retransmissions included)."""
         packets = self._packets
         delta = 1
-        if packets:
-            delta = (sp.sequence_number - packets[-1].sequence_number) & _SEQ_MASK
+        if self._newest_seq is not None:
+            # Against the newest packet seen, not the newest kept: a keyframe kept alone for
+            # minutes must not make later packets look old (sequence numbers wrap).
+            delta = (sp.sequence_number - self._newest_seq) & _SEQ_MASK
             if delta == 0 or delta >= 0x8000:
                 return  # a duplicate or a late retransmission: nothing new for the cache
+        self._newest_seq = sp.sequence_number
+        self._newest_ts = sp.timestamp
         if sp.keyframe_start and not (packets and sp.timestamp == packets[0].timestamp):
             self._packets = [sp]
             self._keyframe_end = 1 if sp.marker else None
             self._growing = True
-            self._newest_ts = sp.timestamp
             return
-        self._newest_ts = sp.timestamp
         if not self._growing:
             return
         contiguous = delta == 1

@@ -203,3 +203,18 @@ def test_a_viewer_after_a_lone_keyframe_numbers_the_next_keyframe_on() -> None:
     assert rw.map_seq(nxt[0].sequence_number) == (last_seq + 1) & 0xFFFF
     assert seq_newer(rw.map_seq(nxt[0].sequence_number), last_seq)
     assert rw.map_ts(nxt[0].timestamp) > rw.map_ts(burst.timestamps[-1])
+
+
+def test_a_keyframe_kept_alone_for_long_is_replaced_by_the_next_one() -> None:
+    """Minutes of delta frames after a lone keyframe (sequence numbers wrap past it), then a
+    keyframe: that one is cached, not taken for a late retransmission."""
+    cache = KeyframeCache(max_packets=4)
+    fill(cache, stream(100, 0, 3))  # the keyframe alone from here on
+    seq, ts = 109, 3 * TICKS
+    for _ in range(40000):  # more than half the sequence space
+        cache.add(frame(seq, ts, 1)[0])
+        seq, ts = (seq + 1) & 0xFFFF, ts + TICKS
+    fill(cache, frame(seq, ts, 2, key=True))
+    burst = cache.burst()
+    assert burst is not None
+    assert burst.packets[0].sequence_number == seq and burst.live
