@@ -14,11 +14,11 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, ViewportSize, expect
 
 from tests.documents import samples
 
-from .conftest import Browsers, LiveServer
+from .conftest import Browsers, LiveServer, artifacts
 from .flows import EN, pupil_enters, teacher_hosts, text
 from .test_journal import (
     diary_row,
@@ -30,6 +30,9 @@ from .test_journal import (
 from .test_stage import axe
 
 pytestmark = pytest.mark.e2e
+ARTIFACTS = artifacts("documents")
+DESKTOP: ViewportSize = {"width": 1366, "height": 768}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 # Collects every text the uploader's progress box shows (they pass too fast to poll).
 WATCH_UPLOAD = """
@@ -74,6 +77,7 @@ async def upload(page: Page, path: Path, *, check_axe: bool = False) -> None:
     await expect(page.get_by_role("dialog", name=EN["doc.menu_title"])).to_be_visible()
     if check_axe:
         assert await axe(page) == []
+        await page.screenshot(path=str(ARTIFACTS / "desktop-teacher-menu.png"))
     await page.get_by_test_id("doc-file").set_input_files(str(path))
 
 
@@ -274,3 +278,60 @@ async def test_after_the_lesson_its_page_and_the_class_diary_link_the_documents(
         await shared.click()
     saved = await (await info.value).path()
     assert await asyncio.to_thread(saved.read_bytes) == deck.read_bytes()
+
+
+# Runs in a page: where the shared page is drawn, how much of the window it takes.
+PAGE_BOX = """
+() => {
+  const img = document.querySelector('[data-testid="doc-page"]');
+  const r = img.getBoundingClientRect();
+  const bar = document.querySelector(".doc-bar").getBoundingClientRect();
+  return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width,
+    height: r.height, barBottom: bar.bottom, vw: window.innerWidth, vh: window.innerHeight,
+    natural: img.naturalWidth, scrollY: window.scrollY};
+}
+"""
+
+
+async def test_the_shared_page_on_the_stage_in_each_size_and_language(
+    live_server: LiveServer, browsers: Browsers, tmp_path: Path
+) -> None:
+    host = await browsers.person("host")
+    pupil = await browsers.person("pupil")
+    room = await teacher_hosts(
+        host, live_server.url, live_server.teacher, "Биология 8Б", class_id=live_server.class_id
+    )
+    await pupil_enters(pupil, room, *live_server.pupils[0])
+    await upload(host, samples.pdf(tmp_path / "Фотосинтез.pdf", 4))
+    await expect(host.get_by_test_id("doc-upload")).to_contain_text(
+        text("doc.ready", name="Фотосинтез.pdf")
+    )
+    await host.get_by_test_id("doc-upload").get_by_role("button").click()
+    await host.get_by_test_id("doc-next").click()
+    await shows_page(pupil, 2, 4)
+    folder = ARTIFACTS
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        for lang in ("kk", "ru", "en"):
+            for who, page in (("teacher", host), ("pupil", pupil)):
+                await page.set_viewport_size(viewport)
+                await page.locator("#lang").select_option(lang)
+                await expect(page.get_by_test_id("doc-page-of")).to_have_text(
+                    text("doc.page_of", lang, page=2, pages=4)
+                )
+                # The pointer where the teacher points (a pupil sees the teacher's).
+                frame = host.locator("#stage-document .doc-frame")
+                box = await frame.bounding_box()
+                assert box is not None
+                await host.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
+                await expect(page.get_by_test_id("doc-pointer")).to_be_visible()
+                await expect(page_img(page)).to_have_attribute("data-loaded", "2")
+                drawn = await page.evaluate(PAGE_BOX)
+                # The page lies wholly in the first viewport with its buttons, nothing scrolled.
+                assert drawn["scrollY"] == 0
+                assert drawn["left"] >= 0 and drawn["right"] <= drawn["vw"] + 0.5, drawn
+                assert drawn["top"] >= 0 and drawn["barBottom"] <= drawn["vh"], drawn
+                if size == "desktop":  # half of the window's width at least, beside the panel
+                    assert drawn["width"] >= 0.5 * drawn["vw"], drawn
+                else:  # the phone's full width
+                    assert drawn["width"] >= drawn["vw"] - 2, drawn
+                await page.screenshot(path=str(folder / f"{size}-{who}-{lang}.png"))

@@ -403,14 +403,17 @@ function focusStage() {
   if (next && !next.hidden) next.focus();
 }
 
-/** The page as large as the stage allows, keeping its shape; `sizes` says how wide it is. */
+/** The page as large as the stage allows, keeping its shape; `sizes` says how wide it is.
+ * Measured on the slot (less the bar), so the page and its bar sit together in the middle. */
 function fit() {
-  const frame = /** @type {HTMLElement|null} */ (document.querySelector("#stage-document .doc-frame"));
-  const canvas = frame ? frame.parentElement : null;
-  if (!frame || !canvas) return;
-  const box = canvas.getBoundingClientRect();
-  if (!box.width || !box.height) return;
-  const size = fitPage(box.width, box.height, Number(frame.dataset.aspect) || 0.75);
+  const slot = document.getElementById("stage-document");
+  const frame = /** @type {HTMLElement|null} */ (slot ? slot.querySelector(".doc-frame") : null);
+  const bar = slot ? slot.querySelector(".doc-bar") : null;
+  if (!slot || !frame) return;
+  const box = slot.getBoundingClientRect();
+  const barHeight = bar ? bar.getBoundingClientRect().height : 0;
+  if (!box.width || box.height <= barHeight) return;
+  const size = fitPage(box.width, box.height - barHeight, Number(frame.dataset.aspect) || 0.75);
   frame.style.width = `${size.width}px`;
   frame.style.height = `${size.height}px`;
   const img = frame.querySelector("img");
