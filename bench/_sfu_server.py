@@ -8,12 +8,14 @@ import cProfile
 import gc
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 
+from media.recorder import Recording
 from media.router import AiortcRouter
 from media.transport import AiortcTransport
 
@@ -111,6 +113,7 @@ class RelayServer:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=["forward", "relay"], required=True)
+    parser.add_argument("--record", metavar="DIR", help="record every producer into DIR")
     args = parser.parse_args()
     pin_from_env()
     loopback()
@@ -140,6 +143,10 @@ async def main() -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
+    recording = None
+    if args.record and isinstance(server, ForwardServer):
+        recording = Recording(Path(args.record), server.router)
+        recording.start()
     # As `sabaq serve` does after start-up: long-lived objects out of the collector's way.
     gc.freeze()
     emit("PORT", port)
@@ -158,6 +165,10 @@ async def main() -> None:
         profiler.dump_stats(profile_path)
     cpu1, packets1 = time.process_time(), await server.packets()
     times1 = os.times()
+    record = None
+    if recording is not None:
+        summary = await recording.stop()
+        record = {"bytes": summary.bytes, "files": len(summary.tracks)}
     emit(
         "RESULT",
         {
@@ -168,6 +179,7 @@ async def main() -> None:
             "user_s": times1.user - times0.user,
             "system_s": times1.system - times0.system,
             "tapped": server.tapped_share() if isinstance(server, ForwardServer) else None,
+            "record": record,
         },
     )
     # Stay up while the late joiner and the clients finish; the coordinator ends us.

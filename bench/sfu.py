@@ -17,6 +17,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -90,11 +91,14 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     return {"p50": round(q[49], 2), "p95": round(q[94], 2), "p99": round(q[98], 2)}
 
 
-async def run_mode(mode: str, subscribers: int, seconds: float, decoders: int) -> dict[str, Any]:
+async def run_mode(
+    mode: str, subscribers: int, seconds: float, decoders: int, record: str | None = None
+) -> dict[str, Any]:
     """One full run (server + clients) in forward or relay mode; raw figures."""
     children: list[Child] = []
     try:
-        server = await spawn("server", "bench._sfu_server", "--mode", mode)
+        extra = ["--record", record] if record else []
+        server = await spawn("server", "bench._sfu_server", "--mode", mode, *extra)
         children.append(server)
         url = f"http://127.0.0.1:{await server.expect('PORT', 30)}"
         publisher = await spawn(
@@ -175,6 +179,8 @@ async def run_mode(mode: str, subscribers: int, seconds: float, decoders: int) -
         "_server_user_us_per_packet": round(srv["user_s"] * 1e6 / max(1, srv["packets"]), 1),
         "_server_system_us_per_packet": round(srv["system_s"] * 1e6 / max(1, srv["packets"]), 1),
         "_tapped_share": srv["tapped"],
+        "_record": srv.get("record"),
+        "_server_cpu_s": srv["cpu_s"],
     }
 
 
@@ -183,6 +189,11 @@ async def main() -> None:
     parser.add_argument("--subscribers", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--baseline", action="store_true", help="also measure MediaRelay")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="run again with the recorder on; adds record.cpu_overhead_pct, bytes, files",
+    )
     parser.add_argument("--decoders", type=int, default=2, help="subscribers that decode video")
     parser.add_argument(
         "--pin",
@@ -215,6 +226,20 @@ async def main() -> None:
             baseline["added_latency_ms"] = {k: round(v - direct, 2) for k, v in frame.items()}
         else:  # no frame decoded through the relay (it starved): nothing to compare
             baseline["added_latency_ms"] = percentiles([])
+    record = None
+    if args.record:
+        with tempfile.TemporaryDirectory(prefix="sabaq-bench-record-") as folder:
+            recorded = await run_mode("forward", args.subscribers, args.seconds, decoders, folder)
+        # Per forwarded packet, so a run that forwarded a few more packets is not counted as
+        # recording overhead.
+        plain_us = result["server_cpu_us_per_packet"]
+        record = {
+            "cpu_overhead_pct": round(
+                (recorded["server_cpu_us_per_packet"] - plain_us) / plain_us * 100, 1
+            ),
+            "server_cpu_pct": recorded["server_cpu_pct"],
+            **(recorded["_record"] or {}),
+        }
     for extra in (result, baseline):
         if extra is not None:
             print(
@@ -232,6 +257,8 @@ async def main() -> None:
         out["baseline_cpu_ratio_per_packet"] = round(
             relay_us / result["server_cpu_us_per_packet"], 1
         )
+    if record is not None:
+        out["record"] = record
     out["host"] = host
     print(json.dumps(out))
 

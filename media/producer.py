@@ -65,6 +65,8 @@ class AiortcProducer:
         self.consumers: set[AiortcConsumer] = set()
         # Snapshot of consumers for the per-packet fan-out, rebuilt only when they change.
         self._fanout: tuple[AiortcConsumer, ...] = ()
+        # Packet sinks other than viewers (the recorder): called after the fan-out.
+        self._sinks: tuple[Callable[[SourcePacket, int], None], ...] = ()
         self.history: PacketHistory[SourcePacket] = PacketHistory(history_packets)
         self.media_ssrc: int | None = None
         # (NTP timestamp, RTP timestamp) of the publisher's last sender report.
@@ -103,6 +105,14 @@ class AiortcProducer:
         """Leave an attached consumer out of the fan-out (paused) or put it back at the end."""
         others = tuple(c for c in self._fanout if c is not consumer)
         self._fanout = (*others, consumer) if on and consumer in self.consumers else others
+
+    def add_sink(self, sink: Callable[[SourcePacket, int], None]) -> None:
+        """Also hand every packet (and its arrival time, ms) to `sink`; it must be cheap."""
+        self._sinks = (*self._sinks, sink)
+
+    def remove_sink(self, sink: Callable[[SourcePacket, int], None]) -> None:
+        """Stop handing packets to `sink`."""
+        self._sinks = tuple(s for s in self._sinks if s is not sink)
 
     def detach(self, consumer: AiortcConsumer) -> None:
         """Stop fanning packets out to this consumer."""
@@ -213,6 +223,8 @@ class AiortcProducer:
         self.history.add(seq, sp)
         for consumer in self._fanout:
             consumer.forward(sp)
+        for sink in self._sinks:
+            sink(sp, arrival_time_ms)
         # After the fan-out: a viewer that starts from the cache inside it gets this packet as
         # the first live one, not twice.
         if self.keyframes is not None:

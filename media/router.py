@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from .aiortc_hooks import install_host_address
 from .interfaces import InvalidStateError, Source, TransportRole
@@ -21,6 +22,8 @@ class AiortcRouter:
         self._closed = False
         self.transports: list[AiortcTransport] = []
         self._producers: list[AiortcProducer] = []
+        # Told of every new producer (the recorder starts a file for it).
+        self.producer_listeners: list[Callable[[AiortcProducer], None]] = []
 
     @property
     def closed(self) -> bool:
@@ -58,6 +61,8 @@ class AiortcRouter:
                 and transport.participant_id != producer.participant_id
             ):
                 transport._add_consumer(producer)
+        for listener in list(self.producer_listeners):
+            listener(producer)
 
     def _remove_producer(self, producer: AiortcProducer) -> None:
         if producer in self._producers:
