@@ -20,6 +20,7 @@ from aiortc.rtp import (
 )
 
 from media import aiortc_hooks as hooks
+from media.counters import totals
 from media.interfaces import InvalidStateError
 from media.router import AiortcRouter
 
@@ -132,6 +133,11 @@ async def test_nack_recovers_five_percent_loss(router: AiortcRouter) -> None:
         by_viewer = {c.viewer_id: c for c in producer.consumers}
         assert by_viewer["lossy"].retransmissions > 0
         assert by_viewer["clean"].retransmissions == 0
+        # What /metrics reads (media/counters.py): the lossy viewer's NACKs and the resends.
+        assert by_viewer["lossy"].nacks_received > 0 and by_viewer["clean"].nacks_received == 0
+        counted = totals([producer])
+        assert counted.nacks_received >= by_viewer["lossy"].nacks_received
+        assert counted.retransmissions >= by_viewer["lossy"].retransmissions
         sent = pub.video.frames_sent - sent0
         got = lossy.frames("video") - got0
         assert got >= 0.9 * sent, (got, sent, counts)
