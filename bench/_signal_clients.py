@@ -64,6 +64,8 @@ class Client(asyncio.Protocol):
         self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._acks: dict[int, asyncio.Future[Any]] = {}
         self._next_ack = 0
+        # Sent on to another node by the one it connected to (bench.signal --nodes).
+        self.redirected = False
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -149,10 +151,17 @@ class Client(asyncio.Protocol):
 
     # -- socket.io ---------------------------------------------------------------------------
 
-    async def join(self, url: str, room: str) -> None:
+    async def _open(self, url: str) -> None:
+        """Connect to `url` and open the socket.io namespace (a fresh state for each node)."""
+        loop = asyncio.get_running_loop()
+        self._buffer = bytearray()
+        self._key = base64.b64encode(os.urandom(16))
+        self._upgraded = False
+        self._handshake = loop.create_future()
+        self._connected = loop.create_future()
+        self._closed = loop.create_future()
         parts = urlsplit(url)
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
-        loop = asyncio.get_running_loop()
         await loop.create_connection(lambda: self, host, port)
         assert self._transport is not None
         self._transport.write(
@@ -166,16 +175,29 @@ class Client(asyncio.Protocol):
         await asyncio.wait_for(self._handshake, 30)
         self._send(MESSAGE + CONNECT)
         await asyncio.wait_for(self._connected, 30)
-        ack = await self.call(
-            "join",
-            {
-                "v": 1,
-                "room": room,
-                "as": "guest",
-                "name": f"Bench {self.index}",
-                "institution": "bench",
-            },
-        )
+
+    async def join(self, url: str, room: str) -> None:
+        """Join the room through `url`, following `room_elsewhere` to the node serving it."""
+        payload = {
+            "v": 1,
+            "room": room,
+            "as": "guest",
+            "name": f"Bench {self.index}",
+            "institution": "bench",
+        }
+        for _ in range(3):  # docs/scaling.md: at most a hop or two
+            await self._open(url)
+            ack = await self.call("join", payload)
+            error = ack.get("error") or {}
+            if error.get("code") != "room_elsewhere":
+                break
+            self.redirected = True
+            assert self._transport is not None
+            self._transport.close()
+            await self._closed
+            self._transport = None
+            self._next_ack = 0
+            url = error["node"]
         if not ack.get("ok") or ack.get("status") != "joined":
             raise RuntimeError(f"client {self.index} could not join: {ack}")
 
@@ -255,6 +277,7 @@ async def main() -> None:
     result: dict[str, Any] = {
         "sent": sent,
         "errors": sum(c.errors for c in clients),
+        "redirected": sum(c.redirected for c in clients),
         "latencies_ms": [round(ms, 3) for _, _, ms in deliveries],
     }
     if args.trace:

@@ -1,4 +1,5 @@
-"""SFU benchmark: `python -m bench.sfu --subscribers N --seconds S [--baseline] [--no-pin]`.
+"""SFU benchmark: `python -m bench.sfu --subscribers N --seconds S [--baseline] [--no-pin]
+[--workers W]`.
 
 Starts the server, one publisher (VP8 640x480 30 fps + Opus) and N subscribers, each group in
 its own process, all on 127.0.0.1; prints one JSON object as the last stdout line.
@@ -7,6 +8,11 @@ With two or more CPUs the server runs on CPU 0 and every client process on the o
 the default): the clients stand in for other people's machines, and sharing the server's core
 with eleven of them put a third more on the server's own CPU time (cache and wake-up costs
 that a server with a core to itself does not pay; docs/media.md). `--no-pin` shares all CPUs.
+
+`--workers W` measures what `sabaq serve --workers` gives a machine: W rooms at once, each in a
+server process of its own (as the rooms spread over the workers, each with its own router), the
+servers pinned to CPUs 0..W-1. It prints forwarded packets per second per core of server CPU with
+all W busy, beside the same figure of one worker measured first, and their ratio.
 """
 
 from __future__ import annotations
@@ -67,8 +73,8 @@ class Child:
 PINNING: dict[str, str] = {}
 
 
-async def spawn(name: str, module: str, *args: str) -> Child:
-    cpus = PINNING.get("server" if name == "server" else "clients")
+async def spawn(name: str, module: str, *args: str, cpus: str | None = None) -> Child:
+    cpus = cpus or PINNING.get("server" if name == "server" else "clients")
     env = {**os.environ, CPUS_ENV: cpus} if cpus else None
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -92,13 +98,20 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
 
 
 async def run_mode(
-    mode: str, subscribers: int, seconds: float, decoders: int, record: str | None = None
+    mode: str,
+    subscribers: int,
+    seconds: float,
+    decoders: int,
+    record: str | None = None,
+    server_cpus: str | None = None,
 ) -> dict[str, Any]:
     """One full run (server + clients) in forward or relay mode; raw figures."""
     children: list[Child] = []
     try:
         extra = ["--record", record] if record else []
-        server = await spawn("server", "bench._sfu_server", "--mode", mode, *extra)
+        server = await spawn(
+            "server", "bench._sfu_server", "--mode", mode, *extra, cpus=server_cpus
+        )
         children.append(server)
         url = f"http://127.0.0.1:{await server.expect('PORT', 30)}"
         publisher = await spawn(
@@ -184,6 +197,48 @@ async def run_mode(
     }
 
 
+def per_core(figures: dict[str, Any]) -> float:
+    """Forwarded packets per second of server CPU (a core fully busy for one second)."""
+    return float(figures["forwarded_packets_per_s"]) / max(
+        1e-9, float(figures["server_cpu_pct"]) / 100
+    )
+
+
+async def run_workers(
+    workers: int, subscribers: int, seconds: float, decoders: int, cpus: list[int], host: Any
+) -> dict[str, Any]:
+    """One worker alone, then `workers` at once (one room each): packets per core, compared."""
+    one = await run_mode("forward", subscribers, seconds, decoders)
+    pins = [str(cpus[w % len(cpus)]) if PINNING else None for w in range(workers)]
+    if PINNING:  # the servers take a CPU each; the clients share every CPU
+        PINNING["clients"] = ",".join(str(c) for c in cpus)
+    runs = await asyncio.gather(
+        *(run_mode("forward", subscribers, seconds, decoders, server_cpus=pin) for pin in pins)
+    )
+    packets = sum(r["forwarded_packets_per_s"] for r in runs)
+    cpu_pct = sum(r["server_cpu_pct"] for r in runs)
+    together = packets / max(1e-9, cpu_pct / 100)
+    return {
+        "workers": workers,
+        "subscribers_per_worker": subscribers,
+        "seconds": seconds,
+        "forwarded_packets_per_s": round(packets, 1),
+        "server_cpu_pct": round(cpu_pct, 1),
+        "packets_per_core_s": round(together, 1),
+        "one_worker": {
+            "forwarded_packets_per_s": one["forwarded_packets_per_s"],
+            "server_cpu_pct": one["server_cpu_pct"],
+            "packets_per_core_s": round(per_core(one), 1),
+        },
+        "per_core_ratio": round(together / per_core(one), 3),
+        "frames_decoded_ratio": min(
+            (r["frames_decoded_ratio"] for r in runs if r["frames_decoded_ratio"] is not None),
+            default=None,
+        ),
+        "host": host,
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=5)
@@ -195,6 +250,9 @@ async def main() -> None:
         help="run again with the recorder on; adds record.cpu_overhead_pct, bytes, files",
     )
     parser.add_argument("--decoders", type=int, default=2, help="subscribers that decode video")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="rooms at once, each in a server of its own"
+    )
     parser.add_argument(
         "--pin",
         action=argparse.BooleanOptionalAction,
@@ -212,6 +270,10 @@ async def main() -> None:
         os.sched_setaffinity(0, set(cpus[1:]))  # this coordinator is a client too
     print(f"CPUs: {PINNING or 'shared'}", file=sys.stderr)
     decoders = min(args.decoders, args.subscribers)
+    if args.workers > 1:
+        print(json.dumps(await run_workers(args.workers, args.subscribers, args.seconds, decoders,
+                                           cpus, host)))  # fmt: skip
+        return
 
     result = await run_mode("forward", args.subscribers, args.seconds, decoders)
     baseline = None
