@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy import text
 
 from rooms.refusals import Reason
 from server.errors import error
-from server.keys import ENGINE, REDIS, SIGNALLING, STORE
+from server.keys import ENGINE, REDIS, SETTINGS, SIGNALLING, STORE
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -35,16 +37,32 @@ CSP = "; ".join(
 routes = web.RouteTableDef()
 
 
+@functools.cache
+def csp_for(public_url: str, several_nodes: bool) -> str:
+    """The CSP of this server's answers. With several nodes on Redis a room page may be sent to
+    a worker's own port on the same host name (docs/scaling.md): its socket may connect there."""
+    if not several_nodes:
+        return CSP
+    parts = urlsplit(public_url)
+    secure = parts.scheme == "https"
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    nodes = f"{parts.scheme}://{host}:* {'wss' if secure else 'ws'}://{host}:*"
+    return CSP.replace("connect-src 'self'", f"connect-src 'self' {nodes}")
+
+
 @web.middleware
 async def security_headers(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """A strict CSP and friends on every answer, errors included (JSON too: it costs nothing)."""
+    settings = request.app[SETTINGS]
+    csp = csp_for(settings.base_url, settings.redis is not None)
     try:
         response = await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:  # a redirect aiohttp raised (e.g. a trailing slash) stays one
-            _secure(exc.headers)
+            _secure(exc.headers, csp)
             raise
         response = _error_page(request, exc)
     except ConnectionError:  # the client went away mid-answer: nobody to answer
@@ -52,12 +70,12 @@ async def security_headers(
     except Exception:  # a bug: answered like every other error, and logged with its traceback
         log.exception("%s %s failed", request.method, request.path)
         response = error(Reason.INTERNAL_ERROR)
-    _secure(response.headers)
+    _secure(response.headers, csp)
     return response
 
 
-def _secure(headers: MutableMapping[str, str]) -> None:
-    headers.setdefault("Content-Security-Policy", CSP)
+def _secure(headers: MutableMapping[str, str], csp: str) -> None:
+    headers.setdefault("Content-Security-Policy", csp)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
