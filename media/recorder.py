@@ -234,7 +234,9 @@ class Recording:
         self.router = router
         self.quota_bytes = quota_bytes
         self._on_stopped = on_stopped
-        self.start_ms = float(arrival_ms())  # the recording's zero, on aiortc's arrival clock
+        # The recording's zero, on aiortc's arrival clock and as Unix time (read together).
+        self.start_ms = float(arrival_ms())
+        self.start_wall = time.time()
         self.offsets: dict[str, float] = {}  # publisher → sender-clock offset (MediaClock)
         self._tracks: dict[str, _Track] = {}
         self._names: dict[str, int] = {}
@@ -253,7 +255,7 @@ class Recording:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._loop = asyncio.get_running_loop()
         self._timeline = (self.directory / "timeline.jsonl").open("a", encoding="utf-8")
-        self.timeline_at(0, "recording_started", {"wall": time.time()})
+        self.timeline_at(0, "recording_started", {"wall": self.start_wall})
         self.router.producer_listeners.append(self._add)
         for producer in self.router.producers():
             self._add(producer)

@@ -296,6 +296,22 @@ class CloseRoom:
     reason: str = "lesson_ended"
 
 
+@dataclass(frozen=True, slots=True)
+class StartRecording:
+    """A host starts recording the lesson (rooms/recording.py)."""
+
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecording:
+    """A host stops the recording; or the server (`by_server`) for `reason`, e.g. the quota."""
+
+    actor: str
+    reason: str = "stopped"
+    by_server: bool = False
+
+
 Command = (
     Join
     | Leave
@@ -328,4 +344,6 @@ Command = (
     | SetPointer
     | StopSharing
     | CloseRoom
+    | StartRecording
+    | StopRecording
 )

@@ -254,7 +254,15 @@ class Record:
     data: dict[str, Any]
 
 
-Effect = Attach | Detach | PermissionsChanged | Record | Disconnect
+@dataclass(frozen=True, slots=True)
+class Recorder:
+    """Start or stop the lesson's recorder (rooms/recording.py)."""
+
+    on: bool
+    reason: str = "stopped"
+
+
+Effect = Attach | Detach | PermissionsChanged | Record | Disconnect | Recorder
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rooms import chat_commands, closing, hands, lobby, poll_commands, sharing
+from rooms import recording as recording_commands
 from rooms.chat import Chat
 from rooms.commands import (
     Admit,
@@ -37,6 +38,8 @@ from rooms.commands import (
     SetPrivateChat,
     SetRole,
     ShareDocument,
+    StartRecording,
+    StopRecording,
     StopSharing,
     Tick,
     Vote,
@@ -60,6 +63,7 @@ from rooms.model import (
 )
 from rooms.policy import Admission, GuestPolicy, admission
 from rooms.polls import Poll, PollState
+from rooms.recording import RecordingState
 from rooms.refusals import Reason, Refusal
 from rooms.resume import Held, hold, prune, restore
 from rooms.roles import ASSIGNABLE_ROLES, Permission, Role
@@ -99,6 +103,8 @@ class Room:
     close_reason: str = "lesson_ended"
     # Closed for good: everyone was sent out and nobody may enter any more.
     closed: bool = False
+    # The school's recording rule and whether the lesson is being recorded (rooms/recording.py).
+    recording: RecordingState = field(default_factory=RecordingState)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -167,6 +173,7 @@ class Room:
             "hands": self.hands_public() if you.staff else [],
             "hand": {"position": position},
             "share": self.share.public() if self.share is not None else None,
+            "recording": self.recording.public(),
         }
 
     # -- the one entry point ---------------------------------------------------------------
@@ -236,6 +243,10 @@ class Room:
                 return sharing.set_pointer(self, command)
             case StopSharing():
                 return sharing.stop_sharing(self, command)
+            case StartRecording():
+                return recording_commands.start_recording(self, command, now)
+            case StopRecording():
+                return recording_commands.stop_recording(self, command)
 
     # -- commands --------------------------------------------------------------------------
 

@@ -54,4 +54,6 @@ ROOM_COMMANDS: dict[str, tuple[type[BaseModel], Builder]] = {
     "set_player": (p.PlayerPayload, lambda me, x: c.SetPlayer(me, x.playing, x.position_s)),
     "set_pointer": (p.PointerPayload, lambda me, x: c.SetPointer(me, x.x, x.y)),
     "stop_sharing": (p.Empty, lambda me, _: c.StopSharing(me)),
+    "start_recording": (p.Empty, lambda me, _: c.StartRecording(me)),
+    "stop_recording": (p.Empty, lambda me, _: c.StopRecording(me)),
 }

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from rooms.chat_policy import DEFAULT_PRIVATE_CHAT, PrivateChat
 from rooms.policy import GuestPolicy
+from rooms.recording import RecordingRule
 from rooms.room import Room
 from server.db.accounts import Store, StoredRoom
 
@@ -50,6 +51,10 @@ class LiveRooms:
         if live is None and saved is not None:
             room, kept_session = saved
             room.max_participants = self._max  # this node's setting, not the old one's
+            if room.recording.since is not None:
+                # Its recorder died with the old node; the files it left end there.
+                room.recording.since = room.recording.by = None
+                room.recording.stopped_because = "error"
             live = LiveRoom(room, record, kept_session)
             self._live[room_id] = live
         if live is None:
@@ -61,6 +66,7 @@ class LiveRooms:
                 closed=record.closed,  # its lesson ended: a join is refused with room_closed
             )
             room.chat.private = PrivateChat(record.private_chat or DEFAULT_PRIVATE_CHAT)
+            room.recording.rule = RecordingRule(record.recording)
             session = self._handed_over.pop(room_id, None)
             live = LiveRoom(room, record) if session is None else LiveRoom(room, record, session)
             self._live[room_id] = live

@@ -16,7 +16,8 @@ import socketio
 from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
 
-from rooms.commands import CloseRoom, Command, Join, Leave, ShareDocument, Tick
+from media.recorder import RecordingSummary
+from rooms.commands import CloseRoom, Command, Join, Leave, ShareDocument, StopRecording, Tick
 from rooms.document import Document
 from rooms.model import (
     Attach,
@@ -32,6 +33,7 @@ from rooms.model import (
     Outcome,
     PermissionsChanged,
     Record,
+    Recorder,
     Staff,
 )
 from rooms.names import clean_name
@@ -56,6 +58,7 @@ from server.media_signalling import (
 from server.ownership import Elsewhere, Ownership, Unavailable
 from server.payloads import ChatPrivate, DocumentRef, Empty, JoinPayload, SetGuestPolicyPayload
 from server.quality_log import QualityLog
+from server.recordings import Recordings
 from server.room_state import RoomStates, Saved
 from server.sessions import Sessions
 from server.settings import Settings
@@ -156,6 +159,8 @@ class Signalling:
         )
         self.document_limits = from_settings(settings)
         self.media = MediaSignalling(self, media_settings(settings))
+        # The rooms being recorded on this process (server/recordings.py).
+        self.recordings = Recordings(settings.data / "recordings")
         # Each person's connection over the lesson, archived at their leaves (quality_log.py).
         self.quality_log = QualityLog()
         self.media.quality_listeners.append(self._quality_reading)
@@ -236,6 +241,7 @@ class Signalling:
         self._timers.clear()
         for sid in list(self.connections):
             await self._on_disconnect(sid)
+        await self.recordings.close()
         await self.media.close()
 
     # -- a restart (server/drain.py) ---------------------------------------------------------
@@ -644,6 +650,8 @@ class Signalling:
             if isinstance(effect, Detach):
                 await self.media.remove_participant(room_id, effect.participant_id)
                 await self._detach(room_id, effect.participant_id)
+            elif isinstance(effect, Recorder):
+                await self._recorder(room_id, effect)
             elif isinstance(effect, PermissionsChanged):
                 await self.media.permissions_changed(
                     room_id, effect.participant_id, effect.permissions
@@ -659,6 +667,7 @@ class Signalling:
             self.states.changed(room_id)
         self._close_if_empty(room_id)
         if self.rooms.get(room_id) is None:
+            await self.recordings.stop(room_id)  # its files closed before the router goes
             await self.media.close_room(room_id)
         for sid in dropped:
             # After the events: the socket's queue carries `room_closed` out before it closes.
@@ -703,7 +712,40 @@ class Signalling:
             )
         )
 
+    async def _recorder(self, room_id: str, effect: Recorder) -> None:
+        """Start or stop the room's recorder; a recording that cannot start is stopped again."""
+        if not effect.on:
+            await self.recordings.stop(room_id)
+            return
+        live = self.rooms.get(room_id)
+        if live is None:
+            return
+
+        def stopped(summary: RecordingSummary) -> None:
+            if summary.stopped_because == "stopped":
+                return  # the room asked for it: it already knows
+            task = asyncio.get_running_loop().create_task(
+                self.apply_to_room(
+                    room_id,
+                    StopRecording(actor="", reason=summary.stopped_because, by_server=True),
+                )
+            )
+            self._ticks.add(task)
+            task.add_done_callback(self._ticks.discard)
+
+        started = self.recordings.start(
+            room_id,
+            live.session,
+            self.media.router(room_id),
+            live.record.recording_quota_mb,
+            stopped,
+        )
+        if started is None:
+            log.warning("room %s: the school's recording quota is spent", room_id)
+            stopped(RecordingSummary(self.recordings.folder, stopped_because="quota"))
+
     async def _emit(self, room_id: str, event: Event) -> None:
+        self.recordings.room_event(room_id, event)
         audience = event.audience
         if isinstance(audience, Everyone):
             await self.sio.emit(event.name, event.payload, room=f"room:{room_id}")

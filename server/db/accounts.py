@@ -59,6 +59,9 @@ class StoredRoom:
     # Who may write privately to whom when the room opens: the host's last choice in this
     # room, else the school's (rooms/chat_policy.py); None where not looked up (room lists).
     private_chat: str | None = None
+    # The school's recording rule and quota (rooms/recording.py); looked up with private_chat.
+    recording: str = "off"
+    recording_quota_mb: int = 0
 
 
 def account_of(user: User) -> Account:
@@ -265,7 +268,16 @@ class Store:
                 .where(Lesson.room_id == room_id, Lesson.state == "closed")
                 .limit(1)
             )
-            school_default = await s.scalar(select(SchoolSettingsRow.private_chat).limit(1))
+            school = (
+                await s.execute(
+                    select(
+                        SchoolSettingsRow.private_chat,
+                        SchoolSettingsRow.recording,
+                        SchoolSettingsRow.recording_quota_mb,
+                    ).limit(1)
+                )
+            ).first()
+        school_default, recording, quota_mb = school if school is not None else (None, "off", 0)
         record, class_name = row
         return StoredRoom(
             record.id,
@@ -276,6 +288,8 @@ class Store:
             record.guest_policy,
             closed=ended is not None,
             private_chat=record.private_chat or school_default,
+            recording=recording,
+            recording_quota_mb=quota_mb,
         )
 
     async def rooms_of(self, owner_id: int) -> list[StoredRoom]:

@@ -255,6 +255,9 @@ class SchoolSettingsRow(Base):
     reconnect_grace_s: Mapped[float] = mapped_column(Float)
     finalise_grace_min: Mapped[float] = mapped_column(Float)
     private_chat: Mapped[str] = mapped_column(String(16), default="staff")
+    recording: Mapped[str] = mapped_column(String(16), default="off")
+    recording_quota_mb: Mapped[int] = mapped_column(Integer, default=2000)
+    recording_retention_days: Mapped[int] = mapped_column(Integer, default=30)
 
 
 class SchoolYear(Base):

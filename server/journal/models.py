@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from rooms.chat_policy import PrivateChat
+from rooms.recording import RecordingRule
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 Id = Annotated[StrictInt, Field(ge=1, le=2**53)]
@@ -589,6 +590,9 @@ class SchoolPatch(Body):
     reconnect_grace_s: StrictFloat | StrictInt | None = Field(None, ge=0, le=3600)
     finalise_grace_min: StrictFloat | StrictInt | None = Field(None, ge=0, le=24 * 60)
     private_chat: PrivateChat | None = None
+    recording: RecordingRule | None = None
+    recording_quota_mb: StrictInt | None = Field(None, ge=0, le=10_000_000)
+    recording_retention_days: StrictInt | None = Field(None, ge=1, le=3650)
 
 
 class Flag(StrEnum):

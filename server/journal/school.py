@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.attendance import Rules
 from rooms.chat_policy import PrivateChat
+from rooms.recording import RecordingRule
 from server.db.tables import SchoolSettingsRow
 
 SETTINGS_ROW = 1
@@ -49,6 +50,16 @@ class SchoolSettings(BaseModel):
     )
     private_chat: PrivateChat = Field(
         description="who may write privately to whom in a room that has no choice of its own"
+    )
+    recording: RecordingRule = Field(
+        RecordingRule.OFF,
+        description="lessons may be recorded: off, by the host (hosts) or hosts and presenters",
+    )
+    recording_quota_mb: StrictInt = Field(
+        2000, ge=0, le=10_000_000, description="disk the school's recordings may take, MB"
+    )
+    recording_retention_days: StrictInt = Field(
+        30, ge=1, le=3650, description="recordings older than this are deleted (and logged)"
     )
 
     @model_validator(mode="after")
@@ -100,4 +111,4 @@ async def save(s: AsyncSession, settings: SchoolSettings) -> None:
         s.add(row)
     for name in SchoolSettings.model_fields:
         value = getattr(settings, name)
-        setattr(row, name, value.value if isinstance(value, PrivateChat) else value)
+        setattr(row, name, value.value if isinstance(value, PrivateChat | RecordingRule) else value)

@@ -46,6 +46,7 @@ EVENTS = (
     "server_restarting",
     "room_closing",
     "room_closed",
+    "recording",
     "signed_out",
     "disconnect",  # recorded too: a socket whose session ended is disconnected by the server
 )
