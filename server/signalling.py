@@ -403,6 +403,10 @@ class Signalling:
         result = await self._apply(conn, ShareDocument(conn.participant_id, document))
         return refusal_ack(result) if isinstance(result, Refusal) else {"ok": True}
 
+    async def emit_to_room(self, room_id: str, name: str, payload: dict[str, Any]) -> None:
+        """Tell everyone in the room (e.g. a document's conversion finished)."""
+        await self._emit(room_id, Event(name, payload, Everyone()))
+
     async def emit_to_staff(self, room_id: str, name: str, payload: dict[str, Any]) -> None:
         """Tell the room's hosts and presenters (e.g. a document's conversion progress)."""
         await self._emit(room_id, Event(name, payload, Staff()))

@@ -127,7 +127,8 @@ async def upload(request: web.Request) -> web.Response:
         document = store.in_room(room_id, document_id)
         assert document is not None
         await attach_to_lesson(sessions(request.app[ENGINE]), room_id, document)
-        await signalling.emit_to_staff(room_id, "document_added", {"document": document})
+        # Everyone: a page shared while converting is complete now, and pupils may fetch ahead.
+        await signalling.emit_to_room(room_id, "document_added", {"document": document})
         return web.json_response({"document": document}, status=201)
     finally:
         with contextlib.suppress(FileNotFoundError):  # moved into the store on success

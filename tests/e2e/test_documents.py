@@ -120,6 +120,7 @@ async def test_presenter_shares_a_pdf_and_the_class_follows(
     await host.keyboard.press("ArrowRight")
     await shows_page(pupil, 2, 4)
     loaded = await pupil.evaluate("window.__pageLoaded['2']")
+    print(f"page 2 loaded on the pupil's stage {loaded - pressed} ms after the key press")
     assert loaded - pressed < 1000, f"page 2 reached the pupil after {loaded - pressed} ms"
 
     # A late joiner opens on page 2.
@@ -239,6 +240,12 @@ async def test_shared_player_flash_refusal_and_listing(
     assert download.suggested_filename == "diagram.txt"
     saved = await download.path()
     assert await asyncio.to_thread(saved.read_text) == "a diagram"
+
+    # A legacy FLV: converted to MP4 and shown as a shared video player.
+    await upload(host, samples.flv(tmp_path / "experiment.flv"))
+    video = pupil.locator('video[data-testid="doc-media"]')
+    await expect(video).to_have_attribute("src", re.compile(r"/video\.mp4\?access="))
+    await expect(host.locator('video[data-testid="doc-media"]')).to_have_attribute("controls", "")
 
 
 async def test_after_the_lesson_its_page_and_the_class_diary_link_the_documents(

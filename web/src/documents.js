@@ -37,6 +37,8 @@ const docs = {
    *   id: string|null, shared: boolean, error: object|null}|null} this page's own upload */
   upload: null,
   /** @type {string|null} which document the stage is built for */ builtFor: null,
+  /** whether it was built with the presenter's controls */ builtAsPresenter: false,
+  /** @type {string|null} the page last fetched ahead ("document/page") */ prefetched: null,
   pointerAt: 0,
   /** @type {{x: number|null, y: number|null}|null} */ pointerPending: null,
   pointerTimer: 0,
@@ -235,6 +237,7 @@ function renderStageDocument(rebuild) {
   }
   if (rebuild || docs.builtFor !== s.document.id) {
     docs.builtFor = s.document.id;
+    docs.builtAsPresenter = presenter();
     slot.replaceChildren(buildView(s));
     drawIcons(slot);
     fit();
@@ -344,6 +347,7 @@ function updatePages(s, slot) {
     hidePointer();
   }
   if (img) img.alt = t("doc.page_alt", { name: d.name, page, pages: d.pages });
+  if (img && page < d.pages) prefetch(d, page + 1, img.sizes);
   const of = slot.querySelector(".doc-page-of");
   if (of) of.textContent = t("doc.page_of", { page, pages: d.pages });
   const last = presenter() ? Math.min(d.pages, readyOf(d)) : s.page;
@@ -361,6 +365,19 @@ function updatePages(s, slot) {
     followButton.hidden = presenter() || docs.view.following;
     followButton.textContent = t("doc.follow", { page: s.page });
   }
+}
+
+/**
+ * The next page, fetched ahead into the cache (its URLs never change), so "next" shows at
+ * once. Only for a complete document: a page not converted yet would be a failed request.
+ */
+function prefetch(d, page, sizes) {
+  const known = docs.known.get(d.id);
+  if (!known || known.converting || docs.ready.has(d.id) || !sizes || docs.prefetched === `${d.id}/${page}`) return;
+  docs.prefetched = `${d.id}/${page}`;
+  const ahead = new Image();
+  ahead.sizes = sizes;
+  ahead.srcset = pageSrcset(roomId(), d, page, docs.access);
 }
 
 /** A page not converted yet when asked for (a pupil ahead of the conversion): try again. */
@@ -658,9 +675,10 @@ export function bindDocuments(conn) {
     updateView();
   });
   conn.on("participant_updated", () => {
-    // A role given or taken: the Document tool and the presenter's controls follow.
+    // A role given or taken: the Document tool and the presenter's controls follow. Anyone
+    // else's change leaves the stage alone (a rebuilt player would start its sound over).
     renderMenu();
-    renderStageDocument(true);
+    if (docs.builtAsPresenter !== presenter()) renderStageDocument(true);
   });
   conn.on("ended", () => {
     state.share = null;
