@@ -46,6 +46,7 @@ class RecordingState:
             "since": self.since,
             "by": self.by,
             "allowed": self.rule is not RecordingRule.OFF,
+            "rule": self.rule.value,
             "stopped_because": self.stopped_because,
         }
 

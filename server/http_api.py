@@ -18,7 +18,7 @@ from rooms.refusals import Reason, Refusal
 from server import openapi, signouts
 from server.db.accounts import Account, StoredRoom
 from server.errors import error
-from server.keys import LOGIN_LIMITS, OPENAPI, SESSIONS, SETTINGS, STORE
+from server.keys import LOGIN_LIMITS, OPENAPI, SESSIONS, SETTINGS, SIGNALLING, STORE
 from server.openapi import (
     ANYONE,
     SIGNED_IN_ONE_TIME,
@@ -114,6 +114,11 @@ class RoomPublic(BaseModel):
     enters_directly: bool = Field(
         description="the signed-in caller is the room's teacher or a pupil of its class, so a "
         "join enters at once (the page joins without asking); false for anyone else"
+    )
+    recording: bool = Field(
+        False,
+        description="the lesson in this room is being recorded now: the entry page says so "
+        "before anyone enters (rooms live on this process only; docs/recordings.md)",
     )
 
 
@@ -361,9 +366,16 @@ async def room_info(call: Call) -> web.Response:
                 "class_name": room.class_name,
                 "lesson_id": lesson_id,
                 "enters_directly": direct,
+                "recording": recording_now(call.app, room.id),
             }
         }
     )
+
+
+def recording_now(app: web.Application, room_id: str) -> bool:
+    """Whether the room is open on this process and being recorded."""
+    live = app[SIGNALLING].rooms.get(room_id)
+    return live is not None and live.room.recording.since is not None
 
 
 @api.route("GET", "/api/openapi.json", who=ANYONE)

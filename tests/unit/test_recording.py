@@ -73,5 +73,6 @@ def test_the_server_stops_it_when_the_quota_runs_out_and_says_why() -> None:
         "since": None,
         "by": None,
         "allowed": True,
+        "rule": "hosts",
         "stopped_because": "quota",
     }

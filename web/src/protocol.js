@@ -50,6 +50,8 @@ export const ROOM_EVENTS = [
   "pointer",
   "document_progress",
   "document_added",
+  // Lesson recording on or off (docs/recordings.md).
+  "recording",
 ];
 
 /** Layout presets of the protocol. */

@@ -38,6 +38,12 @@ import { renderStageChrome, setupStage } from "./stageview.js";
 import { renderToolbar, setupToolbar } from "./toolbar.js";
 import { renderTiles } from "./tiles.js";
 import { bindDocuments, renderDocuments, setupDocuments } from "./documents.js";
+import {
+  bindRecording,
+  renderEntryRecording,
+  renderRecording,
+  setupRecording,
+} from "./recording.js";
 
 const ACKED_COMMANDS = new Set([
   "join",
@@ -72,6 +78,9 @@ const ACKED_COMMANDS = new Set([
   "set_player",
   "set_pointer",
   "stop_sharing",
+  // recording.js shows its own refusals.
+  "start_recording",
+  "stop_recording",
   // media.js reports its own refusals through MediaSession's "error" event.
   "media_start",
   "media_answer",
@@ -154,6 +163,7 @@ function renderAll() {
   renderEnded();
   renderInside();
   renderLayout();
+  renderRecording();
   renderChat();
   renderHands();
   renderPolls(true);
@@ -249,6 +259,7 @@ function connect(given) {
   bindPolls(conn);
   bindMediaUi(conn);
   bindDocuments(conn);
+  bindRecording(conn);
   conn.on("resume", ({ token }) => {
     const saved = savedResume();
     if (conn.joinRequest) {
@@ -386,6 +397,7 @@ function wire() {
   setupHands();
   setupPolls();
   setupLayout();
+  setupRecording();
   setupKnocks();
   setupMediaUi();
   setupAttendance();
@@ -426,6 +438,7 @@ async function main() {
     const [room, user] = await facts;
     state.room = room;
     state.user = user;
+    renderEntryRecording();
     if (preopened) preopened.user = user ? user.id : null;
     if (user && user.must_change_password) {
       choosePasswordFirst();
