@@ -81,7 +81,7 @@ def _spawn(command: list[str], log: Path, extra: dict[str, str]) -> subprocess.P
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
 
 
-async def _ready(url: str, process: subprocess.Popen[bytes], within: float = 30) -> None:
+async def _ready(url: str, process: subprocess.Popen[bytes], within: float = 60) -> None:
     async with aiohttp.ClientSession() as http, asyncio.timeout(within):
         while True:
             assert process.poll() is None, "the server exited during start-up"
