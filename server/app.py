@@ -22,6 +22,7 @@ from server import (
     openapi,
     pages,
     people_api,
+    recordings_api,
     sessions_api,
     signouts,
 )
@@ -240,12 +241,14 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_signalling)
     app.cleanup_ctx.append(metrics.metrics_context)
     app.cleanup_ctx.append(signouts.relay)
+    app.cleanup_ctx.append(recordings_api.retention)
     app.add_routes(http_api.routes)
     app.add_routes(metrics.routes)
     app.add_routes(sessions_api.routes)
     app.add_routes(people_api.routes)
     app.add_routes(exports.routes)
     app.add_routes(document_routes.routes)
+    app.add_routes(recordings_api.routes)
     _describe_exports()
     _describe_documents()
     app.add_routes(journal_api.routes)

@@ -98,15 +98,10 @@ class Withheld(Exception):
         self.reason, self.message = reason, message
 
 
-async def lesson_document(
-    s: AsyncSession, lesson_id: int, document_id: str, account: Account
-) -> LessonDocument:
-    """The lesson's copy of a document, for those who may have it after the room is gone.
-
-    Its teacher (while the teaching table gives them the class) and administrators always; the
-    pupils of its class once the lesson has ended (the school's asynchronous format: during
-    the lesson they see it in the room).
-    """
+async def lesson_after(s: AsyncSession, lesson_id: int, account: Account, early: str) -> Lesson:
+    """The lesson, if this account may have what was kept of it (documents, recordings): its
+    teacher (while the teaching table gives them the class) and administrators always; the
+    pupils of its class once it ended (`early`: the sentence before). Raises Withheld."""
     lesson = await s.get(Lesson, lesson_id)
     if lesson is None:
         raise Withheld(Reason.UNKNOWN_LESSON, "There is no such lesson.")
@@ -119,9 +114,7 @@ async def lesson_document(
         if member is None:
             raise Withheld(Reason.NOT_PERMITTED, "This lesson is another class's.")
         if lesson.state != CLOSED:
-            raise Withheld(
-                Reason.NOT_PERMITTED, "The lesson's documents open for its class after the lesson."
-            )
+            raise Withheld(Reason.NOT_PERMITTED, early)
     elif account.kind in ("teacher", "admin"):
         try:
             await own_lesson(s, lesson_id, Actor(account.id, admin=account.kind == "admin"))
@@ -129,6 +122,21 @@ async def lesson_document(
             raise Withheld(refused.reason, refused.message) from None
     else:
         raise Withheld(Reason.NOT_PERMITTED, "Only the lesson's class and teachers may see this.")
+    return lesson
+
+
+async def lesson_document(
+    s: AsyncSession, lesson_id: int, document_id: str, account: Account
+) -> LessonDocument:
+    """The lesson's copy of a document, for those who may have it after the room is gone.
+
+    Its teacher (while the teaching table gives them the class) and administrators always; the
+    pupils of its class once the lesson has ended (the school's asynchronous format: during
+    the lesson they see it in the room).
+    """
+    await lesson_after(
+        s, lesson_id, account, "The lesson's documents open for its class after the lesson."
+    )
     row = await s.scalar(
         select(LessonDocument).where(
             LessonDocument.lesson_id == lesson_id, LessonDocument.document_id == document_id
