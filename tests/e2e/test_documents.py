@@ -197,7 +197,7 @@ async def test_shared_player_flash_refusal_and_listing(
     )
 
     # An MP3 becomes a shared player: the presenter's play and seek reach the pupil.
-    song = samples.mp3(tmp_path / "anthem.mp3", seconds=20)
+    song = samples.mp3(tmp_path / "anthem.mp3", seconds=90)
     await upload(host, song)
     media = pupil.get_by_test_id("doc-media")
     await expect(media).to_be_attached()
@@ -221,10 +221,29 @@ async def test_shared_player_flash_refusal_and_listing(
         "() => { const m = document.querySelector('[data-testid=\"doc-media\"]');"
         " return !m.paused && m.currentTime > 0.2; }"
     )
-    await host_media.evaluate("(m) => { m.currentTime = 12; }")
+    await host_media.evaluate("(m) => { m.currentTime = 30; }")
     await pupil.wait_for_function(
-        "() => document.querySelector('[data-testid=\"doc-media\"]').currentTime >= 11.5"
+        "() => document.querySelector('[data-testid=\"doc-media\"]').currentTime >= 29.5"
     )
+
+    # A late joiner's player starts where the room's is now, playing.
+    late = await browsers.person("late")
+    await pupil_enters(late, room, *live_server.pupils[1])
+    late_media = late.get_by_test_id("doc-media")
+    await expect(late_media).to_be_attached()
+    late_here = late.get_by_test_id("doc-play-here")
+    await late.wait_for_function(
+        """() => {
+          const m = document.querySelector('[data-testid="doc-media"]');
+          const here = document.querySelector('[data-testid="doc-play-here"]');
+          return (m && !m.paused && m.currentTime > 30) || (here && !here.hidden);
+        }"""
+    )
+    if await late_here.is_visible():
+        await late_here.click()
+    at = await late_media.evaluate("(m) => m.currentTime")
+    room_at = await host_media.evaluate("(m) => m.currentTime")
+    assert abs(at - room_at) < 2, (at, room_at)
     await host_media.evaluate("(m) => m.pause()")
     await pupil.wait_for_function(
         "() => document.querySelector('[data-testid=\"doc-media\"]').paused"
