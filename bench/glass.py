@@ -72,7 +72,9 @@ SOURCE = """
     for (let i = 0; i < words.length; i++) words[i] |= 0xff000000;
     nctx.putImageData(pixels, 0, 0);
     ctx.drawImage(noise, 0, 2 * STRIP, W, H - 2 * STRIP);
-    const stamp = Math.round((performance.timeOrigin + performance.now()) * 10) >>> 0;
+    // The frame's time as Chromium gives it to this animation frame, which is what a canvas
+    // capture stamps the frame with (the noise takes a few ms to make on a loaded machine).
+    const stamp = Math.round((performance.timeOrigin + now) * 10) >>> 0;
     for (let b = 0; b < BITS; b++) {
       const one = (stamp >>> (BITS - 1 - b)) & 1;
       ctx.fillStyle = one ? "#fff" : "#000";
@@ -141,6 +143,8 @@ READER = """
       shown: meta.expectedDisplayTime, truth,
       capture: typeof meta.captureTime === "number"
         ? meta.expectedDisplayTime - meta.captureTime : null,
+      received: typeof meta.receiveTime === "number"
+        ? meta.expectedDisplayTime - meta.receiveTime : null,
     });
   };
   const watched = new WeakSet();
@@ -172,6 +176,23 @@ async () => {
     }
   }
   return { bytes, target, available, width, at: performance.now() };
+}
+"""
+
+# Whether the viewer's browser measured a round trip as a receiver (RTCP XR), which it needs to
+# place the sender's clock (captureTime).
+REMOTE_RTT = """
+async () => {
+  let n = 0;
+  for (const pc of window.__pcs) {
+    if (pc.connectionState !== "connected") continue;
+    for (const s of (await pc.getStats()).values()) {
+      if (s.type === "remote-outbound-rtp" && s.kind === "video") {
+        n += s.roundTripTimeMeasurements || 0;
+      }
+    }
+  }
+  return n;
 }
 """
 
@@ -280,13 +301,15 @@ async def window(
             widths.append(sent["width"])
             if shows_estimate:
                 shown = await viewer.evaluate(
-                    "() => [performance.now(), Number(document.getElementById('quality')"
-                    "?.dataset.delayMs ?? NaN)]"
+                    "() => { const d = document.getElementById('quality')?.dataset || {};"
+                    " return [Number(d.readAt ?? NaN), Number(d.delayMs ?? NaN)]; }"
                 )
-                if shown[1] == shown[1]:  # not NaN
+                fresh = not estimates or estimates[-1][0] != shown[0]  # a new reading
+                if shown[1] == shown[1] and shown[0] == shown[0] and fresh:  # not NaN
                     estimates.append((shown[0], shown[1]))
         after = await publisher.evaluate(SENT)
         glass = await viewer.evaluate("() => window.__glass")
+        remote_rtt = await viewer.evaluate(REMOTE_RTT)
     finally:
         set_loss(ns, loss, False)
     frames = glass["frames"]
@@ -294,7 +317,8 @@ async def window(
     shown = [f["shown"] for f in frames]
     gaps = [b - a for a, b in itertools.pairwise(shown)]
     errors = []
-    # Each reading against the true delay of the frames shown in the 2 s before it.
+    # Each reading against the true delay of the frames shown in the 2 s before it (the page
+    # reads every 2 s, from the frames shown since its last reading).
     for at, value in estimates[1:]:
         recent = [f["truth"] for f in frames if at - 2000 <= f["shown"] <= at]
         if recent:
@@ -305,11 +329,13 @@ async def window(
         "estimated": summary([v for _, v in estimates]),
         "estimate_error": summary(errors),
         "capture_based": summary([f["capture"] for f in frames if f["capture"] is not None]),
+        "receive_to_display": summary([f["received"] for f in frames if f["received"] is not None]),
         "publisher_kbps": round((after["bytes"] - before["bytes"]) * 8 / span_s / 1000),
         "target_kbps": round(statistics.median(targets) / 1000) if targets else None,
         "estimate_kbps": round(statistics.median(available) / 1000) if available else None,
         "longest_gap_ms": round(max(gaps), 1) if gaps else None,
         "sent_width": min(widths) if widths else None,
+        "viewer_rtt_measurements": remote_rtt,
         "frames": len(frames),
         "unreadable": glass["bad"],
         "fps": round(len(frames) / seconds, 1),

@@ -43,6 +43,7 @@ from aiortc.rtp import (
 from pylibsrtp._binding import ffi as _srtp_ffi
 from pylibsrtp._binding import lib as _srtp_lib
 
+from .rtcpxr import Rrtr, dlrr_packet, find_rrtr
 from .rtp import RtpHeader, parse_rtp
 from .settings import MediaSettings
 from .twcc import TRANSPORT_CC_URI, TransportFeedback, transport_seq
@@ -348,6 +349,11 @@ class RtpTap:
         self.packets = 0  # RTP packets taken by the tap (the rest went through aiortc)
         self.remb_dropped = 0
         self.rtcp_routed = 0
+        # Viewers' receiver reference times, answered in our sender reports (rtcpxr.py); on
+        # for subscribe connections.
+        self.answer_rrtr = False
+        self.rrtr: tuple[Rrtr, float] | None = None
+        self.rrtr_answered = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     def bind(self, ssrc: int, handler: RawRtpHandler) -> None:
@@ -403,12 +409,25 @@ class RtpTap:
             protocol.datagram_received = datagram_received  # type: ignore[method-assign,assignment]
         return True
 
+    def dlrr(self, sender_ssrc: int) -> bytes:
+        """An XR DLRR block answering the viewer's latest receiver reference time, to go in
+        the same compound packet as our sender report for `sender_ssrc` (Chromium drops its
+        receiver round trip when a sender report comes without one); b"" if none came."""
+        if self.rrtr is None:
+            return b""
+        rrtr, arrived = self.rrtr
+        self.rrtr_answered += 1
+        return dlrr_packet(sender_ssrc, rrtr, time.monotonic() - arrived)
+
     def _rtcp(self, plain: bytes | None) -> None:
         if plain is None:
             return  # failed authentication or replayed: aiortc would drop it too
         if only_remb(plain):
             self.remb_dropped += 1
             return
+        if self.answer_rrtr:
+            for rrtr in find_rrtr(plain):
+                self.rrtr = (rrtr, time.monotonic())
         self.rtcp_routed += 1
         task = asyncio.ensure_future(self._dtls._handle_rtcp_data(plain))
         self._tasks.add(task)
@@ -528,6 +547,14 @@ class ReceiverHook:
                 self._send_remb(remb)
         self._on_rtp(header, arrival_time_ms)
 
+    def count_repaired(self, ssrc: int, seq: int, timestamp: int) -> None:
+        """Count a packet repaired by retransmission as received on its media stream: aiortc's
+        receiver reports then give the loss left after repair (a late packet only raises the
+        received count, it does not touch jitter)."""
+        stats = self._streams.get(ssrc)
+        if stats is not None:
+            stats.add(cast(RtpPacket, RtpHeader(0, 0, seq, timestamp, ssrc, b"", 0, None, None)))
+
     def _send_remb(self, remb: tuple[int, list[int]]) -> None:
         rtcp_ssrc = self._receiver.__dict__["_RTCRtpReceiver__rtcp_ssrc"]
         if rtcp_ssrc is None:
@@ -607,6 +634,8 @@ def hook_sender(sender: RTCRtpSender, on_rtcp: RtcpHandler, sender_info: SenderI
                 if info is None:
                     continue  # no mapping yet: an SR of zeros would break lip sync
                 packet = RtcpSrPacket(ssrc=packet.ssrc, sender_info=info)
+                out += bytes(packet) + rtp_tap(sender.transport).dlrr(packet.ssrc)
+                continue
             out += bytes(packet)
         if out:
             with contextlib.suppress(ConnectionError):
@@ -712,7 +741,9 @@ def rtp_sink(sender: RTCRtpSender) -> RtpSink | None:
     if srtp is None or pair is None:
         return None
     # The viewer's RTCP (NACK, PLI, reports) comes in through the tap from now on.
-    rtp_tap(dtls).install()
+    tap = rtp_tap(dtls)
+    tap.answer_rrtr = True
+    tap.install()
     sendto = pair.protocol.transport.sendto
     addr = pair.remote_addr
     # srtp_protector's body, inlined: this runs once per packet and viewer.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import struct
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from aiortc.rtp import (
 )
 
 from . import aiortc_hooks as hooks
+from .clock import NTP_EPOCH_OFFSET_S, report_now
 from .counters import RETIRED
 from .interfaces import InvalidStateError
 from .producer import AiortcProducer
@@ -281,8 +283,12 @@ class AiortcConsumer:
         rw = self._rewriter
         if rw is None or not rw.maps(consumer_seq) or self._closed:
             return
-        sp = self.producer.history.get(rw.unmap_seq(consumer_seq))
+        source_seq = rw.unmap_seq(consumer_seq)
+        sp = self.producer.history.get(source_seq)
         if sp is None:
+            # Lost on the publisher's side too: ask for it there; its repair is forwarded to
+            # every viewer as it arrives.
+            self.producer.ask_repair(source_seq)
             return
         ext = extension_block(self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level)
         timestamp = sp.timestamp
@@ -327,15 +333,23 @@ class AiortcConsumer:
             self._request_keyframe()
 
     def _sender_info(self) -> RtcpSenderInfo | None:
-        # The publisher's NTP↔RTP pair, moved into this consumer's timestamp space, keeps
-        # audio and video of one publisher in sync at the viewer.
+        # The publisher's NTP↔RTP line, at the moment of sending (clock.py) and moved into this
+        # consumer's timestamp space: audio and video of one publisher stay in sync at the
+        # viewer, and its captureTime is the publisher's capture time.
         sr = self.producer.last_sr
         rw = self._rewriter
         if sr is None or rw is None or not rw.started:
             return None
+        ntp, rtp = report_now(
+            sr[0],
+            sr[1],
+            self.producer.last_sr_arrival,
+            time.time() + NTP_EPOCH_OFFSET_S,
+            self.producer.codec.clockRate,
+        )
         return RtcpSenderInfo(
-            ntp_timestamp=sr[0],
-            rtp_timestamp=rw.map_ts(sr[1]),
+            ntp_timestamp=ntp,
+            rtp_timestamp=rw.map_ts(rtp),
             packet_count=self.packets_sent & 0xFFFFFFFF,
             octet_count=self.octets_sent & 0xFFFFFFFF,
         )

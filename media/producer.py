@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCRtpReceiver
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpSrPacket
 
 from . import aiortc_hooks as hooks
+from .clock import NTP_EPOCH_OFFSET_S
 from .counters import RETIRED
 from .history import PacketHistory
 from .interfaces import InvalidStateError, Kind, Source
 from .keyframe_cache import KeyframeCache
 from .keyframes import KeyframeCoalescer
+from .repair import RepairSchedule
 from .rtp import ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, RtpHeader, SourcePacket, is_keyframe_start
 from .twcc import TRANSPORT_CC_URI
 
@@ -71,11 +74,15 @@ class AiortcProducer:
         self.media_ssrc: int | None = None
         # (NTP timestamp, RTP timestamp) of the publisher's last sender report.
         self.last_sr: tuple[int, int] | None = None
+        self.last_sr_arrival: float = 0.0  # our wall clock, NTP seconds
         self.sr_history: deque[int] = deque(maxlen=8)  # recent SR RTP timestamps, for tests
         self._coalescer = KeyframeCoalescer(keyframe_interval)
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._nack = hooks.NackGenerator() if kind == "video" else None
+        # Holes in the publisher's stream: NACKed at once, again on a timer, a keyframe when
+        # a repair cannot arrive in time (repair.py).
+        self.repair = RepairSchedule() if kind == "video" else None
+        self._repair_timer: asyncio.TimerHandle | None = None
         self.packets_received = 0
         self.keyframe_requests_sent = 0
         self.nacks_sent = 0
@@ -198,16 +205,17 @@ class AiortcProducer:
             seq = int.from_bytes(payload[:2], "big")
             payload = payload[2:]
             payload_type = apt
-            if self._nack is not None:
-                self._nack.missing.discard(seq)
+            if self.repair is not None and self.media_ssrc is not None:
+                self.repair.received(seq, arrival_time_ms)
+                # Counted for the media stream too: the loss our receiver reports to the
+                # publisher (its page's "loss") is the loss left after repair.
+                self._hook.count_repaired(self.media_ssrc, seq, packet.timestamp)
         else:
             self.media_ssrc = packet.ssrc
-            # NackGenerator reads only sequence_number, which RtpHeader has.
-            if self._nack is not None and self._nack.add(cast(hooks.RtpPacket, packet)):
-                self.nacks_sent += 1
-                self._spawn(
-                    hooks.send_nack(self._receiver, packet.ssrc, sorted(self._nack.missing))
-                )
+            if self.repair is not None:
+                holes = self.repair.received(seq, arrival_time_ms)
+                if holes:
+                    self._nack_upstream(holes)
         self.packets_received += 1
         sp = SourcePacket(
             payload_type,
@@ -230,10 +238,48 @@ class AiortcProducer:
         if self.keyframes is not None:
             self.keyframes.add(sp)
 
+    def _nack_upstream(self, seqs: list[int]) -> None:
+        if self.media_ssrc is None:
+            return
+        self.nacks_sent += 1
+        self._spawn(hooks.send_nack(self._receiver, self.media_ssrc, sorted(seqs)))
+        self._arm_repair()
+
+    def _arm_repair(self) -> None:
+        if self._repair_timer is not None or self.repair is None or self._closed:
+            return
+        due = self.repair.next_due()
+        if due is not None:
+            delay = max(0.0, (due - hooks.arrival_ms()) / 1000)
+            self._repair_timer = asyncio.get_running_loop().call_later(delay, self._repair_tick)
+
+    def _repair_tick(self) -> None:
+        self._repair_timer = None
+        if self._closed or self.repair is None:
+            return
+        again, keyframe = self.repair.due(hooks.arrival_ms())
+        if keyframe:
+            self.request_keyframe()
+        if again:
+            self._nack_upstream(again)
+        else:
+            self._arm_repair()
+
+    def ask_repair(self, seq: int) -> None:
+        """A viewer NACKed a packet we do not hold: ask the publisher for it (unless asked for
+        within the retry interval); the repair reaches every viewer through the fan-out."""
+        if (
+            self.repair is not None
+            and not self._closed
+            and self.repair.ask(seq, hooks.arrival_ms())
+        ):
+            self._nack_upstream([seq])
+
     async def _on_rtcp(self, packet: Any) -> None:
         if isinstance(packet, RtcpSrPacket):
             info = packet.sender_info
             self.last_sr = (info.ntp_timestamp, info.rtp_timestamp)
+            self.last_sr_arrival = time.time() + NTP_EPOCH_OFFSET_S
             self.sr_history.append(info.rtp_timestamp)
 
     def close(self) -> None:
@@ -244,6 +290,9 @@ class AiortcProducer:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._repair_timer is not None:
+            self._repair_timer.cancel()
+            self._repair_timer = None
         self._hook.close()
         for consumer in list(self.consumers):
             consumer.close()

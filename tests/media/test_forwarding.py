@@ -20,6 +20,7 @@ from aiortc.rtp import (
 )
 
 from media import aiortc_hooks as hooks
+from media.clock import NTP_EPOCH_OFFSET_S, ntp_seconds
 from media.counters import totals
 from media.interfaces import InvalidStateError
 from media.router import AiortcRouter
@@ -267,6 +268,7 @@ async def test_publisher_renegotiates_to_add_and_remove_tracks(router: AiortcRou
 @pytest.mark.timeout(60)
 async def test_sender_reports_carry_the_publishers_clock(router: AiortcRouter) -> None:
     reports: list[RtcpSenderInfo] = []
+    received_at: list[float] = []  # our wall clock, NTP seconds
     got_report = asyncio.Event()
 
     def capture(pc: RTCPeerConnection) -> None:
@@ -280,7 +282,9 @@ async def test_sender_reports_carry_the_publishers_clock(router: AiortcRouter) -
                 async def handle(packet: object, original: Any = original) -> None:
                     if isinstance(packet, RtcpSrPacket):
                         reports.append(packet.sender_info)
-                        got_report.set()
+                        received_at.append(time.time() + NTP_EPOCH_OFFSET_S)
+                        if len(reports) >= 2:
+                            got_report.set()
                     await original(packet)
 
                 handle.captured = True  # type: ignore[attr-defined]
@@ -300,11 +304,15 @@ async def test_sender_reports_carry_the_publishers_clock(router: AiortcRouter) -
         assert rw is not None
         info = reports[-1]
         assert info.ntp_timestamp != 0 and info.packet_count > 0
-        # The NTP↔RTP pair is the publisher's one, moved into the consumer's timestamp space.
-        assert (info.rtp_timestamp - rw.ts_offset) % 2**32 in {
-            producer.last_sr[1],
-            *producer.sr_history,
-        }
+        # A fresh report (sent now, not the publisher's last one re-sent: its age would read as
+        # clock offset at the viewer), on the publisher's NTP↔RTP line, in the consumer's
+        # timestamp space.
+        for report, arrived in zip(reports, received_at, strict=True):
+            assert abs(arrived - ntp_seconds(report.ntp_timestamp)) < 0.05
+        sent = ntp_seconds(info.ntp_timestamp)
+        sr_ntp, sr_rtp = producer.last_sr
+        on_line = sr_rtp + (sent - ntp_seconds(sr_ntp)) * 90000
+        assert abs((info.rtp_timestamp - rw.ts_offset - on_line + 2**31) % 2**32 - 2**31) < 900
     finally:
         await sub.close()
         await pub.pc.close()

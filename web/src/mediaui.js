@@ -159,6 +159,7 @@ function showReading(r) {
   if (!r) return;
   el.dataset.level = r.level;
   el.dataset.delayMs = String(r.delay_ms);
+  el.dataset.readAt = String(Math.round(performance.now()));
   el.textContent = t("quality.line", {
     level: t(`quality.${r.level}`),
     delay: r.delay_ms,

@@ -6,6 +6,7 @@
 // Only the browser sees both directions: the loss the server reports back about what we send
 // (RTCP receiver reports → remote-inbound-rtp) and what we lose and buffer ourselves.
 import { linkDetails, linkSnapshot } from "./linkstats.js";
+import { FrameDelays } from "./framedelay.js";
 import { PeriodicSampler } from "./sampler.js";
 
 /** How often the statistics are read; each reading goes to the server (the host's view charts
@@ -148,6 +149,10 @@ export class QualityMonitor extends PeriodicSampler {
     this.report = report;
     this.expectVideo = expectVideo;
     /** @type {ReturnType<typeof snapshot>|null} */ this.previous = null;
+    // Remote videos are the ones the subscribe connection receives (not our own previews).
+    this.frames = new FrameDelays((track) =>
+      Boolean(session.down && session.down.getReceivers().some((r) => r.track === track)),
+    );
     /** @type {{at: number, snap: ReturnType<typeof linkSnapshot>}|null} */ this.link = null;
     this.hold = new LevelHold();
   }
@@ -158,8 +163,14 @@ export class QualityMonitor extends PeriodicSampler {
     );
     const reports = await Promise.all(pcs.map((pc) => pc.getStats()));
     const now = pcs.length ? snapshot(reports, pcs.map(label)) : null;
-    const measured = now && this.previous ? reading(this.previous, now) : null;
+    let measured = now && this.previous ? reading(this.previous, now) : null;
     this.previous = now;
+    // Measured on the frames shown (framedelay.js) whenever there are any: the truth, where
+    // the connection's figures are only the last hop and the buffer.
+    const shown = this.frames.take();
+    if (measured && shown !== null) {
+      measured = { ...measured, delay_ms: shown, level: level(shown, measured.loss_pct) };
+    }
     const r = measured && { ...measured, level: this.hold.update(measured.level) };
     const at = performance.now();
     const link = now ? { at, snap: linkSnapshot(reports, pcs.map(label)) } : null;

@@ -1,0 +1,125 @@
+"""Pure loss repair towards a publisher: which lost packets to ask for (NACK), when to ask again,
+and when to give up and ask for a keyframe instead. No clock, no I/O: `now` is passed in (ms).
+
+The old rule asked only when a new gap appeared: a lost NACK or a lost retransmission left the
+hole for good, and the viewers froze until their own keyframe requests got through (0.5-1.9 s
+at 5 % loss). Here every hole is asked for again after `retry_ms` (at least 1.5 round trips,
+measured from the repairs themselves), and a hole still open after `give_up_ms` is dropped in
+favour of one keyframe request: a frame that late would only hold the viewers' jitter buffers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+_MOD = 1 << 16
+_HALF = 1 << 15
+# How far back a hole is tracked, in packets (more would be history the publisher lost too).
+WINDOW = 512
+
+
+@dataclass(slots=True)
+class _Hole:
+    first_ms: float
+    sent_ms: float
+    tries: int
+
+
+@dataclass(slots=True)
+class RepairSchedule:
+    """Holes in one RTP stream and the NACK schedule for them."""
+
+    min_retry_ms: float = 20.0
+    give_up_ms: float = 150.0
+    max_tries: int = 8
+    highest: int | None = None
+    holes: dict[int, _Hole] = field(default_factory=dict)
+    rtt_ms: float | None = None  # smoothed, from first-try repairs (unambiguous)
+    repaired: int = 0
+    given_up: int = 0
+
+    @property
+    def retry_ms(self) -> float:
+        """How long to wait for a repair before asking again."""
+        if self.rtt_ms is None:
+            return self.min_retry_ms
+        return max(self.min_retry_ms, 1.5 * self.rtt_ms)
+
+    def received(self, seq: int, now: float) -> list[int]:
+        """A packet arrived (original or repaired); returns the new holes to NACK now."""
+        if self.highest is None:
+            self.highest = seq
+            return []
+        ahead = (seq - self.highest) % _MOD
+        if ahead == 0:
+            return []
+        if ahead >= _HALF:  # older than the highest: a repair or a late packet
+            hole = self.holes.pop(seq, None)
+            if hole is not None:
+                self.repaired += 1
+                if hole.tries == 1:
+                    sample = now - hole.sent_ms
+                    self.rtt_ms = (
+                        sample if self.rtt_ms is None else 0.875 * self.rtt_ms + 0.125 * sample
+                    )
+            return []
+        new = [(self.highest + k) % _MOD for k in range(1, min(ahead, WINDOW))]
+        self.highest = seq
+        for missing in new:
+            self.holes[missing] = _Hole(now, now, 1)
+        self._trim()
+        return new
+
+    def ask(self, seq: int, now: float) -> bool:
+        """A viewer asks for a packet we do not hold: True if a NACK should go now.
+
+        A known hole is asked for again unless it was asked for less than `retry_ms` ago; a
+        number we never saw as missing (behind the highest, inside the window) becomes a hole.
+        """
+        if self.highest is None:
+            return False
+        behind = (self.highest - seq) % _MOD
+        if behind == 0 or behind >= WINDOW:
+            return False
+        hole = self.holes.get(seq)
+        if hole is None:
+            self.holes[seq] = _Hole(now, now, 1)
+            return True
+        if now - hole.sent_ms < self.retry_ms or hole.tries >= self.max_tries:
+            return False
+        hole.sent_ms, hole.tries = now, hole.tries + 1
+        return True
+
+    def due(self, now: float) -> tuple[list[int], bool]:
+        """(holes to NACK again now, whether to ask for a keyframe): holes open longer than
+        `give_up_ms` (or asked for `max_tries` times) are dropped and cost one keyframe."""
+        again: list[int] = []
+        give_up = False
+        retry = self.retry_ms
+        for seq, hole in list(self.holes.items()):
+            if now - hole.first_ms >= self.give_up_ms or (
+                hole.tries >= self.max_tries and now - hole.sent_ms >= retry
+            ):
+                del self.holes[seq]
+                self.given_up += 1
+                give_up = True
+            elif now - hole.sent_ms >= retry:
+                hole.sent_ms, hole.tries = now, hole.tries + 1
+                again.append(seq)
+        return again, give_up
+
+    def next_due(self) -> float | None:
+        """When `due` next has something to do (ms), None if there is no hole."""
+        if not self.holes:
+            return None
+        retry = self.retry_ms
+        return min(
+            min(h.sent_ms + retry, h.first_ms + self.give_up_ms) for h in self.holes.values()
+        )
+
+    def _trim(self) -> None:
+        if len(self.holes) <= WINDOW or self.highest is None:
+            return
+        highest = self.highest
+        for seq in [s for s in self.holes if (highest - s) % _MOD >= WINDOW]:
+            del self.holes[seq]

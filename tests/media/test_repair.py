@@ -1,0 +1,116 @@
+"""Loss repair towards the publisher: the pure schedule, and real aiortc peers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from media.repair import WINDOW, RepairSchedule
+from media.router import AiortcRouter
+from media.rtp import RtpHeader
+
+from .helpers import publish, subscribe
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_a_new_gap_is_nacked_at_once_and_again_after_the_retry_interval() -> None:
+    r = RepairSchedule(min_retry_ms=20, give_up_ms=150)
+    assert r.received(100, 0) == []
+    assert r.received(103, 1) == [101, 102]
+    assert r.next_due() == 21
+    assert r.due(10) == ([], False)
+    assert r.due(21) == ([101, 102], False)  # the old rule never asked again
+    assert r.received(101, 25) == []  # repaired (second try: no round-trip sample)
+    assert r.rtt_ms is None
+    assert r.due(41) == ([102], False)
+    assert r.repaired == 1
+
+
+def test_round_trips_from_first_try_repairs_stretch_the_retry_interval() -> None:
+    r = RepairSchedule(min_retry_ms=20)
+    r.received(1, 0)
+    r.received(3, 0)
+    r.received(2, 40)  # first try answered 40 ms later
+    assert r.rtt_ms == 40 and r.retry_ms == 60
+    r.received(5, 100)
+    assert r.due(140) == ([], False)
+    assert r.due(160) == ([4], False)
+
+
+def test_a_hole_that_cannot_be_repaired_in_time_costs_one_keyframe() -> None:
+    r = RepairSchedule(min_retry_ms=20, give_up_ms=150)
+    r.received(10, 0)
+    r.received(13, 0)
+    assert r.due(149)[1] is False
+    assert r.due(150) == ([], True)
+    assert r.holes == {} and r.given_up == 2
+    assert r.next_due() is None
+
+
+def test_a_viewers_nack_for_a_packet_we_lack_asks_the_publisher_once_per_interval() -> None:
+    r = RepairSchedule(min_retry_ms=20)
+    assert r.ask(5, 0) is False  # nothing received yet
+    r.received(65530, 0)
+    r.received(2, 0)  # across the wrap: 65531..1 missing
+    assert r.ask(65535, 5) is False  # NACKed at 0, within the interval
+    assert r.ask(65535, 21) is True
+    assert r.ask(2, 21) is False  # the highest: we hold it
+    assert r.ask(3, 21) is False  # not sent yet
+    r.holes.pop(65533)  # a packet we never saw missing (e.g. dropped from the hole list)
+    assert r.ask(65533, 22) is True
+    assert r.ask((2 - WINDOW) % 65536, 22) is False  # too old to be held anywhere
+
+
+def test_late_and_duplicate_packets_change_nothing() -> None:
+    r = RepairSchedule()
+    r.received(7, 0)
+    assert r.received(7, 1) == []
+    assert r.received(6, 1) == []  # older, not a hole: a late original
+    assert r.holes == {} and r.repaired == 0
+
+
+@pytest.fixture
+async def router() -> AsyncIterator[AiortcRouter]:
+    r = AiortcRouter()
+    yield r
+    await r.close()
+
+
+async def test_a_lost_retransmission_is_asked_for_again(router: AiortcRouter) -> None:
+    """The publisher→server hop loses one packet and its first retransmission, and nothing
+    else: only a retry on a timer repairs it (the old rule NACKed when a new gap appeared)."""
+    sub = await subscribe(router, "pupil")
+    pub = await publish(router, "teacher", audio=False, noise=True)
+    try:
+        await sub.wait_for(lambda: sub.frames("video") >= 5, 20)
+        (producer,) = router.producers()
+        hook: Any = producer._hook
+        deliver = hook._on_rtp
+        target: list[int] = []
+        arrivals: list[int] = []
+
+        def lossy(header: RtpHeader, arrival_ms: int) -> None:
+            seq = header.sequence_number
+            if header.payload_type in producer._rtx_pts:
+                seq = int.from_bytes(header.payload[:2], "big")
+            elif not target:
+                target.append((seq + 10) % 65536)
+            if target and seq == target[0]:
+                arrivals.append(arrival_ms)
+                if len(arrivals) <= 2:  # the original and the first repair are lost
+                    return
+            deliver(header, arrival_ms)
+
+        hook._on_rtp = lossy
+        repair = producer.repair
+        assert repair is not None
+        await sub.wait_for(lambda: repair.repaired >= 1, 10)
+        assert len(arrivals) >= 3  # NACKs in flight may bring more than one repair
+        frames = sub.frames("video")
+        await sub.wait_for(lambda: sub.frames("video") >= frames + 30, 10)
+    finally:
+        await sub.close()
+        await pub.pc.close()
