@@ -5,6 +5,7 @@
 import { announce, byId, clearError, showError } from "./dom.js";
 import { t } from "./i18n.js";
 import { MediaSession } from "./media.js";
+import { median } from "./framedelay.js";
 import { QualityMonitor } from "./quality.js";
 import { SpeakingWatcher } from "./speaking.js";
 import { isStaff, onPeopleChange, state } from "./shared.js";
@@ -151,6 +152,24 @@ export function setupMediaUi() {
   });
 }
 
+/**
+ * How late the others see your own video, in seconds ("0.04"), for staff who send video: the
+ * median of the delays the viewers' pages measure on the frames they show (framedelay.js),
+ * which reach staff as participant_quality. null when you send no video or nobody reported.
+ */
+function seenLate() {
+  const session = media.session;
+  if (!session || !isStaff() || !["camera", "screen"].some((s) => session.publishing(s))) {
+    return null;
+  }
+  const you = state.you && state.you.id;
+  const delays = [...state.quality.entries()]
+    .filter(([id, q]) => id !== you && q && typeof q.delay_ms === "number")
+    .map(([, q]) => q.delay_ms);
+  const ms = median(delays);
+  return ms === null ? null : (ms / 1000).toFixed(2);
+}
+
 /** Shows your own connection reading (null: no media connection up). */
 function showReading(r) {
   media.reading = r;
@@ -166,6 +185,8 @@ function showReading(r) {
     loss: r.loss_pct,
   });
   if (r.level === "poor" && !media.camerasOff) el.textContent += ` ${t("quality.hint_cameras")}`;
+  const seen = seenLate();
+  if (seen !== null) el.textContent += ` · ${t("quality.seen_late", { seconds: seen })}`;
   // Screen readers hear a change of level, not every two-second update.
   if (media.level && media.level !== r.level) {
     announce(t("quality.changed", { level: t(`quality.${r.level}`) }));
