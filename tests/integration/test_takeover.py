@@ -20,6 +20,7 @@ from rooms.attendance import Departure, Presence, merge
 from server.room_state import state_key
 from tests.integration.nodes import Follower, nodes
 from tests.integration.peers import Peer, create_room, peers, sign_in
+from tests.integration.server_process import free_port, server_process
 
 RESUME_WITHIN_S = 30.0
 
@@ -137,3 +138,41 @@ async def test_kill_9_of_the_rooms_node_and_everyone_resumes_on_the_other(
     assert len(stretches) == 2 and stretches[0].how is Departure.DISCONNECTED, stretches
     merged, gaps = merge(stretches, grace_s=60)
     assert len(merged) == 1 and len(gaps) == 1, (merged, gaps)
+
+
+@pytest.mark.timeout(120)
+async def test_a_drained_rooms_state_is_taken_up_by_the_next_process(
+    data: Path, redis_url: str
+) -> None:
+    port = free_port()
+    flags = ("--redis", redis_url, "--workers", "1", "--drain-seconds", "4")
+    async with (
+        server_process(data, *flags, port=port) as old,
+        peers("host", "pupil") as (
+            host,
+            pupil,
+        ),
+    ):
+        token = await sign_in(old.server, *old.server.teacher)
+        room = await create_room(old.server, token)
+        join = {"v": 1, "room": room["id"], "as": "user"}
+        assert (await Follower(host, old.server.url, token).join(join))["ok"]
+        pupil_token = await sign_in(old.server, *old.server.pupils[0])
+        assert (await Follower(pupil, old.server.url, pupil_token).join(join))["ok"]
+        assert (await pupil.call("chat_send", {"text": "before the restart"}))["ok"]
+        assert (await pupil.call("hand_raise", {"speak": True}))["ok"]
+        await host.wait("hands", lambda d: d["queue"])
+        resume = last_resume(pupil)
+        old.signal(signal.SIGTERM)
+        await pupil.wait("server_restarting")
+        for peer in (host, pupil):  # as the room page does at the news
+            await peer.close()
+        assert await old.exited(within=10) == 0, old.output()
+    async with server_process(data, *flags, port=port) as new, peers("back") as (back,):
+        comer = Follower(back, new.server.url, pupil_token)
+        ack = await comer.join({**join, "resume": resume})
+        assert ack["ok"] and ack["status"] == "joined", new.output()
+        state = await back.wait("room_state")
+        # The hand and the chat the drained process had, from its last state in Redis.
+        assert state["hand"]["position"] == 1
+        assert [m["text"] for m in state["chat"]["messages"]] == ["before the restart"]
