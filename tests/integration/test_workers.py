@@ -46,6 +46,19 @@ def seen_frames(viewer: MediaClient, participant_id: str) -> bool:
     return viewer.frames(participant_id, "camera") >= 5
 
 
+async def node_ids(redis_url: str) -> dict[str, str]:
+    """Node id → URL of the live nodes (a killed node's key lives on until its lease lapses)."""
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [k async for k in client.scan_iter(match=node_key("*"))]
+        return {
+            k.decode().removeprefix(node_key("")): (await client.get(k) or b"").decode()
+            for k in keys
+        }
+    finally:
+        await client.aclose()
+
+
 async def announced(redis_url: str) -> set[str]:
     """The node URLs of the live nodes."""
     client = Redis.from_url(redis_url)
@@ -135,5 +148,19 @@ async def test_two_workers_serve_rooms_on_one_port_and_each_room_has_its_media(
                 finally:
                     for media in clients:
                         await media.close()
+
+        # A worker killed outright is started again by the supervisor, on the same port.
+        before = await node_ids(redis_url)
+        victim = next(n for n, url in before.items() if url == f"http://127.0.0.1:{port + 1}")
+        os.kill(int(victim.split("-")[-2]), signal.SIGKILL)
+        async with asyncio.timeout(60):
+            while True:
+                now = await node_ids(redis_url)
+                again = [n for n, url in now.items() if url == f"http://127.0.0.1:{port + 1}"]
+                if any(n not in before for n in again):
+                    break
+                assert child.process.poll() is None, child.output()
+                await asyncio.sleep(0.1)  # the restart has no event to wait on from here
+        assert "worker 0 exited" in child.output()
         child.signal(signal.SIGTERM)
         assert await child.exited(within=20) == 0, child.output()
