@@ -190,7 +190,8 @@ class Settings(BaseSettings):
         """Worker processes to run: as given, else every core with Redis, else one."""
         if self.workers is not None:
             return self.workers
-        return len(os.sched_getaffinity(0)) if self.redis else 1
+        # Any free port (0) leaves no room for the workers' own ports after it: one process.
+        return len(os.sched_getaffinity(0)) if self.redis and self.port != 0 else 1
 
     @model_validator(mode="after")
     def _media(self) -> Settings:

@@ -38,6 +38,7 @@ def data(tmp_path: Path, demo_data: Path) -> Path:
 def test_workers_default_to_the_cores_with_redis_and_one_without() -> None:
     assert settings(redis="redis://127.0.0.1:6379/5").worker_count == len(os.sched_getaffinity(0))
     assert settings().worker_count == 1  # the embedded default: one process, no Redis
+    assert settings(redis="redis://127.0.0.1:6379/5", port=0).worker_count == 1
     with pytest.raises(ValueError, match="need --redis"):
         settings(workers=2)
 
