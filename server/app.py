@@ -111,7 +111,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     courier.start()
     app[LESSONS] = Lessons(sessions(engine), store, tuple(adapters), settings.base_url)
     app[GRADEBOOK] = Gradebook(sessions(engine), settings.base_url)
-    app[DIARIES] = Diaries(sessions(engine), settings.base_url)
+    app[DIARIES] = Diaries(sessions(engine), settings.base_url, settings.data / "recordings")
     app[SCHOOL_ADMIN] = SchoolAdmin(sessions(engine))
     finaliser = asyncio.create_task(finalise_forever(app[LESSONS], courier), name="finaliser")
     app[COURIER] = courier

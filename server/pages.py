@@ -148,6 +148,12 @@ async def pupil_page(_request: web.Request) -> web.FileResponse:
     return page("pupil.html")
 
 
+@routes.get("/replay/lessons/{lesson_id:[0-9]{1,12}}")
+async def replay_page(_request: web.Request) -> web.FileResponse:
+    """A lesson's recording: video, sound, the shared document's pages and the public chat."""
+    return page("replay.html")
+
+
 @routes.get("/diary")
 async def diary_page(_request: web.Request) -> web.FileResponse:
     """The pupil's read-only diary."""

@@ -23,7 +23,7 @@ await rm(outdir, { recursive: true, force: true });
 // The pages share chunks of common code (cached once across pages)...
 await build({
   ...common,
-  entryPoints: ["src/home.js", "src/notfound.js", "src/admin.js", "src/journal.js", "src/lesson.js", "src/diary.js", "src/pupil.js"],
+  entryPoints: ["src/home.js", "src/notfound.js", "src/admin.js", "src/journal.js", "src/lesson.js", "src/diary.js", "src/pupil.js", "src/replay.js"],
   splitting: true,
   chunkNames: "chunk-[hash]",
 });

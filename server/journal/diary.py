@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,9 +26,25 @@ from server.journal.weeks import day_of, week_bounds
 class Diaries:
     """Reads a pupil's week; the pupil is the only one whose marks and work it shows."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], base_url: str = "") -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        base_url: str = "",
+        recordings: Path | None = None,
+    ) -> None:
         self._sessions = sessions
         self._base_url = base_url
+        # data/recordings (server/recordings.py): a lesson whose room has a folder there was
+        # recorded, and its replay is offered once the lesson ended.
+        self._recordings = recordings
+
+    def _replay_url(self, lesson: Lesson) -> str | None:
+        if self._recordings is None or lesson.state != CLOSED or lesson.room_id is None:
+            return None
+        folder = self._recordings / lesson.room_id
+        if not folder.is_dir() or not any(folder.iterdir()):
+            return None
+        return f"{self._base_url}/replay/lessons/{lesson.id}"
 
     async def week(self, pupil_id: int, week: str) -> models.Diary:
         """The pupil's lessons of one ISO week, day by day."""
@@ -127,6 +144,7 @@ class Diaries:
                 mark=marks.get(lesson.id),
                 attendance=attendance.get(lesson.id),
                 documents=documents.get(lesson.id, []),
+                replay_url=self._replay_url(lesson),
             )
             days.setdefault(day_of(lesson.starts_at, settings.zone).isoformat(), []).append(entry)
         return models.Diary(

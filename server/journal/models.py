@@ -331,6 +331,10 @@ class DiaryLesson(Out):
         default_factory=list,
         description="documents shared in the lesson, once it has ended (the asynchronous format)",
     )
+    replay_url: str | None = Field(
+        default=None,
+        description="the lesson's recording, once it has ended and if it was recorded",
+    )
 
 
 class DiaryDay(Out):

@@ -63,19 +63,36 @@ function markCell(lesson) {
   );
 }
 
+function replayLink(lesson) {
+  const url = lesson.replay_url ? safeUrl(lesson.replay_url) : null;
+  if (!url) return null;
+  return h("a", {
+    class: "diary-replay",
+    href: url,
+    "data-testid": "diary-replay",
+    text: t("diary.replay"),
+    "aria-label": t("diary.replay_label", { subject: lesson.subject }),
+  });
+}
+
 function roomCell(lesson) {
   const url = lesson.room_url ? safeUrl(lesson.room_url) : null;
   const documents = Array.isArray(lesson.documents) ? lesson.documents : [];
-  if (!url && documents.length) {
-    // After the lesson, what was shown in its room stays here (the asynchronous format).
+  const replay = url ? null : replayLink(lesson);
+  if (!url && (documents.length || replay)) {
+    // After the lesson, what was shown in its room stays here (the asynchronous format), and
+    // its recording if it was recorded.
     return h(
       "td",
       {},
-      h(
-        "ul",
-        { class: "plain-list diary-documents", "aria-label": t("diary.documents") },
-        ...documents.map((d) => h("li", {}, documentLink(d))),
-      ),
+      replay,
+      documents.length
+        ? h(
+            "ul",
+            { class: "plain-list diary-documents", "aria-label": t("diary.documents") },
+            ...documents.map((d) => h("li", {}, documentLink(d))),
+          )
+        : null,
     );
   }
   if (!url) return h("td", { text: "—" });

@@ -1,0 +1,114 @@
+"""A pupil plays a lesson's recording from the diary (issue 16): the recorder's real files (an
+aiortc publisher through the router), the page's one clock, seek, speed and the pages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+from playwright.async_api import expect
+
+from media.recorder import Recording
+from media.router import AiortcRouter
+from media.settings import MediaSettings
+from server.signalling import SESSION_COOKIE
+from tests.conftest import LiveServer
+from tests.integration.peers import sign_in
+from tests.journal.helpers import api, new_lesson
+from tests.media.test_recorder import marked_publisher
+
+from .conftest import Browsers
+from .flows import strings
+from .test_accessibility import axe_violations
+
+pytestmark = pytest.mark.e2e
+
+
+async def record_into(folder: Path, seconds: float) -> None:
+    """A real recording: an aiortc publisher with a tone and a moving picture, and two pages."""
+    router = AiortcRouter(MediaSettings(gather_address="127.0.0.1", ice_servers=()))
+    rec = Recording(folder, router)
+    rec.start()
+    pc = await marked_publisher(router, "teacher")
+    document = {"id": "d" * 64, "name": "Photosynthesis.pdf", "pages": 3}
+    try:
+        async with asyncio.timeout(10):
+            while len(router.producers()) < 2:
+                await asyncio.sleep(0.05)
+        rec.event("share_changed", {"data": {"share": {"document": document, "page": 1}}})
+        await asyncio.sleep(seconds / 2)  # media being recorded: its length is the point
+        rec.event("page_changed", {"data": {"document": document["id"], "page": 2}})
+        message = {"from": {"name": "Aigerim"}, "to": None, "text": "What is chlorophyll?"}
+        rec.event("chat_message", {"data": {"message": message}})
+        await asyncio.sleep(seconds / 2)
+    finally:
+        await rec.stop()
+        await pc.close()
+        await router.close()
+
+
+async def test_a_pupil_plays_the_recording_from_the_diary(
+    live_server: LiveServer, browsers: Browsers, axe_source: Path
+) -> None:
+    server = live_server
+    teacher = await sign_in(server, *server.teacher)
+    lesson = await new_lesson(server, teacher)
+    lid = lesson["id"]
+    room_id = (await api(server, teacher, "POST", f"/api/lessons/{lid}/start"))[1]["lesson"][
+        "room_id"
+    ]
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    folder = server.settings.data / "recordings" / room_id / f"{stamp}-abcd"
+    await record_into(folder, 6)
+    assert (await api(server, teacher, "POST", f"/api/lessons/{lid}/end", {}))[0] == 200
+    page_at = next(
+        json.loads(line)["t"]
+        for line in (folder / "timeline.jsonl").read_text().splitlines()
+        if json.loads(line)["type"] == "page_changed"
+    )
+
+    en = strings("en")
+    pupil = await browsers.person("pupil", bypass_csp=True)
+    await pupil.set_viewport_size({"width": 390, "height": 844})  # a phone
+    cookie = await sign_in(server, *server.pupils[0])
+    await pupil.context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "url": server.url}])
+    await pupil.goto(server.url + "/diary")
+    link = pupil.get_by_role("link", name=en["diary.replay_label"].replace("{subject}", "Algebra"))
+    await link.click()
+    await expect(pupil).to_have_url(f"{server.url}/replay/lessons/{lid}")
+    doc = pupil.get_by_test_id("replay-doc")
+    await expect(doc).to_have_text(en["replay.no_document"])
+    camera = pupil.get_by_test_id("replay-camera")
+    await expect(camera).to_have_attribute(
+        "src", f"/api/lessons/{lid}/recordings/{folder.name}/teacher-camera-1.webm"
+    )
+    # Keyboard: K plays; the picture and the sound move, and the page follows the clock.
+    await pupil.keyboard.press("k")
+    await pupil.wait_for_function(
+        "() => document.getElementById('replay-camera').currentTime > 1"
+        " && document.getElementById('replay-mic').currentTime > 1"
+    )
+    await expect(doc).to_have_text(
+        en["replay.page"].format(name="Photosynthesis.pdf", page=1, pages=3)
+    )
+    # Seek past the page change: page 2 and the chat message are there.
+    await pupil.get_by_test_id("replay-seek").fill(str(page_at / 1000 + 0.5))
+    await expect(doc).to_have_text(
+        en["replay.page"].format(name="Photosynthesis.pdf", page=2, pages=3)
+    )
+    await expect(pupil.get_by_test_id("replay-chat")).to_contain_text("What is chlorophyll?")
+    # Speed 2x: the elements play at twice the rate.
+    await pupil.get_by_test_id("replay-speed").select_option("2")
+    await pupil.wait_for_function(
+        "() => document.getElementById('replay-camera').playbackRate === 2"
+    )
+    # Audio and video stay together on the page's clock.
+    drift = await pupil.evaluate(
+        "() => Math.abs(document.getElementById('replay-camera').currentTime"
+        " - document.getElementById('replay-mic').currentTime)"
+    )
+    assert drift < 0.3, drift
+    assert await axe_violations(pupil, axe_source) == []
