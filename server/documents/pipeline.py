@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from server.documents.isolation import network_isolation
 from server.documents.limits import Limits
 from server.documents.refusals import DocumentRefusal, Refused
 
@@ -78,6 +79,7 @@ async def _supervise(
 ) -> dict[str, Any]:
     errors = open(os.path.join(work, "worker-stderr.log"), "wb")  # noqa: ASYNC230, SIM115
     process = await asyncio.create_subprocess_exec(
+        *network_isolation(),
         sys.executable,
         "-m",
         "server.documents.worker",

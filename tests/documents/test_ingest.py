@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -205,6 +207,36 @@ async def test_hanging_converter_is_killed_with_its_children(tmp_path: Path, wor
     assert time.monotonic() - started < 10
     for pid in map(int, pids.read_text().split()):
         await _gone(pid)
+
+
+async def test_the_converter_has_no_network(tmp_path: Path, work: Path) -> None:
+    # A converter that tries to reach a server on this machine's loopback, as a hostile file
+    # could make LibreOffice do; in the worker's own network namespace there is nothing to reach.
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    verdict = tmp_path / "verdict"
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import socket\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=5).close(); v = 'reached'\n"
+        "except OSError as e:\n"
+        "    v = 'cut off: ' + type(e).__name__\n"
+        f"open({str(verdict)!r}, 'w').write(v)\n"
+    )
+    fake = tmp_path / "soffice"
+    fake.write_text(f"#!/bin/sh\nexec {sys.executable} {probe}\n")
+    fake.chmod(0o755)
+    path = samples.good_zip(tmp_path / "x.zip")
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    await _refused(path, work, Limits(soffice=str(fake), timeout_s=20))
+    assert verdict.read_text().startswith("cut off"), verdict.read_text()
+    with pytest.raises(BlockingIOError):
+        listener.accept()
+    listener.close()
 
 
 async def _gone(pid: int) -> None:
