@@ -14,6 +14,7 @@ from tests.journal.helpers import admin, api
 from .conftest import Browsers
 from .flows import open_panel, pupil_enters, strings, teacher_hosts
 from .test_accessibility import axe_violations
+from .test_admin import admin_signs_in
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +22,19 @@ pytestmark = pytest.mark.e2e
 async def test_host_records_everyone_sees_it_and_a_newcomer_is_told_first(
     live_server: LiveServer, browsers: Browsers, axe_source: Path
 ) -> None:
-    boss = await admin(live_server)
-    status, _ = await api(live_server, boss, "PUT", "/api/admin/school", {"recording": "hosts"})
-    assert status == 200
     en, ru = strings("en"), strings("ru")
+    # The administrator allows recording on the admin page (off by default).
+    boss = await browsers.person("admin")
+    await admin_signs_in(boss, live_server)
+    rule = boss.get_by_label(en["admin.recording_rule"], exact=True)
+    await expect(rule).to_have_value("off")
+    await rule.select_option(label=en["admin.recording_hosts"])
+    await boss.get_by_label(en["admin.recording_retention_days"], exact=True).fill("14")
+    await boss.locator("#school-form").get_by_role("button", name=en["admin.save"]).click()
+    await expect(boss.locator("#status")).to_have_text(en["admin.school_saved"])
+    token = await admin(live_server)
+    saved = (await api(live_server, token, "GET", "/api/admin/school"))[1]
+    assert (saved["recording"], saved["recording_retention_days"]) == ("hosts", 14)
     host = await browsers.person("teacher")
     pupil = await browsers.person("pupil", bypass_csp=True)
     guest = await browsers.person("guest", locale="ru-RU")

@@ -1,5 +1,6 @@
 // The admin page's school settings: the school's name, time zone, mark scale, the attendance
-// rules and who may write privately to whom in lessons, in one form that can be saved only once the server's values have filled it.
+// rules, who may write privately to whom in lessons and who may record them (with the recordings' quota and
+// retention), in one form that can be saved only once the server's values have filled it.
 import { adminApi } from "./adminapi.js";
 import { t } from "./i18n.js";
 import { announce, byId } from "./dom.js";
@@ -16,6 +17,9 @@ const SCHOOL_FIELDS = [
   "reconnect_grace_s",
   "finalise_grace_min",
   "private_chat",
+  "recording",
+  "recording_quota_mb",
+  "recording_retention_days",
 ];
 
 function schoolForm() {
