@@ -256,7 +256,7 @@ class AiortcTransport:
             self._needs_negotiation = False
             offer = await self.pc.createOffer()
             await self.pc.setLocalDescription(offer)
-            sdp = hooks.without_remb(self.pc.localDescription.sdp)
+            sdp = hooks.with_rrtr(hooks.without_remb(self.pc.localDescription.sdp))
             return hooks.announce(sdp, self._settings)
 
     async def accept_answer(self, sdp: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aiortc.rtp import RtcpReceiverInfo, RtcpRrPacket
 
+from media.aiortc_hooks import with_rrtr
 from media.rtcpxr import Rrtr, dlrr_packet, find_rrtr
 
 pytestmark = pytest.mark.timeout(10)
@@ -45,3 +46,14 @@ def test_the_dlrr_answer_echoes_the_reference_time_with_our_delay() -> None:
     packet = dlrr_packet(0xCAFE, Rrtr(1, 0x456789AB, ()), 0.5)
     assert packet == bytes.fromhex("80cf0005 0000cafe 05000003 00000001 456789ab 00008000")
     assert len(packet) == (packet[3] + 1) * 4  # the length field counts words minus one
+
+
+def test_offers_ask_for_rrtr_on_video_codecs_only() -> None:
+    sdp = (
+        "m=video 9 UDP/TLS/RTP/SAVPF 97 98\r\na=rtpmap:97 VP8/90000\r\na=rtcp-fb:97 nack\r\n"
+        "a=rtpmap:98 rtx/90000\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+        "a=rtpmap:111 opus/48000/2\r\n"
+    )
+    out = with_rrtr(sdp)
+    assert "a=rtpmap:97 VP8/90000\r\na=rtcp-fb:97 rrtr\r\n" in out
+    assert out.count("rrtr") == 1  # not on RTX, not on audio
