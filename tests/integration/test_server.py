@@ -37,6 +37,15 @@ async def test_pages_carry_a_strict_csp_and_unknown_rooms_404(live_server: LiveS
             csp = response.headers["Content-Security-Policy"]
             assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
             assert "frame-ancestors 'none'" in csp
+        # The page's first requests are preloaded; each names a real answer (a stale path would
+        # cost a wasted request), the strings in the language the browser asks for first.
+        response = await http.get(
+            f"{live_server.url}/r/{room['id']}", headers={"Accept-Language": "ru-RU,ru;q=0.9"}
+        )
+        preloads = [link.split(">")[0].lstrip(" <") for link in response.headers["Link"].split(",")]
+        assert preloads == [f"/api/rooms/{room['id']}", "/api/me", "/static/locales/ru.json"]
+        for path in preloads:
+            assert (await http.get(live_server.url + path)).status in (200, 401), path
         response = await http.get(f"{live_server.url}/r/no-such-room")
         assert response.status == 404 and response.content_type == "text/html"
         assert "Content-Security-Policy" in response.headers
@@ -49,6 +58,7 @@ async def test_pages_carry_a_strict_csp_and_unknown_rooms_404(live_server: LiveS
             "class_name": "7A",
             "lesson_id": None,
             "enters_directly": False,  # nobody signed in: the entry form
+            "recording": False,  # told before entering (issue 16)
         }
 
 
