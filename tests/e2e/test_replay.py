@@ -112,3 +112,11 @@ async def test_a_pupil_plays_the_recording_from_the_diary(
     )
     assert drift < 0.3, drift
     assert await axe_violations(pupil, axe_source) == []
+
+    # The lesson's journal page offers it to the teacher.
+    desk = await browsers.person("teacher")
+    await desk.context.add_cookies([{"name": SESSION_COOKIE, "value": teacher, "url": server.url}])
+    await desk.goto(f"{server.url}/journal/lessons/{lid}")
+    watch = desk.get_by_test_id("lesson-replay")
+    await expect(watch).to_be_visible()
+    await expect(watch).to_have_attribute("href", f"/replay/lessons/{lid}")

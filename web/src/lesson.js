@@ -37,6 +37,7 @@ import {
 import { renderMarks } from "./journal_marks.js";
 import { renderAssignments, wireAssignments } from "./journal_assignments.js";
 import { renderLessonDocuments } from "./lesson_documents.js";
+import { showReplayLink } from "./replay_link.js";
 import { renderGuests } from "./journal_guests.js";
 import { lessonRow } from "./journal_connections.js";
 
@@ -284,6 +285,7 @@ async function load() {
   data.connections = answer.connections || [];
   data.scale = readScale(answer);
   renderAll();
+  showReplayLink(lessonId);
 }
 
 async function main() {
