@@ -66,7 +66,9 @@ export function level(delayMs, lossPct) {
 /**
  * The reading between two snapshots, as sent in `media_quality`; null while no connection is
  * up (no round trip measured yet).
- * delay_ms: half the round trip (server → you) plus the jitter buffer's average hold.
+ * delay_ms: half the round trip (server → you) plus the jitter buffer's average hold; the
+ * monitor replaces it with the delay measured on the frames shown when there are any
+ * (framedelay.js).
  * @param {ReturnType<typeof snapshot>} before
  * @param {ReturnType<typeof snapshot>} after
  */
