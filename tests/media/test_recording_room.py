@@ -103,3 +103,22 @@ async def test_the_host_records_a_lesson_and_its_pages(
     # The pages changed while the camera was being recorded, 30 frames apart or more.
     assert times[0] < page_events[0]["t"] < page_events[1]["t"] < times[-1]
     assert len([t for t in times if page_events[0]["t"] <= t < page_events[1]["t"]]) >= 25
+
+
+async def test_a_spent_quota_stops_the_recording_and_the_host_is_told(
+    live_server: LiveServer,
+) -> None:
+    await allow_recording(live_server, "hosts", quota_mb=0)
+    async with peers("host", "a") as (host, a):
+        teacher, pupil = await media_clients(live_server, host, a)
+        try:
+            assert (await host.call("start_recording", {}))["ok"]
+            stopped = await host.wait("recording", lambda d: d["recording"]["stopped_because"])
+            assert stopped["recording"]["on"] is False
+            assert stopped["recording"]["stopped_because"] == "quota"
+            await a.wait("recording", lambda d: d["recording"]["stopped_because"] == "quota")
+            # The room knows it stopped: the host may try again (and is told again).
+            assert (await host.call("start_recording", {}))["ok"]
+        finally:
+            for c in (teacher, pupil):
+                await c.close()
