@@ -1,5 +1,6 @@
 """kill -9 of the node serving a room: the other node takes it over, and everyone resumes there
-with roster, roles, hands, grants, the poll and the chat as they were; attendance shows one gap."""
+with roster, roles, hands, grants, the poll, the chat, the shared page and the lobby's decisions
+as they were; attendance shows one gap."""
 
 from __future__ import annotations
 
@@ -9,18 +10,22 @@ import shutil
 import signal
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 
 from rooms.attendance import Departure, Presence, merge
 from server.room_state import state_key
+from tests.documents import samples
 from tests.integration.nodes import Follower, nodes
-from tests.integration.peers import Peer, create_room, peers, sign_in
+from tests.integration.peers import Peer, create_room, guest_join, peers, sign_in
 from tests.integration.server_process import free_port, server_process
+from tests.integration.test_documents import _access, _upload
 
 RESUME_WITHIN_S = 30.0
 
@@ -176,3 +181,106 @@ async def test_a_drained_rooms_state_is_taken_up_by_the_next_process(
         # The hand and the chat the drained process had, from its last state in Redis.
         assert state["hand"]["position"] == 1
         assert [m["text"] for m in state["chat"]["messages"]] == ["before the restart"]
+
+
+async def saved_until(redis_url: str, room_id: str, done: Callable[[dict[str, Any]], bool]) -> None:
+    """Wait until the room's state in Redis shows `done` (it is written behind the changes)."""
+    async with asyncio.timeout(5):
+        while not done(await saved_state(redis_url, room_id)):
+            await asyncio.sleep(0.02)
+
+
+async def back_on(follower: Follower, node: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The follower's join through the surviving node, once its socket to the dead one closed."""
+    if follower.peer.sio.connected:
+        await follower.peer.wait("disconnect")
+    while follower.peer.sio.connected:  # marked disconnected only after its handlers ran
+        await asyncio.sleep(0.01)
+    follower.entry = follower.url = node
+    follower.peer.events.clear()
+    return await follower.join(payload, within=RESUME_WITHIN_S)
+
+
+@pytest.mark.timeout(150)
+async def test_the_shared_page_and_the_lobbys_decisions_outlive_a_kill_9(
+    data: Path, redis_url: str, tmp_path: Path
+) -> None:
+    async with (
+        nodes(data, redis_url) as (a, b),
+        peers("host", "admitted", "removed", "denied") as (host, admitted, removed, denied),
+    ):
+        token = await sign_in(a.server, *a.server.teacher)
+        room = await create_room(a.server, token)
+        teacher = Follower(host, a.server.url, token)
+        assert (await teacher.join({"v": 1, "room": room["id"], "as": "user"}))["ok"]
+        owner, survivor = (a, b) if teacher.url == a.server.url else (b, a)
+
+        # A three-page PDF on the stage, moved to page 2.
+        pdf = samples.pdf(tmp_path / "lesson.pdf", 3).read_bytes()
+        status, answer = await _upload(owner.server, room["id"], await _access(host), pdf)
+        assert status == 201, answer
+        document = answer["document"]["id"]
+        await host.wait("document_progress", lambda d: d["page"] == 3)
+        assert (await host.call("share_document", {"document": document}))["ok"]
+        assert (await host.call("set_page", {"page": 2}))["ok"]
+
+        # The lobby: one guest admitted, one admitted then removed, one denied at the door.
+        guests = {
+            peer: Follower(peer, owner.server.url)
+            for peer in (admitted, removed, denied)
+        }  # fmt: skip
+        resumes: dict[Peer, str] = {}
+        for peer, follower in guests.items():
+            ack = await follower.join(guest_join(room["id"], name=peer.name))
+            assert ack["status"] == "waiting", ack
+            knock = ack["you"]["id"]
+            await host.wait("lobby", lambda d, k=knock: [x["id"] for x in d["lobby"]] == [k])
+            if peer is denied:
+                assert (await host.call("deny", {"participant": knock}))["ok"]
+                await denied.wait("denied")
+                continue
+            assert (await host.call("admit", {"participant": knock}))["ok"]
+            await peer.wait("room_state")
+            resumes[peer] = last_resume(peer)
+        removed_id = removed.seen("room_state")[-1]["you"]["id"]
+        assert (await host.call("remove", {"participant": removed_id}))["ok"]
+        await removed.wait("removed")
+        await saved_until(
+            redis_url,
+            room["id"],
+            lambda s: bool(s.get("removed")) and (s.get("share") or {}).get("page") == 2,
+        )
+        host_resume = last_resume(host)
+
+        owner.process.kill()  # kill -9
+        join = {"v": 1, "room": room["id"], "as": "user", "resume": host_resume}
+        ack = await back_on(teacher, survivor.server.url, join)
+        assert ack["ok"] and ack["status"] == "joined", ack
+        # The document and its page, as the host left them.
+        share = (await host.wait("room_state"))["share"]
+        assert share is not None, survivor.output()
+        assert (share["document"]["id"], share["page"]) == (document, 2)
+
+        # The admitted guest comes back in without knocking ...
+        back = guest_join(room["id"], name=admitted.name) | {"resume": resumes[admitted]}
+        ack = await back_on(guests[admitted], survivor.server.url, back)
+        assert ack["status"] == "joined", ack
+        assert (await admitted.wait("room_state"))["share"]["page"] == 2
+        # ... the removed one knocks again, though it holds a resume token ...
+        back = guest_join(room["id"], name=removed.name) | {"resume": resumes[removed]}
+        ack = await back_on(guests[removed], survivor.server.url, back)
+        assert ack["status"] == "waiting", ack
+        # ... and a denial is an answer to one knock, not a ban: the denied guest knocks again.
+        ack = await back_on(
+            guests[denied], survivor.server.url, guest_join(room["id"], name=denied.name)
+        )
+        assert ack["status"] == "waiting", ack
+        await host.wait(
+            "lobby", lambda d: sorted(k["name"] for k in d["lobby"]) == ["denied", "removed"]
+        )
+
+        # The page images are in the shared data folder: the surviving node serves them.
+        url = f"{survivor.server.url}/api/rooms/{room['id']}/documents/{document}/2-1280.webp"
+        async with aiohttp.ClientSession() as http:
+            page = await http.get(url, params={"access": await _access(admitted)})
+            assert page.status == 200 and (await page.read())[8:12] == b"WEBP"
