@@ -199,6 +199,22 @@ def _describe_documents() -> None:
             Reason.UNKNOWN_DOCUMENT,
         ),
     )
+    openapi.describe(
+        document_routes.lesson_document_page,
+        "GET",
+        "/api/lessons/{lesson_id}/documents/{document_id}/pages/{page}",
+        who="the lesson's teacher, administrators, and its class's pupils once the lesson ended",
+        query=document_routes.PageQuery,
+        answer_type="image/webp",
+        errors=(
+            Reason.NOT_SIGNED_IN,
+            Reason.NOT_PERMITTED,
+            Reason.UNKNOWN_LESSON,
+            Reason.UNKNOWN_DOCUMENT,
+            Reason.NO_SUCH_PAGE,
+            Reason.OUT_OF_RANGE,
+        ),
+    )
 
 
 def _describe_exports() -> None:

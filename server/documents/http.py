@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict
 
 from rooms.commands import StopSharing
 from rooms.refusals import Reason
 from rooms.roles import Permission
 from server.db.engine import sessions
 from server.documents.refusals import MESSAGES, DocumentRefusal, Refused
+from server.documents.render import page_name
 from server.documents.serve import entry_response, file_response
 from server.documents.store import DOCUMENT_ID
 from server.errors import error
@@ -166,13 +168,9 @@ async def document_file(request: web.Request) -> web.StreamResponse:
     return file_response(store.folder(document_id), document, file)
 
 
-@routes.get(r"/api/lessons/{lesson_id:\d+}/documents/{document_id}/{file}")
-async def lesson_document_file(request: web.Request) -> web.StreamResponse:
-    """A document shared in a lesson, after it: to its class, its teacher, administrators.
-
-    The same files as in the room (`entry?name=` too), checked by the signed-in session, not
-    a room ticket: the room is gone, the lesson stays.
-    """
+async def _after_lesson(request: web.Request) -> dict[str, Any] | web.Response:
+    """The lesson's document the URL names, if the signed-in account may have it after the
+    lesson (`lesson_after`: its class once it ended, its teacher, administrators)."""
     try:
         account = await acting_user(request)
     except Refused_ as refused:  # a one-time sign-in
@@ -187,13 +185,57 @@ async def lesson_document_file(request: web.Request) -> web.StreamResponse:
             row = await lesson_document(s, lesson_id, document_id, account)
     except Withheld as withheld:
         return error(withheld.reason, withheld.message)
-    store = request.app[SIGNALLING].documents
-    meta = store.meta(document_id)
+    meta = request.app[SIGNALLING].documents.meta(document_id)
     if meta is None:
         return error(Reason.UNKNOWN_DOCUMENT)
-    document = {**meta, "name": row.name}
+    return {**meta, "name": row.name}
+
+
+@routes.get(r"/api/lessons/{lesson_id:\d+}/documents/{document_id}/{file}")
+async def lesson_document_file(request: web.Request) -> web.StreamResponse:
+    """A document shared in a lesson, after it: to its class, its teacher, administrators.
+
+    The same files as in the room (`entry?name=` too), checked by the signed-in session, not
+    a room ticket: the room is gone, the lesson stays.
+    """
+    document = await _after_lesson(request)
+    if isinstance(document, web.Response):
+        return document
+    folder = request.app[SIGNALLING].documents.folder(request.match_info["document_id"])
     file = request.match_info["file"]
     if file == "entry":
         name = request.query.get("name", "")
-        return await entry_response(request, store.folder(document_id), document, name)
-    return file_response(store.folder(document_id), document, file)
+        return await entry_response(request, folder, document, name)
+    return file_response(folder, document, file)
+
+
+class PageQuery(BaseModel):
+    """`?width=1280`: one of the widths the document's pages were rendered in (its `widths`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    width: int
+
+
+@routes.get(r"/api/lessons/{lesson_id:\d+}/documents/{document_id}/pages/{page}")
+async def lesson_document_page(request: web.Request) -> web.StreamResponse:
+    """Page N of a lesson's document at `?width=W` (the replay's page image), by the same rule.
+
+    The page and the width are checked against the document (its page count, the widths it
+    was rendered in), so a wrong one is told what is wrong rather than `unknown_document`.
+    """
+    document = await _after_lesson(request)
+    if isinstance(document, web.Response):
+        return document
+    if document.get("shown_as") != "pages":
+        return error(Reason.NO_SUCH_PAGE, "This document has no pages (a video or an archive).")
+    pages, widths = int(document.get("pages") or 0), [int(w) for w in document.get("widths", [])]
+    raw_page, raw_width = request.match_info["page"], request.query.get("width", "")
+    page = int(raw_page) if raw_page.isdigit() and len(raw_page) <= 5 else 0
+    if not 1 <= page <= pages:
+        return error(Reason.NO_SUCH_PAGE, f"The document has pages 1 to {pages}.")
+    width = int(raw_width) if raw_width.isdigit() and len(raw_width) <= 5 else 0
+    if width not in widths:
+        allowed = ", ".join(str(w) for w in sorted(widths))
+        return error(Reason.OUT_OF_RANGE, f"A page comes in these widths: {allowed}.")
+    folder = request.app[SIGNALLING].documents.folder(request.match_info["document_id"])
+    return file_response(folder, document, page_name(page, width))

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import expect
@@ -16,7 +17,9 @@ from media.router import AiortcRouter
 from media.settings import MediaSettings
 from server.signalling import SESSION_COOKIE
 from tests.conftest import LiveServer
-from tests.integration.peers import sign_in
+from tests.documents import samples
+from tests.integration.peers import peers, sign_in
+from tests.integration.test_documents import _access, _upload
 from tests.journal.helpers import api, new_lesson
 from tests.media.test_recorder import marked_publisher
 
@@ -27,13 +30,26 @@ from .test_accessibility import axe_violations
 pytestmark = pytest.mark.e2e
 
 
-async def record_into(folder: Path, seconds: float) -> None:
+async def shared_document(server: LiveServer, teacher: str, room_id: str, folder: Path) -> Any:
+    """A real 3-page PDF uploaded to the lesson's room by its teacher: converted, its page
+    images in the store and the document attached to the lesson, as in a live lesson."""
+    async with peers("host") as (host,):
+        await host.connect(server, teacher)
+        assert (await host.call("join", {"v": 1, "room": room_id, "as": "user"}))["ok"]
+        pdf = samples.pdf(folder / "photosynthesis.pdf", 3).read_bytes()
+        status, answer = await _upload(
+            server, room_id, await _access(host), pdf, "Photosynthesis.pdf"
+        )
+    assert status == 201, answer
+    return answer["document"]
+
+
+async def record_into(folder: Path, seconds: float, document: Any) -> None:
     """A real recording: an aiortc publisher with a tone and a moving picture, and two pages."""
     router = AiortcRouter(MediaSettings(gather_address="127.0.0.1", ice_servers=()))
     rec = Recording(folder, router)
     rec.start()
     pc = await marked_publisher(router, "teacher")
-    document = {"id": "d" * 64, "name": "Photosynthesis.pdf", "pages": 3}
     try:
         async with asyncio.timeout(10):
             while len(router.producers()) < 2:
@@ -51,7 +67,7 @@ async def record_into(folder: Path, seconds: float) -> None:
 
 
 async def test_a_pupil_plays_the_recording_from_the_diary(
-    live_server: LiveServer, browsers: Browsers, axe_source: Path
+    live_server: LiveServer, browsers: Browsers, axe_source: Path, tmp_path: Path
 ) -> None:
     server = live_server
     teacher = await sign_in(server, *server.teacher)
@@ -62,7 +78,8 @@ async def test_a_pupil_plays_the_recording_from_the_diary(
     ]
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     folder = server.settings.data / "recordings" / room_id / f"{stamp}-abcd"
-    await record_into(folder, 6)
+    document = await shared_document(server, teacher, room_id, tmp_path)
+    await record_into(folder, 6, document)
     assert (await api(server, teacher, "POST", f"/api/lessons/{lid}/end", {}))[0] == 200
     page_at = next(
         json.loads(line)["t"]
@@ -99,6 +116,15 @@ async def test_a_pupil_plays_the_recording_from_the_diary(
     await expect(doc).to_have_text(
         en["replay.page"].format(name="Photosynthesis.pdf", page=2, pages=3)
     )
+    # ... and its image: page 2 of the lesson's document, loaded (served to the pupil by session).
+    image = pupil.get_by_test_id("replay-page")
+    await expect(image).to_have_attribute("alt", en["doc.page_of"].format(page=2, pages=3))
+    await pupil.wait_for_function(
+        "() => { const img = document.getElementById('replay-page');"
+        " return img.complete && img.naturalWidth > 0 && img.currentSrc.includes('/pages/2?'); }"
+    )
+    src = await image.get_attribute("src")
+    assert src == f"/api/lessons/{lid}/documents/{document['id']}/pages/2?width=640", src
     await expect(pupil.get_by_test_id("replay-chat")).to_contain_text("What is chlorophyll?")
     # Speed 2x: the elements play at twice the rate.
     await pupil.get_by_test_id("replay-speed").select_option("2")

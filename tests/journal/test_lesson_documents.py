@@ -62,6 +62,8 @@ async def test_a_lessons_documents_open_for_its_people_and_no_one_else(
     assert (status, page[8:12]) == (200, b"WEBP")
     status, refused = await api(live_server, pupil, "GET", f"{base}/original")
     assert (status, code(refused)) == (403, "not_permitted")
+    status, refused = await api(live_server, pupil, "GET", f"{base}/pages/1?width=640")
+    assert (status, code(refused)) == (403, "not_permitted")
 
     status, ended = await api(live_server, teacher, "POST", f"/api/lessons/{lesson['id']}/end", {})
     assert status == 200, ended
@@ -79,6 +81,29 @@ async def test_a_lessons_documents_open_for_its_people_and_no_one_else(
     for who, expected in refused_to:
         status, refused = await api(live_server, who, "GET", f"{base}/original")
         assert (status, code(refused)) == expected
+    # A page image by number and width (the replay's), by the same rule, its inputs checked.
+    _, page_2 = await fetched(live_server, teacher, f"{base}/2-1280.webp")
+    _, page_1 = await fetched(live_server, teacher, f"{base}/1-1280.webp")
+    assert page_2[8:12] == b"WEBP" and page_2 != page_1
+    for allowed in (pupil, teacher, boss):
+        assert await fetched(live_server, allowed, f"{base}/pages/2?width=1280") == (200, page_2)
+    for who, expected in refused_to:
+        status, refused = await api(live_server, who, "GET", f"{base}/pages/2?width=1280")
+        assert (status, code(refused)) == expected
+    wrong = (
+        ("pages/3?width=640", (400, "no_such_page")),  # the PDF has 2 pages
+        ("pages/0?width=640", (400, "no_such_page")),
+        ("pages/x?width=640", (400, "no_such_page")),
+        ("pages/1?width=800", (400, "out_of_range")),  # not a rendered width
+        ("pages/1", (400, "out_of_range")),
+    )
+    for path, expected in wrong:
+        status, refused = await api(live_server, pupil, "GET", f"{base}/{path}")
+        assert (status, code(refused)) == expected, path
+        assert refused["error"]["message"]
+    video_pages = f"/api/lessons/{lesson['id']}/documents/{video['document']['id']}/pages/1"
+    status, refused = await api(live_server, pupil, "GET", f"{video_pages}?width=640")
+    assert (status, code(refused)) == (400, "no_such_page")
     status, refused = await api(
         live_server, pupil, "GET", f"/api/lessons/{lesson['id']}/documents/{'0' * 64}/original"
     )

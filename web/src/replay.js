@@ -1,10 +1,11 @@
 // /replay/lessons/{id}: a lesson's recording after the lesson (docs/recordings.md). One clock
 // (ms since the recording started) drives every file: each track's element is kept within
-// 0.25 s of where that clock says it should be, and the shared document's page and the public
-// chat are read from the timeline up to that time.
+// 0.25 s of where that clock says it should be, and the shared document's page (its image too)
+// and the public chat are read from the timeline up to that time.
 import { http } from "./api.js";
 import { initI18n, onLanguageChange, t } from "./i18n.js";
 import { byId, h, showError } from "./dom.js";
+import { DEFAULT_WIDTHS } from "./document_state.js";
 
 const lessonId = location.pathname.split("/").filter(Boolean).pop() || "";
 /** @type {{tracks: any[], timeline: any[], duration: number}} */
@@ -64,10 +65,33 @@ function renderAt() {
   const docText = doc ? t("replay.page", { name: doc.name, page, pages: doc.pages || "?" }) : t("replay.no_document");
   const docEl = byId("replay-doc");
   if (docEl.textContent !== docText) docEl.textContent = docText;
+  showPage(doc, page);
   const list = byId("replay-chat");
   if (list.childElementCount !== chat.length) {
     list.replaceChildren(...chat.map((m) => h("li", {}, h("strong", { text: `${(m.from && m.from.name) || ""}: ` }), m.text || "")));
   }
+}
+
+/** A page of a lesson's document, served after the lesson by the session (docs/recordings.md). */
+function pageUrl(doc, page, width) {
+  return `/api/lessons/${encodeURIComponent(lessonId)}/documents/${encodeURIComponent(doc.id)}/pages/${page}?width=${width}`;
+}
+
+/** The page image shown at the clock: every rendered width in `srcset`, the browser picks. */
+function showPage(doc, page) {
+  const img = /** @type {HTMLImageElement} */ (byId("replay-page"));
+  const shown = doc && doc.id && page >= 1 && (!doc.pages || page <= doc.pages);
+  img.hidden = !shown;
+  if (!shown) return;
+  const key = `${doc.id}/${page}`;
+  if (img.dataset.page !== key) {
+    img.dataset.page = key;
+    const widths = [...(doc.widths && doc.widths.length ? doc.widths : DEFAULT_WIDTHS)].sort((a, b) => a - b);
+    img.srcset = widths.map((w) => `${pageUrl(doc, page, w)} ${w}w`).join(", ");
+    img.src = pageUrl(doc, page, widths[0]);
+  }
+  const alt = t("doc.page_of", { page, pages: doc.pages || "?" });
+  if (img.alt !== alt) img.alt = alt;
 }
 
 function tick(now) {
