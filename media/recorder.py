@@ -27,7 +27,7 @@ import av.container
 
 from .aiortc_hooks import arrival_ms
 from .producer import AiortcProducer
-from .recorder_rtp import Frame, MediaClock, Reorder, SpeechDetector, Vp8Frames
+from .recorder_rtp import Frame, H264Frames, MediaClock, Reorder, SpeechDetector, Vp8Frames
 from .router import AiortcRouter
 from .rtp import SourcePacket
 
@@ -40,7 +40,9 @@ SR_WAIT_MS = 3000
 MS = Fraction(1, 1000)
 # FFmpeg's Matroska muxer: a cluster at most every second, so at most ~1 s is lost on a kill.
 MUXER_OPTIONS = {"cluster_time_limit": "1000", "flush_packets": "1"}
-RECORDED_CODECS = {"audio/opus": "libopus", "video/vp8": "libvpx"}
+RECORDED_CODECS = {"audio/opus": "libopus", "video/vp8": "libvpx", "video/h264": "libx264"}
+# WebM admits only VP8/VP9/AV1 and Opus/Vorbis: H.264 goes into its parent format, Matroska.
+FILE_FORMATS = {"video/h264": ("matroska", "mkv")}
 
 
 class QuotaExceeded(Exception):
@@ -89,7 +91,11 @@ class _Track:
         self.summary = TrackSummary(name, producer.participant_id, producer.source, producer.kind)
         self.path = rec.directory / name
         self.reorder: Reorder[tuple[SourcePacket, int]] = Reorder(64 if self.kind == "video" else 8)
-        self.vp8 = Vp8Frames() if self.codec == "video/vp8" else None
+        self.frames: Vp8Frames | H264Frames | None = None
+        if self.codec == "video/vp8":
+            self.frames = Vp8Frames()
+        elif self.codec == "video/h264":
+            self.frames = H264Frames()
         self.clock = MediaClock(self.clock_rate, rec.start_ms)
         self.speech = SpeechDetector() if self.kind == "audio" else None
         self.waiting: list[tuple[Frame, int]] = []  # frames held until the clock is anchored
@@ -109,17 +115,17 @@ class _Track:
             packet, arrival = self.queue.popleft()
             for item in self.reorder.push(packet.sequence_number, (packet, arrival)):
                 if item is None:
-                    if self.vp8 is not None:
-                        self.vp8.lost()
+                    if self.frames is not None:
+                        self.frames.lost()
                     continue
                 self._packet(*item)
-        if self.vp8 is not None and self.vp8.need_keyframe:
-            self.vp8.need_keyframe = False
+        if self.frames is not None and self.frames.need_keyframe:
+            self.frames.need_keyframe = False
             self.rec.ask_keyframe(self.producer)
 
     def _packet(self, packet: SourcePacket, arrival: int) -> None:
-        if self.vp8 is not None:
-            frame = self.vp8.push(packet.timestamp, bool(packet.marker), packet.payload)
+        if self.frames is not None:
+            frame = self.frames.push(packet.timestamp, bool(packet.marker), packet.payload)
         else:
             frame = Frame(packet.timestamp, packet.payload, True)
         if frame is None:
@@ -177,15 +183,24 @@ class _Track:
         s.last_ms = at
 
     def _open(self, frame: Frame) -> None:
-        container = av.open(str(self.path), mode="w", format="webm", options=MUXER_OPTIONS)
+        file_format = FILE_FORMATS.get(self.codec, ("webm", "webm"))[0]
+        container = av.open(str(self.path), mode="w", format=file_format, options=MUXER_OPTIONS)
         # The codec context is opened once for its parameters (OpusHead, sizes); nothing is
         # ever encoded through it.
         stream: Any
         if self.kind == "video":
-            video = container.add_stream("libvpx", rate=30)
+            h264 = isinstance(self.frames, H264Frames)
+            video = container.add_stream("libx264" if h264 else "libvpx", rate=30)
             video.width = frame.width or 640
             video.height = frame.height or 480
             video.pix_fmt = "yuv420p"
+            video.time_base = MS
+            if isinstance(self.frames, H264Frames):
+                # Opened here, not by the muxer, so that the header gets the publisher's SPS
+                # and PPS (Annex-B; FFmpeg's Matroska muxer turns them into avcC and the
+                # Annex-B units into length-prefixed ones) instead of the encoder's own.
+                video.codec_context.open()
+                video.codec_context.extradata = self.frames.parameter_sets
             stream = video
         else:
             audio = container.add_stream("libopus", rate=self.clock_rate)
@@ -292,7 +307,8 @@ class Recording:
         base = f"{producer.participant_id}-{producer.source}"
         n = self._names.get(base, 0) + 1
         self._names[base] = n
-        track = _Track(self, producer, f"{base}-{n}.webm")
+        extension = FILE_FORMATS.get(producer.codec.mimeType.lower(), ("webm", "webm"))[1]
+        track = _Track(self, producer, f"{base}-{n}.{extension}")
         self._tracks[producer.id] = track
         producer.add_sink(track.sink)
         if producer.kind == "video":

@@ -146,6 +146,198 @@ class Vp8Frames:
         return Frame(timestamp, data, False)
 
 
+H264_IDR = 5
+H264_SPS = 7
+H264_PPS = 8
+H264_STAP_A = 24
+H264_FU_A = 28
+START_CODE = b"\x00\x00\x00\x01"
+
+
+class _Bits:
+    """MSB-first bit reader with Exp-Golomb codes (H.264 7.2, 9.1)."""
+
+    def __init__(self, data: bytes) -> None:
+        # Emulation prevention bytes (00 00 03) are not part of the syntax.
+        self.data = data.replace(b"\x00\x00\x03", b"\x00\x00")
+        self.pos = 0
+
+    def bit(self) -> int:
+        byte = self.data[self.pos >> 3]  # IndexError on a truncated SPS
+        self.pos += 1
+        return (byte >> (7 - ((self.pos - 1) & 7))) & 1
+
+    def bits(self, n: int) -> int:
+        value = 0
+        for _ in range(n):
+            value = value << 1 | self.bit()
+        return value
+
+    def ue(self) -> int:
+        zeros = 0
+        while not self.bit():
+            zeros += 1
+            if zeros > 31:
+                raise ValueError("bad Exp-Golomb code")
+        return (1 << zeros) - 1 + self.bits(zeros)
+
+    def se(self) -> int:
+        v = self.ue()
+        return (v + 1) // 2 if v & 1 else -(v // 2)
+
+
+def h264_sps_size(sps: bytes) -> tuple[int, int]:
+    """Picture width and height from an SPS NAL unit (header byte included), (0, 0) if it
+    cannot be read; only the Matroska track header wants them, decoders read the SPS itself."""
+    try:
+        r = _Bits(sps[1:])
+        profile = r.bits(8)
+        r.bits(16)  # constraint flags, level
+        r.ue()  # seq_parameter_set_id
+        chroma = 1
+        if profile in (100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135):
+            chroma = r.ue()
+            if chroma == 3:
+                r.bit()  # separate_colour_plane_flag
+            r.ue()  # bit depths
+            r.ue()
+            r.bit()
+            if r.bit():  # seq_scaling_matrix_present_flag
+                for i in range(8 if chroma != 3 else 12):
+                    if r.bit():
+                        last = nxt = 8
+                        for _ in range(16 if i < 6 else 64):
+                            if nxt:
+                                nxt = (last + r.se()) % 256
+                            last = nxt or last
+        r.ue()  # log2_max_frame_num
+        poc_type = r.ue()
+        if poc_type == 0:
+            r.ue()
+        elif poc_type == 1:
+            r.bit()
+            r.se()
+            r.se()
+            for _ in range(r.ue()):
+                r.se()
+        r.ue()  # max_num_ref_frames
+        r.bit()
+        width_mbs = r.ue() + 1
+        height_units = r.ue() + 1
+        frame_mbs_only = r.bit()
+        if not frame_mbs_only:
+            r.bit()
+        r.bit()  # direct_8x8_inference
+        crop = (0, 0, 0, 0)
+        if r.bit():
+            crop = (r.ue(), r.ue(), r.ue(), r.ue())
+    except (IndexError, ValueError):
+        return 0, 0
+    unit_x = 2 if chroma in (1, 2) else 1
+    unit_y = (2 if chroma == 1 else 1) * (2 - frame_mbs_only)
+    width = width_mbs * 16 - unit_x * (crop[0] + crop[1])
+    height = height_units * 16 * (2 - frame_mbs_only) - unit_y * (crop[2] + crop[3])
+    return max(width, 0), max(height, 0)
+
+
+class H264Frames:
+    """H.264 RTP payloads (RFC 6184, packetization mode 0 or 1) → access units in Annex-B
+    form. A unit with a lost packet is dropped, and so is everything until the next IDR.
+    The latest SPS and PPS are kept: an IDR that came without them gets them put in front, so
+    every keyframe in the file can start a decoder; `parameter_sets` feeds the file header."""
+
+    def __init__(self) -> None:
+        self._nals: list[bytes] = []
+        self._fu: bytearray | None = None  # the NAL unit being joined from FU-A fragments
+        self._timestamp: int | None = None
+        self._broken = True  # nothing before the first IDR is decodable
+        self.need_keyframe = False
+        self.sps: bytes | None = None
+        self.pps: bytes | None = None
+
+    @property
+    def parameter_sets(self) -> bytes:
+        """SPS and PPS in Annex-B form (empty until both were seen)."""
+        if self.sps is None or self.pps is None:
+            return b""
+        return START_CODE + self.sps + START_CODE + self.pps
+
+    def lost(self) -> None:
+        """Packets were lost: the unit being assembled and its successors are unusable."""
+        self._nals = []
+        self._fu = None
+        self._timestamp = None
+        if not self._broken:
+            self.need_keyframe = True
+        self._broken = True
+
+    def push(self, timestamp: int, marker: bool, payload: bytes) -> Frame | None:
+        """One in-order packet; returns an access unit when its last packet (marker) arrives."""
+        if len(payload) < 2 or payload[0] & 0x80:  # forbidden_zero_bit
+            self.lost()
+            return None
+        if self._timestamp is not None and self._timestamp != timestamp:
+            self.lost()  # the previous unit never got its marker packet
+        self._timestamp = timestamp
+        kind = payload[0] & 0x1F
+        if kind == H264_STAP_A:
+            pos = 1
+            while pos + 2 <= len(payload):
+                size = int.from_bytes(payload[pos : pos + 2], "big")
+                pos += 2
+                if size == 0 or pos + size > len(payload):
+                    self.lost()
+                    return None
+                self._nals.append(payload[pos : pos + size])
+                pos += size
+        elif kind == H264_FU_A:
+            header = payload[1]
+            if header & 0x80:  # start: rebuild the NAL header from indicator and FU header
+                self._fu = bytearray([payload[0] & 0xE0 | header & 0x1F])
+            elif self._fu is None:
+                self.lost()  # a fragment without its start
+                return None
+            self._fu += payload[2:]
+            if header & 0x40:  # end
+                self._nals.append(bytes(self._fu))
+                self._fu = None
+        elif 1 <= kind <= 23:
+            self._nals.append(payload)
+        else:  # STAP-B, MTAP, FU-B: interleaved mode, which WebRTC does not negotiate
+            self.lost()
+            return None
+        if not marker:
+            return None
+        if self._fu is not None:
+            self.lost()  # the marker came inside a fragmented NAL unit
+            return None
+        return self._unit(timestamp)
+
+    def _unit(self, timestamp: int) -> Frame | None:
+        nals, self._nals, self._timestamp = self._nals, [], None
+        kinds = [n[0] & 0x1F for n in nals]
+        for nal, kind in zip(nals, kinds, strict=True):
+            if kind == H264_SPS:
+                self.sps = nal
+            elif kind == H264_PPS:
+                self.pps = nal
+        keyframe = H264_IDR in kinds and self.sps is not None and self.pps is not None
+        if self._broken and not keyframe:
+            return None
+        self._broken = False
+        self.need_keyframe = False
+        if keyframe and (H264_SPS not in kinds or H264_PPS not in kinds):
+            nals = [n for n in nals if n[0] & 0x1F not in (H264_SPS, H264_PPS)]
+            assert self.sps is not None and self.pps is not None
+            nals = [self.sps, self.pps, *nals]
+        data = b"".join(START_CODE + n for n in nals)
+        if keyframe:
+            assert self.sps is not None
+            width, height = h264_sps_size(self.sps)
+            return Frame(timestamp, data, True, width, height)
+        return Frame(timestamp, data, False)
+
+
 class MediaClock:
     """RTP timestamps of one stream → milliseconds since the recording started, on the server's
     clock (docs/recordings.md, "One clock").

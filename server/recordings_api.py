@@ -34,9 +34,13 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 RECORDING_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{1,32}$")
-FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}-(mic|camera|screen)-\d{1,4}\.webm$|^timeline\.jsonl$")
+FILE_NAME = re.compile(
+    r"^[A-Za-z0-9_-]{1,80}-(mic|camera|screen)-\d{1,4}\.(webm|mkv)$|^timeline\.jsonl$"
+)
 EARLY = "The lesson's recording opens for its class after the lesson."
 SWEEP_S = 3600.0
+# H.264 tracks are Matroska (.mkv): WebM admits only VP8/VP9/AV1 (media/recorder.py).
+FILE_TYPES = {".webm": "video/webm", ".mkv": "video/x-matroska"}
 
 
 def describe(folder: Path, base_url: str) -> dict[str, Any] | None:
@@ -119,7 +123,7 @@ async def recording_file(request: web.Request) -> web.StreamResponse:
     path = _folder(request, lesson) / recording / file
     if not path.is_file():
         return error(Reason.NOT_FOUND)
-    kind = "video/webm" if file.endswith(".webm") else "application/x-ndjson"
+    kind = FILE_TYPES.get(path.suffix, "application/x-ndjson")
     return web.FileResponse(
         path, headers={"Content-Type": kind, "Cache-Control": "private, no-store"}
     )

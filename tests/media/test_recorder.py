@@ -22,12 +22,14 @@ pytestmark = pytest.mark.asyncio
 SECONDS = 6.5
 
 
-async def marked_publisher(router: AiortcRouter, pid: str) -> RTCPeerConnection:
+async def marked_publisher(
+    router: AiortcRouter, pid: str, video_codec: str = "video/VP8"
+) -> RTCPeerConnection:
     pc = RTCPeerConnection(loopback_configuration())
     clock = SharedClock()
     pc.addTransceiver(MarkedAudioTrack(clock), direction="sendonly")
     pc.addTransceiver(MarkedVideoTrack(clock), direction="sendonly")
-    prefer_codec(pc, "video", "video/VP8")
+    prefer_codec(pc, "video", video_codec)
     transport = await router.create_transport(pid, "publish")
     await pc.setLocalDescription(await pc.createOffer())
     answer = await transport.accept_offer(pc.localDescription.sdp)
@@ -46,13 +48,19 @@ def timeline(directory: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in lines]
 
 
-async def test_a_recorded_lesson_replays_in_sync(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("video_codec", "suffix"), [("video/VP8", ".webm"), ("video/H264", ".mkv")], ids=["vp8", "h264"]
+)
+async def test_a_recorded_lesson_replays_in_sync(
+    tmp_path: Path, video_codec: str, suffix: str
+) -> None:
     router = AiortcRouter(MediaSettings(gather_address="127.0.0.1", ice_servers=()))
     rec = Recording(tmp_path, router)
     rec.start()
-    pc = await marked_publisher(router, "teacher")
+    pc = await marked_publisher(router, "teacher", video_codec)
     try:
         await wait_for(lambda: len(router.producers()) == 2, 10)
+        video = next(p for p in router.producers() if p.kind == "video")
         rec.event("page_changed", {"page": 2})
         # Recorded media time, not a sleep for synchronisation: wait until the files hold it.
         await asyncio.sleep(SECONDS)
@@ -63,11 +71,20 @@ async def test_a_recorded_lesson_replays_in_sync(tmp_path: Path) -> None:
         await router.close()
     files = {t.kind: tmp_path / t.file for t in summary.tracks}
     assert set(files) == {"audio", "video"}
+    assert files["video"].suffix == suffix
+    with av.open(str(files["video"])) as f:
+        ctx = f.streams.video[0].codec_context
+        assert f"video/{ctx.name}" == video_codec.lower()
+        if video_codec == "video/H264":
+            # The header holds the publisher's parameter sets (avcC: version 1, then the SPS
+            # profile), not those of the encoder context opened for the stream's parameters.
+            profile = str(video.codec.parameters["profile-level-id"])[:2]
+            assert ctx.extradata is not None and ctx.extradata[:2] == bytes([1, int(profile, 16)])
     assert all(t.anchored_by == "sender_report" for t in summary.tracks)
     report = sync_report(files["audio"], files["video"])
     assert report["marks"] >= 4, report
     assert report["drift_ms_max_abs"] <= 80, report
-    # Every frame written is read back (Opus: 50 per second; VP8: ~30).
+    # Every frame written is read back and decodes (Opus: 50 per second; video: ~30).
     by_kind = {t.kind: t for t in summary.tracks}
     assert report["audio_frames"] == by_kind["audio"].frames
     assert report["video_frames"] == by_kind["video"].frames

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from media.recorder_rtp import MediaClock, Reorder, SpeechDetector, Vp8Frames, unwrap
+from media.recorder_rtp import (
+    H264Frames,
+    MediaClock,
+    Reorder,
+    SpeechDetector,
+    Vp8Frames,
+    h264_sps_size,
+    unwrap,
+)
 
 
 def test_unwrap_crosses_the_wrap_both_ways() -> None:
@@ -78,3 +86,65 @@ def test_speech_starts_on_loud_packets_and_ends_after_a_quiet_second() -> None:
     changes = [s.push(20 if i < 20 else 127, i * 20.0) for i in range(100)]
     assert changes.index(True) == 4
     assert changes.index(False) * 20 - 19 * 20 > 1000
+
+
+# x264's SPS (High profile, emulation prevention included) and PPS for a 320x240 picture.
+SPS = bytes.fromhex("6764000dacb20283f420000003002000000791e28549")
+PPS = bytes.fromhex("68ebc3cb22c0")
+IDR = bytes([0x65]) + bytes(range(1, 40))
+SLICE = bytes([0x41]) + b"delta"
+
+
+def stap_a(*nals: bytes) -> bytes:
+    return bytes([0x18]) + b"".join(len(n).to_bytes(2, "big") + n for n in nals)
+
+
+def fu_a(nal: bytes, size: int) -> list[bytes]:
+    body = nal[1:]
+    chunks = [body[i : i + size] for i in range(0, len(body), size)]
+    out = []
+    for i, chunk in enumerate(chunks):
+        header = nal[0] & 0x1F | (0x80 if i == 0 else 0) | (0x40 if i == len(chunks) - 1 else 0)
+        out.append(bytes([nal[0] & 0xE0 | 28, header]) + chunk)
+    return out
+
+
+def annex_b(*nals: bytes) -> bytes:
+    return b"".join(b"\x00\x00\x00\x01" + n for n in nals)
+
+
+def test_h264_sps_gives_the_picture_size() -> None:
+    assert h264_sps_size(SPS) == (320, 240)
+    assert h264_sps_size(SPS[:4]) == (0, 0)  # truncated
+
+
+def test_h264_units_are_joined_from_stap_a_and_fu_a_and_a_loss_waits_for_an_idr() -> None:
+    d = H264Frames()
+    assert d.push(100, True, SLICE) is None  # no IDR yet
+    assert d.push(200, False, stap_a(SPS, PPS)) is None  # STAP-A split into its NAL units
+    parts = fu_a(IDR, 10)
+    assert len(parts) == 4
+    for part in parts[:-1]:
+        assert d.push(200, False, part) is None
+    key = d.push(200, True, parts[-1])
+    assert key is not None and key.keyframe and key.data == annex_b(SPS, PPS, IDR)
+    assert (key.width, key.height) == (320, 240)
+    assert d.parameter_sets == annex_b(SPS, PPS)
+    delta = d.push(300, True, SLICE)  # a single NAL unit packet
+    assert delta is not None and not delta.keyframe and delta.data == annex_b(SLICE)
+    d.lost()
+    assert d.need_keyframe
+    assert d.push(400, True, SLICE) is None
+    assert d.push(500, True, fu_a(IDR, 10)[1]) is None  # a fragment without its start
+    again = d.push(600, True, IDR)  # an IDR alone gets the kept SPS and PPS in front
+    assert again is not None and again.keyframe and not d.need_keyframe
+    assert again.data == annex_b(SPS, PPS, IDR)
+
+
+def test_h264_unit_with_a_missing_marker_is_dropped() -> None:
+    d = H264Frames()
+    assert d.push(100, True, stap_a(SPS, PPS, IDR)) is not None
+    first = fu_a(SLICE, 2)[0]
+    assert d.push(200, False, first) is None  # its end and marker never come
+    assert d.push(300, True, SLICE) is None  # the chain is broken until the next IDR
+    assert d.need_keyframe
