@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -24,3 +26,10 @@ async def redis_url() -> AsyncIterator[str]:
     yield REDIS_URL
     await client.flushdb()
     await client.aclose()
+
+
+@pytest.fixture
+def data(tmp_path: Path, demo_data: Path) -> Path:
+    """A copy of the demo school, shared by several nodes (one SQLite database, one secret)."""
+    shutil.copytree(demo_data, tmp_path / "data")
+    return tmp_path / "data"

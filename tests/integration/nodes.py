@@ -4,10 +4,11 @@ the node serving the room (what web/src/protocol.js does on `room_elsewhere`).""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import socketio
 
@@ -21,9 +22,14 @@ RETRY_S = 1.0
 
 @asynccontextmanager
 async def nodes(
-    data: Path, redis_url: str, count: int = 2, *flags: str
+    data: Path,
+    redis_url: str,
+    count: int = 2,
+    *flags: str,
+    each: Sequence[Sequence[str]] = (),
 ) -> AsyncIterator[list[ServerProcess]]:
-    """`count` server processes sharing Redis and the data folder (SQLite, the secret key).
+    """`count` server processes sharing Redis and the data folder (SQLite, the secret key); node K
+    also gets the flags `each[K]` when given.
 
     Started one after the other: the first applies the migrations and makes the demo school.
     """
@@ -31,17 +37,27 @@ async def nodes(
         started = [
             await stack.enter_async_context(
                 # One worker each: these are the nodes (--workers has its own test).
-                server_process(data, "--redis", redis_url, "--workers", "1", *flags)
+                server_process(
+                    data,
+                    *("--redis", redis_url, "--workers", "1", *flags),
+                    *(each[k] if k < len(each) else ()),
+                )
             )
-            for _ in range(count)
+            for k in range(count)
         ]
         yield started
 
 
 async def connect_to(peer: Peer, url: str, token: str | None = None) -> None:
-    """Open the peer's socket to one node's URL, with the session cookie when signed in."""
+    """Open the peer's socket to one node's URL, with the session cookie when signed in.
+
+    A node URL may have a path (one node behind a proxy, docs/nginx-sabaq.conf): socket.io is
+    under it, as web/src/protocol.js's nodeAddress puts it (the client drops a URL's path)."""
     headers = {"Cookie": f"{SESSION_COOKIE}={token}"} if token else {}
-    await peer.sio.connect(url, headers=headers, transports=["websocket"], wait_timeout=10)
+    path = urlsplit(url).path.rstrip("/") + "/socket.io"
+    await peer.sio.connect(
+        url, headers=headers, transports=["websocket"], wait_timeout=10, socketio_path=path
+    )
 
 
 class Follower:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,6 @@ from server.ownership import room_key
 from tests.integration.nodes import Follower, nodes
 from tests.integration.peers import create_room, peers, sign_in
 from tests.media.sio_media import MediaClient
-
-
-@pytest.fixture
-def data(tmp_path: Path, demo_data: Path) -> Path:
-    """A copy of the demo school, shared by the nodes (one SQLite database, one secret)."""
-    shutil.copytree(demo_data, tmp_path / "data")
-    return tmp_path / "data"
 
 
 @pytest.mark.timeout(120)
