@@ -87,8 +87,10 @@ async def test_lesson_page_topic_marks_and_assignments(any_db_server: LiveServer
         "mark_scale",
         "guests",
         "documents",
+        "connections",
     }
     assert page["documents"] == []  # nothing was shared
+    assert page["connections"] == []  # nobody connected
     assert page["mark_scale"] == {"mark_min": 1, "mark_max": 5}
     assert page["guests"] == []  # the lesson's room was never opened
     assert len(page["pupils"]) == 4 and len(page["plan"]) >= 2
