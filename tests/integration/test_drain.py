@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import sqlite3
 import time
@@ -27,13 +26,6 @@ DRAIN_S = 4.0
 SECRET = b"0123456789abcdef-drain-secret"
 # A process's own teardown after the drain (closing the loop, the interpreter's exit).
 EXIT_SLACK_S = 1.0
-
-
-@pytest.fixture
-def data(tmp_path: Path, demo_data: Path) -> Path:
-    """A copy of the demo school for one server process."""
-    shutil.copytree(demo_data, tmp_path / "data")
-    return tmp_path / "data"
 
 
 def presence(data: Path) -> list[tuple[str, float | None, str | None]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -91,12 +90,6 @@ async def until_ready_is(url: str, status: int, within: float) -> float:
         while await readiness(url) != status:
             await asyncio.sleep(0.1)
     return time.monotonic()
-
-
-@pytest.fixture
-def data(tmp_path: Path, demo_data: Path) -> Path:
-    shutil.copytree(demo_data, tmp_path / "data")
-    return tmp_path / "data"
 
 
 @pytest.mark.timeout(150)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import signal
 import sqlite3
 import time
@@ -28,12 +27,6 @@ from tests.integration.server_process import free_port, server_process
 from tests.integration.test_documents import _access, _upload
 
 RESUME_WITHIN_S = 30.0
-
-
-@pytest.fixture
-def data(tmp_path: Path, demo_data: Path) -> Path:
-    shutil.copytree(demo_data, tmp_path / "data")
-    return tmp_path / "data"
 
 
 async def saved_state(redis_url: str, room_id: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 from functools import partial
 from pathlib import Path
@@ -27,12 +26,6 @@ MAX_ROOMS = 16
 
 def settings(**fields: Any) -> Settings:
     return Settings(**fields)
-
-
-@pytest.fixture
-def data(tmp_path: Path, demo_data: Path) -> Path:
-    shutil.copytree(demo_data, tmp_path / "data")
-    return tmp_path / "data"
 
 
 def test_workers_default_to_the_cores_with_redis_and_one_without() -> None:
