@@ -37,6 +37,41 @@ async def shots(page: Page, name: str, check: str, key: str, **params: str) -> N
     await page.set_viewport_size(DESKTOP)
 
 
+# How many lines the tallest cell of the history takes: the height of its contents (a Range: a
+# table cell itself is as tall as its row) over its line height; the quality badge's border adds
+# a little, hence the rounding.
+TALLEST_CELL = """() => {
+  let most = { lines: 0, text: "" };
+  for (const cell of document.querySelectorAll("#conn-rows th, #conn-rows td")) {
+    const style = getComputedStyle(cell);
+    const lineHeight = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const lines = Math.round(range.getBoundingClientRect().height / lineHeight);
+    if (lines > most.lines) most = { lines, text: cell.innerText };
+  }
+  return most;
+}"""
+
+
+async def phone_rows_fit(page: Page, streak_said: int) -> None:
+    """On a 390x844 phone, in each language: no cell of the history wraps into more than two lines
+    (the pupil's page had its date in four), and "poor in the last 3 lessons" is said
+    `streak_said` times on the whole page (the pupil's page said it twice)."""
+    await page.set_viewport_size(PHONE)
+    for lang in ("kk", "ru", "en"):
+        await page.locator("#lang").select_option(lang)
+        await expect(page.locator("#conn-table thead th").first).to_have_text(
+            text("conn.col_pupil" if "/lessons/" in page.url else "conn.col_lesson", lang)
+        )
+        tallest = await page.evaluate(TALLEST_CELL)
+        assert 1 <= tallest["lines"] <= 2, (lang, tallest)
+        body = (await page.locator("body").inner_text()).lower()
+        assert body.count(text("conn.poor_streak", lang).lower()) == streak_said, (lang, body)
+    await page.locator("#lang").select_option("en")
+    await page.set_viewport_size(DESKTOP)
+
+
 @pytest.mark.timeout(150)
 async def test_lesson_and_pupil_pages_show_the_history_and_three_poor_lessons(
     live_server: LiveServer,
@@ -83,6 +118,7 @@ async def test_lesson_and_pupil_pages_show_the_history_and_three_poor_lessons(
     problems = await axe_violations(page, axe_source)
     assert problems == [], problems
     await shots(page, "lesson-history", "#conn-title", "conn.title")
+    await phone_rows_fit(page, streak_said=1)  # in Aigerim's row
 
     # The pupil's page, from the link on the name (keyboard: focus and Enter).
     link = first.get_by_role("link", name=text("conn.pupil_link_label", name=a_name))
@@ -94,7 +130,8 @@ async def test_lesson_and_pupil_pages_show_the_history_and_three_poor_lessons(
     )
     lines = page.locator("#conn-rows > tr")
     await expect(lines).to_have_count(3)
-    await expect(lines.get_by_test_id("poor-streak")).to_have_count(1)  # the newest: 3 in a row
+    await expect(lines.get_by_test_id("poor-streak")).to_have_count(0)  # said once, above
     problems = await axe_violations(page, axe_source)
     assert problems == [], problems
     await shots(page, "pupil-history", "#pupil-class", "conn.pupil_class", **{"class": "7A"})
+    await phone_rows_fit(page, streak_said=1)  # above the table, not again in the newest row

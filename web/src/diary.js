@@ -5,7 +5,7 @@
 // shows its link without a reload.
 import { journalApi } from "./journal_api.js";
 import { onLanguageChange, t } from "./i18n.js";
-import { byId, h, showError, clearError } from "./dom.js";
+import { byId, h, showError, clearError, stackable } from "./dom.js";
 import { documentLink } from "./lesson_documents.js";
 import {
   bootPage,
@@ -183,7 +183,7 @@ function dayTable(day, index) {
   ];
   const table = h(
     "table",
-    { class: "journal-table diary-table", "aria-labelledby": headingId },
+    { class: "journal-table diary-table stacked-table", "aria-labelledby": headingId },
     h(
       "thead",
       {},
@@ -209,28 +209,6 @@ function dayTable(day, index) {
     ),
     h("div", { class: "table-wrap" }, table),
   );
-}
-
-/**
- * On narrow screens (phones) the stylesheet stacks each lesson's cells, each under its column's
- * name (data-label). The explicit roles keep it a table for screen readers, which some browsers
- * forget once a table's display changes.
- */
-function stackable(table, labels) {
-  table.setAttribute("role", "table");
-  for (const group of table.querySelectorAll("thead, tbody")) group.setAttribute("role", "rowgroup");
-  for (const row of table.querySelectorAll("tr")) {
-    row.setAttribute("role", "row");
-    [...row.children].forEach((cell, i) => {
-      const header = cell.tagName === "TH";
-      const scope = cell.getAttribute("scope");
-      cell.setAttribute("role", header ? (scope === "col" ? "columnheader" : "rowheader") : "cell");
-      if (header) return;
-      cell.setAttribute("data-label", labels[i] || "");
-      // Nothing to say ("—"): phones leave the line out.
-      if (cell.textContent === "—") cell.classList.add("empty");
-    });
-  }
 }
 
 function render() {

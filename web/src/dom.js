@@ -137,3 +137,26 @@ export function wireSignIn(signIn) {
     });
   });
 }
+
+/**
+ * On narrow screens (phones) the stylesheet stacks a `.stacked-table`'s rows: each cell on a line
+ * of its own under its column's name (data-label), so no column is squeezed to a word per line.
+ * The explicit roles keep it a table for screen readers, which some browsers forget once a
+ * table's display changes. Used by the diary and the connection history.
+ */
+export function stackable(table, labels) {
+  table.setAttribute("role", "table");
+  for (const group of table.querySelectorAll("thead, tbody")) group.setAttribute("role", "rowgroup");
+  for (const row of table.querySelectorAll("tr")) {
+    row.setAttribute("role", "row");
+    [...row.children].forEach((cell, i) => {
+      const header = cell.tagName === "TH";
+      const scope = cell.getAttribute("scope");
+      cell.setAttribute("role", header ? (scope === "col" ? "columnheader" : "rowheader") : "cell");
+      if (header) return;
+      cell.setAttribute("data-label", labels[i] || "");
+      // Nothing to say ("—"): phones leave the line out.
+      if (cell.textContent === "—") cell.classList.add("empty");
+    });
+  }
+}

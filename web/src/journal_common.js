@@ -146,9 +146,10 @@ export function formatTime(seconds) {
   }).format(new Date(seconds * 1000));
 }
 
-/** The school's date of Unix seconds ("Monday, November 16"). */
-export function formatLocalDay(seconds) {
-  return dayText(calendarDay(new Date(seconds * 1000), schoolZone), true);
+/** The school's date of Unix seconds ("Monday, November 16"); without the weekday when
+ * `weekday` is false ("November 16"). */
+export function formatLocalDay(seconds, { weekday = true } = {}) {
+  return dayText(calendarDay(new Date(seconds * 1000), schoolZone), weekday);
 }
 
 /** "09:00–09:45" */

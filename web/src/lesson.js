@@ -39,7 +39,7 @@ import { renderAssignments, wireAssignments } from "./journal_assignments.js";
 import { renderLessonDocuments } from "./lesson_documents.js";
 import { showReplayLink } from "./replay_link.js";
 import { renderGuests } from "./journal_guests.js";
-import { lessonRow } from "./journal_connections.js";
+import { fillConnectionTable } from "./journal_connections.js";
 
 const STATE_CHECK_MS = 15000;
 /** @type {(() => void)|null} */
@@ -269,7 +269,7 @@ function renderConnections() {
   const lines = data.connections;
   byId("conn-empty").hidden = lines.length > 0;
   byId("conn-table").hidden = lines.length === 0;
-  byId("conn-rows").replaceChildren(...lines.map(lessonRow));
+  fillConnectionTable(byId("conn-table"), "lesson", lines);
 }
 
 async function load() {

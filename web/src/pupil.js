@@ -4,7 +4,7 @@ import { journalApi } from "./journal_api.js";
 import { onLanguageChange, t } from "./i18n.js";
 import { byId, showError } from "./dom.js";
 import { bootPage } from "./journal_common.js";
-import { pupilRow } from "./journal_connections.js";
+import { fillConnectionTable } from "./journal_connections.js";
 
 const pupilId = (/^\/journal\/pupils\/(\d+)\/?$/.exec(window.location.pathname) || [])[1];
 /** @type {any} */
@@ -23,7 +23,7 @@ function render() {
   fine.textContent = t("conn.not_poor_last_3");
   byId("conn-empty").hidden = answer.lessons.length > 0;
   byId("conn-table").hidden = answer.lessons.length === 0;
-  byId("conn-rows").replaceChildren(...answer.lessons.map(pupilRow));
+  fillConnectionTable(byId("conn-table"), "pupil", answer.lessons);
 }
 
 async function main() {
