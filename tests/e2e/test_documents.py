@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Locator, Page, ViewportSize, expect
+from playwright.async_api import Locator, Page, Playwright, ViewportSize, expect
 
 from tests.documents import samples
 
@@ -27,9 +27,11 @@ from .test_journal import (
     schedule_lesson,
     teacher_signed_in,
 )
+from .test_media import playwright, room_in_netns
 from .test_stage import axe
 
 pytestmark = pytest.mark.e2e
+__all__ = ["playwright"]  # the fixture, shared with test_media.py
 ARTIFACTS = artifacts("documents")
 DESKTOP: ViewportSize = {"width": 1366, "height": 768}
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -313,9 +315,11 @@ PAGE_BOX = """
   const img = document.querySelector('[data-testid="doc-page"]');
   const r = img.getBoundingClientRect();
   const bar = document.querySelector(".doc-bar").getBoundingClientRect();
+  const stage = document.getElementById("stage-main").getBoundingClientRect();
   return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width,
     height: r.height, barBottom: bar.bottom, vw: window.innerWidth, vh: window.innerHeight,
-    natural: img.naturalWidth, scrollY: window.scrollY};
+    natural: img.naturalWidth, scrollY: window.scrollY, stageTop: stage.top,
+    stageBottom: stage.bottom};
 }
 """
 
@@ -359,6 +363,68 @@ async def test_the_shared_page_on_the_stage_in_each_size_and_language(
                 assert drawn["top"] >= 0 and drawn["barBottom"] <= drawn["vh"], drawn
                 if size == "desktop":  # half of the window's width at least, beside the panel
                     assert drawn["width"] >= 0.5 * drawn["vw"], drawn
-                else:  # the phone's full width
-                    assert drawn["width"] >= drawn["vw"] - 2, drawn
+                else:  # the phone's full width, the stage no taller than the slide and its bar
+                    assert drawn["width"] >= 0.95 * drawn["vw"], drawn
+                    # (a 16:9 slide sat between black bands ~250 px high each before)
+                    assert drawn["top"] - drawn["stageTop"] <= 2, drawn
+                    assert drawn["stageBottom"] - drawn["barBottom"] <= 2, drawn
                 await page.screenshot(path=str(folder / f"{size}-{who}-{lang}.png"))
+
+
+# Runs in a page: the shared slide, the teacher's camera beside it and the stage, as boxes.
+SLIDE_AND_CAMERA = """
+() => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width}; };
+  const pip = document.querySelector("#stage-main > .tile-pip");
+  return {slide: box(document.querySelector('[data-testid="doc-page"]')),
+    bar: box(document.querySelector(".doc-bar")), camera: pip ? box(pip) : null,
+    stage: box(document.getElementById("stage-main")), vw: innerWidth, vh: innerHeight,
+    scrollY: window.scrollY};
+}
+"""
+
+
+@pytest.mark.timeout(180)
+async def test_a_slide_on_an_upright_phone_takes_the_width_with_the_camera_under_it(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    """On a 390x844 phone a 16:9 slide is drawn across the width in the first viewport; the stage
+    is as tall as the slide, its bar and (Lecture) the teacher's camera, which sits under the slide
+    instead of over it. WebRTC (the camera) runs inside a test-made network namespace."""
+    room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, "Физика 9B")
+    async with room as (host, pupil, _):
+        await host.get_by_test_id("publish-camera").click()
+        await upload(host, samples.pdf(tmp_path / "Оптика.pdf", 2))
+        await shows_page(pupil, 1, 2)
+        await expect(pupil.locator('#stage-main > .tile-pip[data-source="camera"]')).to_be_visible()
+        for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            for lang in ("kk", "ru", "en"):
+                for who, page in (("teacher", host), ("pupil", pupil)):
+                    await page.set_viewport_size(viewport)
+                    await page.locator("#lang").select_option(lang)
+                    await expect(page.get_by_test_id("doc-page-of")).to_have_text(
+                        text("doc.page_of", lang, page=1, pages=2)
+                    )
+                    await expect(page_img(page)).to_have_attribute("data-loaded", "1")
+                    await page.screenshot(
+                        path=str(ARTIFACTS / f"{size}-{who}-slide-camera-{lang}.png")
+                    )
+                    if size == "desktop":
+                        continue
+                    drawn = await page.evaluate(SLIDE_AND_CAMERA)
+                    slide, bar, camera, stage = (
+                        drawn["slide"],
+                        drawn["bar"],
+                        drawn["camera"],
+                        drawn["stage"],
+                    )
+                    assert drawn["scrollY"] == 0, drawn
+                    assert slide["width"] >= 0.95 * drawn["vw"], drawn
+                    assert slide["left"] >= 0 and slide["right"] <= drawn["vw"] + 0.5, drawn
+                    assert slide["top"] >= 0 and bar["bottom"] <= drawn["vh"], drawn
+                    # No band above the slide; the camera under the bar, the stage ending there.
+                    assert slide["top"] - stage["top"] <= 2, drawn
+                    assert camera is not None and camera["top"] >= bar["bottom"] - 0.5, drawn
+                    assert camera["bottom"] <= drawn["vh"], drawn
+                    assert stage["bottom"] - camera["bottom"] <= 12, drawn

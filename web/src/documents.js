@@ -11,7 +11,6 @@ import {
   clock,
   entryUrl,
   fileUrl,
-  fitPage,
   pageSrcset,
   playerPosition,
   pointerFraction,
@@ -19,6 +18,7 @@ import {
   step,
 } from "./document_state.js";
 import { uploadDocument } from "./document_upload.js";
+import { fitDocument, watchStageSize } from "./document_fit.js";
 
 // A pointer moves at most this often: smooth enough to follow, light on the room's sockets.
 const POINTER_MS = 100;
@@ -43,7 +43,6 @@ const docs = {
   /** @type {{x: number|null, y: number|null}|null} */ pointerPending: null,
   pointerTimer: 0,
   refreshTimer: 0,
-  /** @type {ResizeObserver|null} */ resize: null,
 };
 
 const roomId = () => (state.room ? state.room.id : "");
@@ -240,7 +239,7 @@ function renderStageDocument(rebuild) {
     docs.builtAsPresenter = presenter();
     slot.replaceChildren(buildView(s));
     drawIcons(slot);
-    fit();
+    fitDocument();
   }
   updateView();
 }
@@ -257,7 +256,7 @@ function buildView(s) {
       img.dataset.loaded = img.dataset.page || "";
       const frame = img.parentElement;
       if (frame && img.naturalWidth) frame.dataset.aspect = String(img.naturalHeight / img.naturalWidth);
-      fit();
+      fitDocument();
     });
     const dot = h("span", { class: "doc-pointer", "aria-hidden": "true", "data-testid": "doc-pointer", hidden: true });
     const frame = h("div", { class: "doc-frame" }, img, dot);
@@ -418,23 +417,6 @@ function follow() {
 function focusStage() {
   const next = /** @type {HTMLElement|null} */ (document.querySelector('[data-testid="doc-next"]'));
   if (next && !next.hidden) next.focus();
-}
-
-/** The page as large as the stage allows, keeping its shape; `sizes` says how wide it is.
- * Measured on the slot (less the bar), so the page and its bar sit together in the middle. */
-function fit() {
-  const slot = document.getElementById("stage-document");
-  const frame = /** @type {HTMLElement|null} */ (slot ? slot.querySelector(".doc-frame") : null);
-  const bar = slot ? slot.querySelector(".doc-bar") : null;
-  if (!slot || !frame) return;
-  const box = slot.getBoundingClientRect();
-  const barHeight = bar ? bar.getBoundingClientRect().height : 0;
-  if (!box.width || box.height <= barHeight) return;
-  const size = fitPage(box.width, box.height - barHeight, Number(frame.dataset.aspect) || 0.75);
-  frame.style.width = `${size.width}px`;
-  frame.style.height = `${size.height}px`;
-  const img = frame.querySelector("img");
-  if (img) img.sizes = `${size.width}px`;
 }
 
 // ---------------------------------------------------------------- the pointer
@@ -715,8 +697,7 @@ export function setupDocuments() {
     byId("tool-document").focus();
   });
   document.addEventListener("keydown", onKey);
-  docs.resize = new ResizeObserver(() => fit());
-  docs.resize.observe(byId("stage-main"));
+  watchStageSize();
   window.setInterval(() => {
     // A playing pupil's player checks its place against the room's now and then.
     const media = /** @type {HTMLMediaElement|null} */ (document.querySelector("#stage-document .doc-media"));
