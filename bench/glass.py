@@ -1,4 +1,4 @@
-"""Glass-to-glass benchmark: `python -m bench.glass --seconds S [--loss PCT]`.
+"""Glass-to-glass benchmark: `python -m bench.glass --seconds S [--loss PCT] [--limit-kbps K]`.
 
 What a pupil sees, measured on the picture itself. Everything runs in a network namespace this
 benchmark makes, with only `lo` up (root needed; WebRTC must stay on loopback), deleted on every
@@ -23,6 +23,11 @@ from the true delay measured on the frames of the same 2 s) {p50, p95}, `join_to
 (pupil's room page opened → first frame shown), `publisher_kbps` (what the teacher's browser
 sent in the window) and `target_kbps` (its encoder's target, set by congestion control),
 `longest_gap_ms` between shown frames, frames and fps, for Sabaq and for the control.
+
+`--limit-kbps K [--limit-queue-ms Q]` measures something else: two pupils through the room, the
+first on a K kbit/s line (a shaper with a Q ms queue), the other not; no direct control. Its
+JSON (`limit_kbps`, `publisher_kbps`, `limited_viewer`, `other_viewer`, …) is described in
+bench/_glass_limited.py.
 """
 
 from __future__ import annotations
@@ -342,6 +347,35 @@ async def window(
     }
 
 
+async def publish_canvas(browser: Browser, url: str, teacher: tuple[str, str]) -> tuple[Page, str]:
+    """The teacher makes a room and publishes the canvas from the room page's camera button."""
+    host = await signed_in_page(browser, url, teacher, SOURCE)
+    room_id: str = await host.evaluate(CREATE_ROOM)
+    await host.goto(f"{url}/r/{room_id}")
+    await press_enter_if_asked(host)
+    camera = host.get_by_test_id("publish-camera")
+    await camera.click()
+    await host.wait_for_function(
+        "() => document.querySelector('[data-testid=publish-camera]')"
+        ".getAttribute('aria-pressed') === 'true'",
+        timeout=20000,
+    )
+    return host, room_id
+
+
+async def open_viewer(
+    browser: Browser, url: str, pupil: tuple[str, str], room_id: str, init: str
+) -> tuple[Page, float]:
+    """A pupil opens the room (`init` must include READER); the page and, in ms since the room
+    link was opened, its first frame shown."""
+    viewer = await signed_in_page(browser, url, pupil, init)
+    await viewer.goto(f"{url}/r/{room_id}", wait_until="commit")
+    await press_enter_if_asked(viewer)
+    await viewer.wait_for_function("() => window.__glass.first !== null", timeout=30000)
+    first: float = await viewer.evaluate("() => window.__glass.first")
+    return viewer, first
+
+
 async def through_sabaq(
     teacher_browser: Browser,
     pupil_browser: Browser,
@@ -352,22 +386,8 @@ async def through_sabaq(
     ns: str,
     loss: float,
 ) -> tuple[dict[str, Any], float | None]:
-    host = await signed_in_page(teacher_browser, url, teacher, SOURCE)
-    room_id = await host.evaluate(CREATE_ROOM)
-    await host.goto(f"{url}/r/{room_id}")
-    await press_enter_if_asked(host)
-    camera = host.get_by_test_id("publish-camera")
-    await camera.click()
-    await host.wait_for_function(
-        "() => document.querySelector('[data-testid=publish-camera]')"
-        ".getAttribute('aria-pressed') === 'true'",
-        timeout=20000,
-    )
-    viewer = await signed_in_page(pupil_browser, url, pupil, READER)
-    await viewer.goto(f"{url}/r/{room_id}", wait_until="commit")
-    await press_enter_if_asked(viewer)
-    await viewer.wait_for_function("() => window.__glass.first !== null", timeout=30000)
-    first = await viewer.evaluate("() => window.__glass.first")
+    host, room_id = await publish_canvas(teacher_browser, url, teacher)
+    viewer, first = await open_viewer(pupil_browser, url, pupil, room_id, READER)
     # performance.now() restarts with the navigation: `first` counts from the room link opened.
     # Let congestion control settle and the page take a few readings (it reads every 2 s).
     await asyncio.sleep(SETTLE_S)
@@ -451,11 +471,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20, help="each window (default 20)")
     parser.add_argument("--loss", type=float, default=0, help="random UDP loss, percent")
+    parser.add_argument(
+        "--limit-kbps",
+        type=float,
+        default=0,
+        help="instead: two pupils, the first on a line of this many kbit/s",
+    )
+    parser.add_argument(
+        "--limit-queue-ms", type=float, default=200, help="the line's queue (default 200 ms)"
+    )
     args = parser.parse_args()
     if args.seconds < 4:
         parser.error("--seconds must be at least 4 (the page reads every 2 s)")
     if not 0 <= args.loss < 50:
         parser.error("--loss must be between 0 and 50")
+    if args.limit_kbps:
+        if not 30 <= args.limit_kbps <= 100_000:
+            parser.error("--limit-kbps must be between 30 and 100000")
+        if not 10 <= args.limit_queue_ms <= 5000:
+            parser.error("--limit-queue-ms must be between 10 and 5000")
+        # Imported here: the limited run builds on this module's pages and measures.
+        from bench._glass_limited import bench_limited
+        from bench._shaper import Line
+
+        line = Line(kbps=args.limit_kbps, queue_ms=args.limit_queue_ms)
+        print(json.dumps(asyncio.run(bench_limited(args.seconds, line, args.loss))))
+        return
     print(json.dumps(asyncio.run(bench(args.seconds, args.loss))))
 
 
