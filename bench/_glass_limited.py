@@ -15,13 +15,15 @@ Chromium's freezes (count and seconds), the longest time without a new frame on 
 (window edges included), kbit/s received, loss and repair requests, glass-to-glass p50/p95 of
 the frames whose stamp was readable. Also the publisher's kbit/s in all and per encoding
 (per simulcast layer once there are layers), what the line delivered and dropped, and how the
-server's `/metrics` counters grew in the window (NACKs, keyframe requests, layer switches).
+server's `/metrics` counters grew in the window (NACKs, keyframe requests, retransmissions,
+layer switches) and the server process's CPU (% of one core).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +47,7 @@ from bench.glass import (
     publish_canvas,
     set_loss,
 )
-from bench.join import accounts, launch, namespace, server
+from bench.join import IP, accounts, launch, namespace, server
 
 # Every frame a video element shows (the reader keeps only those whose stamp it could read).
 SHOWN = """
@@ -104,7 +106,8 @@ async () => {
       if (s.type !== "outbound-rtp" || s.kind !== "video") continue;
       encodings.push({ rid: s.rid || null, bytesSent: s.bytesSent || 0,
         frameHeight: s.frameHeight || null, keyFramesEncoded: s.keyFramesEncoded || 0,
-        targetBitrate: s.targetBitrate || 0 });
+        framesEncoded: s.framesEncoded || 0, targetBitrate: s.targetBitrate || 0,
+        qualityLimitationReason: s.qualityLimitationReason || null });
     }
   }
   return { at: performance.now(), encodings };
@@ -123,6 +126,24 @@ async def port_of(viewer: Page) -> int:
             if sample["port"]:
                 return int(sample["port"])
             await asyncio.sleep(0.2)
+
+
+def server_cpu_s(ns: str) -> float:
+    """CPU seconds (user + system) the Sabaq server in `ns` has used so far."""
+    pids = subprocess.run(
+        [IP, "netns", "pids", ns], check=True, capture_output=True, text=True
+    ).stdout.split()
+    for pid in pids:
+        proc = Path("/proc") / pid
+        try:
+            if b"server.cli" not in (proc / "cmdline").read_bytes():
+                continue
+            # Fields after the command's closing parenthesis; utime and stime are 14th and 15th.
+            fields = (proc / "stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue  # a process that ended meanwhile
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    raise RuntimeError(f"no Sabaq server among the processes of {ns}")
 
 
 def line_figures(before: QueueStats | None, after: QueueStats | None, span_s: float) -> Any:
@@ -146,6 +167,7 @@ async def window(
         for viewer in viewers:
             await viewer.evaluate(RESET)
         counters_before = parse_counters(await host.evaluate(METRICS))
+        cpu_before, cpu_from = server_cpu_s(ns), time.monotonic()
         line_before = queue_stats(ns)
         sent_before = await host.evaluate(ENCODINGS)
         samples: list[list[dict[str, Any]]] = [[] for _ in viewers]
@@ -159,6 +181,7 @@ async def window(
         sent_after = await host.evaluate(ENCODINGS)
         line_after = queue_stats(ns)
         counters_after = parse_counters(await host.evaluate(METRICS))
+        cpu_after, cpu_to = server_cpu_s(ns), time.monotonic()
         shown = [await viewer.evaluate("() => window.__shown") for viewer in viewers]
         glass = [await viewer.evaluate("() => window.__glass") for viewer in viewers]
     finally:
@@ -175,6 +198,7 @@ async def window(
             line_before, line_after, (sent_after["at"] - sent_before["at"]) / 1000
         ),
         "server_counters": counters_grew(counters_before, counters_after, "sabaq_media_"),
+        "server_cpu_pct": round(100 * (cpu_after - cpu_before) / (cpu_to - cpu_from), 1),
     }
 
 
@@ -236,11 +260,14 @@ async def bench_limited(seconds: float, line: Line, loss: float) -> dict[str, An
         "line": measured["line"],
         "limited_port_kept": slow["port"] == port,
         "server_counters": measured["server_counters"],
+        "server_cpu_pct": measured["server_cpu_pct"],
         "before_limit": {
             "publisher_kbps": control["publisher"]["kbps"],
+            "publisher": control["publisher"],
             "limited_viewer": control["viewers"][0],
             "other_viewer": control["viewers"][1],
             "server_counters": control["server_counters"],
+            "server_cpu_pct": control["server_cpu_pct"],
         },
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],

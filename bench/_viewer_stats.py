@@ -81,7 +81,7 @@ def publisher_summary(before: Mapping[str, Any], after: Mapping[str, Any]) -> di
     by RID; one unnamed encoding without simulcast).
 
     Each reading: {"at": ms, "encodings": [{"rid", "bytesSent", "frameHeight",
-    "keyFramesEncoded", "targetBitrate"}]}.
+    "keyFramesEncoded", "framesEncoded", "targetBitrate", "qualityLimitationReason"}]}.
     """
     span_s = (after["at"] - before["at"]) / 1000
     if span_s <= 0:
@@ -98,6 +98,9 @@ def publisher_summary(before: Mapping[str, Any], after: Mapping[str, Any]) -> di
                 "kbps": round(_grew(then, now, "bytesSent") * 8 / span_s / 1000),
                 "target_kbps": round((now.get("targetBitrate") or 0) / 1000),
                 "keyframes": int(_grew(then, now, "keyFramesEncoded")),
+                "fps": round(_grew(then, now, "framesEncoded") / span_s, 1),
+                # What held the encoder back at the end: "cpu", "bandwidth", "none", …
+                "limited_by": now.get("qualityLimitationReason"),
             }
         )
     layers.sort(key=lambda layer: layer["frame_height"] or 0)

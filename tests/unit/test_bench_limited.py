@@ -97,10 +97,29 @@ def test_the_publisher_is_read_per_encoding_lowest_first() -> None:
     # Without simulcast: one encoding without a RID.
     one = publisher_summary(
         {"at": 0, "encodings": [{"rid": None, "bytesSent": 0}]},
-        {"at": 1000, "encodings": [{"rid": None, "bytesSent": 125_000, "frameHeight": 480}]},
+        {
+            "at": 1000,
+            "encodings": [
+                {
+                    "rid": None,
+                    "bytesSent": 125_000,
+                    "frameHeight": 480,
+                    "framesEncoded": 25,
+                    "qualityLimitationReason": "cpu",
+                }
+            ],
+        },
     )
     assert one["layers"] == [
-        {"rid": None, "frame_height": 480, "kbps": 1000, "target_kbps": 0, "keyframes": 0}
+        {
+            "rid": None,
+            "frame_height": 480,
+            "kbps": 1000,
+            "target_kbps": 0,
+            "keyframes": 0,
+            "fps": 25.0,
+            "limited_by": "cpu",
+        }
     ]
 
 
