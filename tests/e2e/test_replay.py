@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Page, ViewportSize, expect
 
 from media.recorder import Recording
 from media.router import AiortcRouter
@@ -23,11 +23,14 @@ from tests.integration.test_documents import _access, _upload
 from tests.journal.helpers import api, new_lesson
 from tests.media.test_recorder import marked_publisher
 
-from .conftest import Browsers
+from .conftest import Browsers, artifacts
 from .flows import strings
 from .test_accessibility import axe_violations
 
 pytestmark = pytest.mark.e2e
+ARTIFACTS = artifacts("replay")
+DESKTOP: ViewportSize = {"width": 1366, "height": 768}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 async def shared_document(server: LiveServer, teacher: str, room_id: str, folder: Path) -> Any:
@@ -64,6 +67,36 @@ async def record_into(folder: Path, seconds: float, document: Any) -> None:
         await rec.stop()
         await pc.close()
         await router.close()
+
+
+# Runs in a page: the seek bar's width and box, and the video's width.
+SEEK_BOX = """
+() => {
+  const seek = document.getElementById("replay-seek");
+  const style = getComputedStyle(seek);
+  return {width: seek.getBoundingClientRect().width, border: parseFloat(style.borderTopWidth),
+    background: style.backgroundColor,
+    video: document.getElementById("replay-camera").getBoundingClientRect().width};
+}
+"""
+
+
+async def shots(page: Page) -> None:
+    """The page paused on page 2 with the chat, at 1366x768 and 390x844 in kk, ru and en, for a
+    reviewer ($SABAQ_ARTIFACTS/replay or test-artifacts/replay)."""
+    await page.keyboard.press("k")  # pause: the same picture in every shot
+    await expect(page.get_by_test_id("replay-play")).to_have_text(strings("en")["replay.play"])
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        await page.set_viewport_size(viewport)
+        for lang in ("kk", "ru", "en"):
+            await page.locator("#lang").select_option(lang)
+            await expect(page.locator("#replay-title")).to_have_text(strings(lang)["replay.title"])
+            await page.screenshot(path=str(ARTIFACTS / f"{size}-pupil-{lang}.png"))
+            seek = await page.evaluate(SEEK_BOX)
+            # A slider, not a slider inside a text field's box.
+            assert seek["border"] == 0 and seek["background"] == "rgba(0, 0, 0, 0)", seek
+            if size == "phone":  # across the video's width, not squeezed beside Play
+                assert seek["width"] >= 0.95 * seek["video"], seek
 
 
 async def test_a_pupil_plays_the_recording_from_the_diary(
@@ -138,6 +171,7 @@ async def test_a_pupil_plays_the_recording_from_the_diary(
     )
     assert drift < 0.3, drift
     assert await axe_violations(pupil, axe_source) == []
+    await shots(pupil)
 
     # The lesson's journal page offers it to the teacher.
     desk = await browsers.person("teacher")
