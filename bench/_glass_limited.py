@@ -10,13 +10,14 @@ the same two pupils are measured for as long with neither line limited (`before_
 control, in the same minutes, for "does one weak line drag the others down".
 
 Per pupil (`limited_viewer`, `other_viewer`): the picture height received (`inbound-rtp`
-frameHeight, sampled every second: median, last, min), frames decoded and shown per second,
-Chromium's freezes (count and seconds), the longest time without a new frame on the screen
-(window edges included), kbit/s received, loss and repair requests, glass-to-glass p50/p95 of
-the frames whose stamp was readable. Also the publisher's kbit/s in all and per encoding
-(per simulcast layer once there are layers), what the line delivered and dropped, and how the
-server's `/metrics` counters grew in the window (NACKs, keyframe requests, retransmissions,
-layer switches) and the server process's CPU (% of one core).
+frameHeight, sampled every second: median, last, min — the honest reading of "the layer this
+pupil gets", as the server does not expose the layer it forwards to each viewer), frames
+decoded and shown per second, Chromium's freezes (count and seconds), the longest time without
+a new frame on the screen (window edges included), kbit/s received, loss and repair requests,
+glass-to-glass p50/p95 of the frames whose stamp was readable. Also the publisher's kbit/s in
+all and per encoding (per simulcast layer once there are layers), what the line delivered and
+dropped, and how the server's `/metrics` counters grew in the window (NACKs, keyframe requests,
+retransmissions, layer switches) and the server process's CPU (% of one core).
 """
 
 from __future__ import annotations
