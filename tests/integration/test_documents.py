@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +48,24 @@ async def _upload(
         return response.status, answer
 
 
+@asynccontextmanager
+async def _room_with_pupil(server: LiveServer) -> AsyncIterator[tuple[Peer, Peer, str]]:
+    """A host in a new room and a pupil of its class in it: (host, pupil, the room's id)."""
+    async with peers("host", "pupil") as (host, pupil):
+        room = await host_in_room(server, host)
+        await _join_pupil(server, pupil, room["id"])
+        yield host, pupil, room["id"]
+
+
 async def test_presenter_shares_a_pdf_and_everyone_follows(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
     async with peers("host", "pupil", "late") as (host, pupil, late):
-        room = await host_in_room(live_server, host)
-        await _join_pupil(live_server, pupil, room["id"])
+        room_id = (await host_in_room(live_server, host))["id"]
+        await _join_pupil(live_server, pupil, room_id)
         token = await _access(host)
         pdf = samples.pdf(tmp_path / "x", 3).read_bytes()
-        status, answer = await _upload(live_server, room["id"], token, pdf, "Фотосинтез.pdf")
+        status, answer = await _upload(live_server, room_id, token, pdf, "Фотосинтез.pdf")
         assert status == 201, answer
         document = answer["document"]
         assert (document["kind"], document["pages"], document["name"]) == (
@@ -73,7 +83,7 @@ async def test_presenter_shares_a_pdf_and_everyone_follows(
         shared = await pupil.wait("share_changed")
         assert shared["share"]["page"] == 1 and shared["share"]["document"]["id"] == document["id"]
         pupil_token = await _access(pupil)
-        url = f"{live_server.url}/api/rooms/{room['id']}/documents/{document['id']}/1-1280.webp"
+        url = f"{live_server.url}/api/rooms/{room_id}/documents/{document['id']}/1-1280.webp"
         async with aiohttp.ClientSession() as http:
             page = await http.get(url, params={"access": pupil_token})
             assert page.status == 200
@@ -97,7 +107,7 @@ async def test_presenter_shares_a_pdf_and_everyone_follows(
         assert (await host.call("set_page", {"page": 2}))["ok"]
         assert (await pupil.wait("page_changed")) == {"document": document["id"], "page": 2}
         assert (await host.call("set_page", {"page": 9}))["error"]["code"] == "no_such_page"
-        await _join_pupil(live_server, late, room["id"], 1)
+        await _join_pupil(live_server, late, room_id, 1)
         state = await late.wait("room_state")
         assert state["share"]["page"] == 2
         listed = (await late.call("document_access"))["documents"]
@@ -105,13 +115,11 @@ async def test_presenter_shares_a_pdf_and_everyone_follows(
 
 
 async def test_who_may_upload_and_fetch(live_server: LiveServer, tmp_path: Path) -> None:
-    async with peers("host", "pupil") as (host, pupil):
-        room = await host_in_room(live_server, host)
-        await _join_pupil(live_server, pupil, room["id"])
+    async with _room_with_pupil(live_server) as (host, pupil, room_id):
         png = samples.png(tmp_path / "p.png").read_bytes()
-        status, answer = await _upload(live_server, room["id"], await _access(pupil), png)
+        status, answer = await _upload(live_server, room_id, await _access(pupil), png)
         assert (status, answer["error"]["code"]) == (403, "not_permitted")
-        status, answer = await _upload(live_server, room["id"], None, png)
+        status, answer = await _upload(live_server, room_id, None, png)
         assert (status, answer["error"]["code"]) == (401, "not_signed_in")
         status, answer = await _upload(live_server, "another-room", await _access(host), png)
         assert (status, answer["error"]["code"]) == (403, "not_permitted")
@@ -167,21 +175,19 @@ async def small_server(tmp_path: Path, demo_data: Path) -> AsyncIterator[LiveSer
 async def test_bad_uploads_fail_closed_and_the_room_keeps_working(
     small_server: LiveServer, tmp_path: Path
 ) -> None:
-    async with peers("host", "pupil") as (host, pupil):
-        room = await host_in_room(small_server, host)
-        await _join_pupil(small_server, pupil, room["id"])
+    async with _room_with_pupil(small_server) as (host, pupil, room_id):
         token = await _access(host)
         html = b"<!DOCTYPE html><script>alert(1)</script>"
-        status, answer = await _upload(small_server, room["id"], token, html)
+        status, answer = await _upload(small_server, room_id, token, html)
         assert (status, answer["error"]["code"]) == (415, "document_unsupported")
-        status, answer = await _upload(small_server, room["id"], token, b"CWS\x0a" + b"\0" * 50)
+        status, answer = await _upload(small_server, room_id, token, b"CWS\x0a" + b"\0" * 50)
         assert (status, answer["error"]["code"]) == (415, "document_flash")
 
         async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the cap is counted
             for _ in range(20):
                 yield b"%PDF-" + b"\0" * 10_000
 
-        status, answer = await _upload(small_server, room["id"], token, chunks())
+        status, answer = await _upload(small_server, room_id, token, chunks())
         assert (status, answer["error"]["code"]) == (413, "document_too_large")
         work = small_server.settings.data / "documents-work"
         assert list(work.iterdir()) == []
@@ -192,12 +198,10 @@ async def test_bad_uploads_fail_closed_and_the_room_keeps_working(
 async def test_a_document_is_shared_from_its_first_page_while_the_rest_converts(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
-    async with peers("host", "pupil") as (host, pupil):
-        room = await host_in_room(live_server, host)
-        await _join_pupil(live_server, pupil, room["id"])
+    async with _room_with_pupil(live_server) as (host, pupil, room_id):
         token = await _access(host)
         pdf = samples.pdf(tmp_path / "long", 30).read_bytes()
-        uploading = asyncio.create_task(_upload(live_server, room["id"], token, pdf, "long.pdf"))
+        uploading = asyncio.create_task(_upload(live_server, room_id, token, pdf, "long.pdf"))
         first = await host.wait("document_progress", lambda d: d["page"] == 1)
         assert first["by"] == (await host.wait("room_state"))["you"]["id"]
         assert first["name"] == "long.pdf"
@@ -224,15 +228,13 @@ async def _access_ack(peer: Peer) -> dict[str, Any]:
 async def test_the_presenters_pointer_reaches_everyone_as_fractions_of_the_page(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
-    async with peers("host", "pupil") as (host, pupil):
-        room = await host_in_room(live_server, host)
-        await _join_pupil(live_server, pupil, room["id"])
+    async with _room_with_pupil(live_server) as (host, pupil, room_id):
         assert (await host.call("set_pointer", {"x": 0.5, "y": 0.5}))["error"][
             "code"
         ] == "nothing_shared"
         status, answer = await _upload(
             live_server,
-            room["id"],
+            room_id,
             await _access(host),
             samples.pdf(tmp_path / "p", 2).read_bytes(),
         )
@@ -252,15 +254,11 @@ async def test_the_presenters_pointer_reaches_everyone_as_fractions_of_the_page(
 async def test_one_file_of_a_shared_zip_is_streamed_by_a_checked_name(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
-    async with peers("host", "pupil") as (host, pupil):
-        room = await host_in_room(live_server, host)
-        await _join_pupil(live_server, pupil, room["id"])
+    async with _room_with_pupil(live_server) as (host, pupil, room_id):
         archive = samples.good_zip(tmp_path / "w.zip").read_bytes()
-        status, answer = await _upload(
-            live_server, room["id"], await _access(host), archive, "w.zip"
-        )
+        status, answer = await _upload(live_server, room_id, await _access(host), archive, "w.zip")
         assert status == 201 and answer["document"]["shown_as"] == "listing"
-        url = f"{live_server.url}/api/rooms/{room['id']}/documents/{answer['document']['id']}/entry"
+        url = f"{live_server.url}/api/rooms/{room_id}/documents/{answer['document']['id']}/entry"
         token = await _access(pupil)
         async with aiohttp.ClientSession() as http:
             got = await http.get(url, params={"access": token, "name": "images/diagram.txt"})
