@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -108,16 +109,26 @@ def _error_page(request: web.Request, exc: web.HTTPException) -> web.StreamRespo
     return response
 
 
-def page(name: str, status: int = 200) -> web.FileResponse:
+# `<!--#include NAME -->` in a page stands for web/pages/parts/NAME.html: the head's common
+# lines and the top bar, the same on every page, are written once.
+INCLUDE = re.compile(r"^[ \t]*<!--#include ([a-z]+) -->\n", re.MULTILINE)
+
+
+def page_html(name: str) -> str:
+    """One of web/pages with its parts put in (read each time: an edited page shows at once)."""
+    text = (PAGES / name).read_text(encoding="utf-8")
+    return INCLUDE.sub(lambda m: (PAGES / "parts" / f"{m[1]}.html").read_text("utf-8"), text)
+
+
+def page(name: str, status: int = 200) -> web.Response:
     """One of web/pages, never cached (it names the current bundle)."""
-    response = web.FileResponse(PAGES / name, status=status)
+    response = web.Response(text=page_html(name), status=status, content_type="text/html")
     response.headers["Cache-Control"] = "no-store"
-    response.content_type = "text/html"
     return response
 
 
 @routes.get("/")
-async def index(_request: web.Request) -> web.FileResponse:
+async def index(_request: web.Request) -> web.Response:
     """Sign-in and the teacher's dashboard."""
     return page("index.html")
 
@@ -136,7 +147,7 @@ def guessed_language(accept_language: str) -> str:
 
 
 @routes.get("/r/{room_id}")
-async def room_page(request: web.Request) -> web.FileResponse:
+async def room_page(request: web.Request) -> web.Response:
     """The room, or a 404 page that says the room does not exist.
 
     The page's first requests (the room, who you are, its strings) are announced as preloads,
@@ -161,37 +172,37 @@ async def room_page(request: web.Request) -> web.FileResponse:
 
 
 @routes.get("/journal")
-async def journal_page(_request: web.Request) -> web.FileResponse:
+async def journal_page(_request: web.Request) -> web.Response:
     """The teacher's week of lessons."""
     return page("journal.html")
 
 
 @routes.get("/journal/lessons/{lesson_id:[0-9]{1,12}}")
-async def lesson_page(_request: web.Request) -> web.FileResponse:
+async def lesson_page(_request: web.Request) -> web.Response:
     """One lesson: topic, Start lesson, attendance, marks, assignments."""
     return page("lesson.html")
 
 
 @routes.get("/journal/pupils/{pupil_id:[0-9]{1,12}}")
-async def pupil_page(_request: web.Request) -> web.FileResponse:
+async def pupil_page(_request: web.Request) -> web.Response:
     """A pupil's connection over their latest lessons, for a teacher of their class."""
     return page("pupil.html")
 
 
 @routes.get("/replay/lessons/{lesson_id:[0-9]{1,12}}")
-async def replay_page(_request: web.Request) -> web.FileResponse:
+async def replay_page(_request: web.Request) -> web.Response:
     """A lesson's recording: video, sound, the shared document's pages and the public chat."""
     return page("replay.html")
 
 
 @routes.get("/diary")
-async def diary_page(_request: web.Request) -> web.FileResponse:
+async def diary_page(_request: web.Request) -> web.Response:
     """The pupil's read-only diary."""
     return page("diary.html")
 
 
 @routes.get("/admin")
-async def admin_page(_request: web.Request) -> web.FileResponse:
+async def admin_page(_request: web.Request) -> web.Response:
     """The administrator's page: settings, years, subjects, teaching, import, dead letters."""
     return page("admin.html")
 

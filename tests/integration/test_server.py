@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 
 from server import auth
 from server.keys import STORE
+from server.pages import PAGES as WEB_PAGES
 from server.signalling import SESSION_COOKIE
 from tests.conftest import LiveServer, running_server
 from tests.integration.peers import (
@@ -60,6 +61,28 @@ async def test_pages_carry_a_strict_csp_and_unknown_rooms_404(live_server: LiveS
             "enters_directly": False,  # nobody signed in: the entry form
             "recording": False,  # told before entering (issue 16)
         }
+
+
+async def test_every_page_gets_the_shared_head_and_top_bar(live_server: LiveServer) -> None:
+    """The head's common lines and the top bar are written once (web/pages/parts) and served in
+    every page, in place of its include line, with the page's own title and bundle beside them."""
+    token = await sign_in(live_server, *live_server.teacher)
+    room = await create_room(live_server, token)
+    pages = [f"/r/{room['id']}", "/r/no-such-room", "/", "/journal", "/diary", "/admin"]
+    pages += ["/journal/lessons/1", "/journal/pupils/1", "/replay/lessons/1"]
+    async with aiohttp.ClientSession() as http:
+        for path in pages:
+            response = await http.get(live_server.url + path)
+            html = await response.text()
+            assert response.content_type == "text/html" and response.charset == "utf-8", path
+            assert "#include" not in html, path
+            head = html.split("<head>\n", 1)[1].split("</head>", 1)[0]
+            assert head.startswith('  <meta charset="utf-8">\n'), (path, head)
+            assert head.count('href="/static/style.css"') == 1 and "<title>" in head, path
+            assert html.count('<header class="topbar">') == 1, path
+            assert html.count('<select id="lang">') == 1 and 'href="#main"' in html, path
+    for file in (WEB_PAGES).glob("*.html"):  # written once, not in each page
+        assert 'class="topbar"' not in file.read_text(encoding="utf-8"), file
 
 
 async def test_health_and_readiness(live_server: LiveServer) -> None:
