@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -309,6 +310,22 @@ async def test_after_the_lesson_its_page_and_the_class_diary_link_the_documents(
     assert await asyncio.to_thread(saved.read_bytes) == deck.read_bytes()
 
 
+async def each_view(
+    host: Page, pupil: Page, number: int, pages: int
+) -> AsyncIterator[tuple[str, str, str, Page]]:
+    """Each size (1366x768, 390x844), language and person, the page set to it and showing page
+    `number`: (size, language, "teacher" or "pupil", the page)."""
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        for lang in ("kk", "ru", "en"):
+            for who, page in (("teacher", host), ("pupil", pupil)):
+                await page.set_viewport_size(viewport)
+                await page.locator("#lang").select_option(lang)
+                await expect(page.get_by_test_id("doc-page-of")).to_have_text(
+                    text("doc.page_of", lang, page=number, pages=pages)
+                )
+                yield size, lang, who, page
+
+
 # Runs in a page: where the shared page is drawn, how much of the window it takes.
 PAGE_BOX = """
 () => {
@@ -341,34 +358,27 @@ async def test_the_shared_page_on_the_stage_in_each_size_and_language(
     await host.get_by_test_id("doc-next").click()
     await shows_page(pupil, 2, 4)
     folder = ARTIFACTS
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        for lang in ("kk", "ru", "en"):
-            for who, page in (("teacher", host), ("pupil", pupil)):
-                await page.set_viewport_size(viewport)
-                await page.locator("#lang").select_option(lang)
-                await expect(page.get_by_test_id("doc-page-of")).to_have_text(
-                    text("doc.page_of", lang, page=2, pages=4)
-                )
-                # The pointer where the teacher points (a pupil sees the teacher's).
-                frame = host.locator("#stage-document .doc-frame")
-                box = await frame.bounding_box()
-                assert box is not None
-                await host.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
-                await expect(page.get_by_test_id("doc-pointer")).to_be_visible()
-                await expect(page_img(page)).to_have_attribute("data-loaded", "2")
-                drawn = await page.evaluate(PAGE_BOX)
-                # The page lies wholly in the first viewport with its buttons, nothing scrolled.
-                assert drawn["scrollY"] == 0
-                assert drawn["left"] >= 0 and drawn["right"] <= drawn["vw"] + 0.5, drawn
-                assert drawn["top"] >= 0 and drawn["barBottom"] <= drawn["vh"], drawn
-                if size == "desktop":  # half of the window's width at least, beside the panel
-                    assert drawn["width"] >= 0.5 * drawn["vw"], drawn
-                else:  # the phone's full width, the stage no taller than the slide and its bar
-                    assert drawn["width"] >= 0.95 * drawn["vw"], drawn
-                    # (a 16:9 slide sat between black bands ~250 px high each before)
-                    assert drawn["top"] - drawn["stageTop"] <= 2, drawn
-                    assert drawn["stageBottom"] - drawn["barBottom"] <= 2, drawn
-                await page.screenshot(path=str(folder / f"{size}-{who}-{lang}.png"))
+    async for size, lang, who, page in each_view(host, pupil, 2, 4):
+        # The pointer where the teacher points (a pupil sees the teacher's).
+        frame = host.locator("#stage-document .doc-frame")
+        box = await frame.bounding_box()
+        assert box is not None
+        await host.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
+        await expect(page.get_by_test_id("doc-pointer")).to_be_visible()
+        await expect(page_img(page)).to_have_attribute("data-loaded", "2")
+        drawn = await page.evaluate(PAGE_BOX)
+        # The page lies wholly in the first viewport with its buttons, nothing scrolled.
+        assert drawn["scrollY"] == 0
+        assert drawn["left"] >= 0 and drawn["right"] <= drawn["vw"] + 0.5, drawn
+        assert drawn["top"] >= 0 and drawn["barBottom"] <= drawn["vh"], drawn
+        if size == "desktop":  # half of the window's width at least, beside the panel
+            assert drawn["width"] >= 0.5 * drawn["vw"], drawn
+        else:  # the phone's full width, the stage no taller than the slide and its bar
+            assert drawn["width"] >= 0.95 * drawn["vw"], drawn
+            # (a 16:9 slide sat between black bands ~250 px high each before)
+            assert drawn["top"] - drawn["stageTop"] <= 2, drawn
+            assert drawn["stageBottom"] - drawn["barBottom"] <= 2, drawn
+        await page.screenshot(path=str(folder / f"{size}-{who}-{lang}.png"))
 
 
 # Runs in a page: the shared slide, the teacher's camera beside it and the stage, as boxes.
@@ -398,33 +408,24 @@ async def test_a_slide_on_an_upright_phone_takes_the_width_with_the_camera_under
         await upload(host, samples.pdf(tmp_path / "Оптика.pdf", 2))
         await shows_page(pupil, 1, 2)
         await expect(pupil.locator('#stage-main > .tile-pip[data-source="camera"]')).to_be_visible()
-        for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            for lang in ("kk", "ru", "en"):
-                for who, page in (("teacher", host), ("pupil", pupil)):
-                    await page.set_viewport_size(viewport)
-                    await page.locator("#lang").select_option(lang)
-                    await expect(page.get_by_test_id("doc-page-of")).to_have_text(
-                        text("doc.page_of", lang, page=1, pages=2)
-                    )
-                    await expect(page_img(page)).to_have_attribute("data-loaded", "1")
-                    await page.screenshot(
-                        path=str(ARTIFACTS / f"{size}-{who}-slide-camera-{lang}.png")
-                    )
-                    if size == "desktop":
-                        continue
-                    drawn = await page.evaluate(SLIDE_AND_CAMERA)
-                    slide, bar, camera, stage = (
-                        drawn["slide"],
-                        drawn["bar"],
-                        drawn["camera"],
-                        drawn["stage"],
-                    )
-                    assert drawn["scrollY"] == 0, drawn
-                    assert slide["width"] >= 0.95 * drawn["vw"], drawn
-                    assert slide["left"] >= 0 and slide["right"] <= drawn["vw"] + 0.5, drawn
-                    assert slide["top"] >= 0 and bar["bottom"] <= drawn["vh"], drawn
-                    # No band above the slide; the camera under the bar, the stage ending there.
-                    assert slide["top"] - stage["top"] <= 2, drawn
-                    assert camera is not None and camera["top"] >= bar["bottom"] - 0.5, drawn
-                    assert camera["bottom"] <= drawn["vh"], drawn
-                    assert stage["bottom"] - camera["bottom"] <= 12, drawn
+        async for size, lang, who, page in each_view(host, pupil, 1, 2):
+            await expect(page_img(page)).to_have_attribute("data-loaded", "1")
+            await page.screenshot(path=str(ARTIFACTS / f"{size}-{who}-slide-camera-{lang}.png"))
+            if size == "desktop":
+                continue
+            drawn = await page.evaluate(SLIDE_AND_CAMERA)
+            slide, bar, camera, stage = (
+                drawn["slide"],
+                drawn["bar"],
+                drawn["camera"],
+                drawn["stage"],
+            )
+            assert drawn["scrollY"] == 0, drawn
+            assert slide["width"] >= 0.95 * drawn["vw"], drawn
+            assert slide["left"] >= 0 and slide["right"] <= drawn["vw"] + 0.5, drawn
+            assert slide["top"] >= 0 and bar["bottom"] <= drawn["vh"], drawn
+            # No band above the slide; the camera under the bar, the stage ending there.
+            assert slide["top"] - stage["top"] <= 2, drawn
+            assert camera is not None and camera["top"] >= bar["bottom"] - 0.5, drawn
+            assert camera["bottom"] <= drawn["vh"], drawn
+            assert stage["bottom"] - camera["bottom"] <= 12, drawn
