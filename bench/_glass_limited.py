@@ -215,7 +215,9 @@ def pupil_accounts(data: Path) -> list[tuple[str, str]]:
     return [(r[1], r[2]) for r in rows if r[0] == "pupil"]
 
 
-async def bench_limited(seconds: float, line: Line, loss: float) -> dict[str, Any]:
+async def bench_limited(
+    seconds: float, line: Line, loss: float, picture: str = "noise"
+) -> dict[str, Any]:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="sabaq-bench-glass-limited-") as tmp:
         folder = Path(tmp)
@@ -226,7 +228,7 @@ async def bench_limited(seconds: float, line: Line, loss: float) -> dict[str, An
                 pupils = pupil_accounts(data)[:2]
                 browsers = [await launch(pw, ns, folder) for _ in range(3)]
                 try:
-                    host, room_id = await publish_canvas(browsers[0], url, teacher)
+                    host, room_id = await publish_canvas(browsers[0], url, teacher, picture)
                     viewers, firsts = [], []
                     for browser, pupil in zip(browsers[1:], pupils, strict=True):
                         page, first = await open_viewer(
@@ -254,6 +256,7 @@ async def bench_limited(seconds: float, line: Line, loss: float) -> dict[str, An
         "limit_kbps": line.kbps,
         "limit_queue_ms": line.queue_ms,
         "loss_pct": loss,
+        "picture": picture,
         "publisher_kbps": measured["publisher"]["kbps"],
         "limited_viewer": slow,
         "other_viewer": other,

@@ -24,9 +24,11 @@ from the true delay measured on the frames of the same 2 s) {p50, p95}, `join_to
 sent in the window) and `target_kbps` (its encoder's target, set by congestion control),
 `longest_gap_ms` between shown frames, frames and fps, for Sabaq and for the control.
 
-`--limit-kbps K [--limit-queue-ms Q]` measures something else: two pupils through the room, the
-first on a K kbit/s line (a shaper with a Q ms queue), the other not; no direct control. Its
-JSON (`limit_kbps`, `publisher_kbps`, `limited_viewer`, `other_viewer`, …) is described in
+`--limit-kbps K [--limit-queue-ms Q] [--picture calm]` measures something else: two pupils
+through the room, the first on a K kbit/s line (a shaper with a Q ms queue), the other not; no
+direct control. `--picture calm` sends a camera-like picture instead of the noise (a low
+simulcast layer cannot carry moving noise at any frame rate worth having). Its JSON
+(`limit_kbps`, `publisher_kbps`, `limited_viewer`, `other_viewer`, …) is described in
 bench/_glass_limited.py.
 """
 
@@ -69,6 +71,12 @@ SOURCE = """
   ctx.imageSmoothingEnabled = false;
   const stream = canvas.captureStream(30);
   let last = 0;
+  // window.__glassPicture = "calm" (set before this script): a camera-like picture instead, a
+  // still backdrop with one small textured thing moving across it, which a low layer can carry.
+  const calm = window.__glassPicture === "calm";
+  const backdrop = ctx.createLinearGradient(0, 0, W, H);
+  backdrop.addColorStop(0, "#345");
+  backdrop.addColorStop(1, "#cba");
   const draw = (now) => {
     requestAnimationFrame(draw);
     if (now - last < 30) return;
@@ -76,7 +84,14 @@ SOURCE = """
     crypto.getRandomValues(words);
     for (let i = 0; i < words.length; i++) words[i] |= 0xff000000;
     nctx.putImageData(pixels, 0, 0);
-    ctx.drawImage(noise, 0, 2 * STRIP, W, H - 2 * STRIP);
+    if (calm) {
+      ctx.fillStyle = backdrop;
+      ctx.fillRect(0, 2 * STRIP, W, H - 2 * STRIP);
+      const x = Math.round(now / 8) % (W - 96);
+      ctx.drawImage(noise, 0, 0, 12, 12, x, 2 * STRIP + 120, 96, 96);
+    } else {
+      ctx.drawImage(noise, 0, 2 * STRIP, W, H - 2 * STRIP);
+    }
     // The frame's time as Chromium gives it to this animation frame, which is what a canvas
     // capture stamps the frame with (the noise takes a few ms to make on a loaded machine).
     const stamp = Math.round((performance.timeOrigin + now) * 10) >>> 0;
@@ -347,9 +362,13 @@ async def window(
     }
 
 
-async def publish_canvas(browser: Browser, url: str, teacher: tuple[str, str]) -> tuple[Page, str]:
-    """The teacher makes a room and publishes the canvas from the room page's camera button."""
-    host = await signed_in_page(browser, url, teacher, SOURCE)
+async def publish_canvas(
+    browser: Browser, url: str, teacher: tuple[str, str], picture: str = "noise"
+) -> tuple[Page, str]:
+    """The teacher makes a room and publishes the canvas (`picture`: "noise" or "calm", see
+    SOURCE) from the room page's camera button."""
+    chosen = f"window.__glassPicture = {json.dumps(picture)};\n"
+    host = await signed_in_page(browser, url, teacher, chosen + SOURCE)
     room_id: str = await host.evaluate(CREATE_ROOM)
     await host.goto(f"{url}/r/{room_id}")
     await press_enter_if_asked(host)
@@ -480,6 +499,12 @@ def main() -> None:
     parser.add_argument(
         "--limit-queue-ms", type=float, default=200, help="the line's queue (default 200 ms)"
     )
+    parser.add_argument(
+        "--picture",
+        choices=("noise", "calm"),
+        default="noise",
+        help="with --limit-kbps: the teacher's picture (calm: camera-like, see SOURCE)",
+    )
     args = parser.parse_args()
     if args.seconds < 4:
         parser.error("--seconds must be at least 4 (the page reads every 2 s)")
@@ -495,7 +520,7 @@ def main() -> None:
         from bench._shaper import Line
 
         line = Line(kbps=args.limit_kbps, queue_ms=args.limit_queue_ms)
-        print(json.dumps(asyncio.run(bench_limited(args.seconds, line, args.loss))))
+        print(json.dumps(asyncio.run(bench_limited(args.seconds, line, args.loss, args.picture))))
         return
     print(json.dumps(asyncio.run(bench(args.seconds, args.loss))))
 
