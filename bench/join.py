@@ -13,6 +13,7 @@ to the room link started, by a script the benchmark adds before the page's own:
 - `page_ready`: the page shows the room's title (it knows the room and who you are);
 - `joined`: `room_state` arrived on the socket (you are in the room);
 - `offer_received`: the server's first `media_offer` arrived;
+- `answer_sent`: the page sent its answer to that offer;
 - `connected`: the pupil's peer connection is connected (ICE and DTLS up);
 - `first_frame`: the first frame of a video was presented (requestVideoFrameCallback).
 Where the page still has an Enter button (older code), the benchmark presses it as soon as it
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import secrets
@@ -53,7 +55,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 IP = shutil.which("ip") or "/usr/sbin/ip"
 CHROMIUM_ARGS = BASE_ARGS + LOOPBACK_ARGS
 HARNESS_PATH = "/__bench_harness.js"
-PARTS = ("page_ready", "joined", "offer_received", "connected", "first_frame")
+PARTS = ("page_ready", "joined", "offer_received", "answer_sent", "connected", "first_frame")
 
 # The teacher's page: sign in, make a room of the demo class, join, publish the fake camera.
 TEACHER = """
@@ -82,7 +84,7 @@ async ({login, password}) => (await fetch("/api/session", {method: "POST",
 """
 
 # Runs in the pupil's page before the page's own scripts: the first time of each part.
-PROBE = """
+PROBE = r"""
 (() => {
   const seen = {};
   window.__bench = seen;
@@ -99,7 +101,13 @@ PROBE = """
       });
     }
   };
-  // Not a part of the total, a landmark inside offer → first frame: ICE and DTLS are up.
+  // Landmarks inside offer → first frame, not parts of the total: the page's answer went out
+  // (socket.io event packet 42<ack id>["media_answer", …]), ICE and DTLS are up.
+  const send = Native.prototype.send;
+  Native.prototype.send = function (data) {
+    if (typeof data === "string" && /^42\d*\["media_answer"/.test(data)) mark("answer_sent");
+    return send.call(this, data);
+  };
   const NativePC = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends NativePC {
     constructor(...args) {
@@ -303,6 +311,15 @@ def summary(values: list[float]) -> dict[str, float | None]:
     return {"p50": round(q[49], 1), "p95": round(q[94], 1)}
 
 
+def steps(results: list[dict[str, float]]) -> dict[str, float | None]:
+    """Median of each part minus the part before it, entry by entry."""
+    out: dict[str, float | None] = {}
+    for before, after in itertools.pairwise(PARTS):
+        gaps = [r[after] - r[before] for r in results if before in r and after in r]
+        out[f"{before}->{after}"] = round(statistics.median(gaps), 1) if gaps else None
+    return out
+
+
 async def bench(runs: int) -> dict[str, Any]:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="sabaq-bench-join-") as tmp:
@@ -335,6 +352,8 @@ async def bench(runs: int) -> dict[str, Any]:
         "measured": len(frames),
         "join_to_first_frame_ms": summary(frames),
         "parts_ms": {part: summary([r[part] for r in results if part in r]) for part in PARTS},
+        # Each part after the one before it, per entry: steady where the whole moves with load.
+        "steps_ms": steps(results),
         "failures": failures,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from .aiortc_hooks import install_host_address
+from .aiortc_hooks import install_host_address, install_prompt_ice_completion
 from .interfaces import InvalidStateError, Source, TransportRole
 from .producer import AiortcProducer
 from .settings import MediaSettings
@@ -19,6 +19,7 @@ class AiortcRouter:
         self.settings = settings or MediaSettings()
         # aioice decides gathered addresses process-wide; the setting is therefore global too.
         install_host_address(self.settings.gather_address)
+        install_prompt_ice_completion()
         self._closed = False
         self.transports: list[AiortcTransport] = []
         self._producers: list[AiortcProducer] = []

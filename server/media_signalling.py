@@ -269,18 +269,26 @@ class MediaSignalling:
         except InvalidStateError as exc:
             return refused(Reason.INVALID_STATE, f"Media is not available: {exc}.")
 
-    def start_after_join(self, conn: Connection) -> None:
-        """`join` with `media`: open the subscribe side next on the socket's queue, exactly as
-        a `media_start` sent right after the join would, minus its round trip; the offer
-        follows at once when there is something to see."""
-        pid = conn.participant_id
-        if pid is None:
+    async def start_with_join(self, conn: Connection) -> None:
+        """`join` with `media`: open the subscribe side inside the join, as a `media_start` sent
+        right after it would, minus its round trip; when there is something to see, the first
+        offer goes out before the join's ack.
+
+        Before the ack: a page answers it while it still draws the room (the ack is what starts
+        that drawing), so ICE and DTLS come up meanwhile instead of after it (docs/entry.md).
+        A refusal goes to the client as an `error` event of `media_start` (it sent none itself).
+        """
+        pid, room_id = conn.participant_id, conn.room_id
+        if pid is None or room_id is None:
             return
-
-        async def run() -> Ack:
-            return await self.handle(conn, "media_start", {})
-
-        self._queue_work(pid, "media_start", run)
+        try:
+            ack = await self._start(room_id, pid, offer_now=True)
+        except InvalidStateError as exc:
+            ack = refused(Reason.INVALID_STATE, f"Media is not available: {exc}.")
+        if not ack.get("ok", False):
+            await self._sig.sio.emit(
+                "error", {"command": "media_start", **ack["error"]}, to=conn.sid
+            )
 
     def _peer(self, room_id: str, pid: str) -> MediaPeer:
         peer = self._peers.get(pid)
@@ -288,7 +296,7 @@ class MediaSignalling:
             peer = self._peers[pid] = MediaPeer(room_id)
         return peer
 
-    async def _start(self, room_id: str, pid: str) -> Ack:
+    async def _start(self, room_id: str, pid: str, offer_now: bool = False) -> Ack:
         peer = self._peer(room_id, pid)
         peer.stop_offer_timer()
         old, peer.subscribe = peer.subscribe, None
@@ -298,6 +306,10 @@ class MediaSignalling:
         peer.subscribe = transport
         if not peer.cameras:
             transport.set_receiving("camera", False)
+        if offer_now and transport.consumers:
+            # Offered here and now (this is the participant's queue): the callback registered
+            # below then finds nothing pending until the next change.
+            await self._send_offer(pid, transport)
 
         def needed(t: Any) -> None:
             self._queue_offer(pid, transport)
@@ -322,21 +334,25 @@ class MediaSignalling:
             return
 
         async def send() -> Ack:
-            peer = self._peers.get(pid)
-            sid = self._sig.sid_of.get(pid)
-            if transport.closed or peer is None or peer.subscribe is not transport or sid is None:
-                return {"ok": True}
-            try:
-                sdp = await transport.create_offer()
-            except InvalidStateError:  # the connection closed meanwhile: _lost() tells why
-                return {"ok": True}
-            await self._sig.sio.emit(
-                "media_offer", {"sdp": sdp, "tiles": transport.consumer_map()}, to=sid
-            )
-            self._arm_offer_timer(pid, peer, transport)
-            return {"ok": True}
+            return await self._send_offer(pid, transport)
 
         self._queue_work(pid, "media_offer", send)
+
+    async def _send_offer(self, pid: str, transport: AiortcTransport) -> Ack:
+        """Offer the transport's current consumers to the viewer (on its queue)."""
+        peer = self._peers.get(pid)
+        sid = self._sig.sid_of.get(pid)
+        if transport.closed or peer is None or peer.subscribe is not transport or sid is None:
+            return {"ok": True}
+        try:
+            sdp = await transport.create_offer()
+        except InvalidStateError:  # the connection closed meanwhile: _lost() tells why
+            return {"ok": True}
+        await self._sig.sio.emit(
+            "media_offer", {"sdp": sdp, "tiles": transport.consumer_map()}, to=sid
+        )
+        self._arm_offer_timer(pid, peer, transport)
+        return {"ok": True}
 
     def _arm_offer_timer(self, pid: str, peer: MediaPeer, transport: AiortcTransport) -> None:
         peer.stop_offer_timer()

@@ -355,7 +355,7 @@ class Signalling:
             if ack["ok"]:  # browsers configure their peer connections with these
                 ack["ice_servers"] = self.media.ice_servers
                 if payload.media and ack["status"] == "joined":
-                    self.media.start_after_join(conn)
+                    await self.media.start_with_join(conn)
             return ack
         if conn.participant_id is None or conn.room_id is None:
             return refusal_ack(Refusal(Reason.NOT_JOINED))

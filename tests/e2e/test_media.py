@@ -450,3 +450,68 @@ async def test_room_ui_screen_share_reaches_a_pupil(
         assert await pupil.evaluate(in_full_screen)
         await pupil.keyboard.press("Enter")  # focus stays on the button inside the tile
         await pupil.wait_for_function("() => document.fullscreenElement === null")
+
+
+# Installed before the room page's scripts: the order in which the page made its first peer
+# connection, got the server's offer, sent its answer and showed the room.
+ANSWER_OR_ROOM_FIRST = """
+window.__order = [];
+const seen = (what) => { if (!window.__order.includes(what)) window.__order.push(what); };
+const NativeSocket = window.WebSocket;
+window.WebSocket = class extends NativeSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener("message", (e) => {
+      if (typeof e.data === "string" && e.data.startsWith('42["media_offer"')) seen("media_offer");
+    });
+  }
+  send(data) {
+    if (typeof data === "string" && /^42\\d*\\["media_answer"/.test(data)) seen("media_answer");
+    return super.send(data);
+  }
+};
+const NativePeerConnection = window.RTCPeerConnection;
+window.RTCPeerConnection = class extends NativePeerConnection {
+  constructor(...args) {
+    super(...args);
+    seen("peer_connection");
+    window.__pool = this.getConfiguration().iceCandidatePoolSize;
+  }
+};
+new MutationObserver(() => {
+  const inside = document.getElementById("inside");
+  if (inside && !inside.hidden) seen("inside");
+}).observe(document, { subtree: true, childList: true, attributes: true });
+"""
+
+
+@pytest.mark.timeout(90)
+async def test_one_click_entry_answers_the_offer_before_drawing_the_room(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    """The server's offer comes with the join (before its ack); the page's subscribe side is
+    made and gathers before it comes, and the page answers it before it draws the room, so ICE
+    and DTLS come up while the room draws (docs/entry.md)."""
+    room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, "Algebra 8B")
+    async with room as (host, pupil, _):
+        button = host.get_by_test_id("publish-camera")
+        await button.click()
+        await expect(button).to_have_attribute("aria-pressed", "true")
+        # The same pupil opens the room link in a new tab: signed in, so straight in.
+        again = await pupil.context.new_page()
+        await again.add_init_script(ANSWER_OR_ROOM_FIRST)
+        await again.goto(pupil.url)
+        await expect(again.get_by_test_id("tile")).to_have_count(1, timeout=20_000)
+        # Made (and gathering) before the offer came; the answer sent before the room showed.
+        order = await again.evaluate("window.__order")
+        assert order == ["peer_connection", "media_offer", "media_answer", "inside"], order
+        assert await again.evaluate("window.__pool") == 1
+        # And the teacher's picture shows.
+        shown = await again.evaluate(
+            """() => new Promise((resolve) => {
+                 for (const video of document.querySelectorAll("video")) {
+                   video.requestVideoFrameCallback(() => resolve(true));
+                 }
+               })"""
+        )
+        assert shown is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from importlib.metadata import version
 
@@ -18,10 +19,12 @@ import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
+from media import aiortc_hooks
 from media.aiortc_hooks import (
     IdleTrack,
     arrival_ms,
     install_host_address,
+    install_prompt_ice_completion,
     srtp_protector,
     srtp_unprotector,
 )
@@ -56,6 +59,60 @@ async def test_install_host_address_gathers_exactly_loopback() -> None:
         assert hosts == {"127.0.0.1"}
     finally:
         await conn.close()
+
+
+def test_aioice_connect_paces_checks_and_completes_through_the_check_list() -> None:
+    # install_prompt_ice_completion() wakes connect() from this pacing sleep.
+    connect = source(aioice.ice.Connection.connect)
+    assert "asyncio.sleep(0.02)" in connect and "self._check_list_state.get()" in connect
+    assert "self._query_consent_task = " in connect
+    assert params(aioice.ice.Connection._check_list_maybe_complete) == ["self"]
+    assert "ICE_COMPLETED" in source(aioice.ice.Connection._check_list_maybe_complete)
+    assert "self._closing = True" in source(aioice.ice.Connection.close)
+
+
+async def _ice_pair() -> tuple[aioice.Connection, aioice.Connection]:
+    """Two connected aioice agents on loopback, as the SFU (controlling) and a browser: the
+    SFU learns the browser's address from its checks (no candidates in the answer)."""
+    install_host_address("127.0.0.1")
+    sfu = aioice.Connection(ice_controlling=True, stun_server=None)
+    browser = aioice.Connection(ice_controlling=False, stun_server=None)
+    await sfu.gather_candidates()
+    await browser.gather_candidates()
+    sfu.remote_username, sfu.remote_password = browser.local_username, browser.local_password
+    browser.remote_username, browser.remote_password = sfu.local_username, sfu.local_password
+    for candidate in sfu.local_candidates:
+        await browser.add_remote_candidate(candidate)
+    await browser.add_remote_candidate(None)
+    return sfu, browser
+
+
+async def test_ice_connect_returns_when_the_check_list_completes() -> None:
+    install_prompt_ice_completion()
+    prompt = 0
+    for _ in range(5):
+        sfu, browser = await _ice_pair()
+        try:
+            await asyncio.gather(sfu.connect(), browser.connect())
+            # Returned before the paced loop's next tick took the completion off its queue
+            # (it ticks every 20 ms; without the hook connect() returns only after that).
+            prompt += sfu._check_list_state.qsize() == 1
+        finally:
+            await sfu.close()
+            await browser.close()
+    assert prompt >= 3
+
+
+async def test_ice_closed_right_after_completing_leaves_no_consent_checks() -> None:
+    install_prompt_ice_completion()
+    sfu, browser = await _ice_pair()
+    await asyncio.gather(sfu.connect(), browser.connect())
+    finishing = list(aiortc_hooks._ice_finishing)
+    await sfu.close()
+    await browser.close()
+    await asyncio.gather(*finishing, return_exceptions=True)
+    consent = sfu._query_consent_task
+    assert consent is None or consent.cancelled() or consent.done()
 
 
 def test_receiver_internals() -> None:

@@ -74,3 +74,31 @@ async def test_a_join_that_may_not_knock_leaves_no_knock(live_server: LiveServer
             "join", {"v": 1, "room": room["id"], "as": "user", "knock": False, "media": True}
         )
         assert ack["ok"] and ack["status"] == "joined"
+
+
+@pytest.mark.timeout(60)
+async def test_the_first_offer_comes_before_the_joins_ack(live_server: LiveServer) -> None:
+    # The room page draws the room when the join's ack comes; an offer that is already there
+    # is answered first, so ICE and DTLS come up while the page draws (docs/entry.md).
+    server = live_server
+    async with peers("host", "pupil") as (host, pupil):
+        room = await host_in_room(server, host)
+        host_id = (await host.wait("room_state"))["you"]["id"]
+        teacher = MediaClient(host, host_id, [])
+        try:
+            assert (await teacher.publish("camera"))["ok"]
+            await pupil.connect(server, await sign_in(server, *server.pupils[0]))
+            order: list[str] = []
+            pupil.sio.on("media_offer", lambda _data: order.append("media_offer"))
+            ack = await pupil.call(
+                "join", {"v": 1, "room": room["id"], "as": "user", "media": True}
+            )
+            order.append("ack")
+            assert ack["ok"] and ack["status"] == "joined"
+            assert order == ["media_offer", "ack"]
+            # Offered once: the subscribe side has nothing more pending.
+            peer = server.app[SIGNALLING].media._peers[ack["you"]["id"]]
+            assert peer.offers == 1 and peer.subscribe is not None
+            assert peer.subscribe.awaiting_answer
+        finally:
+            await teacher.close()

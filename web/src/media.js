@@ -28,6 +28,50 @@ function toError(e, command) {
   return new ProtocolError(code, String((e && e.message) || e), command);
 }
 
+/** @type {RTCPeerConnection | null} a subscribe side made ahead of the first offer */
+let warm = null;
+
+/**
+ * Makes the subscribe side's peer connection now, before the server's first offer, and has it
+ * gather its candidates at once (a candidate pool): the first answer then waits neither for the
+ * connection's making (~8 ms of the page's main thread) nor for gathering, which took 50–70 ms
+ * in a fresh page while Chromium listed its networks (docs/entry.md). Only for a page about to
+ * be let in (the one-click try).
+ */
+export function prewarmSubscribe() {
+  if (warm || typeof RTCPeerConnection === "undefined") return;
+  try {
+    warm = new RTCPeerConnection({
+      iceServers: [],
+      bundlePolicy: "max-bundle",
+      iceCandidatePoolSize: 1,
+    });
+  } catch (e) {
+    warm = null;
+  }
+}
+
+/** Closes the prewarmed connection, if any (the one-click try was refused). */
+export function discardPrewarmed() {
+  if (warm) warm.close();
+  warm = null;
+}
+
+/** The prewarmed connection, set to this configuration (its ICE servers come with the join's
+ * ack; other servers than none gather the pool again), or null. */
+function takeWarm(configuration) {
+  const pc = warm;
+  warm = null;
+  if (!pc) return null;
+  try {
+    pc.setConfiguration({ ...configuration, iceCandidatePoolSize: 1 });
+    return pc;
+  } catch (e) {
+    pc.close();
+    return null;
+  }
+}
+
 export class MediaSession {
   constructor(connection, options = {}) {
     this.connection = connection;
@@ -53,6 +97,10 @@ export class MediaSession {
     this.upChain = Promise.resolve();
     this.downChain = Promise.resolve();
     this.started = null;
+    /** @type {Promise<void>|null} the answer to the offers taken at start() is sent */
+    this.earlyAnswers = null;
+    /** @type {(() => void)|null} settles earlyAnswers */
+    this.answerSent = null;
     // Bumped when the subscribe side starts over: offers of the old one are not answered.
     this.downEpoch = 0;
     this.offs = [];
@@ -89,9 +137,16 @@ export class MediaSession {
       const onClosed = (payload) => this.closedByServer(payload || {});
       socket.on("media_offer", onOffer);
       socket.on("media_closed", onClosed);
-      if (this.connection.takeEarlyOffers) {
-        for (const offer of this.connection.takeEarlyOffers()) onOffer(offer);
+      const early = this.connection.takeEarlyOffers ? this.connection.takeEarlyOffers() : [];
+      if (early.length > 0) {
+        // Settles when the answer to the offers that came before the page listened is on its
+        // way (see answeredEarly()), or when answering them failed.
+        this.earlyAnswers = new Promise((resolve) => {
+          this.answerSent = resolve;
+        });
       }
+      for (const offer of early) onOffer(offer);
+      if (this.answerSent) this.downChain.finally(this.answerSent);
       this.offs.push(() => socket.off("media_offer", onOffer));
       this.offs.push(() => socket.off("media_closed", onClosed));
       // After a network blip the server has forgotten us: start over once joined again.
@@ -117,6 +172,15 @@ export class MediaSession {
       );
     }
     await this.requestStart(byJoin);
+  }
+
+  /**
+   * Settles once the answer to the offers taken at start() (they came with the join, before
+   * its ack) is sent: the room page draws the room after that, so ICE and DTLS come up while it draws
+   * rather than after (docs/entry.md). Never rejects.
+   */
+  answeredEarly() {
+    return (this.earlyAnswers || Promise.resolve()).catch(() => {});
   }
 
   /** @param {Promise<object>|null} [byJoin] the join's ack when the join opened it already */
@@ -200,7 +264,7 @@ export class MediaSession {
     if (this.closed || typeof sdp !== "string") return;
     if (this.started) await this.started;
     if (!this.down) {
-      this.down = new RTCPeerConnection(this.configuration());
+      this.down = takeWarm(this.configuration()) || new RTCPeerConnection(this.configuration());
       this.down.addEventListener("track", (e) => {
         if (e.track.kind === "audio") e.track.enabled = !this.incomingMuted;
       });
@@ -208,7 +272,12 @@ export class MediaSession {
     this.tileMap = tiles || {};
     await this.down.setRemoteDescription({ type: "offer", sdp });
     await this.down.setLocalDescription(await this.down.createAnswer());
-    await this.connection.request("media_answer", { sdp: this.down.localDescription.sdp });
+    const acked = this.connection.request("media_answer", { sdp: this.down.localDescription.sdp });
+    if (this.answerSent) {
+      this.answerSent(); // sent: the server's ack is not needed to go on
+      this.answerSent = null;
+    }
+    await acked;
     this.emitTiles();
   }
 

@@ -207,6 +207,11 @@ export function startMediaEarly(conn) {
   session.start().catch((e) => console.error(e)); // eslint-disable-line no-console
 }
 
+/** Settles once the early session (if any) answered the offers that came with the join. */
+export function earlyMediaAnswered() {
+  return media.early ? media.early.session.answeredEarly() : Promise.resolve();
+}
+
 /** Starts the media session for this connection (after its first room_state). */
 function startSession(conn) {
   if (media.session && media.conn === conn) return;

@@ -29,7 +29,9 @@ import {
   renderMediaControls,
   setupMediaUi,
   startMediaEarly,
+  earlyMediaAnswered,
 } from "./mediaui.js";
+import { discardPrewarmed, prewarmSubscribe } from "./media.js";
 import { setupAttendance } from "./attendance.js";
 import { announceKnocks, renderKnocks, setupKnocks } from "./knocks.js";
 import { bindNotices, renderNotices } from "./notices.js";
@@ -411,6 +413,9 @@ function wire() {
   });
 }
 
+/** How long the page leaves its main thread to the one-click try before drawing anyway. */
+const WAY_IN_FIRST_MS = 1000;
+
 /** Refusals of the one-click try that only mean "not straight in": the entry is shown. */
 const NOT_STRAIGHT_IN = new Set(["not_expected", "not_signed_in", "password_change_required"]);
 
@@ -426,13 +431,24 @@ async function main() {
   const direct = saved
     ? null
     : early.join("user", undefined, undefined, undefined, { media: true, knock: false });
+  // Its subscribe side gathers now, while the join goes out (media.js).
+  if (direct) prewarmSubscribe();
   // Let in: answer the server's offer now, not once the page is drawn (ICE and DTLS come up
   // meanwhile); the room's media code adopts the session (mediaui.js).
   if (direct) direct.then(() => startMediaEarly(early)).catch(() => {}); // looked at below
   else preopened = { conn: early, user: undefined };
   const facts = Promise.all([api.room(roomId), api.me()]);
   facts.catch(() => {}); // reported below, once the strings are in
-  await initI18n();
+  const strings = initI18n();
+  if (direct) {
+    // The way in first: until the try is answered (and a let-in page's answer to the server's
+    // offer is sent) the page's main thread is left to it — each socket packet on the way in
+    // waited behind the page's drawing, 40–100 ms in all. Drawing comes after, while ICE and
+    // DTLS come up. Capped, so a server that does not answer does not keep the page blank.
+    const wayIn = direct.then(() => earlyMediaAnswered()).catch(() => {});
+    await Promise.race([wayIn, new Promise((resolve) => setTimeout(resolve, WAY_IN_FIRST_MS))]);
+  }
+  await strings;
   wire();
   try {
     const [room, user] = await facts;
@@ -467,11 +483,15 @@ async function main() {
   if (direct) {
     try {
       await direct;
+      // The server's offer came before the join's ack: answer it before drawing the room (a
+      // long task), so ICE and DTLS come up while the room draws (docs/entry.md).
+      await earlyMediaAnswered();
       // In: the room's handlers take over, and get what came meanwhile (held), in order. Only
       // then — the modules' bindings are per connection and must not be made for a refused try.
       connect(early);
       return;
     } catch (e) {
+      discardPrewarmed(); // not let in: no subscribe side for now
       if (e instanceof ProtocolError && e.code === "room_closed") {
         // The lesson ended before we came (an old link, a reload): as for those who were in it.
         state.ended = { reason: "lesson_ended" };
