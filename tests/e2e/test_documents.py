@@ -10,12 +10,15 @@ pupil has no upload control (nor does the server take one from them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Locator, Page, Playwright, ViewportSize, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.documents import samples
 
@@ -28,8 +31,9 @@ from .test_journal import (
     schedule_lesson,
     teacher_signed_in,
 )
+from .test_knock_banner import close_side
 from .test_media import playwright, room_in_netns
-from .test_stage import axe
+from .test_stage import axe, wait_stage
 
 pytestmark = pytest.mark.e2e
 __all__ = ["playwright"]  # the fixture, shared with test_media.py
@@ -395,21 +399,88 @@ SLIDE_AND_CAMERA = """
 """
 
 
-@pytest.mark.timeout(180)
-async def test_a_slide_on_an_upright_phone_takes_the_width_with_the_camera_under_it(
+# Runs in a page: the content's drawn picture (the slide image, or the picture inside the shared
+# screen's video element: object-fit contain leaves bands) and the teacher's camera tile, as
+# boxes; how much they overlap; whether each lies in the first viewport. null until both show.
+CONTENT_AND_CAMERA = """
+() => {
+  const main = document.getElementById("stage-main");
+  const pip = main.querySelector(":scope > .tile-pip");
+  const doc = main.dataset.content === "document";
+  const el = doc ? main.querySelector('[data-testid="doc-page"]')
+    : main.querySelector(":scope > .tile:not(.tile-pip) video");
+  if (!pip || !el) return null;
+  const r = el.getBoundingClientRect();
+  let picture = {left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+  if (!doc) {
+    if (!el.videoWidth) return null;
+    const scale = Math.min(r.width / el.videoWidth, r.height / el.videoHeight);
+    const w = el.videoWidth * scale, h = el.videoHeight * scale;
+    const left = r.left + (r.width - w) / 2, top = r.top + (r.height - h) / 2;
+    picture = {left, top, right: left + w, bottom: top + h};
+  } else if (!el.naturalWidth) return null;
+  const c = pip.getBoundingClientRect();
+  const camera = {left: c.left, top: c.top, right: c.right, bottom: c.bottom};
+  const across = (a, b, lo, hi) => Math.max(0, Math.min(a[hi], b[hi]) - Math.max(a[lo], b[lo]));
+  const overlap = across(picture, camera, "left", "right")
+    * across(picture, camera, "top", "bottom");
+  const inside = (b) => b.left >= -0.5 && b.top >= -0.5 && b.right <= innerWidth + 0.5
+    && b.bottom <= innerHeight + 0.5;
+  const area = (b) => (b.right - b.left) * (b.bottom - b.top);
+  return {picture, camera, overlap, pictureInside: inside(picture), cameraInside: inside(camera),
+    share: area(picture) / (innerWidth * innerHeight), cameraWidth: c.width,
+    scrollY: window.scrollY, placed: main.dataset.pip || null, vw: innerWidth, vh: innerHeight,
+    ok: overlap === 0 && inside(picture) && inside(camera) && window.scrollY === 0};
+}
+"""
+
+
+async def camera_beside_content(page: Page) -> dict[str, Any]:
+    """Waits until the content and the camera are both drawn; asserts that the camera covers
+    none of the content's picture and that both lie in the first viewport."""
+    # The stage places the camera on its next layout after a resize; if it never gets there,
+    # the assertions below say what is wrong.
+    with contextlib.suppress(PlaywrightTimeout):
+        await page.wait_for_function(
+            f"() => {{ const g = ({CONTENT_AND_CAMERA})(); return g && g.ok; }}", timeout=10_000
+        )
+    drawn: dict[str, Any] | None = await page.evaluate(CONTENT_AND_CAMERA)
+    assert drawn is not None, "the content or the teacher's camera is not on the stage"
+    assert drawn["overlap"] == 0, drawn
+    assert drawn["pictureInside"] and drawn["cameraInside"], drawn
+    assert drawn["scrollY"] == 0, drawn
+    return drawn
+
+
+@pytest.mark.timeout(300)
+async def test_the_teachers_camera_never_covers_a_slide_or_a_shared_screen(
     playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
 ) -> None:
-    """On a 390x844 phone a 16:9 slide is drawn across the width in the first viewport; the stage
-    is as tall as the slide, its bar and (Lecture) the teacher's camera, which sits under the slide
-    instead of over it. WebRTC (the camera) runs inside a test-made network namespace."""
+    """Lecture with the teacher's camera on: the camera lies beside a shared 16:9 slide, then
+    beside a shared screen, never over any of the picture, both in the first viewport, at
+    1366x768 and 390x844, in kk, ru and en, for the teacher and a pupil. On an upright phone
+    the slide takes the width and the stage is as tall as the slide, its bar and the camera
+    under it. WebRTC (the camera) runs inside a test-made network namespace."""
     room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, "Физика 9B")
     async with room as (host, pupil, _):
         await host.get_by_test_id("publish-camera").click()
         await upload(host, samples.pdf(tmp_path / "Оптика.pdf", 2))
         await shows_page(pupil, 1, 2)
+        await expect(host.get_by_test_id("doc-upload")).to_contain_text(
+            text("doc.ready", name="Оптика.pdf")
+        )
+        await host.get_by_test_id("doc-upload").get_by_role("button").click()
         await expect(pupil.locator('#stage-main > .tile-pip[data-source="camera"]')).to_be_visible()
         async for size, lang, who, page in each_view(host, pupil, 1, 2):
             await expect(page_img(page)).to_have_attribute("data-loaded", "1")
+            beside = await camera_beside_content(page)
+            print(
+                f"{size} {who} {lang}: slide {beside['share']:.0%} of the window, camera "
+                f"{beside['cameraWidth']:.0f} px wide, {beside['placed'] or 'under the bar'}"
+            )
+            if size == "desktop":  # the slide keeps half the window's width at least
+                slide_width = beside["picture"]["right"] - beside["picture"]["left"]
+                assert slide_width >= 0.5 * beside["vw"], beside
             await page.screenshot(path=str(ARTIFACTS / f"{size}-{who}-slide-camera-{lang}.png"))
             if size == "desktop":
                 continue
@@ -429,3 +500,27 @@ async def test_a_slide_on_an_upright_phone_takes_the_width_with_the_camera_under
             assert camera is not None and camera["top"] >= bar["bottom"] - 0.5, drawn
             assert camera["bottom"] <= drawn["vh"], drawn
             assert stage["bottom"] - camera["bottom"] <= 12, drawn
+
+        # The document's sharing stops; the teacher shares the screen: the same for it.
+        await host.get_by_test_id("doc-stop-stage").click()
+        await host.get_by_test_id("publish-screen").click()
+        for page in (host, pupil):
+            await wait_stage(page, "screen")
+        for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            for lang in ("kk", "ru", "en"):
+                for who, page in (("teacher", host), ("pupil", pupil)):
+                    await page.set_viewport_size(viewport)
+                    await page.locator("#lang").select_option(lang)
+                    await expect(
+                        page.get_by_test_id("publish-mic").locator(".tool-label")
+                    ).to_have_text(text("toolbar.mic", lang))
+                    if size == "phone":  # there the panels are sheets over the stage
+                        await close_side(page)
+                    beside = await camera_beside_content(page)
+                    print(
+                        f"{size} {who} {lang}: screen {beside['share']:.0%} of the window, "
+                        f"camera {beside['cameraWidth']:.0f} px wide, {beside['placed']}"
+                    )
+                    await page.screenshot(
+                        path=str(ARTIFACTS / f"{size}-{who}-screen-camera-{lang}.png")
+                    )

@@ -38,13 +38,17 @@ STAGE_BOX = """
   const video = main.querySelector(".tile:not(.tile-pip) video");
   const box = (video || main).getBoundingClientRect();
   let picture = box.width * box.height;
+  let whole = picture;
+  const stage = main.getBoundingClientRect();
   if (video && video.videoWidth) {
-    const scale = Math.min(box.width / video.videoWidth, box.height / video.videoHeight);
-    picture = video.videoWidth * scale * video.videoHeight * scale;
+    const fit = (w, h) => { const scale = Math.min(w / video.videoWidth, h / video.videoHeight);
+      return video.videoWidth * scale * video.videoHeight * scale; };
+    picture = fit(box.width, box.height);
+    whole = fit(stage.width, stage.height);  // the picture if it had the stage to itself
   }
   const pip = main.querySelector(".tile-pip");
   return {left: box.left, top: box.top, right: box.right, bottom: box.bottom,
-    width: box.width, height: box.height, picture,
+    width: box.width, height: box.height, picture, whole,
     vw: window.innerWidth, vh: window.innerHeight, scrollY: window.scrollY,
     mode: main.dataset.mode, content: main.dataset.content, count: Number(main.dataset.count),
     playing: !!video && !video.paused && video.videoWidth > 0,
@@ -70,7 +74,15 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+# Resolves after the next two frames: the stage places the teacher's camera beside the content
+# from a ResizeObserver (web/src/camera_fit.js), which runs in the frame after a resize.
+NEXT_FRAMES = (
+    "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+)
+
+
 async def stage_box(page: Page) -> dict[str, Any]:
+    await page.evaluate(NEXT_FRAMES)
     box: dict[str, Any] = await page.evaluate(STAGE_BOX)
     return box
 
@@ -106,7 +118,13 @@ def assert_large_and_in_view(box: dict[str, Any]) -> None:
     seen = box["picture"] / area  # the picture inside it (object-fit: contain)
     size = f"{box['width']:.0f}x{box['height']:.0f} px"
     print(f"stage {box['source']}: {size} = {share:.0%}, picture {seen:.0%}")
-    assert share >= 0.5, box
+    if box["pip"]:
+        # The teacher's camera has a cell of its own beside the content (never over it): the
+        # content keeps half the window, or the camera took only the band the content leaves
+        # free (Chat in focus: its narrower stage draws a screen at 46 % with or without it).
+        assert share >= 0.5 or box["picture"] >= box["whole"] - box["vw"], box
+    else:
+        assert share >= 0.5, box
     assert box["top"] >= 0 and box["left"] >= 0, box
     assert box["bottom"] <= box["vh"] and box["right"] <= box["vw"], box
     assert box["scrollY"] == 0, box
@@ -298,6 +316,7 @@ async def test_an_admitted_guest_sees_the_stage_on_a_desktop_and_a_phone(
                         await close_side(guest)
                         # The grid as a whole in Discussion (two tiles side by side).
                         whole = MAIN_BOX if layout == "discussion" else STAGE_BOX
+                        await guest.evaluate(NEXT_FRAMES)
                         assert_full_width_in_view(await guest.evaluate(whole))
                     await shot(guest, f"{size}-guest-screen-{layout}")
             await flows.choose_layout(host, "lecture")

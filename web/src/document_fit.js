@@ -6,6 +6,7 @@
 // below it (a 16:9 slide is 220 px high on a 390 px phone, the stage ~700 px). There the page
 // takes the full width and the stage is only as tall as the page and its bar (style.css, the
 // same media query): the teacher's camera and the filmstrip sit right under it.
+import { fitCamera, watchContentShape } from "./camera_fit.js";
 import { byId } from "./dom.js";
 import { fitPage } from "./document_state.js";
 
@@ -26,8 +27,11 @@ function roomFor(slot, bar) {
   return height(byId("stage")) - height(bar) - height(main.querySelector(":scope > .tile-pip")) - filmHeight;
 }
 
-/** Sizes the shared page (again whenever the stage or the window changes). */
+/** Sizes the shared page, after placing the teacher's camera beside it or beside a shared
+ * screen (again whenever the stage or the window changes). */
 export function fitDocument() {
+  // The camera's place beside the page decides the page's slot.
+  fitCamera();
   const slot = document.getElementById("stage-document");
   const frame = /** @type {HTMLElement|null} */ (slot ? slot.querySelector(".doc-frame") : null);
   if (!slot || !frame) return;
@@ -47,4 +51,5 @@ export function watchStageSize() {
   resize.observe(byId("stage-main"));
   resize.observe(byId("stage"));
   UPRIGHT_PHONE.addEventListener("change", fitDocument);
+  watchContentShape();
 }

@@ -1,6 +1,7 @@
 // Draws the stage: asks stage.js what goes where and moves the tile elements into the stage,
 // the filmstrip or the (invisible) sound box. Also the stage's own controls: a pupil's pin and
 // the stage's full screen.
+import { fitDocument } from "./document_fit.js";
 import { byId, showError } from "./dom.js";
 import { t } from "./i18n.js";
 import { state } from "./shared.js";
@@ -67,6 +68,8 @@ export function arrangeStage(items = stage.items, speaking = stage.speaking) {
   main.dataset.count = String(model.main.length);
   main.dataset.content = model.content || "none";
   byId("stage-document").hidden = model.content !== "document";
+  // What is on the stage decides where the teacher's camera goes beside it.
+  fitDocument();
   renderStageChrome();
 }
 
