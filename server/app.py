@@ -32,6 +32,7 @@ from server.db.accounts import Store
 from server.db.engine import migrate, open_engine, sessions
 from server.demo import CREDENTIALS_FILE, announce, create_demo_school
 from server.documents import http as document_routes
+from server.documents.isolation import sandbox_context
 from server.journal import admin_api as journal_admin_api
 from server.journal import api as journal_api
 from server.journal.adapters import HttpJournal, JournalAdapter
@@ -258,6 +259,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(metrics.metrics_context)
     app.cleanup_ctx.append(signouts.relay)
     app.cleanup_ctx.append(recordings_api.retention)
+    app.cleanup_ctx.append(sandbox_context)
     app.add_routes(http_api.routes)
     app.add_routes(metrics.routes)
     app.add_routes(sessions_api.routes)

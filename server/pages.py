@@ -13,6 +13,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from rooms.refusals import Reason
+from server.documents.isolation import SANDBOX
 from server.errors import error
 from server.keys import ENGINE, REDIS, SETTINGS, SIGNALLING, STORE
 
@@ -233,8 +234,15 @@ async def readyz(request: web.Request) -> web.Response:
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
+    # Said beside the checks, not among them: a server without the conversion's network
+    # sandbox still serves (docs/documents.md); the reason is in its start-up log.
+    sandbox = "on" if request.app[SANDBOX].on else "off"
     return web.json_response(
-        {"status": "ready" if ready else "not_ready", "checks": checks},
+        {
+            "status": "ready" if ready else "not_ready",
+            "checks": checks,
+            "document_sandbox": sandbox,
+        },
         status=200 if ready else 503,
     )
 

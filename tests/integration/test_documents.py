@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +18,7 @@ from server.signalling import SESSION_COOKIE
 from tests.conftest import LiveServer, running_server
 from tests.documents import samples
 from tests.integration.peers import Peer, host_in_room, peers, sign_in
+from tests.integration.server_process import server_process
 
 
 async def _join_pupil(server: LiveServer, pupil: Peer, room_id: str, index: int = 0) -> str:
@@ -275,3 +278,57 @@ async def test_one_file_of_a_shared_zip_is_streamed_by_a_checked_name(
             assert (await http.get(url, params={"name": "images/diagram.txt"})).status == 401
         work = live_server.settings.data / "documents-work"
         assert not work.exists() or list(work.iterdir()) == []
+
+
+async def _readyz(url: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/readyz") as response:
+        answer: dict[str, Any] = await response.json()
+        return answer
+
+
+def _kernel_allows_the_sandbox() -> bool:
+    """What this machine allows, asked the way an operator would, independently of the server."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return False
+    ran = subprocess.run(
+        [unshare, "--net", "--map-root-user", "true"], capture_output=True, check=False
+    )
+    return ran.returncode == 0
+
+
+async def test_the_server_says_at_start_up_whether_conversions_run_in_a_network_sandbox(
+    data: Path,
+) -> None:
+    """The real `sabaq serve`: one line in its log before any upload, and `/readyz` says it."""
+    allowed = await asyncio.to_thread(_kernel_allows_the_sandbox)
+    async with server_process(data) as child:
+        lines = [line for line in child.output().splitlines() if "document conversion:" in line]
+        assert len(lines) == 1, child.output()
+        if allowed:
+            assert lines[0].endswith(
+                "INFO server.documents.isolation: document conversion: network sandbox on"
+            ), lines
+        else:
+            assert "network sandbox off: " in lines[0], lines
+            assert lines[0].endswith(", conversions run without a network namespace"), lines
+        ready = await _readyz(child.server.url)
+        assert ready["document_sandbox"] == ("on" if allowed else "off"), ready
+        assert ready["status"] == "ready", ready
+
+
+async def test_without_unshare_the_server_says_conversions_run_without_the_sandbox(
+    data: Path, tmp_path: Path
+) -> None:
+    """A machine without util-linux's `unshare` (a PATH without it): off, and why."""
+    bare = tmp_path / "bin"  # nothing in it: `unshare` is not found
+    bare.mkdir()
+    async with server_process(data, env={"PATH": str(bare)}) as child:
+        log = child.output()
+        assert (
+            "WARNING server.documents.isolation: document conversion: network sandbox off: "
+            "unshare (util-linux) is not installed, conversions run without a network namespace"
+        ) in log, log
+        ready = await _readyz(child.server.url)
+        # Still ready: conversions run, only without the namespace (docs/documents.md).
+        assert ready["status"] == "ready" and ready["document_sandbox"] == "off", ready
