@@ -30,7 +30,12 @@ from aiortc import (
 )
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcdtlstransport import RTCDtlsTransport
-from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import (
+    RTCRtpCodecCapability,
+    RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpParameters,
+)
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import (
     RTCP_PSFB_APP,
@@ -45,8 +50,9 @@ from pylibsrtp._binding import ffi as _srtp_ffi
 from pylibsrtp._binding import lib as _srtp_lib
 
 from .rtcpxr import Rrtr, dlrr_packet, find_rrtr
-from .rtp import RtpHeader, parse_rtp
+from .rtp import RtpHeader, parse_rtp, read_extension
 from .settings import MediaSettings
+from .simulcast import REPAIRED_RID_URI, RID_URI
 from .twcc import TRANSPORT_CC_URI, TransportFeedback, transport_seq
 
 logger = logging.getLogger(__name__)
@@ -68,6 +74,7 @@ __all__ = [
     "install_prompt_ice_completion",
     "negotiated_codecs",
     "only_remb",
+    "read_rids_in_aiortc",
     "rtc_configuration",
     "rtp_sink",
     "rtp_tap",
@@ -81,6 +88,8 @@ __all__ = [
 ]
 
 RtpHandler = Callable[[RtpHeader, int], None]
+# (SSRC, RID, repaired RID) → True once the SSRC is placed in a simulcast layer.
+StreamHandler = Callable[[int, str | None, str | None], bool]
 RtcpHandler = Callable[[Any], Awaitable[None]]
 SenderInfoSource = Callable[[], RtcpSenderInfo | None]
 
@@ -441,6 +450,16 @@ class RtpTap:
         self.rrtr: tuple[Rrtr, float] | None = None
         self.rrtr_answered = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        # MID → handler for m-lines whose SSRCs are not signalled (simulcast): aiortc routes
+        # such packets by payload type alone, which fails once two video m-lines share one.
+        self.mid_routes: dict[bytes, RawRtpHandler] = {}
+        self.mid_id = 0
+
+    def route_mid(self, mid_id: int, mid: str, handler: RawRtpHandler) -> None:
+        """Bind each new SSRC whose MID header extension (ID `mid_id`) says `mid` to handler."""
+        self.mid_id = mid_id
+        self.mid_routes[mid.encode()] = handler
+        self.install()
 
     def bind(self, ssrc: int, handler: RawRtpHandler) -> None:
         """Send this SSRC's RTP to handler from now on (installs the tap on first use)."""
@@ -451,6 +470,8 @@ class RtpTap:
         """Stop taking RTP for every SSRC bound to handler (it goes back to aiortc)."""
         for ssrc in [s for s, h in self.handlers.items() if h is handler]:
             del self.handlers[ssrc]
+        for mid in [m for m, h in self.mid_routes.items() if h is handler]:
+            del self.mid_routes[mid]
 
     def install(self) -> bool:
         """Put the tap in front of the connection's sockets once SRTP is up (idempotent)."""
@@ -478,7 +499,13 @@ class RtpTap:
                     if 191 < data[1] < 209:
                         self._rtcp(unprotect_rtcp(data))
                         return
-                    handler = handlers.get(unpack_ssrc(data, 8)[0])
+                    ssrc = unpack_ssrc(data, 8)[0]
+                    handler = handlers.get(ssrc)
+                    if handler is None and self.mid_routes:
+                        # SRTP leaves the header and its extensions in the clear.
+                        handler = self.mid_routes.get(read_extension(data, self.mid_id) or b"")
+                        if handler is not None:
+                            handlers[ssrc] = handler
                     if handler is not None:
                         plain = unprotect(data)
                         if plain is not None:
@@ -549,9 +576,17 @@ class ReceiverHook:
         on_rtp: RtpHandler,
         remb: bool,
         transport_cc_id: int = 0,
+        rid_ids: tuple[int, int] = (0, 0),
+        on_stream: StreamHandler | None = None,
     ) -> None:
         self._receiver = receiver
         self._twcc_id = transport_cc_id
+        # Simulcast: a new SSRC is handed on only once on_stream placed it by its RID (or, for
+        # a retransmission stream, its repaired RID); until then it is not even counted, so the
+        # publisher, seeing no receiver report on it, keeps sending the RID.
+        self._rid_id, self._repaired_id = rid_ids
+        self._on_stream = on_stream
+        self._placed: set[int] = set()
         self._twcc: TransportFeedbackLoop | None = None
         self._clock_rate = clock_rate
         self._ast_id, self._level_id = extension_ids
@@ -576,6 +611,8 @@ class ReceiverHook:
     def from_aiortc(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         """A packet that came through aiortc's path: hand it on, and tap its SSRC from now on."""
         ext = packet.extensions
+        if self._on_stream is not None and packet.ssrc not in self._placed:
+            self._place(packet.ssrc, ext.rtp_stream_id, ext.repaired_rtp_stream_id)
         header = RtpHeader(
             packet.payload_type,
             packet.marker,
@@ -587,7 +624,8 @@ class ReceiverHook:
             ext.abs_send_time,
             ext.audio_level,
         )
-        self.record(header, arrival_time_ms)
+        if self._on_stream is None or packet.ssrc in self._placed:
+            self.record(header, arrival_time_ms)
         if self.closed:
             return
         if self._tap is None:
@@ -597,6 +635,17 @@ class ReceiverHook:
 
     def from_tap(self, data: bytes, arrival_time_ms: int) -> None:
         """Plaintext RTP from the tap."""
+        if self._on_stream is not None:
+            ssrc = _SSRC.unpack_from(data, 8)[0]
+            if ssrc not in self._placed:
+                rid = read_extension(data, self._rid_id)
+                repaired = read_extension(data, self._repaired_id)
+                if not self._place(
+                    ssrc,
+                    rid.decode("ascii", "replace") if rid else None,
+                    repaired.decode("ascii", "replace") if repaired else None,
+                ):
+                    return
         header = parse_rtp(data, self._ast_id, self._level_id)
         if self._twcc_id:
             # Every packet counts for congestion control, padding-only probes on RTX too.
@@ -609,6 +658,20 @@ class ReceiverHook:
         if header is not None:
             self.packets_tapped += 1
             self.record(header, arrival_time_ms)
+
+    def _place(self, ssrc: int, rid: str | None, repaired: str | None) -> bool:
+        if self._on_stream is None or not (rid or repaired):
+            return False
+        if self._on_stream(ssrc, rid, repaired):
+            self._placed.add(ssrc)
+            return True
+        return False
+
+    def route_by_mid(self, mid_id: int, mid: str) -> None:
+        """Take this m-line's unsignalled SSRCs at the tap by their MID (simulcast)."""
+        if self._tap is None:
+            self._tap = rtp_tap(self._receiver.transport)
+        self._tap.route_mid(mid_id, mid, self.from_tap)
 
     def record(self, header: RtpHeader, arrival_time_ms: int) -> None:
         """Feed RR statistics and the bandwidth estimator, then the producer."""
@@ -669,6 +732,8 @@ def hook_receiver(
     *,
     remb: bool,
     transport_cc_id: int = 0,
+    rid_ids: tuple[int, int] = (0, 0),
+    on_stream: StreamHandler | None = None,
 ) -> ReceiverHook:
     """Divert a receiver's RTP to on_rtp, before its jitter buffer and decoder; keep its RTCP.
 
@@ -678,7 +743,9 @@ def hook_receiver(
     (`with_transport_cc`), else 0.
     """
     original_rtcp = receiver._handle_rtcp_packet
-    hook = ReceiverHook(receiver, clock_rate, extension_ids, on_rtp, remb, transport_cc_id)
+    hook = ReceiverHook(
+        receiver, clock_rate, extension_ids, on_rtp, remb, transport_cc_id, rid_ids, on_stream
+    )
 
     async def handle_rtp(packet: RtpPacket, arrival_time_ms: int) -> None:
         hook.from_aiortc(packet, arrival_time_ms)
@@ -691,6 +758,16 @@ def hook_receiver(
     receiver._handle_rtp_packet = handle_rtp  # type: ignore[method-assign]
     receiver._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
     return hook
+
+
+def read_rids_in_aiortc(dtls: RTCDtlsTransport, rid_id: int, repaired_id: int) -> None:
+    """Make aiortc's RTP parser read the RID extensions (aiortc's SDP does not agree them, see
+    simulcast.py): a simulcast SSRC's first packet comes through aiortc's path and is placed
+    by its RID. `configure` only sets the IDs it is given."""
+    extensions = [RTCRtpHeaderExtensionParameters(id=rid_id, uri=RID_URI)]
+    if repaired_id:
+        extensions.append(RTCRtpHeaderExtensionParameters(id=repaired_id, uri=REPAIRED_RID_URI))
+    dtls._rtp_header_extensions_map.configure(RTCRtpParameters(headerExtensions=extensions))
 
 
 async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import struct
 import time
@@ -15,6 +16,7 @@ from aiortc.rtp import (
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
     RtcpPsfbPacket,
+    RtcpRrPacket,
     RtcpRtpfbPacket,
     RtcpSenderInfo,
 )
@@ -23,6 +25,8 @@ from . import aiortc_hooks as hooks
 from .clock import NTP_EPOCH_OFFSET_S, report_now
 from .counters import RETIRED
 from .interfaces import InvalidStateError
+from .layer_select import LayerChoice, LossWindow
+from .layers import switch_ts_offset
 from .producer import AiortcProducer
 from .rtp import (
     ABS_SEND_TIME_URI,
@@ -37,6 +41,8 @@ from .rtp import (
 )
 
 _HEADER = struct.Struct("!BBHII")
+
+logger = logging.getLogger(__name__)
 
 
 class AiortcConsumer:
@@ -71,7 +77,13 @@ class AiortcConsumer:
         self.keyframe_requests = 0
         self.nacks_received = 0
         self.keyframe_requests_received = 0  # PLI/FIR from the viewer
-        self.layer_switches = 0  # none until a producer sends layers
+        self.layer_switches = 0  # moves from one simulcast layer to another
+        # Simulcast: the layer this viewer's link can carry (from its receiver reports) and the
+        # one being forwarded (Rewriter.layer); a switch happens at the target's next keyframe.
+        self.target_layer = producer.top
+        self._choice = LayerChoice() if producer.simulcast else None
+        self._loss = LossWindow()
+        self._rate_mark: tuple[int, int] | None = None  # (ms, octets_sent) at the last window
         self.keyframes_from_cache = 0
         # Producer seq → (its timestamp, the timestamp it was sent with) for a cached burst's
         # packets, whose timestamps were moved (see keyframe_cache): a retransmission repeats them.
@@ -157,6 +169,11 @@ class AiortcConsumer:
             seq_start=random.randrange(0x8000),  # noqa: S311
             ts_offset=random.randrange(1 << 32),  # noqa: S311
         )
+        if self.producer.simulcast:
+            # The best layer being sent now (a browser starting up may not send its top one
+            # yet); the viewer's reports move it from there.
+            active = self.producer.sending_layers(hooks.arrival_ms())
+            self.target_layer = self._rewriter.layer = active[-1] if active else self.producer.top
         self._ext_key = extension_key(self._ext_ids, self._mid)
         # A late joiner needs a keyframe as soon as it can receive one (see forward()).
         self._sink = hooks.rtp_sink(self._sender)
@@ -174,7 +191,7 @@ class AiortcConsumer:
         round trip to the publisher), else ask the publisher for a keyframe."""
         rw = self._rewriter
         sink = self._sink
-        cache = self.producer.keyframes
+        cache = self.producer.layers[rw.layer].keyframes if rw is not None else None
         burst = cache.burst() if cache is not None and not self.producer.closed else None
         if burst is None or rw is None or sink is None:
             self._request_keyframe()
@@ -206,9 +223,10 @@ class AiortcConsumer:
             self._request_keyframe()
 
     def _request_keyframe(self) -> None:
+        # For the layer being switched to, if any: its keyframe is what the viewer needs next.
         if not self.producer.closed:
             self.keyframe_requests += 1
-            self.producer.request_keyframe()
+            self.producer.request_keyframe(self.target_layer)
 
     def forward(self, sp: SourcePacket) -> None:
         """Rewrite one producer packet for this viewer and send it (the hot path).
@@ -222,6 +240,11 @@ class AiortcConsumer:
             sink = self._resolve_sink()
             if sink is None or rw is None:
                 return
+        if sp.layer != rw.layer:
+            # Another simulcast layer: only the target's keyframe matters (the switch point).
+            if sp.layer != self.target_layer or not sp.keyframe_start:
+                return
+            self._switch(rw, sp)
         seq = sp.sequence_number
         offset = rw.seq_offset
         if offset is None:
@@ -266,6 +289,69 @@ class AiortcConsumer:
         self.packets_sent += 1
         self.octets_sent += len(payload)
 
+    def _switch(self, rw: Rewriter, sp: SourcePacket) -> None:
+        """Move to sp's layer at its keyframe: numbers on from the last one sent, timestamps on
+        the old layer's line (layers.switch_ts_offset)."""
+        ts_offset = rw.ts_offset
+        if rw.started:
+            old = self.producer.layers[rw.layer]
+            new = self.producer.layers[sp.layer]
+            ts_offset = switch_ts_offset(
+                new_ts=sp.timestamp,
+                old_offset=rw.ts_offset,
+                last_sent_ts=rw.map_ts(old.last_ts),
+                clock_rate=self.producer.codec.clockRate,
+                old_sr=old.last_sr,
+                new_sr=new.last_sr,
+                old_last_ts=old.last_ts,
+                old_last_ms=old.last_ms,
+                now_ms=hooks.arrival_ms(),
+            )
+            self.layer_switches += 1
+            logger.info("viewer %s: layer %d -> %d", self.viewer_id, rw.layer, sp.layer)
+        rw.switch(sp.layer, ts_offset)
+        self._burst_ts.clear()
+
+    @property
+    def layer(self) -> int | None:
+        """The simulcast layer being forwarded (0 = lowest), None without simulcast."""
+        rw = self._rewriter
+        return rw.layer if rw is not None and self.producer.simulcast else None
+
+    def _on_receiver_report(self, packet: RtcpRrPacket) -> None:
+        """The viewer's report on this copy: feed the link estimate, pick the layer."""
+        rw = self._rewriter
+        choice = self._choice
+        if rw is None or choice is None:
+            return
+        report = next((r for r in packet.reports if r.ssrc == rw.ssrc), None)
+        if report is None:
+            return
+        now = hooks.arrival_ms()
+        loss = self._loss.report(now, report.highest_sequence, report.packets_lost)
+        if loss is not None:
+            mark = self._rate_mark
+            self._rate_mark = (now, self.octets_sent)
+            if mark is not None and now > mark[0]:
+                sent_bps = (self.octets_sent - mark[1]) * 8000 / (now - mark[0])
+                choice.report(now, loss, sent_bps)
+        rates = self.producer.layer_rates(now)
+        target = choice.choose(now, rates, rw.layer)
+        if loss is not None:
+            logger.debug(
+                "viewer %s: loss %.2f estimate %s rates %s layer %d target %d",
+                self.viewer_id,
+                loss,
+                choice.estimate_bps,
+                [round(r) for r in rates],
+                rw.layer,
+                target,
+            )
+        if target != self.target_layer or target != rw.layer:
+            self.target_layer = target
+            if target != rw.layer and not self._paused:
+                self._request_keyframe()  # again each report until the switch is done
+
     def _resolve_sink(self) -> hooks.RtpSink | None:
         # Slow path of forward(): not negotiated, closed, or the viewer's DTLS not up yet.
         rw = self._rewriter
@@ -281,14 +367,15 @@ class AiortcConsumer:
 
     def _retransmit(self, consumer_seq: int) -> None:
         rw = self._rewriter
-        if rw is None or not rw.maps(consumer_seq) or self._closed:
+        found = rw.locate(consumer_seq) if rw is not None and not self._closed else None
+        if rw is None or found is None:
             return
-        source_seq = rw.unmap_seq(consumer_seq)
-        sp = self.producer.history.get(source_seq)
+        layer, source_seq, ts_offset = found
+        sp = self.producer.layers[layer].history.get(source_seq)
         if sp is None:
             # Lost on the publisher's side too: ask for it there; its repair is forwarded to
             # every viewer as it arrives.
-            self.producer.ask_repair(source_seq)
+            self.producer.ask_repair(source_seq, layer)
             return
         ext = extension_block(self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level)
         timestamp = sp.timestamp
@@ -307,7 +394,7 @@ class AiortcConsumer:
             payload_type=pt,
             marker=sp.marker,
             sequence_number=seq,
-            timestamp=rw.map_ts(timestamp),
+            timestamp=(timestamp + ts_offset) & 0xFFFFFFFF,
             ssrc=ssrc,
             extensions=ext,
             payload=payload,
@@ -319,7 +406,9 @@ class AiortcConsumer:
     async def _on_rtcp(self, packet: Any) -> None:
         if self._closed:
             return
-        if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+        if isinstance(packet, RtcpRrPacket):
+            self._on_receiver_report(packet)
+        elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             self.nacks_received += 1
             for seq in packet.lost:
                 self._retransmit(seq)
@@ -336,14 +425,17 @@ class AiortcConsumer:
         # The publisher's NTP↔RTP line, at the moment of sending (clock.py) and moved into this
         # consumer's timestamp space: audio and video of one publisher stay in sync at the
         # viewer, and its captureTime is the publisher's capture time.
-        sr = self.producer.last_sr
         rw = self._rewriter
-        if sr is None or rw is None or not rw.started:
+        if rw is None or not rw.started:
+            return None
+        layer = self.producer.layers[rw.layer]
+        sr = layer.last_sr
+        if sr is None:
             return None
         ntp, rtp = report_now(
             sr[0],
             sr[1],
-            self.producer.last_sr_arrival,
+            layer.last_sr_arrival,
             time.time() + NTP_EPOCH_OFFSET_S,
             self.producer.codec.clockRate,
         )

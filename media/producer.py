@@ -8,6 +8,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCRtpReceiver
@@ -21,8 +22,17 @@ from .history import PacketHistory
 from .interfaces import InvalidStateError, Kind, Source
 from .keyframe_cache import KeyframeCache
 from .keyframes import KeyframeCoalescer
+from .layers import RateMeter
 from .repair import RepairSchedule
-from .rtp import ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, RtpHeader, SourcePacket, is_keyframe_start
+from .rtp import (
+    ABS_SEND_TIME_URI,
+    AUDIO_LEVEL_URI,
+    MID_URI,
+    RtpHeader,
+    SourcePacket,
+    is_keyframe_start,
+)
+from .simulcast import SimulcastOffer
 from .twcc import TRANSPORT_CC_URI
 
 if TYPE_CHECKING:
@@ -30,7 +40,36 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RTCP_PSFB_FIR", "RTCP_PSFB_PLI", "AiortcProducer"]
+__all__ = ["RTCP_PSFB_FIR", "RTCP_PSFB_PLI", "AiortcProducer", "Layer"]
+
+# A layer that sent nothing for this long is taken as stopped (the publisher's own bandwidth
+# or CPU adaptation turns encodings off): viewers are moved off it.
+LAYER_IDLE_MS = 1500
+
+
+@dataclass(slots=True, eq=False)
+class Layer:
+    """One RTP stream of a producer: its only one, or one simulcast encoding (its own SSRC,
+    sequence numbers, timestamps, keyframes, losses and reports)."""
+
+    index: int
+    rid: str | None
+    history: PacketHistory[SourcePacket]
+    keyframes: KeyframeCache | None
+    repair: RepairSchedule | None
+    coalescer: KeyframeCoalescer
+    ssrc: int | None = None  # media SSRC, once seen
+    rtx_ssrc: int | None = None
+    # (NTP timestamp, RTP timestamp) of the publisher's last sender report on this stream.
+    last_sr: tuple[int, int] | None = None
+    last_sr_arrival: float = 0.0  # our wall clock, NTP seconds
+    sr_history: deque[int] = field(default_factory=lambda: deque(maxlen=8))
+    octets: int = 0  # payload bytes received (for the rate)
+    last_ts: int = 0  # newest media packet's timestamp and arrival (ms)
+    last_ms: int = 0
+    meter: RateMeter = field(default_factory=RateMeter)
+    timer: asyncio.TimerHandle | None = None  # a held keyframe request
+    repair_timer: asyncio.TimerHandle | None = None
 
 
 class AiortcProducer:
@@ -48,6 +87,8 @@ class AiortcProducer:
         keyframe_interval: float,
         history_packets: int,
         on_close: Callable[[AiortcProducer], None],
+        simulcast: SimulcastOffer | None = None,
+        mid: str | None = None,
     ) -> None:
         self._id = uuid.uuid4().hex
         self._participant_id = participant_id
@@ -70,25 +111,33 @@ class AiortcProducer:
         self._fanout: tuple[AiortcConsumer, ...] = ()
         # Packet sinks other than viewers (the recorder): called after the fan-out.
         self._sinks: tuple[Callable[[SourcePacket, int], None], ...] = ()
-        self.history: PacketHistory[SourcePacket] = PacketHistory(history_packets)
-        self.media_ssrc: int | None = None
-        # (NTP timestamp, RTP timestamp) of the publisher's last sender report.
-        self.last_sr: tuple[int, int] | None = None
-        self.last_sr_arrival: float = 0.0  # our wall clock, NTP seconds
-        self.sr_history: deque[int] = deque(maxlen=8)  # recent SR RTP timestamps, for tests
-        self._coalescer = KeyframeCoalescer(keyframe_interval)
-        self._timer: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        # Holes in the publisher's stream: NACKed at once, again on a timer, a keyframe when
-        # a repair cannot arrive in time (repair.py).
-        self.repair = RepairSchedule() if kind == "video" else None
-        self._repair_timer: asyncio.TimerHandle | None = None
         self.packets_received = 0
         self.keyframe_requests_sent = 0
         self.nacks_sent = 0
         self._keyframe_codec = "" if kind == "audio" else self.codec.mimeType.lower()
-        # The newest keyframe (and, while short, what followed): a new viewer's first picture.
-        self.keyframes = KeyframeCache() if kind == "video" else None
+        video = kind == "video"
+        rids: tuple[str | None, ...] = simulcast.rids if simulcast and video else (None,)
+        # Lowest first; a producer without simulcast has one layer. The history, the keyframe
+        # cache (a new viewer's first picture), loss repair and keyframe requests are per layer.
+        self.layers: tuple[Layer, ...] = tuple(
+            Layer(
+                index=i,
+                rid=rid,
+                history=PacketHistory(history_packets),
+                keyframes=KeyframeCache() if video else None,
+                # Holes in the publisher's stream: NACKed at once, again on a timer, a
+                # keyframe when a repair cannot arrive in time (repair.py).
+                repair=RepairSchedule() if video else None,
+                coalescer=KeyframeCoalescer(keyframe_interval),
+            )
+            for i, rid in enumerate(rids)
+        )
+        self._by_rid = {layer.rid: layer for layer in self.layers}
+        # Simulcast: SSRC → layer, learnt from the RID extensions (ReceiverHook._place).
+        self._by_ssrc: dict[int, Layer] = {}
+        self._single: Layer | None = self.layers[0] if len(self.layers) == 1 else None
+        self.top = len(self.layers) - 1
+        self._tasks: set[asyncio.Task[None]] = set()
         twcc_id = extension_ids.get(TRANSPORT_CC_URI, 0)
         self._hook = hooks.hook_receiver(
             receiver,
@@ -99,7 +148,89 @@ class AiortcProducer:
             # With transport-cc the browser's own estimator decides; a REMB would cap it.
             remb=hooks.wants_remb(self.codec) and not twcc_id,
             transport_cc_id=twcc_id,
+            rid_ids=(simulcast.rid_id, simulcast.repaired_rid_id) if simulcast else (0, 0),
+            on_stream=self._place if self._single is None else None,
         )
+        mid_id = extension_ids.get(MID_URI, 0)
+        if self._single is None and mid is not None and mid_id:
+            self._hook.route_by_mid(mid_id, mid)
+
+    # -- layers: the top one stands for the producer where one stream is meant -------------
+
+    @property
+    def simulcast(self) -> bool:
+        """True if the publisher sends several encodings (layers)."""
+        return self._single is None
+
+    @property
+    def history(self) -> PacketHistory[SourcePacket]:
+        """The top layer's packet history."""
+        return self.layers[-1].history
+
+    @property
+    def keyframes(self) -> KeyframeCache | None:
+        """The top layer's keyframe cache."""
+        return self.layers[-1].keyframes
+
+    @keyframes.setter
+    def keyframes(self, cache: KeyframeCache | None) -> None:
+        self.layers[-1].keyframes = cache
+
+    @property
+    def repair(self) -> RepairSchedule | None:
+        """The top layer's repair schedule."""
+        return self.layers[-1].repair
+
+    @property
+    def media_ssrc(self) -> int | None:
+        """The top layer's SSRC."""
+        return self.layers[-1].ssrc
+
+    @property
+    def last_sr(self) -> tuple[int, int] | None:
+        """The top layer's last sender report (NTP, RTP): what the recorder records."""
+        return self.layers[-1].last_sr
+
+    @property
+    def last_sr_arrival(self) -> float:
+        """When the top layer's last sender report arrived (NTP seconds)."""
+        return self.layers[-1].last_sr_arrival
+
+    @property
+    def sr_history(self) -> deque[int]:
+        """Recent sender-report RTP timestamps of the top layer (for tests)."""
+        return self.layers[-1].sr_history
+
+    @property
+    def _timer(self) -> asyncio.TimerHandle | None:
+        return self.layers[-1].timer
+
+    def _place(self, ssrc: int, rid: str | None, repaired: str | None) -> bool:
+        # A new SSRC of a simulcast m-line, by its RID (media) or repaired RID (its RTX).
+        layer = self._by_rid.get(rid if rid else repaired)
+        if layer is None:
+            return False
+        if not rid:
+            layer.rtx_ssrc = ssrc
+        self._by_ssrc[ssrc] = layer
+        return True
+
+    def sending_layers(self, now_ms: int) -> list[int]:
+        """Indexes of the layers that sent media within the last LAYER_IDLE_MS, lowest first."""
+        return [
+            layer.index
+            for layer in self.layers
+            if layer.ssrc is not None and now_ms - layer.last_ms < LAYER_IDLE_MS
+        ]
+
+    def layer_rates(self, now_ms: int) -> list[float]:
+        """Each layer's received bitrate (bit/s, payload), 0 for a layer not being sent."""
+        rates = []
+        for layer in self.layers:
+            bps = layer.meter.update(layer.octets, now_ms)
+            sending = layer.ssrc is not None and now_ms - layer.last_ms < LAYER_IDLE_MS
+            rates.append(bps if sending else 0.0)
+        return rates
 
     def attach(self, consumer: AiortcConsumer) -> None:
         """Start fanning packets out to this consumer (after those attached before it)."""
@@ -156,31 +287,33 @@ class AiortcProducer:
         """True once closed."""
         return self._closed
 
-    def request_keyframe(self) -> None:
-        """Ask the publisher for a keyframe, coalesced to one PLI per window."""
+    def request_keyframe(self, layer: int | None = None) -> None:
+        """Ask the publisher for a keyframe of a layer (the top one by default), coalesced to
+        one PLI per window and layer."""
         if self._closed:
             raise InvalidStateError("producer closed")
         if self._kind != "video":
             return
+        stream = self.layers[self.top if layer is None else layer]
         loop = asyncio.get_running_loop()
-        delay = self._coalescer.request(loop.time())
+        delay = stream.coalescer.request(loop.time())
         if delay is None:
             return
         if delay == 0:
-            self._send_pli()
+            self._send_pli(stream)
         else:
-            self._timer = loop.call_later(delay, self._fire)
+            stream.timer = loop.call_later(delay, self._fire, stream)
 
-    def _fire(self) -> None:
-        self._timer = None
-        if not self._closed and self._coalescer.fire(asyncio.get_running_loop().time()):
-            self._send_pli()
+    def _fire(self, stream: Layer) -> None:
+        stream.timer = None
+        if not self._closed and stream.coalescer.fire(asyncio.get_running_loop().time()):
+            self._send_pli(stream)
 
-    def _send_pli(self) -> None:
-        if self.media_ssrc is None:
+    def _send_pli(self, stream: Layer) -> None:
+        if stream.ssrc is None:
             return  # nothing received yet: the first frame of a stream is a keyframe anyway
         self.keyframe_requests_sent += 1
-        self._spawn(hooks.send_pli(self._receiver, self.media_ssrc))
+        self._spawn(hooks.send_pli(self._receiver, stream.ssrc))
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
@@ -191,6 +324,11 @@ class AiortcProducer:
         # The hot path: called synchronously from the socket's datagram callback.
         if self._closed:
             return
+        layer = self._single
+        if layer is None:
+            layer = self._by_ssrc.get(packet.ssrc)
+            if layer is None:
+                return  # not placed in a layer (the hook places SSRCs before they get here)
         payload_type = packet.payload_type
         codec = self._codecs.get(payload_type)
         if codec is None:
@@ -205,18 +343,21 @@ class AiortcProducer:
             seq = int.from_bytes(payload[:2], "big")
             payload = payload[2:]
             payload_type = apt
-            if self.repair is not None and self.media_ssrc is not None:
-                self.repair.received(seq, arrival_time_ms)
+            if layer.repair is not None and layer.ssrc is not None:
+                layer.repair.received(seq, arrival_time_ms)
                 # Counted for the media stream too: the loss our receiver reports to the
                 # publisher (its page's "loss") is the loss left after repair.
-                self._hook.count_repaired(self.media_ssrc, seq, packet.timestamp)
+                self._hook.count_repaired(layer.ssrc, seq, packet.timestamp)
         else:
-            self.media_ssrc = packet.ssrc
-            if self.repair is not None:
-                holes = self.repair.received(seq, arrival_time_ms)
+            layer.ssrc = packet.ssrc
+            layer.last_ts = packet.timestamp
+            layer.last_ms = arrival_time_ms
+            if layer.repair is not None:
+                holes = layer.repair.received(seq, arrival_time_ms)
                 if holes:
-                    self._nack_upstream(holes)
+                    self._nack_upstream(layer, holes)
         self.packets_received += 1
+        layer.octets += len(payload)
         sp = SourcePacket(
             payload_type,
             packet.marker,
@@ -227,75 +368,83 @@ class AiortcProducer:
             packet.abs_send_time,
             packet.audio_level,
             not self._keyframe_codec or is_keyframe_start(self._keyframe_codec, payload),
+            layer.index,
         )
-        self.history.add(seq, sp)
+        layer.history.add(seq, sp)
         for consumer in self._fanout:
             consumer.forward(sp)
-        for sink in self._sinks:
-            sink(sp, arrival_time_ms)
+        if layer.index == self.top:
+            # The recorder keeps the best picture: the top layer.
+            for sink in self._sinks:
+                sink(sp, arrival_time_ms)
         # After the fan-out: a viewer that starts from the cache inside it gets this packet as
         # the first live one, not twice.
-        if self.keyframes is not None:
-            self.keyframes.add(sp)
+        if layer.keyframes is not None:
+            layer.keyframes.add(sp)
 
-    def _nack_upstream(self, seqs: list[int]) -> None:
-        if self.media_ssrc is None:
+    def _nack_upstream(self, layer: Layer, seqs: list[int]) -> None:
+        if layer.ssrc is None:
             return
         self.nacks_sent += 1
-        self._spawn(hooks.send_nack(self._receiver, self.media_ssrc, sorted(seqs)))
-        self._arm_repair()
+        self._spawn(hooks.send_nack(self._receiver, layer.ssrc, sorted(seqs)))
+        self._arm_repair(layer)
 
-    def _arm_repair(self) -> None:
-        if self._repair_timer is not None or self.repair is None or self._closed:
+    def _arm_repair(self, layer: Layer) -> None:
+        if layer.repair_timer is not None or layer.repair is None or self._closed:
             return
-        due = self.repair.next_due()
+        due = layer.repair.next_due()
         if due is not None:
             delay = max(0.0, (due - hooks.arrival_ms()) / 1000)
-            self._repair_timer = asyncio.get_running_loop().call_later(delay, self._repair_tick)
+            loop = asyncio.get_running_loop()
+            layer.repair_timer = loop.call_later(delay, self._repair_tick, layer)
 
-    def _repair_tick(self) -> None:
-        self._repair_timer = None
-        if self._closed or self.repair is None:
+    def _repair_tick(self, layer: Layer) -> None:
+        layer.repair_timer = None
+        if self._closed or layer.repair is None:
             return
-        again, keyframe = self.repair.due(hooks.arrival_ms())
+        again, keyframe = layer.repair.due(hooks.arrival_ms())
         if keyframe:
-            self.request_keyframe()
+            self.request_keyframe(layer.index)
         if again:
-            self._nack_upstream(again)
+            self._nack_upstream(layer, again)
         else:
-            self._arm_repair()
+            self._arm_repair(layer)
 
-    def ask_repair(self, seq: int) -> None:
+    def ask_repair(self, seq: int, layer: int | None = None) -> None:
         """A viewer NACKed a packet we do not hold: ask the publisher for it (unless asked for
         within the retry interval); the repair reaches every viewer through the fan-out."""
+        stream = self.layers[self.top if layer is None else layer]
         if (
-            self.repair is not None
+            stream.repair is not None
             and not self._closed
-            and self.repair.ask(seq, hooks.arrival_ms())
+            and stream.repair.ask(seq, hooks.arrival_ms())
         ):
-            self._nack_upstream([seq])
+            self._nack_upstream(stream, [seq])
 
     async def _on_rtcp(self, packet: Any) -> None:
         if isinstance(packet, RtcpSrPacket):
+            layer = self._single or self._by_ssrc.get(packet.ssrc)
+            if layer is None or (self._single is None and layer.ssrc != packet.ssrc):
+                return  # an RTX stream's report, or a stream not placed yet
             info = packet.sender_info
-            self.last_sr = (info.ntp_timestamp, info.rtp_timestamp)
-            self.last_sr_arrival = time.time() + NTP_EPOCH_OFFSET_S
-            self.sr_history.append(info.rtp_timestamp)
+            layer.last_sr = (info.ntp_timestamp, info.rtp_timestamp)
+            layer.last_sr_arrival = time.time() + NTP_EPOCH_OFFSET_S
+            layer.sr_history.append(info.rtp_timestamp)
 
     def close(self) -> None:
         """Stop forwarding and close every consumer of this producer (idempotent)."""
         if self._closed:
             return
         self._closed = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._repair_timer is not None:
-            self._repair_timer.cancel()
-            self._repair_timer = None
+        for layer in self.layers:
+            for timer in (layer.timer, layer.repair_timer):
+                if timer is not None:
+                    timer.cancel()
+            layer.timer = layer.repair_timer = None
         self._hook.close()
         for consumer in list(self.consumers):
             consumer.close()
-        self.history.clear()
+        for layer in self.layers:
+            layer.history.clear()
         RETIRED.add_producer(self)
         self._on_close(self)

@@ -48,6 +48,8 @@ class SourcePacket:
     abs_send_time: int | None = None
     audio_level: tuple[bool, int] | None = None
     keyframe_start: bool = False
+    # Index of the simulcast layer (encoding) it came on, lowest first; 0 without simulcast.
+    layer: int = 0
     # Extension blocks already serialised for this packet, shared by consumers whose
     # connections agreed the same IDs and MID (the common case).
     ext_cache: dict[int, bytes] = field(default_factory=dict)  # by extension_key()
@@ -201,6 +203,46 @@ def _two_byte_elements(
     return abs_send_time, audio_level
 
 
+def read_extension(data: bytes, element_id: int) -> bytes | None:
+    """The value of one header-extension element of a plain RTP packet (RFC 8285, one- or
+    two-byte form), None if absent or malformed. For rare reads (a new SSRC's RID): the hot
+    path reads only what it forwards, in parse_rtp."""
+    size = len(data)
+    if element_id <= 0 or size < 12 or not data[0] & 0x10:
+        return None
+    pos = 12 + (data[0] & 0x0F) * 4
+    if pos + 4 > size:
+        return None
+    profile, words = _EXTENSION_HEADER.unpack_from(data, pos)
+    pos += 4
+    end = pos + words * 4
+    if end > size:
+        return None
+    two_byte = profile & _TWO_BYTE_PROFILE_MASK == _TWO_BYTE_PROFILE
+    if profile != _ONE_BYTE_PROFILE and not two_byte:
+        return None
+    while pos < end:
+        if data[pos] == 0:
+            pos += 1
+            continue
+        if two_byte:
+            if pos + 2 > end:
+                return None
+            found, length = data[pos], data[pos + 1]
+            pos += 2
+        else:
+            found, length = data[pos] >> 4, (data[pos] & 0x0F) + 1
+            if found == 15:
+                return None
+            pos += 1
+        if pos + length > end:
+            return None
+        if found == element_id:
+            return bytes(data[pos : pos + length])
+        pos += length
+    return None
+
+
 def build_packet(
     *,
     payload_type: int,
@@ -221,6 +263,9 @@ def build_packet(
     return header + extensions + payload
 
 
+_KEPT_SEGMENTS = 3
+
+
 @dataclass(slots=True)
 class Rewriter:
     """Per-consumer mapping of a producer's sequence numbers and timestamps."""
@@ -233,6 +278,12 @@ class Rewriter:
     # Highest producer sequence number forwarded, and how many packets after the start it is.
     highest: int = 0
     highest_index: int = 0
+    # The layer (simulcast encoding) whose numbers the current anchoring maps.
+    layer: int = 0
+    # Earlier anchorings kept across layer switches, newest last, so that a viewer's NACK for a
+    # packet sent just before a switch still finds it: (first consumer seq, count, seq offset,
+    # ts offset, layer).
+    previous: list[tuple[int, int, int, int, int]] = field(default_factory=list)
 
     @property
     def started(self) -> bool:
@@ -260,6 +311,29 @@ class Rewriter:
         if self.seq_offset is not None:
             self.seq_start = (self.map_seq(self.highest) + 1) % _SEQ_MOD
         self.seq_offset = None
+        self.previous.clear()  # nothing sent before a pause is repaired after it
+
+    def switch(self, layer: int, ts_offset: int) -> None:
+        """Continue on another layer: as resume(), but the numbers sent so far stay mappable
+        (locate()) and timestamps move by a new offset, chosen by the caller so the viewer's
+        clock runs on (see layers.switch_ts_offset)."""
+        if self.seq_offset is not None:
+            segment = (self.seq_start, self.highest_index + 1, self.seq_offset, self.ts_offset)
+            self.previous = [*self.previous[-(_KEPT_SEGMENTS - 1) :], (*segment, self.layer)]
+            self.seq_start = (self.map_seq(self.highest) + 1) % _SEQ_MOD
+        self.seq_offset = None
+        self.layer = layer
+        self.ts_offset = ts_offset
+
+    def locate(self, consumer_seq: int) -> tuple[int, int, int] | None:
+        """(layer, producer seq, ts offset) a consumer sequence number was sent from, under the
+        current anchoring or one before a layer switch; None if it was never sent."""
+        if self.maps(consumer_seq):
+            return self.layer, self.unmap_seq(consumer_seq), self.ts_offset
+        for first, count, seq_offset, ts_offset, layer in reversed(self.previous):
+            if (consumer_seq - first) % _SEQ_MOD < count:
+                return layer, (consumer_seq - seq_offset) % _SEQ_MOD, ts_offset
+        return None
 
     def maps(self, consumer_seq: int) -> bool:
         """True if consumer_seq was sent under the current anchoring (unmap_seq is meaningful):

@@ -23,6 +23,7 @@ from .interfaces import (
 )
 from .producer import AiortcProducer
 from .settings import MediaSettings
+from .simulcast import SimulcastOffer, simulcast_offers, with_simulcast
 from .twcc import TRANSPORT_CC_URI
 
 if TYPE_CHECKING:
@@ -118,15 +119,21 @@ class AiortcTransport:
             if self._closed:
                 raise InvalidStateError("transport closed")
             twcc = hooks.transport_cc_ids(sdp)
+            layers = simulcast_offers(sdp)
             for t in self.pc.getTransceivers():
-                self._sync_producer(t, sources or {}, twcc)
+                self._sync_producer(t, sources or {}, twcc, layers)
             answer = await self.pc.createAnswer()
             await self.pc.setLocalDescription(answer)
             answer_sdp = hooks.with_transport_cc(self.pc.localDescription.sdp, sdp)
+            answer_sdp = with_simulcast(answer_sdp, sdp)
             return hooks.announce(answer_sdp, self._settings)
 
     def _sync_producer(
-        self, t: RTCRtpTransceiver, sources: Mapping[str, Source], twcc: Mapping[str, int]
+        self,
+        t: RTCRtpTransceiver,
+        sources: Mapping[str, Source],
+        twcc: Mapping[str, int],
+        layers: Mapping[str, SimulcastOffer],
     ) -> None:
         mid: str | None = t.mid
         if mid is None:
@@ -140,6 +147,11 @@ class AiortcTransport:
         if not receiving or existing is not None or mid in self._retired_mids:
             return
         source = sources.get(mid, default_source(t.kind))
+        simulcast = layers.get(mid) if t.kind == "video" else None
+        if simulcast is not None:
+            hooks.read_rids_in_aiortc(
+                t.receiver.transport, simulcast.rid_id, simulcast.repaired_rid_id
+            )
         producer = AiortcProducer(
             participant_id=self._participant_id,
             source=source,
@@ -153,6 +165,8 @@ class AiortcTransport:
             keyframe_interval=self._settings.keyframe_interval_s,
             history_packets=self._settings.history_packets,
             on_close=self._producer_closed,
+            simulcast=simulcast,
+            mid=mid,
         )
         self.producers[mid] = producer
         self._router._add_producer(producer)
@@ -304,6 +318,11 @@ class AiortcTransport:
         if self._closed:
             return
         if self.pc.connectionState == "connected":
+            if any(p.simulcast for p in self.producers.values()):
+                # Simulcast SSRCs are unsignalled: take them at the tap by MID from the start.
+                for t in self.pc.getTransceivers():
+                    hooks.rtp_tap(t.receiver.transport).install()
+                    break
             # DTLS is up: each viewer copy starts now (a cached keyframe goes out at once).
             for consumer in list(self.consumers):
                 if not consumer.closed and consumer.active:

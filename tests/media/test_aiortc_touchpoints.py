@@ -18,6 +18,7 @@ import pylibsrtp
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtp import HeaderExtensionsMap
 
 from media import aiortc_hooks
 from media.aiortc_hooks import (
@@ -143,6 +144,17 @@ def test_dtls_transport_dispatches_to_instance_handlers() -> None:
     assert "register_sender(sender, ssrc=sender._ssrc)" in source(
         RTCDtlsTransport._register_rtp_sender
     )
+
+
+def test_rtp_parser_reads_rids_once_configured() -> None:
+    """read_rids_in_aiortc: the DTLS transport parses with its own extensions map, whose
+    configure() sets only the IDs it is given (simulcast's RIDs added to what was agreed)."""
+    assert "RtpPacket.parse(data, self._rtp_header_extensions_map)" in source(
+        RTCDtlsTransport._handle_rtp_data
+    )
+    configure = source(HeaderExtensionsMap.configure)
+    assert "rtp_stream_id = ext.id" in configure and "repaired_rtp_stream_id" in configure
+    assert "HeaderExtensions()" not in configure  # does not reset the IDs set before
 
 
 def test_sender_internals() -> None:

@@ -21,6 +21,29 @@ import { ProtocolError } from "./api.js";
 
 export const SOURCES = ["mic", "camera", "screen"];
 
+// The camera goes out as simulcast: one encoding per link class, lowest first (the server takes
+// the offer's order as low → high). The server forwards each viewer the layer its link carries
+// (docs/media.md, "Layers"); the low one fits a 300 kbit/s line with the audio. Chromium sends
+// only as many layers as the picture's size allows (3 from 960×540, 2 from 480×270, else 1),
+// keeping the first encodings it is given: asking for more would lose the full-size one. The
+// screen stays one encoding: text must stay sharp, and a slide changes seldom.
+export function cameraLayers(height) {
+  if (height >= 540) {
+    return [
+      { rid: "l", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+      { rid: "m", scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+      { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 2_000_000 },
+    ];
+  }
+  if (height >= 270) {
+    return [
+      { rid: "l", scaleResolutionDownBy: 2, maxBitrate: 150_000 },
+      { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+    ];
+  }
+  return null;
+}
+
 function toError(e, command) {
   if (e instanceof ProtocolError) return e;
   // getUserMedia's DOMExceptions: NotAllowedError (refused), NotFoundError (no device), …
@@ -360,7 +383,10 @@ export class MediaSession {
     for (const other of stream.getTracks()) if (other !== track) other.stop();
     if (!this.up) this.up = new RTCPeerConnection(this.configuration());
     // A new transceiver each time: the server never reuses an m-line once its producer closed.
-    const transceiver = this.up.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    const init = { direction: "sendonly", streams: [stream] };
+    const layers = source === "camera" ? cameraLayers(track.getSettings().height || 0) : null;
+    if (layers) init.sendEncodings = layers;
+    const transceiver = this.up.addTransceiver(track, init);
     this.sending.set(source, { track, transceiver });
     try {
       await this.negotiate();

@@ -1,0 +1,172 @@
+"""Simulcast through the SFU in Chromium: a pupil on a 300 kbit/s link gets the low layer
+without freezing while another pupil keeps the high one.
+
+Server and browsers run in a test-made network namespace with only `lo` (as test_media.py);
+the slow link is an iptables hashlimit policer on the UDP port the limited pupil's browser
+receives media on, found from its getStats() selected candidate pair.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, Playwright
+
+from tests.e2e.netns import NetNs
+from tests.e2e.test_media import harness_browsers, playwright
+from tests.e2e.test_media_network import enter
+
+pytestmark = pytest.mark.e2e
+__all__ = ["playwright"]  # the fixture, shared with test_media.py
+
+# Runs in the teacher's page: per RID, the frames its browser encoded and their height.
+SENT_LAYERS = """
+async () => {
+  const out = {};
+  for (const s of (await window.sabaq.media.up.getStats()).values()) {
+    if (s.type === "outbound-rtp" && s.kind === "video") {
+      out[s.rid || "-"] = {frames: s.framesEncoded || 0, height: s.frameHeight || 0,
+        active: s.active};
+    }
+  }
+  return out;
+}
+"""
+
+# Runs in a pupil's page: the local UDP port of its subscribe connection's selected pair.
+RECEIVE_PORT = """
+async () => {
+  const stats = await window.sabaq.media.down.getStats();
+  for (const s of stats.values()) {
+    if (s.type === "transport" && s.selectedCandidatePairId) {
+      const pair = stats.get(s.selectedCandidatePairId);
+      return stats.get(pair.localCandidateId).port;
+    }
+  }
+  return null;
+}
+"""
+
+# Runs in a pupil's page: watch the camera's inbound video for `ms`, polling getStats every
+# 100 ms. Reports the heights decoded, the longest stretch without a newly decoded frame after
+# the picture first got `atMost` tall (or from the start, if atMost is null), and when that
+# happened (ms after the start; null if never).
+WATCH_VIDEO = """
+async ({ms, atMost}) => {
+  const start = performance.now();
+  const out = {heights: [], reachedAt: null, longestGapMs: 0, frames: 0, audioSamples: 0};
+  let lastFrames = null, lastChange = null;
+  while (performance.now() - start < ms) {
+    let video = null, audio = 0;
+    for (const s of (await window.sabaq.media.down.getStats()).values()) {
+      if (s.type !== "inbound-rtp") continue;
+      if (s.kind === "video") video = s;
+      if (s.kind === "audio") audio += s.totalSamplesReceived || 0;
+    }
+    const now = performance.now();
+    out.audioSamples = audio;
+    if (video && video.frameHeight) {
+      if (out.heights[out.heights.length - 1] !== video.frameHeight)
+        out.heights.push(video.frameHeight);
+      if (out.reachedAt === null && (atMost === null || video.frameHeight <= atMost)) {
+        out.reachedAt = Math.round(now - start);
+        lastFrames = video.framesDecoded;
+        lastChange = now;
+      }
+      if (out.reachedAt !== null) {
+        if (video.framesDecoded !== lastFrames) {
+          out.longestGapMs = Math.max(out.longestGapMs, Math.round(now - lastChange));
+          lastFrames = video.framesDecoded;
+          lastChange = now;
+          out.frames += 1;
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));  // sampling period of the measurement
+  }
+  if (lastChange !== null)
+    out.longestGapMs = Math.max(out.longestGapMs, Math.round(performance.now() - lastChange));
+  return out;
+}
+"""
+
+
+def limit_udp_port(ns: NetNs, port: int, kbit_per_s: int) -> None:
+    """Police UDP datagrams to `port` inside the namespace to about `kbit_per_s` (what exceeds
+    it is dropped, as a full mobile link would), with a burst of about one second."""
+    iptables = shutil.which("iptables-legacy") or "/usr/sbin/iptables-legacy"
+    if not Path(iptables).exists():
+        pytest.fail("iptables-legacy is missing: scripts/install installs Debian's iptables")
+    kbytes = max(1, kbit_per_s // 8)
+    rule = [
+        *("-p", "udp", "--dport", str(port), "-m", "hashlimit"),
+        *("--hashlimit-above", f"{kbytes}kb/s", "--hashlimit-burst", f"{kbytes + 1}kb"),
+        *("--hashlimit-mode", "dstport", "--hashlimit-name", f"sabaq{port}"),
+    ]
+    subprocess.run(ns.command(iptables, "-A", "INPUT", *rule, "-j", "DROP"), check=True)
+
+
+async def sent_layers(page: Page) -> dict[str, Any]:
+    layers: dict[str, Any] = await page.evaluate(SENT_LAYERS)
+    return layers
+
+
+@pytest.mark.timeout(150)
+async def test_a_pupil_on_a_slow_link_gets_the_low_layer_and_the_others_keep_the_high_one(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    browsers = harness_browsers(playwright, chromium_path, demo_data, tmp_path, count=3)
+    async with browsers as h:
+        teacher, slow, fast = h.pages
+        sent = await enter(teacher, h.teacher, None, ["camera", "mic"])
+        for page, account in ((slow, h.pupils[0]), (fast, h.pupils[1])):
+            await enter(page, account, sent["roomId"], [])
+        # The teacher's browser sends several encodings, the top one at the camera's size
+        # (Chromium starts the top one once its bandwidth estimate has grown).
+        await teacher.wait_for_function(
+            """async () => {
+              const heights = [];
+              for (const s of (await window.sabaq.media.up.getStats()).values())
+                if (s.type === "outbound-rtp" && s.kind === "video" && s.framesEncoded > 0)
+                  heights.push(s.frameHeight);
+              const camera = window.sabaq.media.localTracks()
+                .find((t) => t.source === "camera").track.getSettings().height;
+              return heights.length >= 2 && Math.max(...heights) === camera;
+            }""",
+            timeout=30_000,
+            polling=250,
+        )
+        layers = await sent_layers(teacher)
+        top = max(layer["height"] for layer in layers.values())
+        for page in (slow, fast):
+            await page.wait_for_function(
+                """async (top) => {
+                  for (const s of (await window.sabaq.media.down.getStats()).values())
+                    if (s.type === "inbound-rtp" && s.kind === "video")
+                      return s.frameHeight === top;
+                  return false;
+                }""",
+                arg=top,
+                timeout=30_000,
+                polling=250,
+            )
+
+        port = await slow.evaluate(RECEIVE_PORT)
+        assert isinstance(port, int), port
+        limit_udp_port(h.ns, port, 300)
+
+        # The slow pupil's picture shrinks to a lower layer within seconds and keeps playing.
+        watched = await slow.evaluate(WATCH_VIDEO, {"ms": 16_000, "atMost": top // 2})
+        others = await fast.evaluate(WATCH_VIDEO, {"ms": 3000, "atMost": None})
+        report = {"slow": watched, "fast": others, "sent": layers}
+        assert watched["reachedAt"] is not None and watched["reachedAt"] < 8000, report
+        assert watched["frames"] >= 30, report  # decoding on, not a still picture
+        assert watched["longestGapMs"] <= 1000, report  # no freeze after the switch
+        assert watched["heights"][-1] <= top // 2, report
+        assert watched["audioSamples"] > 0, report
+        # The other pupil still gets the full picture.
+        assert others["heights"] == [top] and others["longestGapMs"] <= 1000, report
