@@ -664,6 +664,9 @@ class ReceiverHook:
             return False
         if self._on_stream(ssrc, rid, repaired):
             self._placed.add(ssrc)
+            # aiortc routes RTCP (the publisher's sender reports, BYE) by its RTP router's SSRC
+            # table, which an SSRC bound at the tap by MID never entered.
+            self._receiver.transport._rtp_router.ssrc_table.setdefault(ssrc, self._receiver)
             return True
         return False
 

@@ -28,6 +28,7 @@ from .interfaces import InvalidStateError
 from .layer_select import LayerChoice, LossWindow
 from .layers import switch_ts_offset
 from .producer import AiortcProducer
+from .resend import ResendGate
 from .rtp import (
     ABS_SEND_TIME_URI,
     AUDIO_LEVEL_URI,
@@ -74,6 +75,8 @@ class AiortcConsumer:
         self.packets_sent = 0
         self.octets_sent = 0
         self.retransmissions = 0
+        self.retransmissions_refused = 0  # over the viewer's budget, or resent just before
+        self._resend = ResendGate()
         self.keyframe_requests = 0
         self.nacks_received = 0
         self.keyframe_requests_received = 0  # PLI/FIR from the viewer
@@ -376,6 +379,11 @@ class AiortcConsumer:
             # Lost on the publisher's side too: ask for it there; its repair is forwarded to
             # every viewer as it arrives.
             self.producer.ask_repair(source_seq, layer)
+            return
+        if not self._resend.allow(
+            consumer_seq, len(sp.payload), hooks.arrival_ms(), self.octets_sent
+        ):
+            self.retransmissions_refused += 1
             return
         ext = extension_block(self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level)
         timestamp = sp.timestamp

@@ -32,7 +32,8 @@ async () => {
     for (const s of (await pc.getStats()).values()) {
       if (s.kind !== "video") continue;
       if (s.type === "outbound-rtp") {
-        out.encoded += s.framesEncoded || 0;
+        // The camera is simulcast: each encoding encodes the same frames; the pupil gets one.
+        out.encoded = Math.max(out.encoded, s.framesEncoded || 0);
         out.nacksReceived += s.nackCount || 0;
         out.resent += s.retransmittedPacketsSent || 0;
       }

@@ -26,7 +26,8 @@ async ([want, deadlineMs]) => {
     const out = {available: 0, target: 0};
     for (const pc of window.__pcs) {
       for (const s of (await pc.getStats()).values()) {
-        if (s.type === "outbound-rtp" && s.kind === "video") out.target = s.targetBitrate || 0;
+        // Summed over the camera's simulcast encodings: together they are what the browser sends.
+        if (s.type === "outbound-rtp" && s.kind === "video") out.target += s.targetBitrate || 0;
         if (s.type === "candidate-pair" && s.nominated && s.availableOutgoingBitrate) {
           out.available = s.availableOutgoingBitrate;
         }

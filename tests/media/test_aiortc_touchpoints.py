@@ -152,6 +152,11 @@ def test_rtp_parser_reads_rids_once_configured() -> None:
     assert "RtpPacket.parse(data, self._rtp_header_extensions_map)" in source(
         RTCDtlsTransport._handle_rtp_data
     )
+    # SSRCs placed by RID join aiortc's routing table, where sender reports are routed.
+    assert "self._rtp_router = RtpRouter()" in source(RTCDtlsTransport.__init__)
+    assert "self.ssrc_table.get(packet.ssrc)" in source(
+        aiortc.rtcdtlstransport.RtpRouter.route_rtcp
+    )
     configure = source(HeaderExtensionsMap.configure)
     assert "rtp_stream_id = ext.id" in configure and "repaired_rtp_stream_id" in configure
     assert "HeaderExtensions()" not in configure  # does not reset the IDs set before
