@@ -8,6 +8,7 @@ the timeline, and telling the room when a recording stopped by itself (quota, fu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -58,7 +59,7 @@ class Recordings:
         """The room's running recording, if any."""
         return self._active.get(room_id)
 
-    def start(
+    async def start(
         self,
         room_id: str,
         session: str,
@@ -69,7 +70,12 @@ class Recordings:
         """Start recording the room; None (and `on_stopped` is not called) if the quota is spent."""
         if room_id in self._active:
             return self._active[room_id]
-        left = quota_mb * MB - folder_bytes(self.folder)
+        # The quota counts every file of every recording of the school: a walk that grows with
+        # the years, in a thread, so the event loop (every lesson's signalling) never waits on it.
+        used = await asyncio.to_thread(folder_bytes, self.folder)
+        if room_id in self._active:  # started by another command meanwhile
+            return self._active[room_id]
+        left = quota_mb * MB - used
         if left <= 0:
             return None
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

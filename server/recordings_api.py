@@ -29,6 +29,7 @@ from server.journal import school
 from server.journal.documents import Withheld, lesson_after
 from server.keys import ENGINE, SIGNALLING
 from server.openapi import Refused, acting_user
+from server.recordings import folder_bytes
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -144,7 +145,7 @@ async def sweep(app: web.Application, now: float) -> list[str]:
             made = time.mktime(time.strptime(folder.name[:16], "%Y%m%dT%H%M%SZ")) - time.timezone
             if made >= limit or app[SIGNALLING].recordings.recording(room.name) is not None:
                 continue
-            size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+            size = await asyncio.to_thread(folder_bytes, folder)  # a walk: off the event loop
             await asyncio.to_thread(shutil.rmtree, folder)
             deleted.append(f"{room.name}/{folder.name}")
             async with sessions(app[ENGINE])() as s, s.begin():

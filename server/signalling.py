@@ -737,7 +737,7 @@ class Signalling:
             self._ticks.add(task)
             task.add_done_callback(self._ticks.discard)
 
-        started = self.recordings.start(
+        started = await self.recordings.start(
             room_id,
             live.session,
             self.media.router(room_id),
