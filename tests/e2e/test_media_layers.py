@@ -8,6 +8,7 @@ receives media on, found from its getStats() selected candidate pair.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import subprocess
@@ -96,6 +97,35 @@ async ({ms, atMost}) => {
 """
 
 
+# Runs in the teacher's page: whether it sends two or more encodings, one `top` lines tall.
+SENDING_LAYERS = """
+async (top) => {
+  const heights = [];
+  for (const s of (await window.sabaq.media.up.getStats()).values())
+    if (s.type === "outbound-rtp" && s.kind === "video" && s.framesEncoded > 0)
+      heights.push(s.frameHeight);
+  return heights.length >= 2 && Math.max(...heights) === top;
+}
+"""
+
+# Runs in a pupil's page: whether the camera it receives is `top` lines tall.
+RECEIVING_HEIGHT = """
+async (top) => {
+  for (const s of (await window.sabaq.media.down.getStats()).values())
+    if (s.type === "inbound-rtp" && s.kind === "video") return s.frameHeight === top;
+  return false;
+}
+"""
+
+
+async def until(page: Page, predicate: str, arg: Any, timeout_s: float = 30) -> None:
+    """Evaluate `predicate(arg)` in the page until it is true (page.wait_for_function would
+    take an async predicate's promise for true at once)."""
+    async with asyncio.timeout(timeout_s):
+        while not await page.evaluate(predicate, arg):  # a condition polled until the deadline
+            await page.wait_for_timeout(250)
+
+
 def limit_udp_port(ns: NetNs, port: int, kbit_per_s: int) -> None:
     """Police UDP datagrams to `port` inside the namespace to about `kbit_per_s` (what exceeds
     it is dropped, as a full mobile link would), with a burst of about one second."""
@@ -128,35 +158,13 @@ async def test_a_pupil_on_a_slow_link_gets_the_low_layer_and_the_others_keep_the
             await enter(page, account, sent["roomId"], [])
         # The teacher's browser sends several encodings, the top one at the camera's size
         # (Chromium starts the top one once its bandwidth estimate has grown).
-        await teacher.wait_for_function(
-            """async () => {
-              const heights = [];
-              for (const s of (await window.sabaq.media.up.getStats()).values())
-                if (s.type === "outbound-rtp" && s.kind === "video" && s.framesEncoded > 0)
-                  heights.push(s.frameHeight);
-              const camera = window.sabaq.media.localTracks()
-                .find((t) => t.source === "camera").track.getSettings().height;
-              return heights.length >= 2 && Math.max(...heights) === camera;
-            }""",
-            timeout=30_000,
-            polling=250,
-        )
         top = await teacher.evaluate(
             "window.sabaq.media.localTracks().find((t) => t.source === 'camera')"
             ".track.getSettings().height"
         )
+        await until(teacher, SENDING_LAYERS, top)
         for page in (slow, fast):
-            await page.wait_for_function(
-                """async (top) => {
-                  for (const s of (await window.sabaq.media.down.getStats()).values())
-                    if (s.type === "inbound-rtp" && s.kind === "video")
-                      return s.frameHeight === top;
-                  return false;
-                }""",
-                arg=top,
-                timeout=30_000,
-                polling=250,
-            )
+            await until(page, RECEIVING_HEIGHT, top)
 
         port = await slow.evaluate(RECEIVE_PORT)
         assert isinstance(port, int), port
