@@ -453,7 +453,8 @@ async def test_room_ui_screen_share_reaches_a_pupil(
 
 
 # Installed before the room page's scripts: the order in which the page made its first peer
-# connection, got the server's offer, sent its answer and showed the room.
+# connection, got the server's offer, sent its answer, had a local ICE candidate and showed the
+# room.
 ANSWER_OR_ROOM_FIRST = """
 window.__order = [];
 const seen = (what) => { if (!window.__order.includes(what)) window.__order.push(what); };
@@ -476,6 +477,9 @@ window.RTCPeerConnection = class extends NativePeerConnection {
     super(...args);
     seen("peer_connection");
     window.__pool = this.getConfiguration().iceCandidatePoolSize;
+    // Listening before the page does: noted before the page's own listeners run.
+    this.addEventListener("icecandidate", (e) => { if (e.candidate) seen("ice_under_way"); });
+    this.addEventListener("iceconnectionstatechange", () => seen("ice_under_way"));
   }
 };
 new MutationObserver(() => {
@@ -490,8 +494,8 @@ async def test_one_click_entry_answers_the_offer_before_drawing_the_room(
     playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
 ) -> None:
     """The server's offer comes with the join (before its ack); the page's subscribe side is
-    made and gathers before it comes, and the page answers it before it draws the room, so ICE
-    and DTLS come up while the room draws (docs/entry.md)."""
+    made and gathers before it comes, and the page answers it, and lets ICE get under way,
+    before it draws the room, so ICE and DTLS come up while the room draws (docs/entry.md)."""
     room = room_in_netns(playwright, chromium_path, demo_data, tmp_path, "Algebra 8B")
     async with room as (host, pupil, _):
         button = host.get_by_test_id("publish-camera")
@@ -502,9 +506,12 @@ async def test_one_click_entry_answers_the_offer_before_drawing_the_room(
         await again.add_init_script(ANSWER_OR_ROOM_FIRST)
         await again.goto(pupil.url)
         await expect(again.get_by_test_id("tile")).to_have_count(1, timeout=20_000)
-        # Made (and gathering) before the offer came; the answer sent before the room showed.
+        # Made (and gathering) before the offer came; the answer sent, and ICE under way (a
+        # local candidate or checks begun: Chromium starts them in a task of the page's main
+        # thread), before the room showed.
         order = await again.evaluate("window.__order")
-        assert order == ["peer_connection", "media_offer", "media_answer", "inside"], order
+        expected = ["peer_connection", "media_offer", "media_answer", "ice_under_way", "inside"]
+        assert order == expected, order
         assert await again.evaluate("window.__pool") == 1
         # And the teacher's picture shows.
         shown = await again.evaluate(

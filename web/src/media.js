@@ -97,6 +97,42 @@ function takeWarm(configuration) {
   }
 }
 
+/** The longest the page waits for a new connection's ICE to get under way (iceUnderway). */
+const ICE_UNDERWAY_MAX_MS = 250;
+
+/**
+ * Settles once the connection has a local candidate (its checks then start at once) or its
+ * ICE moved on — or after ICE_UNDERWAY_MAX_MS. Chromium begins gathering only in a task of the
+ * page's main thread: a page that starts a long drawing task right after its answer put the
+ * first connectivity check 70–150 ms later (docs/entry.md).
+ */
+function iceUnderway(pc) {
+  return new Promise((resolve) => {
+    const moved = () =>
+      pc.iceGatheringState === "complete" ||
+      ["checking", "connected", "completed", "failed", "closed"].includes(pc.iceConnectionState) ||
+      /\r\na=candidate:/.test((pc.localDescription && pc.localDescription.sdp) || "");
+    if (moved()) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener("icecandidate", done);
+      pc.removeEventListener("iceconnectionstatechange", done);
+      pc.removeEventListener("icegatheringstatechange", onGathering);
+      resolve();
+    };
+    const onGathering = () => {
+      if (pc.iceGatheringState === "complete") done();
+    };
+    const timer = setTimeout(done, ICE_UNDERWAY_MAX_MS);
+    pc.addEventListener("icecandidate", done);
+    pc.addEventListener("iceconnectionstatechange", done);
+    pc.addEventListener("icegatheringstatechange", onGathering);
+  });
+}
+
 export class MediaSession {
   constructor(connection, options = {}) {
     this.connection = connection;
@@ -201,7 +237,7 @@ export class MediaSession {
 
   /**
    * Settles once the answer to the offers taken at start() (they came with the join, before
-   * its ack) is sent: the room page draws the room after that, so ICE and DTLS come up while it draws
+   * its ack) is sent and its ICE is under way (iceUnderway): the room page draws the room after that, so ICE and DTLS come up while it draws
    * rather than after (docs/entry.md). Never rejects.
    */
   answeredEarly() {
@@ -299,7 +335,8 @@ export class MediaSession {
     await this.down.setLocalDescription(await this.down.createAnswer());
     const acked = this.connection.request("media_answer", { sdp: this.down.localDescription.sdp });
     if (this.answerSent) {
-      this.answerSent(); // sent: the server's ack is not needed to go on
+      // Sent (its ack is not needed to go on): once ICE is under way, the page may draw.
+      iceUnderway(this.down).then(this.answerSent);
       this.answerSent = null;
     }
     await acked;
