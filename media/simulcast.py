@@ -76,28 +76,49 @@ def simulcast_offers(offer: str) -> dict[str, SimulcastOffer]:
     return found
 
 
+def rid_extension_ids(offer: str) -> dict[str, tuple[int, int]]:
+    """MID → (RID, repaired RID) extension IDs (0 = not offered) of each video m-line that
+    offers the RID extension, simulcast or not."""
+    found: dict[str, tuple[int, int]] = {}
+    for section in _SECTION.split(offer):
+        mid, rid_ext = _MID.search(section), _RID_EXTMAP.search(section)
+        if section.startswith("m=video") and mid is not None and rid_ext is not None:
+            repaired = _REPAIRED_EXTMAP.search(section)
+            found[mid.group(1)] = (int(rid_ext.group(1)), int(repaired.group(1)) if repaired else 0)
+    return found
+
+
 def with_simulcast(answer: str, offer: str) -> str:
-    """Accept the offer's simulcast on each video m-line of the answer (see the module)."""
+    """Accept the offer's simulcast on each video m-line of the answer (see the module).
+
+    The RID extensions are accepted on every video m-line that offers them, simulcast or not:
+    Chromium keeps to the extensions a bundle has agreed, and a camera with layers added after
+    a one-encoding screen share was refused by the browser itself ("negotiates simulcast but
+    does not negotiate the RID RTP header extension") when the first answer had left them out.
+    """
     offers = simulcast_offers(offer)
-    if not offers:
+    extension_ids = rid_extension_ids(offer)
+    if not extension_ids:
         return answer
     out = []
     for section in _SECTION.split(answer):
         mid = _MID.search(section)
-        wanted = offers.get(mid.group(1)) if mid else None
-        if not section.startswith("m=video") or wanted is None:
+        ids = extension_ids.get(mid.group(1)) if mid else None
+        if not section.startswith("m=video") or mid is None or ids is None:
             out.append(section)
             continue
+        wanted = offers.get(mid.group(1))
         newline = "\r\n" if "\r\n" in section else "\n"
         lines = section.split(newline)
         trailing = [""] if not lines[-1] else []
         lines = [line for line in lines if line]
         at = next((i + 1 for i, line in enumerate(lines) if line.startswith("a=mid:")), len(lines))
-        extensions = [f"a=extmap:{wanted.rid_id} {RID_URI}"]
-        if wanted.repaired_rid_id:
-            extensions.append(f"a=extmap:{wanted.repaired_rid_id} {REPAIRED_RID_URI}")
+        extensions = [f"a=extmap:{ids[0]} {RID_URI}"]
+        if ids[1]:
+            extensions.append(f"a=extmap:{ids[1]} {REPAIRED_RID_URI}")
         lines[at:at] = extensions
-        lines += [f"a=rid:{rid} recv" for rid in wanted.rids]
-        lines.append("a=simulcast:recv " + ";".join(wanted.rids))
+        if wanted is not None:
+            lines += [f"a=rid:{rid} recv" for rid in wanted.rids]
+            lines.append("a=simulcast:recv " + ";".join(wanted.rids))
         out.append(newline.join(lines + trailing))
     return "".join(out)

@@ -97,12 +97,13 @@ async ({ms, atMost}) => {
 """
 
 
-# Runs in the teacher's page: whether it sends two or more encodings, one `top` lines tall.
+# Runs in the teacher's page: whether it sends two or more encodings with a RID (the camera's
+# layers; a screen share is one encoding without), one `top` lines tall.
 SENDING_LAYERS = """
 async (top) => {
   const heights = [];
   for (const s of (await window.sabaq.media.up.getStats()).values())
-    if (s.type === "outbound-rtp" && s.kind === "video" && s.framesEncoded > 0)
+    if (s.type === "outbound-rtp" && s.kind === "video" && s.rid && s.framesEncoded > 0)
       heights.push(s.frameHeight);
   return heights.length >= 2 && Math.max(...heights) === top;
 }
@@ -185,3 +186,51 @@ async def test_a_pupil_on_a_slow_link_gets_the_low_layer_and_the_others_keep_the
         metrics = await fast.evaluate("fetch('/metrics').then((r) => r.text())")
         switches = re.search(r"^sabaq_media_layer_switches_total (\S+)$", metrics, re.M)
         assert switches is not None and float(switches.group(1)) >= 1, metrics[-2000:]
+
+
+# Runs in the pupil's page: frames decoded and picture height per tile source.
+DECODED_BY_SOURCE = """
+async () => {
+  const bySource = {};
+  const stats = await window.sabaq.media.down.getStats();
+  for (const t of window.sabaq.tiles) {
+    if (t.kind !== "video") continue;
+    for (const s of stats.values()) {
+      if (s.type === "inbound-rtp" && s.trackIdentifier === t.track.id)
+        bySource[t.source] = {frames: s.framesDecoded || 0, height: s.frameHeight || 0};
+    }
+  }
+  return bySource;
+}
+"""
+
+
+@pytest.mark.timeout(120)
+async def test_a_simulcast_camera_after_a_screen_share_reaches_the_pupil(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    """The camera's layers are not signalled by SSRC; with a screen share's video m-line already
+    there, aiortc's payload-type routing cannot tell which m-line a new SSRC belongs to. The
+    server places them by MID and RID: the pupil decodes both, the camera at full size."""
+    browsers = harness_browsers(playwright, chromium_path, demo_data, tmp_path)
+    async with browsers as h:
+        teacher, pupil = h.pages
+        sent = await enter(teacher, h.teacher, None, ["screen", "camera"])
+        await enter(pupil, h.pupils[0], sent["roomId"], [])
+        top = await teacher.evaluate(
+            "window.sabaq.media.localTracks().find((t) => t.source === 'camera')"
+            ".track.getSettings().height"
+        )
+        try:
+            await until(teacher, SENDING_LAYERS, top)
+        except TimeoutError:
+            pytest.fail(f"the camera is not sent in layers: {await sent_layers(teacher)}")
+        got: dict[str, Any] = {}
+        async with asyncio.timeout(30):
+            while True:  # a condition polled until the deadline
+                got = await pupil.evaluate(DECODED_BY_SOURCE)
+                camera, screen = got.get("camera", {}), got.get("screen", {})
+                if camera.get("height") == top and screen.get("frames", 0) >= 10:
+                    break
+                await pupil.wait_for_timeout(250)
+        assert got["camera"]["frames"] > 0, got

@@ -99,8 +99,13 @@ async def test_the_answer_accepts_the_browsers_simulcast() -> None:
         "a=rid:h recv",
     ]
     assert f"a=extmap:10 {RID_URI}" in lines and f"a=extmap:11 {REPAIRED_RID_URI}" in lines
-    # The amended answer is still one aiortc (and so an SDP parser) reads.
-    assert with_simulcast(plain, plain) == plain
+    assert with_simulcast(plain, plain) == plain  # nothing offered, nothing added
+    # One encoding (a screen share): the RID extensions are agreed all the same, so that a
+    # camera with layers can join the bundle later; no a=rid, no a=simulcast.
+    single = CHROMIUM_OFFER.replace("a=simulcast:send l;m;h\r\n", "")
+    one = with_simulcast(plain, single).split("\r\n")
+    assert f"a=extmap:10 {RID_URI}" in one and f"a=extmap:11 {REPAIRED_RID_URI}" in one
+    assert not [line for line in one if line.startswith(("a=rid:", "a=simulcast"))]
 
 
 def test_offers_without_layers_are_left_alone() -> None:
