@@ -66,6 +66,7 @@ __all__ = [
     "RtpSink",
     "RtpTap",
     "SenderIds",
+    "answered_extension_ids",
     "codec_preferences",
     "header_extension_ids",
     "hook_receiver",
@@ -82,6 +83,7 @@ __all__ = [
     "send_pli",
     "sender_ids",
     "wants_remb",
+    "with_extension",
     "with_rrtr",
     "with_transport_cc",
     "without_remb",
@@ -332,6 +334,43 @@ def with_rrtr(sdp: str) -> str:
         return f"{m.group(1)}{m.group(3)}a=rtcp-fb:{m.group(2)} rrtr{m.group(3)}"
 
     return _VIDEO_RTPMAP.sub(add, sdp)
+
+
+def _sections(sdp: str) -> list[str]:
+    # The session part, then one string per m-section, each keeping its own line ends.
+    return re.split(r"(?m)^(?=m=)", sdp)
+
+
+def with_extension(sdp: str, uri: str, kind: str = "video") -> str:
+    """Offer one more RTP header extension on every `kind` m-section (server → viewer offers),
+    under the smallest one-byte ID no section uses yet.
+
+    aiortc's SDP knows a fixed set of extensions; one it does not know is offered here as text
+    and its agreed ID read back from the answer (`answered_extension_ids`).
+    """
+    # One ID means one extension across a BUNDLE group (RFC 8843): free in every section.
+    used = {int(n) for n in re.findall(r"(?m)^a=extmap:(\d+)", sdp)}
+    free = next((n for n in range(1, 15) if n not in used), None)
+    if free is None:
+        return sdp
+    out = []
+    for section in _sections(sdp):
+        if section.startswith(f"m={kind} ") and f" {uri}" not in section:
+            eol = "\r\n" if "\r\n" in section else "\n"
+            section = section.rstrip("\r\n") + f"{eol}a=extmap:{free} {uri}{eol}"
+        out.append(section)
+    return "".join(out)
+
+
+def answered_extension_ids(sdp: str, uri: str) -> dict[str, int]:
+    """MID → the ID an answer agreed for header extension `uri` (m-sections without it left out)."""
+    found: dict[str, int] = {}
+    for section in _sections(sdp):
+        mid = re.search(r"(?m)^a=mid:(\S+)", section)
+        ext = re.search(rf"(?m)^a=extmap:(\d+)(?:/\w+)? {re.escape(uri)}\s*$", section)
+        if mid and ext:
+            found[mid.group(1)] = int(ext.group(1))
+    return found
 
 
 class IdleTrack(MediaStreamTrack):

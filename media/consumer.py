@@ -39,6 +39,7 @@ from .rtp import (
     build_packet,
     extension_block,
     extension_key,
+    playout_delay_value,
 )
 
 _HEADER = struct.Struct("!BBHII")
@@ -70,6 +71,7 @@ class AiortcConsumer:
         self._ext_ids = ExtensionIds()
         self._mid = b""
         self._rtx: tuple[int, int] | None = None  # (payload type, ssrc)
+        self._playout: tuple[int, int] = (0, 0)  # (extension ID, value); ID 0: not sent
         # Random start values, in the lower half to avoid early SRTP rollover problems.
         self._rtx_seq = random.randrange(0x8000)  # noqa: S311 - not security relevant
         self.packets_sent = 0
@@ -151,6 +153,11 @@ class AiortcConsumer:
         """True once negotiated and forwarding."""
         return self._rewriter is not None
 
+    def set_playout_delay(self, ext_id: int, min_ms: int, max_ms: int) -> None:
+        """Send the playout-delay extension (agreed under `ext_id`) on this video copy."""
+        if self.producer.kind == "video" and 0 < ext_id < 15:
+            self._playout = (ext_id, playout_delay_value(min_ms, max_ms))
+
     def activate(self) -> None:
         """Read the negotiated SSRC / payload type / extension IDs and start forwarding."""
         if self._closed:
@@ -162,6 +169,8 @@ class AiortcConsumer:
             mid=ids.extension_ids.get(MID_URI, 0),
             abs_send_time=ids.extension_ids.get(ABS_SEND_TIME_URI, 0),
             audio_level=ids.extension_ids.get(AUDIO_LEVEL_URI, 0),
+            playout_delay=self._playout[0],
+            playout_delay_value=self._playout[1],
         )
         self._mid = ids.mid.encode()
         if ids.rtx_payload_type is not None:

@@ -31,6 +31,7 @@ def ts_add(a: int, b: int) -> int:
 
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+PLAYOUT_DELAY_URI = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
@@ -62,6 +63,22 @@ class ExtensionIds:
     mid: int = 0
     abs_send_time: int = 0
     audio_level: int = 0
+    # The playout-delay element (ID and its 24-bit value, `playout_delay_value`): the same on
+    # every packet of a consumer, so it belongs to the cached block like the IDs.
+    playout_delay: int = 0
+    playout_delay_value: int = 0
+
+
+def playout_delay_value(min_ms: int, max_ms: int) -> int:
+    """The playout-delay element's body: 12-bit minimum and maximum in 10 ms units.
+
+    A receiver with minimum 0 and a maximum up to 500 ms renders each frame as soon as it is
+    decoded (Chromium's low-latency rendering) instead of at the render time its jitter
+    buffer scheduled; the buffer itself still absorbs jitter up to the maximum.
+    """
+    if not 0 <= min_ms <= max_ms <= 40950:
+        raise ValueError("playout delay must satisfy 0 <= min <= max <= 40950 ms")
+    return ((min_ms // 10) << 12) | (max_ms // 10)
 
 
 _extension_keys: dict[tuple[ExtensionIds, bytes], int] = {}
@@ -90,6 +107,9 @@ def extension_block(
     if ids.audio_level and audio_level is not None:
         body.append(ids.audio_level << 4)
         body.append((0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F))
+    if ids.playout_delay:
+        body.append((ids.playout_delay << 4) | 2)
+        body += (ids.playout_delay_value & 0xFFFFFF).to_bytes(3, "big")
     if not body:
         return b""
     body += b"\x00" * (-len(body) % 4)

@@ -34,6 +34,10 @@ class MediaSettings:
     # own view forever (aiortc has no rollback, so the offer cannot be withdrawn). 10 s covers
     # a slow browser's setRemoteDescription + createAnswer on a loaded machine many times over.
     offer_timeout_s: float = 10.0
+    # The playout delay (min, max) in ms asked of viewers' browsers for forwarded video with
+    # the playout-delay header extension; None sends none (the browser's own defaults).
+    # See docs/media.md, "The extra frame in the room page".
+    video_playout_delay_ms: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         ipaddress.ip_address(self.gather_address)
@@ -43,5 +47,9 @@ class MediaSettings:
             raise ValueError("keyframe_interval_s must be positive")
         if self.offer_timeout_s <= 0:
             raise ValueError("offer_timeout_s must be positive")
+        if self.video_playout_delay_ms is not None:
+            low, high = self.video_playout_delay_ms
+            if not 0 <= low <= high <= 40950:
+                raise ValueError("video_playout_delay_ms must satisfy 0 <= min <= max <= 40950")
         if self.history_packets <= 0 or 65536 % self.history_packets:
             raise ValueError("history_packets must divide 65536")

@@ -22,6 +22,7 @@ from .interfaces import (
     default_source,
 )
 from .producer import AiortcProducer
+from .rtp import PLAYOUT_DELAY_URI
 from .settings import MediaSettings
 from .simulcast import SimulcastOffer, simulcast_offers, with_simulcast
 from .twcc import TRANSPORT_CC_URI
@@ -271,6 +272,8 @@ class AiortcTransport:
             offer = await self.pc.createOffer()
             await self.pc.setLocalDescription(offer)
             sdp = hooks.with_rrtr(hooks.without_remb(self.pc.localDescription.sdp))
+            if self._settings.video_playout_delay_ms is not None:
+                sdp = hooks.with_extension(sdp, PLAYOUT_DELAY_URI)
             return hooks.announce(sdp, self._settings)
 
     async def accept_answer(self, sdp: str) -> None:
@@ -282,8 +285,14 @@ class AiortcTransport:
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
             except Exception as exc:
                 raise NegotiationError(str(exc)) from exc
+            delay = self._settings.video_playout_delay_ms
+            playout_ids = (
+                hooks.answered_extension_ids(sdp, PLAYOUT_DELAY_URI) if delay is not None else {}
+            )
             for consumer in self.consumers:
                 if not consumer.closed and consumer.mid is not None:
+                    if delay is not None and consumer.mid in playout_ids:
+                        consumer.set_playout_delay(playout_ids[consumer.mid], *delay)
                     consumer.activate()
             self._negotiating = False
         if self._needs_negotiation:

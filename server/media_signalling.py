@@ -176,6 +176,11 @@ def media_settings(settings: Settings) -> MediaSettings:
         ice_servers=tuple(
             IceServer(s.urls, s.username, s.credential) for s in settings.ice_servers
         ),
+        video_playout_delay_ms=(
+            None
+            if settings.media_video_playout_max_ms is None
+            else (0, settings.media_video_playout_max_ms)
+        ),
     )
 
 

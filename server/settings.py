@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="STUN/TURN servers (JSON list) for the SFU and browsers; empty: host only",
     )
+    media_video_playout_max_ms: int | None = Field(
+        None,
+        ge=10,
+        le=500,
+        description="ask viewers' browsers to render forwarded video as soon as it is decoded, "
+        "buffering at most this long (playout-delay extension, minimum 0; docs/media.md)",
+    )
     drain_seconds: float = Field(
         10.0,
         ge=1,

@@ -8,6 +8,8 @@
 
 /** Frames kept per video: about the last two seconds at 30 fps. */
 const KEEP = 60;
+/** Sender reports whose clock correction is kept: Chromium's own offset filter is a median. */
+const KEEP_REPORTS = 20;
 
 /** The median of a list of numbers, null if empty. */
 export function median(values) {
@@ -28,6 +30,45 @@ export function frameDelay(meta) {
   return ms >= 0 && ms < 60_000 ? ms : null;
 }
 
+/**
+ * How many ms too long a frame's delay reads from Chromium's captureTime, from the sender
+ * reports it received (remote-outbound-rtp): it places the sender's clock at each
+ * report's arrival minus half the round trip, and on a short path that half is mostly the two
+ * ends' own processing, not flight (measured: round trips of 2-25 ms on loopback, where the
+ * flight is well under 1 ms; the delay read 4-20 ms too long). When both clocks agree (one
+ * host, or NTP-synchronised machines: what the server assumes of the publisher too, clock.py)
+ * the report's arrival minus its send time is the real one-way time, and Chromium's error is
+ * half the round trip minus it. A report that arrived before it was sent or after a whole
+ * round trip means the clocks disagree by more than that: it is not used. The median of the
+ * kept reports, 0 without any.
+ * @param {{rttMs: number, oneWayMs: number}[]} reports
+ */
+export function clockCorrection(reports) {
+  const usable = reports.filter((r) => r.rttMs > 0 && r.oneWayMs >= 0 && r.oneWayMs <= r.rttMs);
+  const ms = median(usable.map((r) => r.rttMs / 2 - r.oneWayMs));
+  return ms === null ? 0 : ms;
+}
+
+/**
+ * The sender report of each incoming video stream in one statistics report, as the one-way
+ * time (its arrival minus its send time) and the round trip at that time.
+ * @param {Iterable<any>} stats the values of an RTCStatsReport
+ * @returns {Map<string, {sent: number, rttMs: number, oneWayMs: number}>} by stream id
+ */
+export function senderReports(stats) {
+  const out = new Map();
+  for (const s of stats) {
+    if (s.type !== "remote-outbound-rtp" || s.kind !== "video") continue;
+    if (typeof s.remoteTimestamp !== "number" || typeof s.roundTripTime !== "number") continue;
+    out.set(s.id, {
+      sent: s.remoteTimestamp,
+      rttMs: s.roundTripTime * 1000,
+      oneWayMs: s.timestamp - s.remoteTimestamp,
+    });
+  }
+  return out;
+}
+
 /** Watches the page's remote videos; `take()` gives the median delay of recent frames. */
 export class FrameDelays {
   /** @param {(track: MediaStreamTrack) => boolean} isRemote */
@@ -35,6 +76,19 @@ export class FrameDelays {
     this.isRemote = isRemote;
     /** @type {WeakSet<HTMLVideoElement>} */ this.watched = new WeakSet();
     /** @type {number[]} */ this.recent = [];
+    /** @type {{rttMs: number, oneWayMs: number}[]} */ this.reports = [];
+    /** @type {Map<string, number>} stream → send time of the last report taken */
+    this.lastReport = new Map();
+  }
+
+  /** Take the sender reports of one statistics report (new ones only). */
+  readReports(stats) {
+    for (const [id, r] of senderReports(stats)) {
+      if (this.lastReport.get(id) === r.sent) continue;
+      this.lastReport.set(id, r.sent);
+      this.reports.push({ rttMs: r.rttMs, oneWayMs: r.oneWayMs });
+      if (this.reports.length > KEEP_REPORTS) this.reports.shift();
+    }
   }
 
   /** Start reading videos that appeared since the last call. */
@@ -58,11 +112,12 @@ export class FrameDelays {
     }
   }
 
-  /** The median delay (ms) of the frames shown since the last call, null if none. */
+  /** The median delay (ms) of the frames shown since the last call, corrected for the
+   * browser's clock placement (clockCorrection), null if none. */
   take() {
     this.scan();
     const ms = median(this.recent);
     this.recent = [];
-    return ms === null ? null : Math.round(ms);
+    return ms === null ? null : Math.max(0, Math.round(ms - clockCorrection(this.reports)));
   }
 }

@@ -169,6 +169,9 @@ export class QualityMonitor extends PeriodicSampler {
     this.previous = now;
     // Measured on the frames shown (framedelay.js) whenever there are any: the truth, where
     // the connection's figures are only the last hop and the buffer.
+    if (this.session.down && this.session.down.connectionState === "connected") {
+      this.frames.readReports(reports[pcs.indexOf(this.session.down)].values());
+    }
     const shown = this.frames.take();
     if (measured && shown !== null) {
       measured = { ...measured, delay_ms: shown, level: level(shown, measured.loss_pct) };
