@@ -66,8 +66,8 @@ async def test_the_teachers_browser_is_let_use_the_line(
 HELD = """
 async ([frames, deadlineMs]) => {
   const until = Date.now() + deadlineMs;
-  const pc = window.sabaq.media.down;
   for (;;) {
+    const pc = window.sabaq.media.down;  // made at the server's first offer
     let video = null;
     if (pc) for (const s of (await pc.getStats()).values()) {
       if (s.type === "inbound-rtp" && s.kind === "video") video = s;
