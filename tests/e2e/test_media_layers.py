@@ -205,7 +205,7 @@ async () => {
 """
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(180)
 async def test_a_simulcast_camera_after_a_screen_share_reaches_the_pupil(
     playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
 ) -> None:
@@ -222,7 +222,10 @@ async def test_a_simulcast_camera_after_a_screen_share_reaches_the_pupil(
             ".track.getSettings().height"
         )
         try:
-            await until(teacher, SENDING_LAYERS, top)
+            # Chromium enables the top layer only once its estimate of the line, shared with
+            # the screen share's 720p stream, has grown past it: 11-28 s here, once more than
+            # 30 s in a CI run (see the issue 14 notes: the start-up ramp with a screen on).
+            await until(teacher, SENDING_LAYERS, top, timeout_s=75)
         except TimeoutError:
             pytest.fail(f"the camera is not sent in layers: {await sent_layers(teacher)}")
         got: dict[str, Any] = {}
