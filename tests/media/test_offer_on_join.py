@@ -3,6 +3,10 @@ without a `media_start` (one round trip less between opening a lesson and its fi
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 import pytest
 
 from server.keys import SIGNALLING, STORE
@@ -12,41 +16,51 @@ from tests.integration.peers import guest_join, host_in_room, peers, sign_in
 from .sio_media import MediaClient
 
 
+@asynccontextmanager
+async def publishing_teacher(
+    server: LiveServer, host: Any, pupil: Any
+) -> AsyncIterator[tuple[dict[str, Any], str]]:
+    """The host's room with their camera published, and the pupil signed in (not joined):
+    (room, the host's participant id). The camera is unpublished on every path."""
+    room = await host_in_room(server, host)
+    host_id = (await host.wait("room_state"))["you"]["id"]
+    teacher = MediaClient(host, host_id, [])
+    try:
+        assert (await teacher.publish("camera"))["ok"]
+        await pupil.connect(server, await sign_in(server, *server.pupils[0]))
+        yield room, host_id
+    finally:
+        await teacher.close()
+
+
 @pytest.mark.timeout(60)
 async def test_a_join_with_media_gets_the_offer_without_media_start(
     live_server: LiveServer,
 ) -> None:
     server = live_server
-    async with peers("host", "pupil", "guest") as (host, pupil, guest):
-        room = await host_in_room(server, host)
-        host_id = (await host.wait("room_state"))["you"]["id"]
-        teacher = MediaClient(host, host_id, [])
-        try:
-            assert (await teacher.publish("camera"))["ok"]
-            await pupil.connect(server, await sign_in(server, *server.pupils[0]))
-            viewer = MediaClient(pupil, "", [])
-            ack = await pupil.call(
-                "join", {"v": 1, "room": room["id"], "as": "user", "media": True}
-            )
-            assert ack["ok"] and ack["status"] == "joined" and ack["ice_servers"] == []
-            viewer.participant_id = ack["you"]["id"]
-            # Never sent media_start: the offer comes by itself and its frames decode.
-            await viewer.wait_for(lambda: viewer.answers >= 1)
-            assert {t["participant_id"] for t in viewer.tiles.values()} == {host_id}
-            await viewer.wait_for(lambda: viewer.frames(host_id, "camera") >= 5)
-            await viewer.close()
+    async with (
+        peers("host", "pupil", "guest") as (host, pupil, guest),
+        publishing_teacher(server, host, pupil) as (room, host_id),
+    ):
+        viewer = MediaClient(pupil, "", [])
+        ack = await pupil.call("join", {"v": 1, "room": room["id"], "as": "user", "media": True})
+        assert ack["ok"] and ack["status"] == "joined" and ack["ice_servers"] == []
+        viewer.participant_id = ack["you"]["id"]
+        # Never sent media_start: the offer comes by itself and its frames decode.
+        await viewer.wait_for(lambda: viewer.answers >= 1)
+        assert {t["participant_id"] for t in viewer.tiles.values()} == {host_id}
+        await viewer.wait_for(lambda: viewer.frames(host_id, "camera") >= 5)
+        await viewer.close()
 
-            # A knocker has no media yet: `media` does nothing until they are let in.
-            await guest.connect(server)
-            waiting = await guest.call("join", {**guest_join(room["id"]), "media": True})
-            assert waiting["ok"] and waiting["status"] == "waiting"
-            peer = server.app[SIGNALLING].media._peers.get(waiting["you"]["id"])
-            assert peer is None or peer.subscribe is None
-            # Only a boolean is taken.
-            bad = await guest.call("join", {**guest_join(room["id"]), "media": "yes"})
-            assert bad["ok"] is False and bad["error"]["code"] == "invalid_payload"
-        finally:
-            await teacher.close()
+        # A knocker has no media yet: `media` does nothing until they are let in.
+        await guest.connect(server)
+        waiting = await guest.call("join", {**guest_join(room["id"]), "media": True})
+        assert waiting["ok"] and waiting["status"] == "waiting"
+        peer = server.app[SIGNALLING].media._peers.get(waiting["you"]["id"])
+        assert peer is None or peer.subscribe is None
+        # Only a boolean is taken.
+        bad = await guest.call("join", {**guest_join(room["id"]), "media": "yes"})
+        assert bad["ok"] is False and bad["error"]["code"] == "invalid_payload"
 
 
 async def test_a_join_that_may_not_knock_leaves_no_knock(live_server: LiveServer) -> None:
@@ -81,24 +95,17 @@ async def test_the_first_offer_comes_before_the_joins_ack(live_server: LiveServe
     # The room page draws the room when the join's ack comes; an offer that is already there
     # is answered first, so ICE and DTLS come up while the page draws (docs/entry.md).
     server = live_server
-    async with peers("host", "pupil") as (host, pupil):
-        room = await host_in_room(server, host)
-        host_id = (await host.wait("room_state"))["you"]["id"]
-        teacher = MediaClient(host, host_id, [])
-        try:
-            assert (await teacher.publish("camera"))["ok"]
-            await pupil.connect(server, await sign_in(server, *server.pupils[0]))
-            order: list[str] = []
-            pupil.sio.on("media_offer", lambda _data: order.append("media_offer"))
-            ack = await pupil.call(
-                "join", {"v": 1, "room": room["id"], "as": "user", "media": True}
-            )
-            order.append("ack")
-            assert ack["ok"] and ack["status"] == "joined"
-            assert order == ["media_offer", "ack"]
-            # Offered once: the subscribe side has nothing more pending.
-            peer = server.app[SIGNALLING].media._peers[ack["you"]["id"]]
-            assert peer.offers == 1 and peer.subscribe is not None
-            assert peer.subscribe.awaiting_answer
-        finally:
-            await teacher.close()
+    async with (
+        peers("host", "pupil") as (host, pupil),
+        publishing_teacher(server, host, pupil) as (room, _),
+    ):
+        order: list[str] = []
+        pupil.sio.on("media_offer", lambda _data: order.append("media_offer"))
+        ack = await pupil.call("join", {"v": 1, "room": room["id"], "as": "user", "media": True})
+        order.append("ack")
+        assert ack["ok"] and ack["status"] == "joined"
+        assert order == ["media_offer", "ack"]
+        # Offered once: the subscribe side has nothing more pending.
+        peer = server.app[SIGNALLING].media._peers[ack["you"]["id"]]
+        assert peer.offers == 1 and peer.subscribe is not None
+        assert peer.subscribe.awaiting_answer
