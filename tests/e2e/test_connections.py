@@ -171,6 +171,9 @@ async def test_the_host_sees_each_connection_worst_first_with_notices_and_a_char
             await expect(row_b.locator(".flag")).to_have_text(text("quality.fair", lang))
             await host.screenshot(path=str(ARTIFACTS / f"host-view-desktop-{lang}.png"))
         await host.set_viewport_size(PHONE)
+        # The page closes the column when it crosses to a phone (a media-query change event, a
+        # task after the resize): wait for that before opening the sheet, or the close lands after.
+        await expect(host.locator("#side")).to_be_hidden()
         await open_panel(host, "people")  # a sheet over the stage on a phone
         for lang in ("kk", "ru", "en"):
             await host.locator("#lang").select_option(lang)

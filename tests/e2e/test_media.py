@@ -467,7 +467,12 @@ window.WebSocket = class extends NativeSocket {
     });
   }
   send(data) {
-    if (typeof data === "string" && /^42\\d*\\["media_answer"/.test(data)) seen("media_answer");
+    if (typeof data === "string" && /^42\\d*\\["media_answer"/.test(data)) {
+      seen("media_answer");
+      // An answer that carries the pooled candidate has ICE under way already: its checks start
+      // once it is set (the page's own iceUnderway() reads the same description).
+      if (data.includes("a=candidate:")) seen("ice_under_way");
+    }
     return super.send(data);
   }
 };
