@@ -26,7 +26,7 @@ from .clock import NTP_EPOCH_OFFSET_S, report_now
 from .counters import RETIRED
 from .interfaces import InvalidStateError
 from .layer_select import LayerChoice, LossWindow
-from .layers import switch_ts_offset
+from .layers import ReceivedLayer, layer_limit, switch_ts_offset
 from .producer import AiortcProducer
 from .resend import ResendGate
 from .rtp import (
@@ -329,6 +329,26 @@ class AiortcConsumer:
         """The simulcast layer being forwarded (0 = lowest), None without simulcast."""
         rw = self._rewriter
         return rw.layer if rw is not None and self.producer.simulcast else None
+
+    def received(self) -> ReceivedLayer | None:
+        """The layer this viewer gets of a video and what holds it there (the host's view);
+        None for audio, before negotiation and once closed."""
+        rw = self._rewriter
+        producer = self.producer
+        if rw is None or self._closed or producer.kind != "video":
+            return None
+        count = len(producer.layers)
+        layer = rw.layer if producer.simulcast else 0
+        sending = producer.sending_layers(hooks.arrival_ms()) if producer.simulcast else [0]
+        return ReceivedLayer(
+            publisher=producer.participant_id,
+            source=producer.source,
+            layer=layer,
+            layers=count,
+            height=producer.layers[layer].height,
+            limit=layer_limit(layer, count, sending),
+            paused=self._paused,
+        )
 
     def _on_receiver_report(self, packet: RtcpRrPacket) -> None:
         """The viewer's report on this copy: feed the link estimate, pick the layer."""

@@ -11,9 +11,16 @@ reported, the arrival clock stands in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from .clock import ntp_seconds
+
+# Why a viewer gets the layer it gets: nothing holds it down (the top layer, or the only one);
+# its line (the link estimate keeps it below the best layer being sent); the sender (the
+# publisher's browser sends nothing higher now: its own bandwidth or CPU limit, or start-up).
+LayerLimit = Literal["none", "line", "sender"]
 
 _TS_MOD = 1 << 32
 _TS_HALF = 1 << 31
@@ -83,3 +90,27 @@ class RateMeter:
         self.bps = sample if self.bps == 0 else self.bps + self.smoothing * (sample - self.bps)
         self._mark_ms, self._mark_octets = now_ms, octets
         return self.bps
+
+
+def layer_limit(layer: int, layers: int, sending: Sequence[int]) -> LayerLimit:
+    """What holds a viewer forwarded `layer` (0 = lowest) of `layers` there, given the indexes
+    of the layers being sent now, lowest first."""
+    best = sending[-1] if sending else layers - 1
+    if layer < best:
+        return "line"
+    if layer < layers - 1:
+        return "sender"
+    return "none"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedLayer:
+    """What one viewer is forwarded of one video: for the host's view of connections."""
+
+    publisher: str  # participant id
+    source: str  # camera | screen
+    layer: int  # the layer forwarded, 0 = lowest
+    layers: int  # how many the publisher sends (1 without simulcast)
+    height: int  # its picture's height; 0 until a keyframe told (or a codec not read)
+    limit: LayerLimit
+    paused: bool  # the viewer turned this source off (media_receive)

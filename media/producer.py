@@ -31,6 +31,7 @@ from .rtp import (
     RtpHeader,
     SourcePacket,
     is_keyframe_start,
+    vp8_keyframe_size,
 )
 from .simulcast import SimulcastOffer
 from .twcc import TRANSPORT_CC_URI
@@ -68,6 +69,10 @@ class Layer:
     last_ts: int = 0  # newest media packet's timestamp and arrival (ms)
     last_ms: int = 0
     meter: RateMeter = field(default_factory=RateMeter)
+    # The picture of the layer's newest keyframe (VP8's keyframe header), 0 until one came or
+    # for codecs whose header is not read: what a viewer of this layer sees, for the host's view.
+    width: int = 0
+    height: int = 0
     timer: asyncio.TimerHandle | None = None  # a held keyframe request
     repair_timer: asyncio.TimerHandle | None = None
 
@@ -115,6 +120,7 @@ class AiortcProducer:
         self.keyframe_requests_sent = 0
         self.nacks_sent = 0
         self._keyframe_codec = "" if kind == "audio" else self.codec.mimeType.lower()
+        self._vp8 = self._keyframe_codec == "video/vp8"
         video = kind == "video"
         rids: tuple[str | None, ...] = simulcast.rids if simulcast and video else (None,)
         # Lowest first; a producer without simulcast has one layer. The history, the keyframe
@@ -381,6 +387,10 @@ class AiortcProducer:
         # the first live one, not twice.
         if layer.keyframes is not None:
             layer.keyframes.add(sp)
+            if sp.keyframe_start and self._vp8:
+                size = vp8_keyframe_size(payload)
+                if size is not None:
+                    layer.width, layer.height = size
 
     def _nack_upstream(self, layer: Layer, seqs: list[int]) -> None:
         if layer.ssrc is None:

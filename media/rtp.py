@@ -387,32 +387,56 @@ def is_keyframe_start(codec: str, payload: bytes) -> bool:
     return not name.startswith("video/")
 
 
-def _vp8_keyframe_start(payload: bytes) -> bool:
-    # RFC 7741 payload descriptor, then the VP8 frame tag whose P bit is 0 on keyframes.
+def _vp8_frame_start(payload: bytes) -> int | None:
+    """Where the VP8 frame begins in a payload starting partition 0 (after the RFC 7741
+    payload descriptor); None for any other packet or a truncated descriptor."""
     if len(payload) < 1:
-        return False
+        return None
     first = payload[0]
     start_of_partition = bool(first & 0x10)
     partition_id = first & 0x07
     if not start_of_partition or partition_id != 0:
-        return False
+        return None
     pos = 1
     if first & 0x80:
         if len(payload) < 2:
-            return False
+            return None
         ext = payload[1]
         pos = 2
         if ext & 0x80:
             if len(payload) <= pos:
-                return False
+                return None
             pos += 2 if payload[pos] & 0x80 else 1
         if ext & 0x40:
             pos += 1
         if ext & 0x30:
             pos += 1
     if len(payload) <= pos:
-        return False
-    return (payload[pos] & 0x01) == 0
+        return None
+    return pos
+
+
+def _vp8_keyframe_start(payload: bytes) -> bool:
+    # The VP8 frame tag's P bit is 0 on keyframes.
+    pos = _vp8_frame_start(payload)
+    return pos is not None and (payload[pos] & 0x01) == 0
+
+
+_VP8_START_CODE = b"\x9d\x01\x2a"
+
+
+def vp8_keyframe_size(payload: bytes) -> tuple[int, int] | None:
+    """(width, height) of the picture a VP8 keyframe's first packet starts, from the keyframe
+    header (RFC 6386 9.1: 3-byte frame tag, start code, 14-bit width and height, little
+    endian); None for other packets. What a simulcast layer's picture is, without decoding."""
+    pos = _vp8_frame_start(payload)
+    if pos is None or payload[pos] & 0x01 or len(payload) < pos + 10:
+        return None
+    if payload[pos + 3 : pos + 6] != _VP8_START_CODE:
+        return None
+    width = int.from_bytes(payload[pos + 6 : pos + 8], "little") & 0x3FFF
+    height = int.from_bytes(payload[pos + 8 : pos + 10], "little") & 0x3FFF
+    return width, height
 
 
 _H264_IDR = 5

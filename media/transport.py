@@ -21,6 +21,7 @@ from .interfaces import (
     TransportRole,
     default_source,
 )
+from .layers import ReceivedLayer
 from .producer import AiortcProducer
 from .rtp import PLAYOUT_DELAY_URI
 from .settings import MediaSettings
@@ -312,6 +313,10 @@ class AiortcTransport:
             for c in self.consumers
             if c.mid is not None and not c.closed
         }
+
+    def received(self) -> list[ReceivedLayer]:
+        """Per video this viewer is forwarded: the layer and what holds it there (subscribe)."""
+        return [r for c in self.consumers if (r := c.received()) is not None]
 
     # -- both -----------------------------------------------------------------------------
 

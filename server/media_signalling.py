@@ -34,6 +34,7 @@ from media import (
     Source,
 )
 from media.interfaces import default_source
+from media.layers import ReceivedLayer
 from media.transport import AiortcTransport
 from rooms.refusals import Reason, Refusal
 from rooms.roles import Permission
@@ -155,6 +156,19 @@ class MediaPeer:
         if self.offer_timer is not None:
             self.offer_timer.cancel()
             self.offer_timer = None
+
+
+def received_json(r: ReceivedLayer) -> dict[str, object]:
+    """One video a viewer is forwarded, as `participant_quality.received` carries it."""
+    return {
+        "from": r.publisher,
+        "source": r.source,
+        "layer": r.layer,
+        "layers": r.layers,
+        "height": r.height,
+        "limit": r.limit,
+        "paused": r.paused,
+    }
 
 
 def media_error(code: str, message: str) -> Ack:
@@ -450,12 +464,15 @@ class MediaSignalling:
         peer.quality_at = now
         for listener in self.quality_listeners:
             listener(room_id, pid, q)
-        await self._sig.sio.emit(
-            "participant_quality",
-            # Only what the page sent: an older page's reading is passed on as it was.
-            {"participant": pid, **q.model_dump(exclude_unset=True)},
-            room=f"staff:{room_id}",
-        )
+        # What the page sent (an older page's reading is passed on as it was), and what only
+        # the server knows: the layer it forwards this viewer of each video and why (the page's
+        # video_height is the picture decoded, which cannot tell a held-down layer from a
+        # publisher that sends no more).
+        reading: dict[str, object] = {"participant": pid, **q.model_dump(exclude_unset=True)}
+        down = peer.subscribe
+        if down is not None and not down.closed:
+            reading["received"] = [received_json(r) for r in down.received()]
+        await self._sig.sio.emit("participant_quality", reading, room=f"staff:{room_id}")
         return {"ok": True}
 
     async def _answer(self, pid: str, sdp: str) -> Ack:

@@ -189,9 +189,14 @@ async def launch(pw: Playwright, ns: NetNs, chromium: Path, folder: Path) -> Bro
 
 
 async def open_page(
-    browser: Browser, url: str, bundle: bytes, problems: list[str], init: str | None = None
+    browser: Browser,
+    url: str,
+    bundle: bytes,
+    problems: list[str],
+    init: str | None = None,
+    bypass_csp: bool = False,  # only so that axe's own <script> can be injected
 ) -> Page:
-    page = await (await browser.new_context()).new_page()
+    page = await (await browser.new_context(bypass_csp=bypass_csp)).new_page()
     if init is not None:
         await page.add_init_script(init)
 
@@ -310,7 +315,12 @@ async def test_pupil_decodes_teachers_camera_and_mic(
 
 @asynccontextmanager
 async def room_in_netns(
-    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path, title: str
+    playwright: Playwright,
+    chromium_path: Path,
+    demo_data: Path,
+    tmp_path: Path,
+    title: str,
+    host_bypass_csp: bool = False,
 ) -> AsyncIterator[tuple[Page, Page, NetNs]]:
     """The real room page inside a test-made network namespace: the teacher signs in, creates a
     room for the demo class and enters as host; a pupil enters it (keeping its peer
@@ -325,7 +335,9 @@ async def room_in_netns(
             teacher_browser = await launch(playwright, ns, chromium_path, tmp_path)
             pupil_browser = await launch(playwright, ns, chromium_path, tmp_path)
             try:
-                host = await open_page(teacher_browser, url, b"", problems)
+                host = await open_page(
+                    teacher_browser, url, b"", problems, bypass_csp=host_bypass_csp
+                )
                 await flows.sign_in_home(host, url, *teacher)
                 await expect(host.locator("#teacher")).to_be_visible()
                 classes = await host.evaluate("fetch('/api/classes').then((r) => r.json())")

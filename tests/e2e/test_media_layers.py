@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, Playwright
+from playwright.async_api import Page, Playwright, ViewportSize, expect
 
+from tests.e2e.conftest import artifacts
+from tests.e2e.flows import open_panel, text
 from tests.e2e.netns import NetNs
-from tests.e2e.test_media import harness_browsers, playwright
+from tests.e2e.test_accessibility import axe_violations
+from tests.e2e.test_media import harness_browsers, playwright, room_in_netns
 from tests.e2e.test_media_network import enter
 
 pytestmark = pytest.mark.e2e
@@ -237,3 +240,117 @@ async def test_a_simulcast_camera_after_a_screen_share_reaches_the_pupil(
                     break
                 await pupil.wait_for_timeout(250)
         assert got["camera"]["frames"] > 0, got
+
+
+# Runs in a pupil's room page (its peer connections kept by test_media's init script): the local
+# UDP port of the connection that receives video, and the height of that video.
+ROOM_RECEIVE = """
+async () => {
+  for (const pc of window.__pcs) {
+    const stats = await pc.getStats();
+    let height = 0, port = null;
+    for (const s of stats.values()) {
+      if (s.type === "inbound-rtp" && s.kind === "video") height = s.frameHeight || 0;
+      if (s.type === "transport" && s.selectedCandidatePairId) {
+        const pair = stats.get(s.selectedCandidatePairId);
+        port = stats.get(pair.localCandidateId).port;
+      }
+    }
+    if (height) return {port, height};
+  }
+  return {port: null, height: 0};
+}
+"""
+
+DESKTOP: ViewportSize = {"width": 1366, "height": 768}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+async def show_row(page: Page) -> None:
+    # At once, in the page: the list is redrawn every second, so a locator's wait for a
+    # stable element can meet a row that has just been replaced.
+    await page.evaluate("document.querySelector('#connections > li').scrollIntoView()")
+
+
+def layer_line(lang: str, layer: str, height: int, why: str) -> str:
+    """The host's view's sentence about the host's own camera as one pupil gets it."""
+    return text(
+        "connections.layer_entry",
+        lang,
+        video=text("connections.video_your_camera", lang),
+        layer=text("connections.layer_size", lang, layer=text(layer, lang), height=height),
+        why=text(why, lang),
+    )
+
+
+@pytest.mark.timeout(180)
+async def test_the_hosts_view_says_which_layer_a_pupil_gets_and_that_the_line_limits_it(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path, axe_source: Path
+) -> None:
+    """Issue 14's "layer received": the real room pages, the teacher's camera in layers. The
+    host's view says, from the server, which layer the pupil is forwarded — the high one, then,
+    with the pupil's line policed to 300 kbit/s, the low one held there by the line — in words,
+    in a list named for the pupil. (The page's own "video 480p" is the picture decoded: it cannot
+    tell the line from a publisher that sends no more.)"""
+    room = room_in_netns(
+        playwright, chromium_path, demo_data, tmp_path, "Physics 9A", host_bypass_csp=True
+    )
+    async with room as (host, pupil, ns):
+        await host.set_viewport_size(DESKTOP)
+        for source in ("camera", "mic"):
+            button = host.get_by_test_id(f"publish-{source}")
+            await button.click()
+            await expect(button).to_have_attribute("aria-pressed", "true")
+        top = await host.evaluate(
+            "navigator.mediaDevices.getUserMedia({video: true})"
+            ".then((s) => { const h = s.getVideoTracks()[0].getSettings().height;"
+            " s.getTracks().forEach((t) => t.stop()); return h; })"
+        )
+        await open_panel(host, "people")
+        section = host.locator("#connections-panel")
+        await section.locator("summary").focus()
+        await host.keyboard.press("Enter")
+        await expect(section).to_have_attribute("open", "")
+        row = section.locator("#connections > li")
+        await expect(row).to_have_count(1)
+        layers = row.locator("ul.connection-layers")
+        pupil_name = (await row.locator(".person-name").text_content()) or ""
+        await expect(layers).to_have_attribute(
+            "aria-label", text("connections.layers_label", name=pupil_name)
+        )
+        # Chromium turns the camera's top layer on once its estimate of the line has grown.
+        high = layer_line("en", "connections.layer_high", top, "connections.layer_best")
+        await expect(layers.locator("li")).to_have_text([high], timeout=45_000)
+        await expect(layers.locator("li")).to_have_attribute("data-limit", "none")
+
+        got: dict[str, Any] = await pupil.evaluate(ROOM_RECEIVE)
+        assert isinstance(got["port"], int) and got["height"] == top, got
+        limit_udp_port(ns, got["port"], 300)
+        # Within seconds the server forwards the pupil the low layer; the host is told why.
+        low = layer_line("en", "connections.layer_low", top // 2, "connections.layer_line")
+        await expect(layers.locator("li")).to_have_text([low], timeout=30_000)
+        await expect(layers.locator("li")).to_have_attribute("data-limit", "line")
+
+        problems = await axe_violations(host, axe_source)
+        assert problems == [], problems
+        shots = artifacts("quality")
+        await show_row(host)
+        await host.screenshot(path=str(shots / "host-view-layer-desktop-en.png"))
+        for lang in ("ru", "kk"):
+            await host.locator("#lang").select_option(lang)
+            await expect(layers.locator("li")).to_have_text(
+                [layer_line(lang, "connections.layer_low", top // 2, "connections.layer_line")]
+            )
+            await host.screenshot(path=str(shots / f"host-view-layer-desktop-{lang}.png"))
+        await host.set_viewport_size(PHONE)
+        await expect(host.locator("#side")).to_be_hidden()
+        await open_panel(host, "people")
+        for lang in ("kk", "ru", "en"):
+            await host.locator("#lang").select_option(lang)
+            await expect(host.locator("#connections-title")).to_have_text(
+                text("connections.title", lang)
+            )
+            await show_row(host)
+            await host.screenshot(path=str(shots / f"host-view-layer-phone-{lang}.png"))
+        problems = await axe_violations(host, axe_source)
+        assert problems == [], problems

@@ -4,10 +4,13 @@ transceiver fed by hand)."""
 
 from __future__ import annotations
 
+import fractions
 import itertools
 from typing import Any, cast
 
+import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.codecs import get_encoder
 from aiortc.rtcrtpparameters import (
     RTCRtpCodecParameters,
     RTCRtpHeaderExtensionParameters,
@@ -23,10 +26,10 @@ from media.history import PacketHistory
 from media.keyframe_cache import KeyframeCache
 from media.keyframes import KeyframeCoalescer
 from media.layer_select import LayerChoice, LossWindow
-from media.layers import RateMeter, switch_ts_offset, ts_diff
+from media.layers import RateMeter, ReceivedLayer, layer_limit, switch_ts_offset, ts_diff
 from media.producer import AiortcProducer, Layer
 from media.repair import RepairSchedule
-from media.rtp import Rewriter, SourcePacket, read_extension
+from media.rtp import Rewriter, SourcePacket, read_extension, vp8_keyframe_size
 from media.simulcast import REPAIRED_RID_URI, RID_URI, simulcast_offers, with_simulcast
 
 # Chromium 156's offer for a canvas track sent with three encodings (other codecs left out).
@@ -331,6 +334,42 @@ def test_the_choice_is_always_a_layer_being_sent_and_never_up_right_after_loss(
         current = chosen
 
 
+# -- what a viewer gets, for the host's view --------------------------------------------------
+
+
+def test_a_vp8_keyframes_header_gives_its_picture_size() -> None:
+    """Read from aiortc's own VP8 encoder's packets: the keyframe's first packet has the
+    size, its other packets and delta frames have none, nor do truncated or other payloads."""
+    codec = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+    encoder = get_encoder(codec)
+    frames = []
+    for i, (width, height) in enumerate(((320, 180), (320, 180), (640, 480))):
+        frame = av.VideoFrame(width=width, height=height, format="yuv420p")
+        frame.pts, frame.time_base = i * 3000, fractions.Fraction(1, 90000)
+        frames.append(encoder.encode(frame, force_keyframe=i != 1)[0])
+    key, delta, bigger = frames
+    assert vp8_keyframe_size(key[0]) == (320, 180)
+    assert [vp8_keyframe_size(p) for p in key[1:]] == [None] * (len(key) - 1)
+    assert vp8_keyframe_size(delta[0]) is None
+    assert vp8_keyframe_size(bigger[0]) == (640, 480)
+    for cut in range(len(key[0][:12])):
+        assert vp8_keyframe_size(key[0][:cut]) is None, cut
+    assert vp8_keyframe_size(b"") is None
+    assert vp8_keyframe_size(key[0][:6] + b"\x00\x00\x00" + key[0][9:]) is None  # no start code
+
+
+def test_what_holds_a_viewers_layer() -> None:
+    # (layer, layers, being sent) → the limit
+    assert layer_limit(2, 3, [0, 1, 2]) == "none"  # the top
+    assert layer_limit(0, 1, [0]) == "none"  # the only layer
+    assert layer_limit(0, 3, [0, 1, 2]) == "line"  # below what is sent: the viewer's line
+    assert layer_limit(1, 3, [0, 1, 2]) == "line"
+    assert layer_limit(1, 3, [0, 1]) == "sender"  # the publisher sends no higher now
+    assert layer_limit(0, 3, [0, 1]) == "line"
+    assert layer_limit(1, 2, []) == "none"  # nothing being sent: nothing to tell
+    assert layer_limit(0, 2, []) == "line"
+
+
 # -- a consumer switching layers --------------------------------------------------------------
 
 
@@ -354,6 +393,8 @@ class _Producer:
         self.closed = False
         self.id = "p"
         self.participant_id = "teacher"
+        self.kind = "video"
+        self.source = "camera"
         self.codec = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
         self.keyframe_requests: list[int | None] = []
         self.repairs: list[tuple[int, int | None]] = []
@@ -413,6 +454,10 @@ async def test_a_viewer_switches_only_at_the_target_layers_keyframe() -> None:
         for frame in range(1, 5):
             consumer.forward(producer.packet(2, next(high), 90_000 + 3000 * frame))
         assert len(sent) == 5
+        for stream, height in zip(producer.layers, (120, 240, 480), strict=True):
+            stream.height = height
+        seen = ReceivedLayer("teacher", "camera", 2, 3, 480, "none", paused=False)
+        assert consumer.received() == seen
         consumer.target_layer = 0
         # The low layer's delta frames are not a switching point; the high one goes on.
         consumer.forward(producer.packet(0, next(low), 5_000_000))
@@ -420,6 +465,8 @@ async def test_a_viewer_switches_only_at_the_target_layers_keyframe() -> None:
         assert len(sent) == 6 and consumer.layer == 2
         consumer.forward(producer.packet(0, next(low), 5_003_000, key=True))
         assert consumer.layer == 0 and consumer.layer_switches == 1
+        # The host's view: the low layer, held there by the viewer's line.
+        assert consumer.received() == ReceivedLayer("teacher", "camera", 0, 3, 120, "line", False)
         consumer.forward(producer.packet(2, next(high), 90_000 + 3000 * 6))  # dropped now
         consumer.forward(producer.packet(0, next(low), 5_006_000))
         headers = [_header(d) for d in sent]
@@ -440,5 +487,6 @@ async def test_a_viewer_switches_only_at_the_target_layers_keyframe() -> None:
         assert [r[1] for r in resent] == [stamps[2], stamps[7]]  # each with its own offset
         assert consumer.retransmissions == 2
         consumer.close()
+        assert consumer.received() is None
     finally:
         await pc.close()

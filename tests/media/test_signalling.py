@@ -306,6 +306,49 @@ async def test_connection_readings_reach_hosts_only(
 
 
 @pytest.mark.timeout(60)
+async def test_readings_carry_the_layer_the_server_forwards_each_video(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host's view learns from the server which layer each viewer is forwarded of each
+    video, its picture's height (read from the VP8 keyframe header, not decoded) and what
+    holds it there; a viewer without a subscribe side gets no such field."""
+    async with peers("host", "a") as (host, a):
+        teacher, pupil = await media_clients(live_server, host, a)
+        tid, pid = teacher.participant_id, pupil.participant_id
+        try:
+            clock = _TestClock()
+            monkeypatch.setattr(server.media_signalling, "time", clock)
+            assert (await teacher.publish("camera", "mic"))["ok"]
+            await pupil.wait_for(receives(pupil, tid, camera=10, mic=10))
+            reading = {"level": "good", "delay_ms": 40, "rtt_ms": 2, "loss_pct": 0}
+            assert (await a.call("media_quality", reading))["ok"]
+            got = await host.wait("participant_quality", lambda d: d["participant"] == pid)
+            camera = {"from": tid, "source": "camera", "layer": 0, "layers": 1}
+            # aiortc publishes one encoding (no simulcast): its only layer, 240 lines.
+            assert got == {
+                "participant": pid,
+                **reading,
+                "received": [{**camera, "height": 240, "limit": "none", "paused": False}],
+            }
+            # The pupil turns others' cameras off: the copy is there, paused.
+            assert (await a.call("media_receive", {"cameras": False}))["ok"]
+            clock.now += 1
+            assert (await a.call("media_quality", reading))["ok"]
+            got = await host.wait(
+                "participant_quality",
+                lambda d: d["participant"] == pid and d["received"][0]["paused"],
+            )
+            assert got["received"] == [{**camera, "height": 240, "limit": "none", "paused": True}]
+            # The teacher's own reading: it receives no video, so the list is empty.
+            assert (await host.call("media_quality", reading))["ok"]
+            got = await host.wait("participant_quality", lambda d: d["participant"] == tid)
+            assert got["received"] == []
+        finally:
+            await teacher.close()
+            await pupil.close()
+
+
+@pytest.mark.timeout(60)
 async def test_a_pupil_turns_cameras_off_and_it_holds_over_a_new_subscribe_side(
     live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

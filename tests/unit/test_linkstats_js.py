@@ -108,3 +108,66 @@ console.log(JSON.stringify({{ order, news, points }}));
     assert out["news"] == [["delay"], [], ["video"], [], ["delay"]]
     # The 70 s old sample is out of the minute; the scale's top is 200 ms.
     assert out["points"] == "0.0,24.0 240.0,36.0"
+
+
+def test_the_layer_a_viewer_is_forwarded_in_words() -> None:
+    """participant_quality.received (the server's) → which words the host's view says."""
+    entries = [
+        {"layer": 0, "layers": 2, "height": 240, "limit": "line", "paused": False},
+        {"layer": 1, "layers": 2, "height": 480, "limit": "none", "paused": False},
+        {"layer": 1, "layers": 3, "height": 360, "limit": "sender", "paused": False},
+        {"layer": 0, "layers": 1, "height": 0, "limit": "none", "paused": False},
+        {"layer": 0, "layers": 2, "height": 240, "limit": "line", "paused": True},
+        {"layer": 7, "layers": 0, "height": -3, "limit": "?"},  # odd input is clamped
+    ]
+    got = run(
+        f"""
+import {{ layerWords }} from {MODULE};
+console.log(JSON.stringify({json.dumps(entries)}.map(layerWords)));
+"""
+    )
+    c = "connections."
+    assert got == [
+        {
+            "name": c + "layer_low",
+            "why": c + "layer_line",
+            "height": 240,
+            "paused": False,
+            "limited": True,
+        },
+        {
+            "name": c + "layer_high",
+            "why": c + "layer_best",
+            "height": 480,
+            "paused": False,
+            "limited": False,
+        },
+        {
+            "name": c + "layer_middle",
+            "why": c + "layer_sender",
+            "height": 360,
+            "paused": False,
+            "limited": False,
+        },
+        {
+            "name": c + "layer_only",
+            "why": c + "layer_single",
+            "height": 0,
+            "paused": False,
+            "limited": False,
+        },
+        {
+            "name": c + "layer_low",
+            "why": c + "layer_paused",
+            "height": 240,
+            "paused": True,
+            "limited": False,
+        },
+        {
+            "name": c + "layer_only",
+            "why": c + "layer_single",
+            "height": 0,
+            "paused": False,
+            "limited": False,
+        },
+    ]

@@ -11,11 +11,12 @@ import { t } from "./i18n.js";
 import {
   CHART_SECONDS,
   connectionNews,
+  layerWords,
   sparkPoints,
   worstFirst,
 } from "./linkstats.js";
 import { notify } from "./notices.js";
-import { button, focusedControl, isStaff, restoreFocus, state } from "./shared.js";
+import { button, focusedControl, isMe, isStaff, restoreFocus, state } from "./shared.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const CHART_W = 240;
@@ -89,6 +90,36 @@ function figures(q) {
   });
 }
 
+/** Whose video an entry of `received` is, in words ("your camera", "Aigerim's screen"). */
+function videoName(r) {
+  const source = r.source === "screen" ? "screen" : "camera";
+  if (isMe(r.from)) return t(`connections.video_your_${source}`);
+  const who = state.participants.get(r.from);
+  return t(`connections.video_${source}`, { name: who ? who.name : t("connections.someone") });
+}
+
+/**
+ * The layer the server forwards this participant of each video they are shown, and what holds
+ * it there (participant_quality.received): one plain sentence per video, in a list named for
+ * the participant so a screen reader says whose it is.
+ */
+function layersList(p, received) {
+  const entries = received.map((r) => {
+    const w = layerWords(r);
+    const video = videoName(r);
+    const layer = w.height ? t("connections.layer_size", { layer: t(w.name), height: w.height }) : t(w.name);
+    const text = w.paused
+      ? t("connections.layer_entry_paused", { video, why: t(w.why) })
+      : t("connections.layer_entry", { video, layer, why: t(w.why) });
+    return h("li", { text, "data-limit": w.paused ? "paused" : r.limit || "none" });
+  });
+  return h(
+    "ul",
+    { class: "connection-layers", "aria-label": t("connections.layers_label", { name: p.name }) },
+    ...entries,
+  );
+}
+
 function chart(id, name) {
   const samples = view.history.get(id) || [];
   const values = samples.map((s) => s.value);
@@ -157,6 +188,7 @@ function item(p, q) {
       " ",
       h("span", { class: `flag flag-quality-${q ? q.level : "none"}`, text: level }),
       q ? h("div", { class: "connection-figures", text: figures(q) }) : null,
+      q && Array.isArray(q.received) && q.received.length ? layersList(p, q.received) : null,
     ),
     q ? h("div", { class: "actions" }, toggle) : null,
     open && q ? chart(p.id, p.name) : null,

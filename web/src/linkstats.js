@@ -135,3 +135,24 @@ export function sparkPoints(samples, now, width, height, top) {
     })
     .join(" ");
 }
+
+/**
+ * What to say of one video a viewer is forwarded (`participant_quality.received`, from the
+ * server): i18n keys of the layer's name and of what holds it there, and the picture's height
+ * (0: not known). Layers are lowest first; anything odd in the entry is clamped, not trusted.
+ * @param {{layer?: number, layers?: number, height?: number, limit?: string, paused?: boolean}} r
+ */
+export function layerWords(r) {
+  const layers = Math.max(1, Math.floor(Number(r.layers) || 1));
+  const layer = Math.min(Math.max(0, Math.floor(Number(r.layer) || 0)), layers - 1);
+  let name = "connections.layer_middle";
+  if (layers === 1) name = "connections.layer_only";
+  else if (layer === layers - 1) name = "connections.layer_high";
+  else if (layer === 0) name = "connections.layer_low";
+  let why = layers === 1 ? "connections.layer_single" : "connections.layer_best";
+  if (r.paused) why = "connections.layer_paused";
+  else if (r.limit === "line") why = "connections.layer_line";
+  else if (r.limit === "sender") why = "connections.layer_sender";
+  const height = Number.isInteger(r.height) && r.height > 0 ? r.height : 0;
+  return { name, why, height, paused: !!r.paused, limited: !r.paused && r.limit === "line" };
+}
