@@ -64,6 +64,26 @@ WATCH_PAGES = """
 """
 
 
+async def said_ready(page: Page, name: str) -> None:
+    """The uploader's box said the document is ready (it closes itself a few seconds later,
+    so the text is read from what upload() watched it show)."""
+    await page.wait_for_function(
+        "(ready) => window.__uploadTexts.includes(ready)", arg=text("doc.ready", name=name)
+    )
+
+
+# Runs in a page: whether the uploader's box lies over the stage (their boxes intersect).
+UPLOAD_OVER_STAGE = """
+() => {
+  const box = document.getElementById("doc-upload");
+  if (box.hidden) return false;
+  const a = box.getBoundingClientRect();
+  const b = document.getElementById("stage-main").getBoundingClientRect();
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+}
+"""
+
+
 def page_img(page: Page) -> Locator:
     return page.get_by_test_id("doc-page")
 
@@ -80,6 +100,7 @@ async def shows_page(page: Page, number: int, pages: int) -> None:
 
 
 async def upload(page: Page, path: Path, *, check_axe: bool = False) -> None:
+    await page.evaluate(WATCH_UPLOAD)
     await page.get_by_test_id("tool-document").click()
     await expect(page.get_by_role("dialog", name=EN["doc.menu_title"])).to_be_visible()
     if check_axe:
@@ -110,9 +131,7 @@ async def test_presenter_shares_a_pdf_and_the_class_follows(
     await upload(host, deck, check_axe=True)
     # The class sees page 1; the presenter saw the upload, then the conversion page by page.
     await shows_page(pupil, 1, 4)
-    await expect(host.get_by_test_id("doc-upload")).to_contain_text(
-        text("doc.ready", name="photosynthesis.pdf")
-    )
+    await said_ready(host, "photosynthesis.pdf")
     seen: list[str] = await host.evaluate("window.__uploadTexts")
     assert any(re.fullmatch(r"Uploading photosynthesis\.pdf: \d+ %", s) for s in seen), seen
     assert text("doc.converting", page=2, pages=4) in seen, seen
@@ -289,9 +308,7 @@ async def test_after_the_lesson_its_page_and_the_class_diary_link_the_documents(
     deck = samples.pdf(tmp_path / "cells.pdf", 2)
     await upload(teacher, deck)
     await shows_page(teacher, 1, 2)
-    await expect(teacher.get_by_test_id("doc-upload")).to_contain_text(
-        text("doc.ready", name="cells.pdf")
-    )
+    await said_ready(teacher, "cells.pdf")
 
     # The lesson's page lists what was shown, by whom.
     await teacher.goto(lesson_page_url(live_server, lesson))
@@ -355,10 +372,8 @@ async def test_the_shared_page_on_the_stage_in_each_size_and_language(
     )
     await pupil_enters(pupil, room, *live_server.pupils[0])
     await upload(host, samples.pdf(tmp_path / "Фотосинтез.pdf", 4))
-    await expect(host.get_by_test_id("doc-upload")).to_contain_text(
-        text("doc.ready", name="Фотосинтез.pdf")
-    )
-    await host.get_by_test_id("doc-upload").get_by_role("button").click()
+    await said_ready(host, "Фотосинтез.pdf")
+    await expect(host.get_by_test_id("doc-upload")).to_be_hidden()  # closes itself
     await host.get_by_test_id("doc-next").click()
     await shows_page(pupil, 2, 4)
     folder = ARTIFACTS
@@ -430,6 +445,7 @@ CONTENT_AND_CAMERA = """
   return {picture, camera, overlap, pictureInside: inside(picture), cameraInside: inside(camera),
     share: area(picture) / (innerWidth * innerHeight), cameraWidth: c.width,
     scrollY: window.scrollY, placed: main.dataset.pip || null, vw: innerWidth, vh: innerHeight,
+    stageTop: main.getBoundingClientRect().top,
     ok: overlap === 0 && inside(picture) && inside(camera) && window.scrollY === 0};
 }
 """
@@ -466,10 +482,11 @@ async def test_the_teachers_camera_never_covers_a_slide_or_a_shared_screen(
         await host.get_by_test_id("publish-camera").click()
         await upload(host, samples.pdf(tmp_path / "Оптика.pdf", 2))
         await shows_page(pupil, 1, 2)
-        await expect(host.get_by_test_id("doc-upload")).to_contain_text(
-            text("doc.ready", name="Оптика.pdf")
-        )
-        await host.get_by_test_id("doc-upload").get_by_role("button").click()
+        await said_ready(host, "Оптика.pdf")
+        # The uploader's box lay over the stage's lower left until closed by hand: once the
+        # document is ready it goes by itself, and covers nothing of the stage.
+        await host.wait_for_function(f"() => !({UPLOAD_OVER_STAGE})()", timeout=10_000)
+        await expect(host.get_by_test_id("doc-upload")).to_be_hidden()
         await expect(pupil.locator('#stage-main > .tile-pip[data-source="camera"]')).to_be_visible()
         async for size, lang, who, page in each_view(host, pupil, 1, 2):
             await expect(page_img(page)).to_have_attribute("data-loaded", "1")
@@ -481,6 +498,9 @@ async def test_the_teachers_camera_never_covers_a_slide_or_a_shared_screen(
             if size == "desktop":  # the slide keeps half the window's width at least
                 slide_width = beside["picture"]["right"] - beside["picture"]["left"]
                 assert slide_width >= 0.5 * beside["vw"], beside
+                # ... and the teacher beside it is a face, not a thumbnail (128 px before).
+                assert beside["cameraWidth"] >= 200, beside
+                assert await page.locator("#side").is_visible()  # with the side panel open
             await page.screenshot(path=str(ARTIFACTS / f"{size}-{who}-slide-camera-{lang}.png"))
             if size == "desktop":
                 continue
@@ -521,6 +541,16 @@ async def test_the_teachers_camera_never_covers_a_slide_or_a_shared_screen(
                         f"{size} {who} {lang}: screen {beside['share']:.0%} of the window, "
                         f"camera {beside['cameraWidth']:.0f} px wide, {beside['placed']}"
                     )
+                    picture = beside["picture"]
+                    if size == "desktop":
+                        assert beside["cameraWidth"] >= 200, beside
+                        assert picture["right"] - picture["left"] >= 0.5 * beside["vw"], beside
+                    else:
+                        # Across the width with no black band above it (a 16:9 screen sat
+                        # ~150 px under the stage's top before), the camera under it.
+                        assert picture["right"] - picture["left"] >= 0.95 * beside["vw"], beside
+                        assert picture["top"] - beside["stageTop"] <= 2, beside
+                        assert beside["camera"]["top"] >= picture["bottom"] - 0.5, beside
                     await page.screenshot(
                         path=str(ARTIFACTS / f"{size}-{who}-screen-camera-{lang}.png")
                     )

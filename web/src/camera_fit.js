@@ -6,7 +6,7 @@ import { byId } from "./dom.js";
 import { placeCamera } from "./camera_place.js";
 
 // The same query as document_fit.js and style.css: there an upright phone's stage grows to the
-// page and the camera sits under it in the normal flow (its own rules, tested on their own).
+// page or the screen and the camera sits under it in the normal flow (its own rules, tested too).
 const UPRIGHT_PHONE = window.matchMedia("(max-width: 48rem) and (orientation: portrait)");
 const REM = () => parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
 
@@ -38,22 +38,25 @@ export function fitCamera() {
   const pip = main.querySelector(":scope > .tile-pip");
   const content = main.dataset.content;
   const full = document.fullscreenElement === main;
-  const phoneDocument = content === "document" && UPRIGHT_PHONE.matches && !full;
-  if (!pip || (content !== "document" && content !== "screen") || phoneDocument) {
+  // An upright phone lays a page or a screen across the width with the camera under it in the
+  // normal flow (style.css): no cells to place.
+  const upright = UPRIGHT_PHONE.matches && !full;
+  if (!pip || (content !== "document" && content !== "screen") || upright) {
     clear(main);
     return;
   }
   const box = main.getBoundingClientRect();
   const rem = REM();
+  const max = Math.min(16 * rem, 0.45 * box.width);
   const place = placeCamera({
     width: box.width,
     height: box.height,
     ...contentShape(main),
     gap: parseFloat(getComputedStyle(main).columnGap) || 0,
-    min: 8 * rem,
-    max: Math.min(16 * rem, 0.45 * box.width),
-    // Half the window stays the content's (full screen: half the screen).
-    keep: 0.5 * (full ? box.width * box.height : window.innerWidth * window.innerHeight),
+    min: Math.min(12.5 * rem, max),
+    max,
+    // A third of the window stays the content's picture (full screen: of the screen).
+    keep: (full ? box.width * box.height : window.innerWidth * window.innerHeight) / 3,
   });
   if (!place) {
     clear(main);

@@ -6,11 +6,11 @@
 // row under it, whichever leaves the content's picture larger:
 //  - it first takes the band the content leaves empty anyway (a 4:3 slide on a wide stage
 //    leaves a column; a 16:9 screen on a phone leaves a row), at least `min` wide and at most
-//    `max`;
-//  - beyond that band the content's box never drops below `keep` px² (half the window: the
-//    stage's size rule, tests/e2e/test_stage.py) — there the camera is smaller rather than the
-//    content (Chat in focus: its narrower stage leaves the camera just the band under a screen),
-//    though never below half of `min`: a teacher still to be made out;
+//    `max`. `min` is a camera a class can see a face in (12.5 rem, 200 px: at 8 rem, 128 px,
+//    the teacher beside a slide at 1366x768 was a thumbnail, seen in the screenshots);
+//  - beyond that band the content's picture never drops below `keep` px² (a third of the
+//    window) — there the camera is smaller rather than the content, though never below half
+//    of `min`. The picture, not its box: a box with black bands in it keeps nobody's slide large;
 //  - both are packed together in the middle of the stage (no band between them).
 
 /**
@@ -18,7 +18,7 @@
  *   cameraAspect?: number, gap: number, min: number, max: number, keep: number}} CameraRoom
  *   the stage's box (px); the content's picture width / height; `extra` px the content needs
  *   under its picture (a document's bar); the camera's width / height; the gap between them;
- *   the camera's least and largest width; the least area of the content's box
+ *   the camera's least and largest width; the least area of the content's picture
  * @typedef {{side: "right"|"below", camera: {width: number, height: number},
  *   content: {width: number, height: number}, picture: {width: number, height: number}}} CameraPlace
  */
@@ -48,17 +48,42 @@ function fit(room, boxWidth, boxHeight) {
   return { width, height: width / room.aspect };
 }
 
+/** The picture's area with the camera `camera` px wide on `side`. */
+function pictureArea(room, side, camera) {
+  const ratio = room.cameraAspect || 4 / 3;
+  const picture = side === "right"
+    ? fit(room, room.width - camera - room.gap, room.height)
+    : fit(room, room.width, room.height - camera / ratio - room.gap);
+  return picture.width * picture.height;
+}
+
+/** The camera's width on `side`: `wanted`, or less where the content's picture would drop
+ * below `keep` — the widest camera between `least` and `wanted` that leaves the picture that
+ * much (or as much as any camera there can: a picture bound by the other side does not grow
+ * when the camera shrinks, so the camera does not shrink for nothing). */
+function keepPicture(room, side, wanted, least) {
+  if (wanted <= least || pictureArea(room, side, wanted) >= room.keep) return wanted;
+  const target = Math.min(room.keep, pictureArea(room, side, least));
+  let lo = least;
+  let hi = wanted;
+  // The area falls as the camera grows: halve the interval to within a pixel.
+  while (hi - lo > 0.5) {
+    const mid = (lo + hi) / 2;
+    if (pictureArea(room, side, mid) >= target) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** A column right of the content. */
 function beside(room) {
-  const ratio = room.cameraAspect || 4 / 3;
   const extra = room.extra || 0;
+  const ratio = room.cameraAspect || 4 / 3;
   const empty = room.width - room.gap - (room.height - extra) * room.aspect;
   const max = Math.min(room.max, room.height * ratio);
-  let camera = clamp(empty, room.min, max);
-  if ((room.width - camera - room.gap) * room.height < room.keep) {
-    camera = Math.max(clamp(empty, 0, max), room.width - room.gap - room.keep / room.height, room.min / 2);
-  }
-  return placed(room, "right", camera);
+  const camera = clamp(empty, room.min, max);
+  const least = Math.min(camera, Math.max(clamp(empty, 0, max), room.min / 2));
+  return placed(room, "right", keepPicture(room, "right", camera, least));
 }
 
 /** A row under the content. */
@@ -67,12 +92,9 @@ function under(room) {
   const extra = room.extra || 0;
   const empty = room.height - room.gap - (room.width / room.aspect + extra);
   const max = Math.min(room.max, room.width);
-  let camera = clamp(empty * ratio, room.min, max);
-  if (room.width * (room.height - camera / ratio - room.gap) < room.keep) {
-    const byKeep = (room.height - room.gap - room.keep / room.width) * ratio;
-    camera = Math.max(clamp(empty * ratio, 0, max), byKeep, room.min / 2);
-  }
-  return placed(room, "below", camera);
+  const camera = clamp(empty * ratio, room.min, max);
+  const least = Math.min(camera, Math.max(clamp(empty * ratio, 0, max), room.min / 2));
+  return placed(room, "below", keepPicture(room, "below", camera, least));
 }
 
 /** The camera at that width on that side, and the content's box and picture beside it. */

@@ -24,6 +24,9 @@ import { fitDocument, watchStageSize } from "./document_fit.js";
 const POINTER_MS = 100;
 // A room ticket lasts 2 h (server/auth.py); a fresh one well before that.
 const ACCESS_REFRESH_MS = 90 * 60 * 1000;
+// The upload's box says "ready" this long, then closes itself: it lies over the stage's lower
+// left, and the shared document is on the stage by then (the live region said "ready" too).
+const UPLOAD_DONE_MS = 4000;
 // A pupil's player follows the room's position within this (seconds) before it seeks.
 const DRIFT_S = 0.75;
 
@@ -43,6 +46,7 @@ const docs = {
   /** @type {{x: number|null, y: number|null}|null} */ pointerPending: null,
   pointerTimer: 0,
   refreshTimer: 0,
+  uploadCloseTimer: 0,
 };
 
 const roomId = () => (state.room ? state.room.id : "");
@@ -129,8 +133,19 @@ async function stopSharing() {
 
 // ---------------------------------------------------------------- this page's upload
 
+/** Takes the upload's box away; focus inside it goes back to the Document tool. */
+function closeUpload() {
+  window.clearTimeout(docs.uploadCloseTimer);
+  const box = byId("doc-upload");
+  const hadFocus = box.contains(document.activeElement);
+  docs.upload = null;
+  renderUpload();
+  if (hadFocus) byId("tool-document").focus();
+}
+
 function startUpload(file) {
   if (!state.conn || !docs.access) return;
+  window.clearTimeout(docs.uploadCloseTimer);
   docs.upload = { name: file.name, phase: "upload", percent: 0, page: 0, pages: 0, id: null, shared: false, error: null };
   renderUpload();
   byId("document-menu").hidePopover();
@@ -160,6 +175,11 @@ function startUpload(file) {
       }
       announce(t("doc.ready", { name: document.name }));
       renderStageDocument(true);
+      const done = docs.upload;
+      window.clearTimeout(docs.uploadCloseTimer);
+      docs.uploadCloseTimer = window.setTimeout(() => {
+        if (docs.upload === done) closeUpload();
+      }, UPLOAD_DONE_MS);
     })
     .catch((e) => {
       if (!docs.upload) return;
@@ -691,11 +711,7 @@ export function setupDocuments() {
     byId("document-menu").hidePopover();
     stopSharing();
   });
-  byId("doc-upload-close").addEventListener("click", () => {
-    docs.upload = null;
-    renderUpload();
-    byId("tool-document").focus();
-  });
+  byId("doc-upload-close").addEventListener("click", closeUpload);
   document.addEventListener("keydown", onKey);
   watchStageSize();
   window.setInterval(() => {
