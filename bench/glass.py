@@ -17,6 +17,15 @@ browsers directly (offer and answer passed by the benchmark), same pictures, sam
 `--loss PCT` drops that share of the UDP datagrams delivered in the namespace, at random
 (iptables' `statistic` match), during both measurement windows.
 
+`--paired` adds a third window: while the room pages still run, the teacher's page also calls
+the pupil's page directly with the same canvas, and the pupil's page shows both copies; each
+picture shown by both is matched by the time in it. The two phases above run one after the
+other, with different pages (the room's or bare ones) and encoders (the camera's simulcast or
+one encoding) on a machine whose load moves by the minute; the paired window has the same
+pages, load and moment for both paths, so its difference is what the path through Sabaq adds.
+JSON `paired`: `glass_to_glass_ms` and `direct_ms` {p50, p95} of that window, and per picture
+Sabaq's copy minus the direct one: `shown_later_ms` (on the glass) and `received_later_ms`.
+
 Last stdout line, one JSON object: `glass_to_glass_ms` and `direct_ms` {p50, p95},
 `estimated_ms` (what the pupil's page shows as its delay) and `estimate_error_ms` (its distance
 from the true delay measured on the frames of the same 2 s) {p50, p95}, `join_to_first_frame_ms`
@@ -160,6 +169,7 @@ READER = """
     const shown = performance.timeOrigin + meta.expectedDisplayTime;
     const truth = (((Math.round(shown * 10) - stamp) % 2 ** 32) + 2 ** 32) % 2 ** 32 / 10;
     glass.frames.push({
+      path: video.dataset.glass || "sabaq", stamp, receivedAt: meta.receiveTime ?? null,
       shown: meta.expectedDisplayTime, truth,
       capture: typeof meta.captureTime === "number"
         ? meta.expectedDisplayTime - meta.captureTime : null,
@@ -249,6 +259,7 @@ async (offer) => {
   const pc = new RTCPeerConnection({ iceServers: [] });
   pc.addEventListener("track", (e) => {
     const video = document.createElement("video");
+    video.dataset.glass = "direct";  // READER tells it from the room's tiles (--paired)
     video.muted = true; video.autoplay = true; video.playsInline = true;
     video.style.width = "640px";
     video.srcObject = new MediaStream([e.track]);
@@ -395,6 +406,60 @@ async def open_viewer(
     return viewer, first
 
 
+async def paired_window(
+    host: Page, viewer: Page, seconds: float, ns: str, loss: float
+) -> dict[str, Any]:
+    """The same canvas sent at once through Sabaq and over a direct call, both shown in the
+    pupil's room page: the two copies of each picture are matched by the time in it, so the
+    machine's load, the pages and the moment are the same for both (`--paired`)."""
+    offer = await host.evaluate(DIRECT_OFFER)
+    answer = await viewer.evaluate(DIRECT_ANSWER, offer)
+    await host.evaluate(
+        "(sdp) => window.__direct.setRemoteDescription({type: 'answer', sdp})", answer
+    )
+    # In view: Chromium pauses a muted video scrolled out of sight.
+    await viewer.wait_for_function(
+        "() => window.__glass.frames.some((f) => f.path === 'direct')", timeout=30000
+    )
+    await viewer.evaluate(
+        "() => { const v = document.querySelector('video[data-glass=direct]');"
+        " v.style.cssText = 'position:fixed;right:0;bottom:0;width:320px;z-index:9'; }"
+    )
+    await asyncio.sleep(SETTLE_S)
+    set_loss(ns, loss, True)
+    try:
+        await viewer.evaluate("() => { window.__glass.frames = []; }")
+        await asyncio.sleep(seconds)
+        frames: list[dict[str, Any]] = await viewer.evaluate("() => window.__glass.frames")
+    finally:
+        set_loss(ns, loss, False)
+    return pair_frames(frames)
+
+
+def pair_frames(frames: list[dict[str, Any]]) -> dict[str, Any]:
+    """The paired window's figures from the pupil page's frames (READER's records, each with
+    its `path`, the `stamp` read from its picture, when it was `shown` and `receivedAt`)."""
+    by_path: dict[str, dict[int, dict[str, Any]]] = {"sabaq": {}, "direct": {}}
+    for f in frames:
+        # A picture's first showing on each path (rVFC reports each presented frame once).
+        by_path.setdefault(f["path"], {}).setdefault(f["stamp"], f)
+    sabaq, control = by_path["sabaq"], by_path["direct"]
+    both = [stamp for stamp in sabaq if stamp in control]
+    received = [
+        sabaq[s]["receivedAt"] - control[s]["receivedAt"]
+        for s in both
+        if sabaq[s]["receivedAt"] is not None and control[s]["receivedAt"] is not None
+    ]
+    return {
+        "glass_to_glass_ms": summary([f["truth"] for f in sabaq.values()]),
+        "direct_ms": summary([f["truth"] for f in control.values()]),
+        # Per picture shown by both: Sabaq's copy minus the direct call's.
+        "shown_later_ms": summary([sabaq[s]["shown"] - control[s]["shown"] for s in both]),
+        "received_later_ms": summary(received),
+        "frames": {"sabaq": len(sabaq), "direct": len(control), "both": len(both)},
+    }
+
+
 async def through_sabaq(
     teacher_browser: Browser,
     pupil_browser: Browser,
@@ -404,6 +469,7 @@ async def through_sabaq(
     seconds: float,
     ns: str,
     loss: float,
+    paired: bool = False,
 ) -> tuple[dict[str, Any], float | None]:
     host, room_id = await publish_canvas(teacher_browser, url, teacher)
     viewer, first = await open_viewer(pupil_browser, url, pupil, room_id, READER)
@@ -411,6 +477,8 @@ async def through_sabaq(
     # Let congestion control settle and the page take a few readings (it reads every 2 s).
     await asyncio.sleep(SETTLE_S)
     result = await window(host, viewer, seconds, ns, loss, shows_estimate=True)
+    if paired:
+        result["paired"] = await paired_window(host, viewer, seconds, ns, loss)
     await viewer.context.close()
     await host.context.close()
     return result, round(first, 1)
@@ -449,7 +517,7 @@ def _log_on_failure(log: Path) -> Iterator[None]:
         raise
 
 
-async def bench(seconds: float, loss: float) -> dict[str, Any]:
+async def bench(seconds: float, loss: float, paired: bool = False) -> dict[str, Any]:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="sabaq-bench-glass-") as tmp:
         folder = Path(tmp)
@@ -461,7 +529,15 @@ async def bench(seconds: float, loss: float) -> dict[str, Any]:
                 pupil_browser = await launch(pw, ns, folder)
                 try:
                     sabaq, first = await through_sabaq(
-                        teacher_browser, pupil_browser, url, teacher, pupil, seconds, ns, loss
+                        teacher_browser,
+                        pupil_browser,
+                        url,
+                        teacher,
+                        pupil,
+                        seconds,
+                        ns,
+                        loss,
+                        paired,
                     )
                     control = await direct(teacher_browser, pupil_browser, url, seconds, ns, loss)
                 finally:
@@ -478,6 +554,7 @@ async def bench(seconds: float, loss: float) -> dict[str, Any]:
         "publisher_kbps": sabaq["publisher_kbps"],
         "target_kbps": sabaq["target_kbps"],
         "longest_gap_ms": sabaq["longest_gap_ms"],
+        **({"paired": sabaq.pop("paired")} if paired else {}),
         "sabaq": sabaq,
         "direct": control,
         "load_average_before": [round(x, 2) for x in load_before],
@@ -505,6 +582,11 @@ def main() -> None:
         default="noise",
         help="with --limit-kbps: the teacher's picture (calm: camera-like, see SOURCE)",
     )
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="also: the same pictures through Sabaq and a direct call at once, in one page",
+    )
     args = parser.parse_args()
     if args.seconds < 4:
         parser.error("--seconds must be at least 4 (the page reads every 2 s)")
@@ -522,7 +604,7 @@ def main() -> None:
         line = Line(kbps=args.limit_kbps, queue_ms=args.limit_queue_ms)
         print(json.dumps(asyncio.run(bench_limited(args.seconds, line, args.loss, args.picture))))
         return
-    print(json.dumps(asyncio.run(bench(args.seconds, args.loss))))
+    print(json.dumps(asyncio.run(bench(args.seconds, args.loss, args.paired))))
 
 
 if __name__ == "__main__":
