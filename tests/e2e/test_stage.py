@@ -84,6 +84,18 @@ HINT_OVER = """
 """
 
 
+# Runs in a page: how much of the stage's content picture (px²) the stage's banner covers.
+BANNER_OVER_CONTENT = """
+() => {
+  const banner = document.getElementById("stage-banner").getBoundingClientRect();
+  const video = document.querySelector("#stage-main > .tile:not(.tile-pip) video");
+  const b = video.getBoundingClientRect();
+  return Math.max(0, Math.min(banner.right, b.right) - Math.max(banner.left, b.left))
+    * Math.max(0, Math.min(banner.bottom, b.bottom) - Math.max(banner.top, b.top));
+}
+"""
+
+
 async def shot(page: Page, name: str) -> None:
     # Playwright makes the folder.
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -349,6 +361,12 @@ async def test_an_admitted_guest_sees_the_stage_on_a_desktop_and_a_phone(
                         whole = MAIN_BOX if layout == "discussion" else STAGE_BOX
                         await guest.evaluate(NEXT_FRAMES)
                         assert_full_width_in_view(await guest.evaluate(whole))
+                        if layout in ("sharing", "chat_focus"):
+                            # The host's change is told in a notice (20 s): on an upright
+                            # phone it sits above the shared screen, not over its top.
+                            await expect(guest.locator("#stage-banner .notice-bar")).to_be_visible()
+                            covered = await guest.evaluate(BANNER_OVER_CONTENT)
+                            assert covered == 0, covered
                     await shot(guest, f"{size}-guest-screen-{layout}")
             await flows.choose_layout(host, "lecture")
             await shot(host, "desktop-teacher-guest-in")
