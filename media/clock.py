@@ -11,6 +11,8 @@ RTP time of now on the publisher's own NTP↔RTP line.
 
 from __future__ import annotations
 
+from collections import deque
+
 NTP_EPOCH_OFFSET_S = 2_208_988_800  # 1900 → 1970
 # A publisher clock further than this from ours (behind us by more, or ahead at all beyond
 # a little jitter) is not trusted to be synchronised: its report is anchored at its arrival.
@@ -44,3 +46,70 @@ def report_now(
     base = sent if MIN_SKEW_S <= skew <= MAX_SKEW_S else sr_arrival_s
     rtp = (sr_rtp + round((now_s - base) * clock_rate)) & 0xFFFFFFFF
     return ntp_timestamp(now_s), rtp
+
+
+class WindowMin:
+    """The smallest value added in the last `window_ms` (a monotonic deque: O(1) per value)."""
+
+    __slots__ = ("_items", "window_ms")
+
+    def __init__(self, window_ms: float) -> None:
+        self.window_ms = window_ms
+        self._items: deque[tuple[float, float]] = deque()
+
+    def add(self, at_ms: float, value: float) -> None:
+        items = self._items
+        while items and items[-1][1] >= value:
+            items.pop()
+        items.append((at_ms, value))
+
+    def get(self, now_ms: float) -> float | None:
+        items = self._items
+        while items and items[0][0] < now_ms - self.window_ms:
+            items.popleft()
+        return items[0][1] if items else None
+
+
+# Long enough to hold a quick frame whatever the load (30 a second), short enough to follow
+# the publisher's browser when its stamps move further ahead (measured: 98 → 182 ms in 15 s
+# on an overloaded machine; a 10 s window lagged tens of ms behind). Reports come about once
+# a second and the network's one-way time changes slowly: a longer window.
+FRAME_WINDOW_MS = 2_000.0
+REPORT_WINDOW_MS = 10_000.0
+
+
+class StampCheck:
+    """How much too early a publisher's capture stamps are, from what the server sees.
+
+    Chromium stamps a frame's capture time (its RTP timestamp and the sender reports' line)
+    through `rtc::TimestampAligner`, which moves stamps earlier whenever one would lie in the
+    future and never moves them back (its "clip bias"): after a burst of slow frame deliveries
+    (a busy machine), every later stamp is early by up to that burst's delay. Measured in
+    `bench.glass`: the teacher's stamps 4-37 ms before the frame was drawn, varying per run, and
+    every captureTime downstream (the viewer's delay figure) as much too long.
+
+    A frame cannot reach the server before it was captured, encoded and carried over the
+    network. So over the last seconds: the quickest frame's first packet arrived `gap` after
+    its stamp; the quickest sender report took `one_way` (clocks that agree, as `report_now`
+    assumes); the publisher's browser says encoding takes `encode_ms` a frame. What of `gap`
+    the network and the encoder do not explain is the stamps' lead. Never negative: stamps
+    that are late (the aligner's usual small lag) are left alone.
+    """
+
+    __slots__ = ("encode_ms", "frames", "reports")
+
+    def __init__(
+        self, frame_window_ms: float = FRAME_WINDOW_MS, report_window_ms: float = REPORT_WINDOW_MS
+    ) -> None:
+        # first packet of each frame: arrival - capture stamp
+        self.frames = WindowMin(frame_window_ms)
+        self.reports = WindowMin(report_window_ms)  # each sender report: arrival - send time
+        self.encode_ms: float | None = None  # the publisher's own figure (its page's reading)
+
+    def early_ms(self, now_ms: float) -> float:
+        """The stamps' lead now, ms (0 while anything is missing)."""
+        gap = self.frames.get(now_ms)
+        one_way = self.reports.get(now_ms)
+        if gap is None or one_way is None or self.encode_ms is None:
+            return 0.0
+        return max(0.0, gap - max(0.0, one_way) - self.encode_ms)

@@ -458,10 +458,9 @@ class AiortcConsumer:
             self.keyframe_requests_received += 1
             self._request_keyframe()
 
-    def _sender_info(self) -> RtcpSenderInfo | None:
-        # The publisher's NTP↔RTP line, at the moment of sending (clock.py) and moved into this
-        # consumer's timestamp space: audio and video of one publisher stay in sync at the
-        # viewer, and its captureTime is the publisher's capture time.
+    def _line_now(self, now_s: float) -> tuple[int, int] | None:
+        # The publisher's NTP↔RTP line at `now_s` (clock.py), moved into this consumer's
+        # timestamp space (the current layer's offset): (NTP, RTP) or None before a report.
         rw = self._rewriter
         if rw is None or not rw.started:
             return None
@@ -470,15 +469,37 @@ class AiortcConsumer:
         if sr is None:
             return None
         ntp, rtp = report_now(
-            sr[0],
-            sr[1],
-            layer.last_sr_arrival,
-            time.time() + NTP_EPOCH_OFFSET_S,
-            self.producer.codec.clockRate,
+            sr[0], sr[1], layer.last_sr_arrival, now_s, self.producer.codec.clockRate
         )
+        return ntp, rw.map_ts(rtp)
+
+    def capture_point(self) -> tuple[int, float] | None:
+        """A point of this viewer's capture-time line: (RTP timestamp as the viewer gets it,
+        the publisher's capture time of it in Unix ms), None before the publisher's first
+        sender report. With it the page turns each frame's `rtpTimestamp` into its capture
+        time itself (web/src/framedelay.js), instead of through Chromium's estimate."""
+        now_s = time.time() + NTP_EPOCH_OFFSET_S
+        line = self._line_now(now_s)
+        rw = self._rewriter
+        if line is None or rw is None:
+            return None
+        # Less the lead of the publisher's stamps (clock.StampCheck): the capture time the
+        # viewer dates its frames by is then when the picture was really taken.
+        stamps = self.producer.layers[rw.layer].stamps
+        early = stamps.early_ms(now_s * 1000) if stamps is not None else 0.0
+        return line[1], round((now_s - NTP_EPOCH_OFFSET_S) * 1000 + early, 3)
+
+    def _sender_info(self) -> RtcpSenderInfo | None:
+        # The publisher's NTP↔RTP line, at the moment of sending (clock.py) and moved into this
+        # consumer's timestamp space: audio and video of one publisher stay in sync at the
+        # viewer, and its captureTime is the publisher's capture time.
+        line = self._line_now(time.time() + NTP_EPOCH_OFFSET_S)
+        if line is None:
+            return None
+        ntp, rtp = line
         return RtcpSenderInfo(
             ntp_timestamp=ntp,
-            rtp_timestamp=rw.map_ts(rtp),
+            rtp_timestamp=rtp,
             packet_count=self.packets_sent & 0xFFFFFFFF,
             octet_count=self.octets_sent & 0xFFFFFFFF,
         )

@@ -16,13 +16,13 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpSrPacket
 
 from . import aiortc_hooks as hooks
-from .clock import NTP_EPOCH_OFFSET_S
+from .clock import MAX_SKEW_S, MIN_SKEW_S, NTP_EPOCH_OFFSET_S, StampCheck, ntp_seconds
 from .counters import RETIRED
 from .history import PacketHistory
 from .interfaces import InvalidStateError, Kind, Source
 from .keyframe_cache import KeyframeCache
 from .keyframes import KeyframeCoalescer
-from .layers import RateMeter
+from .layers import RateMeter, ts_diff
 from .repair import RepairSchedule
 from .rtp import (
     ABS_SEND_TIME_URI,
@@ -68,6 +68,10 @@ class Layer:
     octets: int = 0  # payload bytes received (for the rate)
     last_ts: int = 0  # newest media packet's timestamp and arrival (ms)
     last_ms: int = 0
+    # Whether the publisher's capture stamps run early (clock.StampCheck), video only; and
+    # the last sender report's send time in ms since 1900, None while its clock disagrees.
+    stamps: StampCheck | None = None
+    sr_sent_ms: float | None = None
     meter: RateMeter = field(default_factory=RateMeter)
     # The picture of the layer's newest keyframe (VP8's keyframe header), 0 until one came or
     # for codecs whose header is not read: what a viewer of this layer sees, for the host's view.
@@ -109,6 +113,7 @@ class AiortcProducer:
         if not media:
             raise ValueError("no media codec negotiated")
         self.codec = media[0]
+        self._ms_per_tick = 1000 / (self.codec.clockRate or 90_000)
         self._closed = False
         self._on_close = on_close
         self.consumers: set[AiortcConsumer] = set()
@@ -135,6 +140,7 @@ class AiortcProducer:
                 # keyframe when a repair cannot arrive in time (repair.py).
                 repair=RepairSchedule() if video else None,
                 coalescer=KeyframeCoalescer(keyframe_interval),
+                stamps=StampCheck() if video else None,
             )
             for i, rid in enumerate(rids)
         )
@@ -356,6 +362,15 @@ class AiortcProducer:
                 self._hook.count_repaired(layer.ssrc, seq, packet.timestamp)
         else:
             layer.ssrc = packet.ssrc
+            if packet.timestamp != layer.last_ts and layer.sr_sent_ms is not None:
+                # A new frame's first packet: how long after its capture stamp it came.
+                sr = layer.last_sr
+                stamps = layer.stamps
+                if sr is not None and stamps is not None:
+                    captured = (
+                        layer.sr_sent_ms + ts_diff(packet.timestamp, sr[1]) * self._ms_per_tick
+                    )
+                    stamps.frames.add(arrival_time_ms, arrival_time_ms - captured)
             layer.last_ts = packet.timestamp
             layer.last_ms = arrival_time_ms
             if layer.repair is not None:
@@ -438,8 +453,21 @@ class AiortcProducer:
                 return  # an RTX stream's report, or a stream not placed yet
             info = packet.sender_info
             layer.last_sr = (info.ntp_timestamp, info.rtp_timestamp)
-            layer.last_sr_arrival = time.time() + NTP_EPOCH_OFFSET_S
+            layer.last_sr_arrival = arrival = time.time() + NTP_EPOCH_OFFSET_S
+            sent = ntp_seconds(info.ntp_timestamp)
+            # Only a clock that agrees with ours says how early its stamps are (report_now).
+            trusted = MIN_SKEW_S <= arrival - sent <= MAX_SKEW_S
+            layer.sr_sent_ms = sent * 1000 if trusted else None
+            if trusted and layer.stamps is not None:
+                layer.stamps.reports.add(arrival * 1000, (arrival - sent) * 1000)
             layer.sr_history.append(info.rtp_timestamp)
+
+    def set_encode_ms(self, rid: str | None, ms: float) -> None:
+        """The publisher's browser's own encoding time per frame of one encoding (`rid`, None
+        or "" for a stream without layers), from its page's reading: StampCheck needs it."""
+        layer = self._single or self._by_rid.get(rid or None)
+        if layer is not None and layer.stamps is not None:
+            layer.stamps.encode_ms = ms
 
     def close(self) -> None:
         """Stop forwarding and close every consumer of this producer (idempotent)."""

@@ -318,6 +318,27 @@ class AiortcTransport:
         """Per video this viewer is forwarded: the layer and what holds it there (subscribe)."""
         return [r for c in self.consumers if (r := c.received()) is not None]
 
+    def set_encode_times(self, times: Mapping[str, float]) -> None:
+        """The publisher's encoding time per frame, ms, by "MID/RID" (RID empty without layers),
+        as its page reads them (`media_quality`): see clock.StampCheck."""
+        for key, ms in times.items():
+            mid, _, rid = key.partition("/")
+            producer = self.producers.get(mid)
+            if producer is not None:
+                producer.set_encode_ms(rid or None, ms)
+
+    def capture_points(self) -> dict[str, tuple[int, float]]:
+        """MID → (RTP timestamp, capture time in Unix ms) of each video this viewer receives
+        (`AiortcConsumer.capture_point`): what the page needs to date its frames itself."""
+        out: dict[str, tuple[int, float]] = {}
+        for c in self.consumers:
+            if c.mid is None or c.closed or c.producer.kind != "video":
+                continue
+            point = c.capture_point()
+            if point is not None:
+                out[c.mid] = point
+        return out
+
     # -- both -----------------------------------------------------------------------------
 
     def on_lost(self, callback: Callable[[AiortcTransport], None]) -> None:

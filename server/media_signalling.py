@@ -55,6 +55,8 @@ SOURCE_KIND: dict[Source, str] = {"mic": "audio", "camera": "video", "screen": "
 # An SDP with a handful of m-lines is 3-10 KB; the per-event cap (64 KiB) bounds it anyway.
 MAX_SDP = 60_000
 Mid = Annotated[StrictStr, Field(min_length=1, max_length=32)]
+EncodingKey = Annotated[StrictStr, Field(min_length=1, max_length=80)]  # "MID/RID"
+EncodeMs = Annotated[StrictFloat | StrictInt, Field(ge=0, le=10_000, allow_inf_nan=False)]
 
 
 class MediaStart(Payload):
@@ -109,10 +111,19 @@ class MediaQuality(Payload):
     video_height: StrictInt = Field(0, ge=0, le=4320)  # tallest picture decoded: the layer
     # ok: expected video is decoding; lost: expected, no frame decoded; none: none expected
     video: Literal["ok", "lost", "none"] = "none"
+    # The publisher's encoding time per frame (ms) by "MID/RID" of its outgoing video: the
+    # server needs it to tell how early the browser's capture stamps run (media/clock.py).
+    encode_ms: dict[EncodingKey, EncodeMs] = Field(default_factory=dict, max_length=16)
+
+
+class MediaClock(Payload):
+    """`media_clock`: each received video's capture-time line, asked right before the page
+    dates the frames it showed (web/src/framedelay.js; docs/media.md "The estimate")."""
 
 
 # A client reports every few seconds; more often is a misbehaving client.
 QUALITY_MIN_INTERVAL_S = 1.0
+CLOCK_MIN_INTERVAL_S = 0.5
 # Each "cameras on" asks every camera for a keyframe: a button, not a stream of toggles.
 RECEIVE_MIN_INTERVAL_S = 0.5
 
@@ -125,6 +136,7 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     "media_stop": MediaStop,
     "media_quality": MediaQuality,
     "media_receive": MediaReceive,
+    "media_clock": MediaClock,
 }
 MEDIA_EVENTS = frozenset(PAYLOADS)
 
@@ -149,6 +161,7 @@ class MediaPeer:
     offer_timer: asyncio.TimerHandle | None = None
     quality_at: float = float("-inf")  # monotonic time of the last accepted media_quality
     receive_at: float = float("-inf")  # ... and of media_receive
+    clock_at: float = float("-inf")  # ... and of media_clock
     cameras: bool = True  # receive others' cameras (media_receive), kept across media_start
 
     def stop_offer_timer(self) -> None:
@@ -279,6 +292,8 @@ class MediaSignalling:
                 return self._receive(room_id, pid, payload.cameras)
             if isinstance(payload, MediaQuality):
                 return await self._quality(room_id, pid, payload)
+            if isinstance(payload, MediaClock):
+                return self._clock(room_id, pid)
             if isinstance(payload, MediaUnpublish):
                 router = self._routers.get(room_id)
                 closed = router is not None and router.close_producer(pid, payload.source)
@@ -462,18 +477,37 @@ class MediaSignalling:
         if now - peer.quality_at < QUALITY_MIN_INTERVAL_S:
             return refused(Reason.RATE_LIMITED, "Connection readings come at most once a second.")
         peer.quality_at = now
+        if q.encode_ms and peer.publish is not None and not peer.publish.closed:
+            peer.publish.set_encode_times(q.encode_ms)
         for listener in self.quality_listeners:
             listener(room_id, pid, q)
         # What the page sent (an older page's reading is passed on as it was), and what only
         # the server knows: the layer it forwards this viewer of each video and why (the page's
         # video_height is the picture decoded, which cannot tell a held-down layer from a
-        # publisher that sends no more).
-        reading: dict[str, object] = {"participant": pid, **q.model_dump(exclude_unset=True)}
+        # publisher that sends no more). The encoding times are for the server's
+        # capture-time check only (media/clock.py StampCheck).
+        reading: dict[str, object] = {
+            "participant": pid,
+            **q.model_dump(exclude_unset=True, exclude={"encode_ms"}),
+        }
         down = peer.subscribe
         if down is not None and not down.closed:
             reading["received"] = [received_json(r) for r in down.received()]
         await self._sig.sio.emit("participant_quality", reading, room=f"staff:{room_id}")
         return {"ok": True}
+
+    def _clock(self, room_id: str, pid: str) -> Ack:
+        """Each video's capture-time line, for the page to date the frames it showed itself.
+        Asked at the moment of dating: the lines carry the check of the publisher's stamps
+        (media/clock.py StampCheck), which moves when the publisher's browser is loaded."""
+        peer = self._peer(room_id, pid)
+        now = time.monotonic()
+        if now - peer.clock_at < CLOCK_MIN_INTERVAL_S:
+            return refused(Reason.RATE_LIMITED, "Capture-time lines come at most twice a second.")
+        peer.clock_at = now
+        down = peer.subscribe
+        lines = down.capture_points() if down is not None and not down.closed else {}
+        return {"ok": True, "capture": {mid: list(point) for mid, point in lines.items()}}
 
     async def _answer(self, pid: str, sdp: str) -> Ack:
         peer = self._peers.get(pid)

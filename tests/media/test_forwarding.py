@@ -318,6 +318,85 @@ async def test_sender_reports_carry_the_publishers_clock(router: AiortcRouter) -
         await pub.pc.close()
 
 
+@pytest.mark.timeout(60)
+async def test_the_viewer_is_given_its_capture_time_line(router: AiortcRouter) -> None:
+    # `media_clock`'s answer: per video MID, an RTP timestamp as the viewer gets it and the
+    # publisher's capture time of it (web/src/framedelay.js dates each frame by it).
+    sub = await subscribe(router, "viewer")
+    pub = await publish(router, "teacher", audio=True)
+    try:
+        await sub.wait_for(lambda: sub.frames("video") >= 1, 20)
+        video = next(p for p in router.producers() if p.kind == "video")
+        # aiortc reports every 0.5-1.5 s; checked at each decoded frame.
+        await sub.wait_for(lambda: video.last_sr is not None, 15)
+        (consumer,) = video.consumers
+        rw = consumer._rewriter
+        assert rw is not None and consumer.mid is not None
+        before = time.time() * 1000
+        points = sub.transport.capture_points()
+        after = time.time() * 1000
+        assert list(points) == [consumer.mid]  # video only: audio frames are not shown
+        rtp, ms = points[consumer.mid]
+        assert before <= ms <= after
+        # On the publisher's NTP↔RTP line, moved into this viewer's timestamp space (no lead
+        # taken off: the publisher's encoding time is not known yet).
+        assert video.last_sr is not None
+        sr_ntp, sr_rtp = video.last_sr
+        on_line = sr_rtp + (ms / 1000 + NTP_EPOCH_OFFSET_S - ntp_seconds(sr_ntp)) * 90000
+        assert abs((rtp - rw.ts_offset - on_line + 2**31) % 2**32 - 2**31) < 90
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+@pytest.mark.timeout(60)
+async def test_capture_stamps_that_run_early_are_moved_to_when_frames_can_have_been_taken(
+    router: AiortcRouter,
+) -> None:
+    # A publisher whose stamps run 200 ms early (its sender reports put every RTP timestamp
+    # 200 ms before the frame was made, as Chromium's TimestampAligner does by tens of ms
+    # after slow frame deliveries): frames reach the server ~200 ms "after capture" while
+    # its reports take under a millisecond. Once its page tells its encoding time, the capture
+    # times the viewer is given are moved by what network and encoder do not explain.
+    sub = await subscribe(router, "viewer")
+    pub = await publish(router, "teacher", audio=False)
+    sender = next(t.sender for t in pub.pc.getTransceivers() if t.kind == "video")
+    original = sender._send_rtcp
+
+    async def early_reports(packets: list[Any]) -> None:
+        for packet in packets:
+            if isinstance(packet, RtcpSrPacket):
+                info = packet.sender_info
+                info.rtp_timestamp = (info.rtp_timestamp + 200 * 90) % 2**32
+        await original(packets)
+
+    sender._send_rtcp = early_reports  # type: ignore[method-assign]
+    try:
+        (video,) = router.producers()
+        await sub.wait_for(lambda: sub.frames("video") >= 1, 20)
+        stamps = video.layers[0].stamps
+        assert stamps is not None
+        # Frames dated after a shifted report (reports every 0.5-1.5 s, checked per frame).
+        now = hooks.arrival_ms
+        await sub.wait_for(lambda: (stamps.frames.get(now()) or 0) > 100, 25)
+        (consumer,) = video.consumers
+        mid = consumer.mid
+        assert mid is not None
+        rtp, stamped = sub.transport.capture_points()[mid]
+        pub.transport.set_encode_times(
+            {"bogus/": 1.0, f"{next(iter(pub.transport.producers))}/": 4}
+        )
+        later_rtp, later_ms = sub.transport.capture_points()[mid]
+        moved = later_ms - ((later_rtp - rtp) % 2**32) / 90 - stamped
+        # 200 ms less the encoding time, less up to a frame interval: aiortc's own reports
+        # date a frame when the report is made, not when the frame was.
+        assert 150 < moved < 200, moved
+        assert abs(moved - stamps.early_ms(now())) < 1
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
 @pytest.mark.timeout(30)
 async def test_keyframe_requests_are_coalesced_not_dropped(router: AiortcRouter) -> None:
     sub = await subscribe(router, "viewer")

@@ -258,6 +258,10 @@ async def test_connection_readings_reach_hosts_only(
         monkeypatch.setattr(server.media_signalling, "time", clock)
         reading = {"level": "poor", "delay_ms": 420, "rtt_ms": 610, "loss_pct": 12.5}
         assert (await a.call("media_quality", reading))["ok"]
+        # Each received video's capture-time line (none here: no media), twice a second at most.
+        assert await a.call("media_clock", {}) == {"ok": True, "capture": {}}
+        assert (await a.call("media_clock", {}))["error"]["code"] == "rate_limited"
+        assert (await a.call("media_clock", {"x": 1}))["error"]["code"] == "invalid_payload"
         assert await host.wait("participant_quality") == {"participant": a_id, **reading}
         # Again within a second: refused, and not passed on.
         fair = {**reading, "level": "fair", "loss_pct": 3}
@@ -277,6 +281,10 @@ async def test_connection_readings_reach_hosts_only(
             {**reading, "kbps_out": 1.5},
             {**reading, "video_height": 4321},
             {**reading, "video": "maybe"},
+            {**reading, "encode_ms": {"1/h": -1}},
+            {**reading, "encode_ms": {"": 3}},
+            {**reading, "encode_ms": {"1/h": "3"}},
+            {**reading, "encode_ms": {f"{i}/h": 3 for i in range(17)}},
             {"level": "good"},
             None,
         ):
@@ -293,7 +301,8 @@ async def test_connection_readings_reach_hosts_only(
             "video_height": 480,
             "video": "ok",
         }
-        assert (await b.call("media_quality", full))["ok"]
+        # The publisher's encoding times (media/clock.py StampCheck) stay on the server.
+        assert (await b.call("media_quality", {**full, "encode_ms": {"1/h": 6.5}}))["ok"]
         assert await host.wait("participant_quality", lambda d: d["participant"] == b_id) == {
             "participant": b_id,
             **full,

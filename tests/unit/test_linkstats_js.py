@@ -171,3 +171,27 @@ console.log(JSON.stringify({json.dumps(entries)}.map(layerWords)));
             "limited": False,
         },
     ]
+
+
+def test_the_encoding_time_per_frame_of_each_outgoing_encoding() -> None:
+    # The publisher's own figure, which the server needs to tell how early its capture stamps
+    # run (media/clock.py StampCheck): per "MID/RID", over the frames encoded between readings.
+    got = run(
+        f"import {{ linkSnapshot, linkDetails }} from {MODULE};\n"
+        "const out = (frames, h, l) => [new Map([\n"
+        "  ['h', {type: 'outbound-rtp', kind: 'video', mid: '1', rid: 'h', bytesSent: 0,"
+        "   framesEncoded: frames, totalEncodeTime: h}],\n"
+        "  ['l', {type: 'outbound-rtp', kind: 'video', mid: '1', rid: 'l', bytesSent: 0,"
+        "   framesEncoded: frames, totalEncodeTime: l}],\n"
+        "  ['s', {type: 'outbound-rtp', kind: 'video', mid: '2', bytesSent: 0,"
+        "   framesEncoded: 7, totalEncodeTime: 0.1}],\n"
+        "  ['a', {type: 'outbound-rtp', kind: 'audio', mid: '0', bytesSent: 0}],\n"
+        "])];\n"
+        "const a = linkDetails(linkSnapshot(out(100, 1, 0.5)), linkSnapshot(out(160, 1.6, 0.68)),"
+        " 2, false);\n"
+        "const empty = linkSnapshot([new Map()]);\n"
+        "const none = linkDetails(empty, empty, 2, false);\n"
+        "console.log(JSON.stringify([a.encode_ms, 'encode_ms' in none]));\n"
+    )
+    # h: 600 ms over 60 frames; l: 180 ms over 60; the screen encoded nothing in between.
+    assert got == [{"1/h": 10, "1/l": 3}, False]

@@ -15,6 +15,8 @@ export function linkSnapshot(reports, labels = reports.map((_, i) => String(i)))
     /** @type {Record<string, number>} bytes per outgoing stream */ outBytes: {},
     /** @type {Record<string, {frames: number, height: number}>} incoming video streams */
     video: {},
+    /** @type {Record<string, {frames: number, seconds: number}>} outgoing video by "MID/RID" */
+    encode: {},
   };
   reports.forEach((report, i) => {
     for (const s of report.values()) {
@@ -27,6 +29,12 @@ export function linkSnapshot(reports, labels = reports.map((_, i) => String(i)))
         }
       } else if (s.type === "outbound-rtp") {
         snap.outBytes[key] = s.bytesSent || 0;
+        if (s.kind === "video" && s.mid && typeof s.totalEncodeTime === "number") {
+          snap.encode[`${s.mid}/${s.rid || ""}`] = {
+            frames: s.framesEncoded || 0,
+            seconds: s.totalEncodeTime,
+          };
+        }
       }
     }
   });
@@ -63,13 +71,32 @@ export function linkDetails(before, after, seconds, expectVideo) {
   }
   let video = "none";
   if (expectVideo) video = decoded > 0 ? "ok" : "lost";
-  return {
+  const out = {
     jitter_ms: Math.round(after.jitterMs),
     kbps_in: kbps(grown(before.inBytes, after.inBytes)),
     kbps_out: kbps(grown(before.outBytes, after.outBytes)),
     video_height: height,
     video,
   };
+  const encode = encodeTimes(before.encode || {}, after.encode || {});
+  return Object.keys(encode).length ? { ...out, encode_ms: encode } : out;
+}
+
+/**
+ * The mean encoding time per frame (ms, 0.1 ms steps) of each outgoing video encoding that
+ * encoded frames between two snapshots, by "MID/RID": the server tells from it how early
+ * the browser's capture stamps run (media/clock.py StampCheck).
+ */
+export function encodeTimes(before, after) {
+  /** @type {Record<string, number>} */
+  const out = {};
+  for (const [key, now] of Object.entries(after)) {
+    const was = before[key];
+    if (!was || now.frames <= was.frames || now.seconds < was.seconds) continue;
+    const ms = ((now.seconds - was.seconds) * 1000) / (now.frames - was.frames);
+    out[key] = Math.round(ms * 10) / 10;
+  }
+  return out;
 }
 
 const LEVEL_RANK = { poor: 2, fair: 1, good: 0 };

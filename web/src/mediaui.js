@@ -243,6 +243,8 @@ function startSession(conn) {
     },
     // Others' video shown to us: a screen always, cameras unless we turned them off.
     () => media.tiles.some((t) => t.kind === "video" && (t.source === "screen" || !media.camerasOff)),
+    // Each received video's capture-time line: the page dates its frames by them (framedelay.js).
+    () => conn.request("media_clock", {}).then((ack) => ack.capture),
   );
   media.monitor.start();
   media.speakingWatcher = new SpeakingWatcher(session, () => media.tiles, setSpeaking);

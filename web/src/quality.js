@@ -143,18 +143,24 @@ export class QualityMonitor extends PeriodicSampler {
    * @param {(r: ReturnType<typeof reading>) => void} onReading
    * @param {(r: object) => void} report
    * @param {() => boolean} [expectVideo] whether the page is shown video it has not turned off
+   * @param {() => Promise<unknown>} [clock] the server's capture-time lines of the videos
+   *   received (`media_clock`), asked right before the frames shown are dated
    */
-  constructor(session, onReading, report, expectVideo = () => false) {
+  constructor(session, onReading, report, expectVideo = () => false, clock = null) {
     super(SAMPLE_MS);
     this.session = session;
     this.onReading = onReading;
     this.report = report;
     this.expectVideo = expectVideo;
+    this.clock = clock;
     /** @type {ReturnType<typeof snapshot>|null} */ this.previous = null;
-    // Remote videos are the ones the subscribe connection receives (not our own previews).
-    this.frames = new FrameDelays((track) =>
-      Boolean(session.down && session.down.getReceivers().some((r) => r.track === track)),
-    );
+    // Remote videos are the ones the subscribe connection receives (not our own previews),
+    // known by their MID: the server's capture-time lines are per MID.
+    this.frames = new FrameDelays((track) => {
+      const down = session.down;
+      const t = down && down.getTransceivers().find((x) => x.receiver.track === track);
+      return t ? t.mid || true : null;
+    });
     /** @type {{at: number, snap: ReturnType<typeof linkSnapshot>}|null} */ this.link = null;
     this.hold = new LevelHold();
   }
@@ -171,6 +177,15 @@ export class QualityMonitor extends PeriodicSampler {
     // the connection's figures are only the last hop and the buffer.
     if (this.session.down && this.session.down.connectionState === "connected") {
       this.frames.readReports(reports[pcs.indexOf(this.session.down)].values());
+    }
+    if (this.clock && this.frames.recent.length) {
+      // Fresh: the lines carry the server's check of the publisher's stamps, which moves
+      // when the publisher's machine is loaded (docs/media.md "The estimate").
+      try {
+        this.frames.setLines(await this.clock());
+      } catch {
+        // No answer: the last lines (straight lines, still right but for that check).
+      }
     }
     const shown = this.frames.take();
     if (measured && shown !== null) {
