@@ -155,7 +155,8 @@ async (deadlineMs) => {
 
 
 def harness_bundle(folder: Path) -> bytes:
-    """protocol.js + media.js as one ES module exporting RoomConnection and MediaSession."""
+    """protocol.js + media.js (+ the page's connection reading) as one ES module exporting
+    RoomConnection and MediaSession (and QualityMonitor, linkSnapshot, linkDetails)."""
     esbuild = WEB / "node_modules" / ".bin" / "esbuild"
     if not esbuild.exists():
         pytest.skip("web/node_modules is missing: run `npm --prefix web ci`")
@@ -163,6 +164,9 @@ def harness_bundle(folder: Path) -> bytes:
     entry.write_text(
         f'export {{ RoomConnection }} from "{WEB / "src" / "protocol.js"}";\n'
         f'export {{ MediaSession }} from "{WEB / "src" / "media.js"}";\n'
+        # The page's connection reading, for tests of what it measures (test_media_quality).
+        f'export {{ QualityMonitor }} from "{WEB / "src" / "quality.js"}";\n'
+        f'export {{ linkSnapshot, linkDetails }} from "{WEB / "src" / "linkstats.js"}";\n'
     )
     out = folder / "harness.bundle.js"
     subprocess.run(

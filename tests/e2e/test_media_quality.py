@@ -115,3 +115,98 @@ async def test_a_low_playout_delay_has_the_pupils_browser_show_frames_as_decoded
         assert got["offered"] and got["agreed"], got
         assert got["decoded"] >= 150, got
         assert got["heldMs"] is not None and got["heldMs"] < 2.5, got
+
+
+# Runs in the teacher's page: the encoding time per frame of each outgoing encoding over 2 s,
+# as its room page reports it (linkstats.js encode_ms), and the camera's MID.
+ENCODE_TIMES = """
+async () => {
+  const h = await import("/__media_harness.js");
+  const pc = window.sabaq.media.up;
+  const snap = async () => h.linkSnapshot([await pc.getStats()]);
+  const before = await snap();
+  await new Promise((r) => setTimeout(r, 2000));  // the interval the page reads over
+  const got = h.linkDetails(before, await snap(), 2, false);
+  const camera = pc.getTransceivers().find((t) => t.sender.track?.kind === "video");
+  return {encode: got.encode_ms || {}, mid: camera ? camera.mid : null};
+}
+"""
+
+# Runs in the pupil's page: show the received camera in a <video>, run the page's connection
+# reading (QualityMonitor, as the room page does, asking `media_clock` before each dating), and
+# return its readings, the lines it was given and one frame dated both ways.
+READINGS = """
+async ([count, deadlineMs]) => {
+  const h = await import("/__media_harness.js");
+  const {connection, media} = window.sabaq;
+  const until = Date.now() + deadlineMs;
+  while (!window.sabaq.tiles.some((t) => t.kind === "video") && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));  // polled until the deadline
+  }
+  const tile = window.sabaq.tiles.find((t) => t.kind === "video");
+  const video = document.createElement("video");
+  video.muted = true; video.autoplay = true; video.playsInline = true;
+  video.srcObject = tile.stream;
+  document.body.append(video);
+  await video.play();
+  const readings = [];
+  let answers = 0;
+  const monitor = new h.QualityMonitor(media, (r) => r && readings.push(r), () => {},
+    () => true, () => connection.request("media_clock", {}).then((a) => {
+      answers += 1;
+      return a.capture;
+    }));
+  monitor.start();
+  while ((readings.length < count || answers < 2) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 250));  // polled until the deadline
+  }
+  monitor.stop();
+  const meta = await new Promise((ok) => video.requestVideoFrameCallback((_n, m) => ok(m)));
+  const mid = media.down.getTransceivers().find((t) => t.receiver.track === tile.stream
+    .getVideoTracks()[0]).mid;
+  return {readings, answers, mid, lines: [...monitor.frames.lines.entries()],
+    clock: monitor.frames.clock.length, rtp: meta.rtpTimestamp,
+    shown: performance.timeOrigin + meta.expectedDisplayTime,
+    chromium: typeof meta.captureTime === "number" ? meta.expectedDisplayTime - meta.captureTime
+      : null};
+}
+"""
+
+
+@pytest.mark.timeout(150)
+async def test_the_pupils_page_dates_frames_on_the_servers_capture_time_line(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    """The delay figure's parts as Chromium gives them (docs/media.md, "The estimate"): the
+    teacher's page reads each simulcast encoding's encoding time by MID/RID (outbound-rtp's
+    `mid` and `rid`, the keys the server maps to its layers), the pupil's page asks
+    `media_clock` and is given its camera's line under the MID it receives it on, and a frame's
+    `rtpTimestamp` on that line dates it (same clocks here: within a few frames of Chromium's
+    own captureTime, whose error this replaces)."""
+    browsers = harness_browsers(playwright, chromium_path, demo_data, tmp_path, count=2)
+    async with browsers as h:
+        login, password = h.teacher
+        sent: dict[str, Any] = await h.pages[0].evaluate(
+            ENTER, {"login": login, "password": password, "roomId": None, "publish": ["camera"]}
+        )
+        login, password = h.pupils[0]
+        await h.pages[1].evaluate(
+            ENTER, {"login": login, "password": password, "roomId": sent["roomId"], "publish": []}
+        )
+        teacher: dict[str, Any] = await h.pages[0].evaluate(ENCODE_TIMES)
+        mid = teacher["mid"]
+        # The fake camera's 640x480 goes as two layers (web/src/media.js cameraLayers).
+        assert set(teacher["encode"]) == {f"{mid}/l", f"{mid}/h"}, teacher
+        assert all(0 < ms < 1000 for ms in teacher["encode"].values()), teacher
+        got: dict[str, Any] = await h.pages[1].evaluate(READINGS, [3, 60_000])
+        assert got["answers"] >= 2 and len(got["readings"]) >= 3, got
+        lines = dict(got["lines"])
+        assert list(lines) == [got["mid"]], got
+        assert got["clock"] >= 1, got  # sender reports with a round trip: the clock offset
+        line = lines[got["mid"]]
+        ticks = (got["rtp"] - line["rtp"] + 2**31) % 2**32 - 2**31
+        dated = got["shown"] - (line["ms"] + ticks / 90)
+        # One host: the page's clock is the server's (offset well under a millisecond).
+        assert 0 < dated < 1000, got
+        assert got["chromium"] is not None and abs(dated - got["chromium"]) < 100, (dated, got)
+        assert all(0 < r["delay_ms"] < 1000 for r in got["readings"]), got
