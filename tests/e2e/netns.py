@@ -122,7 +122,9 @@ async def served_in(ns: NetNs, data: Path, *flags: str, port: int = 8080) -> Asy
         stderr=log,
     )
     try:
-        async with asyncio.timeout(30):
+        # Generous: at a load average of 15-20 (CI beside other work) the server's imports alone
+        # took over 30 s; the loop leaves as soon as /healthz answers.
+        async with asyncio.timeout(90):
             while not await _healthy(ns, url):  # a condition polled until the deadline
                 if process.returncode is not None:
                     raise RuntimeError(f"server exited: {log_path.read_text()}")
