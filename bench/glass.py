@@ -509,12 +509,17 @@ async def direct(
 @contextmanager
 def _log_on_failure(log: Path) -> Iterator[None]:
     # The server's log lives in the temporary folder: show it before the folder goes.
+    # SABAQ_BENCH_SERVER_LOG=path keeps a copy of it (to read the server's own account).
+    keep = os.environ.get("SABAQ_BENCH_SERVER_LOG")
     try:
         yield
     except BaseException:
         if log.exists():
             sys.stderr.write(log.read_text(errors="replace")[-4000:])
         raise
+    finally:
+        if keep and log.exists():
+            shutil.copyfile(log, keep)
 
 
 async def bench(seconds: float, loss: float, paired: bool = False) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from .rtcpxr import Rrtr, dlrr_packet, find_rrtr
 from .rtp import RtpHeader, parse_rtp, read_extension
 from .settings import MediaSettings
 from .simulcast import REPAIRED_RID_URI, RID_URI
-from .twcc import TRANSPORT_CC_URI, TransportFeedback, transport_seq
+from .twcc import TRANSPORT_CC_URI, TransportFeedback, feedback_packets, transport_seq
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ __all__ = [
     "with_extension",
     "with_rrtr",
     "with_transport_cc",
+    "with_viewer_transport_cc",
     "without_remb",
 ]
 
@@ -336,6 +337,18 @@ def with_rrtr(sdp: str) -> str:
     return _VIDEO_RTPMAP.sub(add, sdp)
 
 
+def with_viewer_transport_cc(sdp: str) -> str:
+    """Offer a viewer transport-wide congestion control on video (server → viewer offers): the
+    transport-wide sequence number extension and `transport-cc` feedback for each video
+    payload type. The viewer's browser then reports when each numbered packet arrived
+    (`link.ViewerLink`); its agreed ID is read back with `transport_cc_ids` on the answer."""
+
+    def add(m: re.Match[str]) -> str:
+        return f"{m.group(1)}{m.group(3)}a=rtcp-fb:{m.group(2)} transport-cc{m.group(3)}"
+
+    return with_extension(_VIDEO_RTPMAP.sub(add, sdp), TRANSPORT_CC_URI)
+
+
 def _sections(sdp: str) -> list[str]:
     # The session part, then one string per m-section, each keeping its own line ends.
     return re.split(r"(?m)^(?=m=)", sdp)
@@ -493,6 +506,10 @@ class RtpTap:
         # such packets by payload type alone, which fails once two video m-lines share one.
         self.mid_routes: dict[bytes, RawRtpHandler] = {}
         self.mid_id = 0
+        # A viewer's transport feedback (subscribe connections that agreed transport-cc):
+        # taken here as bytes, since aiortc's parser reads any RTPFB as a NACK list.
+        self.on_transport_feedback: Callable[[bytes], None] | None = None
+        self.transport_feedback = 0
 
     def route_mid(self, mid_id: int, mid: str, handler: RawRtpHandler) -> None:
         """Bind each new SSRC whose MID header extension (ID `mid_id`) says `mid` to handler."""
@@ -577,6 +594,16 @@ class RtpTap:
         if only_remb(plain):
             self.remb_dropped += 1
             return
+        if self.on_transport_feedback is not None:
+            found = feedback_packets(plain)
+            for packet in found:
+                self.transport_feedback += 1
+                try:
+                    self.on_transport_feedback(packet)
+                except Exception:
+                    logger.exception("transport feedback handler failed")
+            if found and sum(map(len, found)) == len(plain):
+                return  # nothing else in it for aiortc
         if self.answer_rrtr:
             for rrtr in find_rrtr(plain):
                 self.rrtr = (rrtr, time.monotonic())

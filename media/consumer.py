@@ -22,17 +22,20 @@ from aiortc.rtp import (
 )
 
 from . import aiortc_hooks as hooks
+from .bwe import SendLog
 from .clock import NTP_EPOCH_OFFSET_S, report_now
 from .counters import RETIRED
 from .interfaces import InvalidStateError
-from .layer_select import LayerChoice, LossWindow
-from .layers import ReceivedLayer, layer_limit, switch_ts_offset
+from .layer_select import LayerChoice, LossWindow, ProbedChoice
+from .layers import RateMeter, ReceivedLayer, layer_limit, switch_ts_offset
+from .link import ViewerLink
 from .producer import AiortcProducer
 from .resend import ResendGate
 from .rtp import (
     ABS_SEND_TIME_URI,
     AUDIO_LEVEL_URI,
     MID_URI,
+    TWCC_SEQ_AT,
     ExtensionIds,
     Rewriter,
     SourcePacket,
@@ -43,6 +46,14 @@ from .rtp import (
 )
 
 _HEADER = struct.Struct("!BBHII")
+_SEQ16 = struct.Struct("!H")
+_monotonic = time.monotonic
+_AFTER_TWCC = TWCC_SEQ_AT + 2
+# While a switch is pending the target layer's keyframe is asked for again at most this often
+# (choices come with every transport feedback, ~10-20 a second).
+_KEYFRAME_AGAIN_S = 0.5
+# The longest the old layer stays stopped waiting for the lower layer's keyframe.
+_DRAIN_MAX_S = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +98,20 @@ class AiortcConsumer:
         # one being forwarded (Rewriter.layer); a switch happens at the target's next keyframe.
         self.target_layer = producer.top
         self._choice = LayerChoice() if producer.simulcast else None
+        # With transport feedback from the viewer (set_link): the link's measured estimate and
+        # probes decide instead of receiver-report loss (docs/media.md).
+        self._link: ViewerLink | None = None
+        self._twcc: SendLog | None = None  # the link's numbering, once this copy is numbered
+        self._probed: ProbedChoice | None = None
+        self._meter = RateMeter()
+        self.rate_bps = 0.0  # what this copy sends, measured at the link's feedback
+        self._keyframe_asked_s = -1e9
+        # Going down because the link is over-full: the old layer is no longer forwarded (it
+        # would only deepen the queue the lower layer's keyframe must cross), until the switch.
+        self._draining = False
+        self._drain_since = 0.0
+        self.probes_passed = 0
+        self.probes_failed = 0
         self._loss = LossWindow()
         self._rate_mark: tuple[int, int] | None = None  # (ms, octets_sent) at the last window
         self.keyframes_from_cache = 0
@@ -142,6 +167,7 @@ class AiortcConsumer:
         if self._closed or not self._paused:
             return
         self._paused = False
+        self._draining = False
         if self._rewriter is not None:
             self._rewriter.resume()
             if self._sink is not None:
@@ -158,6 +184,12 @@ class AiortcConsumer:
         if self.producer.kind == "video" and 0 < ext_id < 15:
             self._playout = (ext_id, playout_delay_value(min_ms, max_ms))
 
+    def set_link(self, link: ViewerLink) -> None:
+        """Number this video copy on the viewer's link (it agreed transport-cc): its feedback
+        then measures the link, and a layered copy is chosen from that. Before activate()."""
+        if self.producer.kind == "video" and self._rewriter is None and link.ext_id:
+            self._link = link
+
     def activate(self) -> None:
         """Read the negotiated SSRC / payload type / extension IDs and start forwarding."""
         if self._closed:
@@ -171,10 +203,18 @@ class AiortcConsumer:
             audio_level=ids.extension_ids.get(AUDIO_LEVEL_URI, 0),
             playout_delay=self._playout[0],
             playout_delay_value=self._playout[1],
+            transport_cc=self._link.ext_id if self._link is not None else 0,
         )
         self._mid = ids.mid.encode()
         if ids.rtx_payload_type is not None:
             self._rtx = (ids.rtx_payload_type, ids.rtx_ssrc)
+        link = self._link
+        if link is not None:
+            self._twcc = link.log
+            link.consumers.append(self)
+            if self.producer.simulcast and self._rtx is not None:
+                # Probes are padding on the RTX stream: without one, the loss rule stays.
+                self._probed = ProbedChoice()
         self._rewriter = Rewriter(
             ssrc=ids.ssrc,
             payload_type=int(ids.codec.payloadType or 0),
@@ -189,6 +229,7 @@ class AiortcConsumer:
         self._ext_key = extension_key(self._ext_ids, self._mid)
         # A late joiner needs a keyframe as soon as it can receive one (see forward()).
         self._sink = hooks.rtp_sink(self._sender)
+        self._bind_link()
         if self._sink is not None and not self._paused:
             self._first_picture()
 
@@ -213,6 +254,7 @@ class AiortcConsumer:
             rw.accept(sp.sequence_number)
             self._burst_ts[sp.sequence_number] = (sp.timestamp, timestamp)
             ext = extension_block(self._ext_ids, self._mid, sp.abs_send_time, None)
+            ext = self._numbered(ext, len(sp.payload) + sp.padding_size)
             sink(
                 build_packet(
                     payload_type=rw.payload_type,
@@ -257,6 +299,8 @@ class AiortcConsumer:
             if sp.layer != self.target_layer or not sp.keyframe_start:
                 return
             self._switch(rw, sp)
+        elif self._draining:
+            return  # the link is over-full: the old layer stops while the target's keyframe comes
         seq = sp.sequence_number
         offset = rw.seq_offset
         if offset is None:
@@ -274,6 +318,15 @@ class AiortcConsumer:
                 self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level
             )
         payload = sp.payload
+        log = self._twcc
+        if log is not None:
+            # Transport-wide number, send time and size, for the viewer's feedback.
+            n = log.next_seq
+            log.next_seq = n + 1
+            n &= 0xFFFF
+            ext = ext[:TWCC_SEQ_AT] + _SEQ16.pack(n) + ext[_AFTER_TWCC:]
+            log.send_s[n] = _monotonic()
+            log.size[n] = 12 + len(ext) + len(payload) + sp.padding_size
         if sp.padding_size:
             data = build_packet(
                 payload_type=rw.payload_type,
@@ -323,6 +376,8 @@ class AiortcConsumer:
             logger.info("viewer %s: layer %d -> %d", self.viewer_id, rw.layer, sp.layer)
         rw.switch(sp.layer, ts_offset)
         self._burst_ts.clear()
+        self._draining = False
+        self._drain_since = 0.0
 
     @property
     def layer(self) -> int | None:
@@ -350,11 +405,112 @@ class AiortcConsumer:
             paused=self._paused,
         )
 
+    def _bind_link(self) -> None:
+        # The viewer's transport feedback arrives on the connection's RTCP tap (installed
+        # with the sink).
+        if self._sink is not None and self._link is not None:
+            hooks.rtp_tap(self._sender.transport).on_transport_feedback = self._link.on_feedback
+
+    def _numbered(self, ext: bytes, body: int) -> bytes:
+        """`ext` with the next transport-wide number in, logged as sent now (off the hot
+        path; `body`: payload and padding bytes after the header and `ext`)."""
+        log = self._twcc
+        if log is None:
+            return ext
+        n = log.take(_monotonic(), 12 + len(ext) + body)
+        return ext[:TWCC_SEQ_AT] + _SEQ16.pack(n) + ext[_AFTER_TWCC:]
+
+    def send_padding(self, size: int) -> int:
+        """Send one padding-only packet of `size` padding bytes on the RTX stream (a probe's
+        filler: the viewer's browser counts it in its feedback and drops it); the bytes sent,
+        0 if this copy cannot."""
+        rw, sink, rtx = self._rewriter, self._sink, self._rtx
+        if rw is None or sink is None or rtx is None or self._twcc is None or not rw.started:
+            return 0
+        ext = self._numbered(extension_block(self._ext_ids, self._mid, None, None), size)
+        seq = self._rtx_seq
+        self._rtx_seq = (seq + 1) & 0xFFFF
+        data = build_packet(
+            payload_type=rtx[0],
+            marker=0,
+            sequence_number=seq,
+            timestamp=rw.map_ts(self.producer.layers[rw.layer].last_ts),
+            ssrc=rtx[1],
+            extensions=ext,
+            payload=b"",
+            padding_size=size,
+        )
+        sink(data)
+        return len(data)
+
+    def link_feedback(self, now_s: float, overuse: bool, probe_bps: float | None) -> None:
+        """The viewer's link was measured again (transport feedback): choose the layer.
+        `probe_bps`: the estimate of the probe this copy asked for, when it completed now."""
+        self.rate_bps = self._meter.update(self.octets_sent, now_s * 1000)
+        rw, choice, link = self._rewriter, self._probed, self._link
+        if rw is None or choice is None or link is None or self._closed:
+            return
+        if overuse:
+            choice.trouble(now_s)
+        if probe_bps is not None:
+            ok = choice.probe_done(now_s, probe_bps)
+            if ok:
+                self.probes_passed += 1
+            else:
+                self.probes_failed += 1
+            logger.info(
+                "viewer %s: probe at %.0f kbit/s %s, estimate %.0f kbit/s",
+                self.viewer_id,
+                choice.probe_need_bps / 1000,
+                "passed" if ok else "failed",
+                probe_bps / 1000,
+            )
+        if self._paused:
+            return
+        rates = self.producer.layer_rates(hooks.arrival_ms())
+        link.estimate.forget(max(rates, default=0.0))
+        target, probe = choice.choose(
+            now_s, link.estimate.estimate_bps, rates, rw.layer, link.others_bps(self)
+        )
+        if probe is not None and not link.probe(self, probe):
+            choice.probe_asked_s = None  # the link is busy with another copy's probe
+        if target != rw.layer and target != self.target_layer:
+            logger.info(
+                "viewer %s: estimate %s queue %.0f ms rates %s layer %d target %d",
+                self.viewer_id,
+                link.estimate.estimate_bps,
+                link.estimate.queue_s * 1000,
+                [round(r) for r in rates],
+                rw.layer,
+                target,
+            )
+        self._retarget(target, now_s)
+        if target < rw.layer and overuse:
+            if not self._draining:
+                self._draining, self._drain_since = True, now_s
+        elif self._draining and (target >= rw.layer or now_s - self._drain_since > _DRAIN_MAX_S):
+            self._draining = False  # back up, or the target's keyframe is long overdue
+
+    def _retarget(self, target: int, now_s: float) -> None:
+        rw = self._rewriter
+        if rw is None:
+            return
+        changed = target != self.target_layer
+        self.target_layer = target
+        # Asked at once on a new target, and again while the switch waits for it.
+        if (
+            target != rw.layer
+            and not self._paused
+            and (changed or now_s - self._keyframe_asked_s >= _KEYFRAME_AGAIN_S)
+        ):
+            self._keyframe_asked_s = now_s
+            self._request_keyframe()
+
     def _on_receiver_report(self, packet: RtcpRrPacket) -> None:
         """The viewer's report on this copy: feed the link estimate, pick the layer."""
         rw = self._rewriter
         choice = self._choice
-        if rw is None or choice is None:
+        if rw is None or choice is None or self._probed is not None:
             return
         report = next((r for r in packet.reports if r.ssrc == rw.ssrc), None)
         if report is None:
@@ -393,6 +549,7 @@ class AiortcConsumer:
             # Resolved once the viewer's DTLS handshake is done; only then can a keyframe
             # reach it, so that is when to ask for one.
             self._sink = hooks.rtp_sink(self._sender)
+            self._bind_link()
             if self._sink is not None and not rw.started:
                 self._first_picture()
         return self._sink
@@ -415,6 +572,7 @@ class AiortcConsumer:
             self.retransmissions_refused += 1
             return
         ext = extension_block(self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level)
+        ext = self._numbered(ext, len(sp.payload) + (2 if self._rtx is not None else 0))
         timestamp = sp.timestamp
         moved = self._burst_ts.get(sp.sequence_number)
         if moved is not None and moved[0] == timestamp:
@@ -510,6 +668,8 @@ class AiortcConsumer:
             return
         self._closed = True
         self._sink = None
+        if self._link is not None and self in self._link.consumers:
+            self._link.consumers.remove(self)
         self.producer.detach(self)
         RETIRED.add_consumer(self)
         self._on_close(self)

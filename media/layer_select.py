@@ -104,3 +104,86 @@ class LayerChoice:
         if self.estimate_bps is not None and self.estimate_bps > 4 * max(layer_bps):
             self.estimate_bps = None  # far above the top layer: no limit to remember
         return best
+
+
+@dataclass(slots=True)
+class ProbedChoice:
+    """The layer for a viewer whose link is measured by transport feedback (`bwe.LinkEstimate`).
+
+    Down at once to the highest layer the estimate fits. Never up on a guess: going up needs
+    an estimate that covers the higher layer `headroom` times over, and the only thing that
+    raises the estimate above what is being sent is a probe at that rate (`probe_bps` in the
+    answer). A probe that fails costs a brief queue on the link, not a broken picture, but it
+    is still spaced: `probe_hold_s` after the last trouble or probe, doubling per failure.
+    """
+
+    audio_bps: float = 64_000.0
+    headroom: float = 1.15
+    probe_over: float = 1.1  # a probe is sent this much above what the layer needs
+    first_probe_hold_s: float = 4.0
+    max_probe_hold_s: float = 60.0
+    failed_up_s: float = 6.0  # overuse this soon after an up-switch: it was too early
+    probe_timeout_s: float = 2.5
+    probe_hold_s: float = 4.0
+    last_trouble_s: float | None = None
+    last_up_s: float | None = None
+    probe_asked_s: float | None = None  # a probe is under way since
+    probe_need_bps: float = 0.0
+    last_probe_s: float | None = None
+
+    def trouble(self, now_s: float) -> None:
+        """The link showed overuse now."""
+        self.last_trouble_s = now_s
+        if self.last_up_s is not None and now_s - self.last_up_s < self.failed_up_s:
+            self.probe_hold_s = min(self.max_probe_hold_s, self.probe_hold_s * 2)
+            self.last_up_s = None
+
+    def probe_done(self, now_s: float, estimate_bps: float) -> bool:
+        """The probe asked for came back with this estimate; True if it covers the need."""
+        self.probe_asked_s = None
+        self.last_probe_s = now_s
+        ok = estimate_bps >= self.probe_need_bps / self.probe_over
+        if not ok:
+            self.probe_hold_s = min(self.max_probe_hold_s, self.probe_hold_s * 2)
+        return ok
+
+    def choose(
+        self,
+        now_s: float,
+        estimate_bps: float | None,
+        layer_bps: Sequence[float],
+        current: int,
+        others_bps: float = 0.0,
+    ) -> tuple[int, float | None]:
+        """(the layer to forward, the rate to probe at now or None). `others_bps`: what the
+        same link carries for this viewer's other videos."""
+        active = [i for i, bps in enumerate(layer_bps) if bps > 0]
+        if not active:
+            return current, None
+        if estimate_bps is None:
+            return active[-1], None
+        budget = estimate_bps - self.audio_bps - others_bps
+        fits = [i for i in active if layer_bps[i] <= budget]
+        best = fits[-1] if fits else active[0]
+        if best < current or current not in active:
+            return best, None
+        if best > current and (
+            (layer_bps[best] + self.audio_bps + others_bps) * self.headroom <= estimate_bps
+        ):
+            self.last_up_s = now_s
+            return best, None
+        if self.probe_asked_s is not None:
+            if now_s - self.probe_asked_s < self.probe_timeout_s:
+                return current, None
+            self.probe_done(now_s, 0.0)  # no answer: as good as a failure
+        since = max(
+            self.last_trouble_s if self.last_trouble_s is not None else -1e9,
+            self.last_probe_s if self.last_probe_s is not None else -1e9,
+        )
+        higher = [i for i in active if i > current]
+        if not higher or now_s - since < self.probe_hold_s:
+            return current, None
+        need = (layer_bps[higher[0]] + self.audio_bps + others_bps) * self.headroom
+        self.probe_asked_s = now_s
+        self.probe_need_bps = need * self.probe_over
+        return current, self.probe_need_bps

@@ -67,6 +67,10 @@ class ExtensionIds:
     # every packet of a consumer, so it belongs to the cached block like the IDs.
     playout_delay: int = 0
     playout_delay_value: int = 0
+    # The transport-wide sequence number (viewers that agreed transport-cc): written first in
+    # the block as a placeholder, so the consumer puts each packet's number at bytes 5-6
+    # (TWCC_SEQ_AT) without serialising the block again.
+    transport_cc: int = 0
 
 
 def playout_delay_value(min_ms: int, max_ms: int) -> int:
@@ -93,11 +97,18 @@ def extension_key(ids: ExtensionIds, mid: bytes) -> int:
     return _extension_keys.setdefault((ids, mid), len(_extension_keys))
 
 
+# Where the transport-wide number sits in a block made with `ExtensionIds.transport_cc`: after
+# the 0xBEDE profile, the length and the element's own byte.
+TWCC_SEQ_AT = 5
+
+
 def extension_block(
     ids: ExtensionIds, mid: bytes, abs_send_time: int | None, audio_level: tuple[bool, int] | None
 ) -> bytes:
     """Serialise a one-byte-header extension block (RFC 8285), empty if no element."""
     body = bytearray()
+    if ids.transport_cc:
+        body += bytes([(ids.transport_cc << 4) | 1, 0, 0])
     if ids.mid and mid:
         body.append((ids.mid << 4) | (len(mid) - 1))
         body += mid

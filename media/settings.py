@@ -38,6 +38,10 @@ class MediaSettings:
     # the playout-delay header extension; None sends none (the browser's own defaults).
     # See docs/media.md, "The extra frame in the room page".
     video_playout_delay_ms: tuple[int, int] | None = None
+    # Offer viewers transport-wide congestion control and choose their layers from the
+    # measured link with probes (docs/media.md "What a viewer's link carries"); False keeps
+    # the loss rule on receiver reports.
+    viewer_transport_cc: bool = True
 
     def __post_init__(self) -> None:
         ipaddress.ip_address(self.gather_address)

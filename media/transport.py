@@ -22,6 +22,7 @@ from .interfaces import (
     default_source,
 )
 from .layers import ReceivedLayer
+from .link import ViewerLink
 from .producer import AiortcProducer
 from .rtp import PLAYOUT_DELAY_URI
 from .settings import MediaSettings
@@ -66,6 +67,8 @@ class AiortcTransport:
         self._paused_sources: set[Source] = set()
         self._lost_callbacks: list[Callable[[AiortcTransport], None]] = []
         self._lost_task: asyncio.Task[None] | None = None
+        # Subscribe: the viewer's link, measured from its transport feedback when agreed.
+        self.link = ViewerLink()
         self.pc.on("connectionstatechange", self._connection_state_changed)
 
     @property
@@ -275,6 +278,8 @@ class AiortcTransport:
             sdp = hooks.with_rrtr(hooks.without_remb(self.pc.localDescription.sdp))
             if self._settings.video_playout_delay_ms is not None:
                 sdp = hooks.with_extension(sdp, PLAYOUT_DELAY_URI)
+            if self._settings.viewer_transport_cc:
+                sdp = hooks.with_viewer_transport_cc(sdp)
             return hooks.announce(sdp, self._settings)
 
     async def accept_answer(self, sdp: str) -> None:
@@ -290,10 +295,16 @@ class AiortcTransport:
             playout_ids = (
                 hooks.answered_extension_ids(sdp, PLAYOUT_DELAY_URI) if delay is not None else {}
             )
+            twcc = hooks.transport_cc_ids(sdp) if self._settings.viewer_transport_cc else {}
+            if twcc and not self.link.ext_id:
+                # One ID across the bundle (RFC 8843); the offer always uses the same one.
+                self.link.ext_id = next(iter(twcc.values()))
             for consumer in self.consumers:
                 if not consumer.closed and consumer.mid is not None:
                     if delay is not None and consumer.mid in playout_ids:
                         consumer.set_playout_delay(playout_ids[consumer.mid], *delay)
+                    if consumer.mid in twcc:
+                        consumer.set_link(self.link)
                     consumer.activate()
             self._negotiating = False
         if self._needs_negotiation:
@@ -387,6 +398,7 @@ class AiortcTransport:
             producer.close()
         for consumer in list(self.consumers):
             consumer.close()
+        self.link.close()
         self._router._remove_transport(self)
         await self.pc.close()
         for task in list(self._tasks):

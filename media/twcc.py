@@ -205,3 +205,66 @@ def _spans(
             previous = arrival
     if previous is not None:
         yield base, span
+
+
+def parse_feedback(packet: bytes) -> tuple[int, list[int | None]] | None:
+    """A transport-feedback packet (one RTCP packet, header included) read back: the base
+    sequence number and, for each status from it, when that number arrived (µs on the
+    receiver's clock, reference time included) or None if it did not. None if malformed.
+
+    The server numbers what it forwards to a viewer and reads the viewer's feedback with this
+    (docs/media.md "What a viewer's link carries").
+    """
+    if len(packet) < 20 or packet[1] != _RTPFB or packet[0] & 0x1F != _FMT_TRANSPORT_CC:
+        return None
+    end = min(len(packet), ((packet[2] << 8 | packet[3]) + 1) * 4)
+    if packet[0] & 0x20 and end > 20:
+        end -= packet[end - 1]  # RFC 3550 padding
+    base = packet[12] << 8 | packet[13]
+    count = packet[14] << 8 | packet[15]
+    reference = (packet[16] << 16 | packet[17] << 8 | packet[18]) * _REFERENCE_US
+    symbols: list[int] = []
+    pos = 20
+    while len(symbols) < count:
+        if pos + 2 > end:
+            return None
+        chunk = packet[pos] << 8 | packet[pos + 1]
+        pos += 2
+        if not chunk & 0x8000:  # run length: symbol, run
+            symbols += [(chunk >> 13) & 3] * (chunk & _MAX_RUN)
+        elif chunk & 0x4000:  # seven two-bit symbols
+            symbols += [(chunk >> (2 * (6 - k))) & 3 for k in range(7)]
+        else:  # fourteen one-bit symbols
+            symbols += [(chunk >> (13 - k)) & 1 for k in range(14)]
+    arrivals: list[int | None] = []
+    at = reference
+    for symbol in symbols[:count]:
+        if symbol == _NOT_RECEIVED:
+            arrivals.append(None)
+            continue
+        if symbol == _SMALL:
+            if pos + 1 > end:
+                return None
+            at += packet[pos] * _DELTA_US
+            pos += 1
+        elif symbol == _LARGE:
+            if pos + 2 > end:
+                return None
+            at += int.from_bytes(packet[pos : pos + 2], "big", signed=True) * _DELTA_US
+            pos += 2
+        else:
+            return None  # the reserved symbol
+        arrivals.append(at)
+    return base, arrivals
+
+
+def feedback_packets(rtcp: bytes) -> list[bytes]:
+    """The transport-feedback packets inside a (compound) RTCP packet."""
+    found = []
+    pos, size = 0, len(rtcp)
+    while pos + 4 <= size:
+        length = ((rtcp[pos + 2] << 8 | rtcp[pos + 3]) + 1) * 4
+        if rtcp[pos + 1] == _RTPFB and rtcp[pos] & 0x1F == _FMT_TRANSPORT_CC:
+            found.append(rtcp[pos : pos + length])
+        pos += length
+    return found
