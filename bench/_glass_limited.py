@@ -119,6 +119,20 @@ METRICS = "async () => (await fetch('/metrics')).text()"
 RESET = "() => { window.__glass.frames = []; window.__glass.bad = 0; window.__shown.length = 0; }"
 
 
+async def lower_picture(viewer: Page, height: int | None, within_s: float) -> float | None:
+    """Milliseconds until the viewer decodes a picture less tall than `height` (the layer
+    below), polled every 50 ms; None if not within `within_s`."""
+    if not height:
+        return None
+    start = time.monotonic()
+    while time.monotonic() - start < within_s:  # a condition polled until the deadline
+        now = ((await viewer.evaluate(VIEWER_STATS))["video"] or {}).get("frameHeight")
+        if now and now < height:
+            return round((time.monotonic() - start) * 1000, 1)
+        await asyncio.sleep(0.05)
+    return None
+
+
 async def port_of(viewer: Page) -> int:
     """The viewer's local UDP port once its video connection has a nominated pair."""
     async with asyncio.timeout(20):
@@ -240,8 +254,14 @@ async def bench_limited(
                     await asyncio.sleep(SETTLE_S)
                     control = await window(host, viewers, seconds, ns, loss)
                     port = await port_of(viewers[0])
+                    height = ((await viewers[0].evaluate(VIEWER_STATS))["video"] or {}).get(
+                        "frameHeight"
+                    )
                     with limited(ns, port, line):
-                        await asyncio.sleep(SETTLE_S)  # let whatever adapts adapt
+                        started = time.monotonic()
+                        lower = await lower_picture(viewers[0], height, SETTLE_S)
+                        # Let whatever adapts adapt.
+                        await asyncio.sleep(max(0.0, SETTLE_S - (time.monotonic() - started)))
                         measured = await window(host, viewers, seconds, ns, loss)
                 finally:
                     for browser in browsers:
@@ -251,6 +271,7 @@ async def bench_limited(
         # The page rebuilt its connection on another port: the line no longer applied.
         sys.stderr.write(f"the limited viewer moved from port {port} to {slow['port']}\n")
     slow["join_to_first_frame_ms"], other["join_to_first_frame_ms"] = firsts
+    slow["limit_to_lower_picture_ms"] = lower
     return {
         "seconds": seconds,
         "limit_kbps": line.kbps,

@@ -14,9 +14,11 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, c
 from aiortc.mediastreams import MediaStreamError
 
 from media import aiortc_hooks as hooks
+from media.aiortc_hooks import with_transport_cc
 from media.rtp import ABS_SEND_TIME_URI, RtpHeader, parse_rtp
 
 from ._sfu_common import (
+    TWCC_ENV,
     StampedVideoTrack,
     ToneAudioTrack,
     emit,
@@ -166,9 +168,12 @@ class Viewer:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
         self._hook()
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        async with session.post(
-            f"{url}/answer", json={"id": self.pid, "sdp": self.pc.localDescription.sdp}
-        ) as r:
+        answer = self.pc.localDescription.sdp
+        if os.environ.get(TWCC_ENV) == "1":
+            # Accept transport-cc as a browser would: the server then numbers what it forwards
+            # (aiortc sends no feedback, so this measures the numbering's cost alone).
+            answer = with_transport_cc(answer, offer)
+        async with session.post(f"{url}/answer", json={"id": self.pid, "sdp": answer}) as r:
             await r.read()
         await self.up.wait()
         if self.decode:

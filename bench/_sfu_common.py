@@ -21,6 +21,8 @@ STAMP_BLOCK = 32  # pixels per bit, square: survives VP8 quantisation
 
 
 CPUS_ENV = "SABAQ_BENCH_CPUS"
+# "1": subscribers accept transport-cc in their answers (bench.sfu --transport-cc).
+TWCC_ENV = "SABAQ_BENCH_TWCC"
 
 
 def pin_from_env() -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._host import host_speed
-from ._sfu_common import CPUS_ENV
+from ._sfu_common import CPUS_ENV, TWCC_ENV
 
 WARMUP_S = 3.0
 SUBSCRIBERS_PER_PROCESS = 8
@@ -259,7 +259,14 @@ async def main() -> None:
         default=True,
         help="server on CPU 0, clients on the other CPUs (default when there are two or more)",
     )
+    parser.add_argument(
+        "--transport-cc",
+        action="store_true",
+        help="subscribers accept transport-cc: the server numbers every video packet it forwards",
+    )
     args = parser.parse_args()
+    if args.transport_cc:
+        os.environ[TWCC_ENV] = "1"  # read by the subscriber processes
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     if args.pin and len(cpus) >= 2:
         os.sched_setaffinity(0, {cpus[0]})  # gauge the host on the CPU the server will have

@@ -47,6 +47,9 @@ from .rtp import (
 
 _HEADER = struct.Struct("!BBHII")
 _SEQ16 = struct.Struct("!H")
+# The header, the extension block's first 5 bytes (profile, length, the transport-wide
+# element's byte) and the transport-wide number.
+_HEADER_TWCC = struct.Struct("!BBHII5sH")
 _monotonic = time.monotonic
 _AFTER_TWCC = TWCC_SEQ_AT + 2
 # While a switch is pending the target layer's keyframe is asked for again at most this often
@@ -319,14 +322,6 @@ class AiortcConsumer:
             )
         payload = sp.payload
         log = self._twcc
-        if log is not None:
-            # Transport-wide number, send time and size, for the viewer's feedback.
-            n = log.next_seq
-            log.next_seq = n + 1
-            n &= 0xFFFF
-            ext = ext[:TWCC_SEQ_AT] + _SEQ16.pack(n) + ext[_AFTER_TWCC:]
-            log.send_s[n] = _monotonic()
-            log.size[n] = 12 + len(ext) + len(payload) + sp.padding_size
         if sp.padding_size:
             data = build_packet(
                 payload_type=rw.payload_type,
@@ -334,11 +329,11 @@ class AiortcConsumer:
                 sequence_number=rw.map_seq(seq),
                 timestamp=rw.map_ts(sp.timestamp),
                 ssrc=rw.ssrc,
-                extensions=ext,
+                extensions=self._numbered(ext, len(payload) + sp.padding_size),
                 payload=payload,
                 padding_size=sp.padding_size,
             )
-        else:
+        elif log is None:
             data = (
                 _HEADER.pack(
                     0x90 if ext else 0x80,
@@ -350,6 +345,28 @@ class AiortcConsumer:
                 + ext
                 + payload
             )
+        else:
+            # The viewer's transport-wide number goes into the cached block's first element
+            # in the same pack as the header; number, send time and size are logged for the
+            # viewer's feedback (bwe.SendLog).
+            n = log.next_seq
+            log.next_seq = n + 1
+            n &= 0xFFFF
+            data = (
+                _HEADER_TWCC.pack(
+                    0x90,
+                    (sp.marker << 7) | rw.payload_type,
+                    (seq + offset) & 0xFFFF,
+                    (sp.timestamp + rw.ts_offset) & 0xFFFFFFFF,
+                    rw.ssrc,
+                    ext[:TWCC_SEQ_AT],
+                    n,
+                )
+                + ext[_AFTER_TWCC:]
+                + payload
+            )
+            log.send_s[n] = _monotonic()
+            log.size[n] = len(data)
         sink(data)
         self.packets_sent += 1
         self.octets_sent += len(payload)

@@ -122,6 +122,7 @@ class AiortcProducer:
         # Packet sinks other than viewers (the recorder): called after the fan-out.
         self._sinks: tuple[Callable[[SourcePacket, int], None], ...] = ()
         self.packets_received = 0
+        self.duplicates = 0  # retransmissions of packets already held (not forwarded again)
         self.keyframe_requests_sent = 0
         self.nacks_sent = 0
         self._keyframe_codec = "" if kind == "audio" else self.codec.mimeType.lower()
@@ -353,6 +354,13 @@ class AiortcProducer:
             if len(payload) < 2 or not isinstance(apt, int) or apt not in self._codecs:
                 return
             seq = int.from_bytes(payload[:2], "big")
+            if layer.history.get(seq) is not None:
+                # A copy of a packet we hold: Chromium pads its probes with retransmissions of
+                # what it sent (its calm camera is below its estimate), ~10 % of its packets.
+                # Forwarded again it reached viewers as a replay that SRTP drops unread: their
+                # links carried it for nothing (and a transport-cc feedback read it as loss).
+                self.duplicates += 1
+                return
             payload = payload[2:]
             payload_type = apt
             if layer.repair is not None and layer.ssrc is not None:

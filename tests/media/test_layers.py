@@ -25,12 +25,21 @@ from media.consumer import AiortcConsumer
 from media.history import PacketHistory
 from media.keyframe_cache import KeyframeCache
 from media.keyframes import KeyframeCoalescer
-from media.layer_select import LayerChoice, LossWindow
+from media.layer_select import LayerChoice, LossWindow, ProbedChoice
 from media.layers import RateMeter, ReceivedLayer, layer_limit, switch_ts_offset, ts_diff
+from media.link import ViewerLink
 from media.producer import AiortcProducer, Layer
 from media.repair import RepairSchedule
-from media.rtp import Rewriter, SourcePacket, read_extension, vp8_keyframe_size
+from media.rtp import (
+    ExtensionIds,
+    Rewriter,
+    SourcePacket,
+    extension_key,
+    read_extension,
+    vp8_keyframe_size,
+)
 from media.simulcast import REPAIRED_RID_URI, RID_URI, simulcast_offers, with_simulcast
+from media.twcc import transport_seq
 
 # Chromium 156's offer for a canvas track sent with three encodings (other codecs left out).
 CHROMIUM_OFFER = """v=0
@@ -488,5 +497,71 @@ async def test_a_viewer_switches_only_at_the_target_layers_keyframe() -> None:
         assert consumer.retransmissions == 2
         consumer.close()
         assert consumer.received() is None
+    finally:
+        await pc.close()
+
+
+async def test_a_measured_link_numbers_each_packet_goes_down_at_once_and_probes_before_up() -> None:
+    """The consumer side of docs/media.md "What a viewer's link carries": every packet carries
+    the next transport-wide number (logged with its size), overuse moves the viewer down and
+    stops the old layer until the lower keyframe, and going up starts with a padding probe."""
+    pc = RTCPeerConnection()
+    try:
+        transceiver = pc.addTransceiver("video", direction="sendonly")
+        producer = _Producer()
+        consumer = AiortcConsumer(
+            producer=cast(AiortcProducer, producer),
+            viewer_id="pupil",
+            transceiver=transceiver,
+            on_close=lambda c: None,
+        )
+        sent: list[bytes] = []
+        rw = Rewriter(ssrc=42, payload_type=100, seq_start=100, ts_offset=0)
+        rw.layer = 2
+        link = ViewerLink()
+        link.ext_id = 3
+        consumer.set_link(link)
+        consumer._rewriter = rw
+        consumer._sink = sent.append
+        consumer._ext_ids = ExtensionIds(mid=1, transport_cc=3)
+        consumer._mid = b"1"
+        consumer._ext_key = extension_key(consumer._ext_ids, consumer._mid)
+        consumer._rtx = (101, 77)
+        consumer._twcc = link.log
+        consumer._probed = ProbedChoice()
+        link.consumers.append(consumer)
+        high = itertools.count(20_000)
+        low = itertools.count(7)
+        consumer.forward(producer.packet(2, next(high), 90_000, key=True))
+        for frame in range(1, 4):
+            consumer.forward(producer.packet(2, next(high), 90_000 + 3000 * frame))
+        assert [transport_seq(d, 3) for d in sent] == [0, 1, 2, 3]
+        assert [read_extension(d, 1) for d in sent] == [b"1"] * 4  # the MID is still there
+        assert [link.log.size[n] for n in range(4)] == [len(d) for d in sent]
+
+        # Overuse: the estimate fits the low layer only. Down at once, the low layer's
+        # keyframe asked for, and the high layer no longer forwarded meanwhile.
+        link.estimate.estimate_bps = RATES[0] + 100_000
+        consumer.link_feedback(100.0, True, None)
+        assert consumer.target_layer == 0 and producer.keyframe_requests[-1] == 0
+        consumer.forward(producer.packet(2, next(high), 90_000 + 3000 * 4))
+        assert len(sent) == 4  # draining
+        consumer.forward(producer.packet(0, next(low), 5_000_000, key=True))
+        assert consumer.layer == 0 and len(sent) == 5 and transport_seq(sent[-1], 3) == 4
+
+        # Clean since: after the hold a probe for the next layer up goes out as padding on the
+        # RTX stream, numbered on the same link; no switch before its result.
+        consumer.link_feedback(105.0, False, None)
+        assert link.probing and consumer.target_layer == 0
+        padding = [d for d in sent[5:] if d[1] & 0x7F == 101]
+        assert padding and all(d[0] & 0x20 and d[-1] == 255 for d in padding)
+        assert [transport_seq(d, 3) for d in sent[5:]] == list(range(5, len(sent)))
+        # The probe's result covers the medium layer: up.
+        need = consumer._probed.probe_need_bps
+        link.estimate.estimate_bps = need
+        consumer.link_feedback(105.5, False, need)
+        assert consumer.target_layer == 1 and consumer.probes_passed == 1
+        link.close()
+        consumer.close()
     finally:
         await pc.close()

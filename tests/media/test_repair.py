@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from media import aiortc_hooks as hooks
 from media.repair import WINDOW, RepairSchedule
 from media.router import AiortcRouter
 from media.rtp import RtpHeader
@@ -111,6 +112,45 @@ async def test_a_lost_retransmission_is_asked_for_again(router: AiortcRouter) ->
         assert len(arrivals) >= 3  # NACKs in flight may bring more than one repair
         frames = sub.frames("video")
         await sub.wait_for(lambda: sub.frames("video") >= frames + 30, 10)
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+async def test_a_retransmission_of_a_packet_held_is_not_forwarded_again(
+    router: AiortcRouter,
+) -> None:
+    """Chromium pads its bandwidth probes with RTX copies of packets it sent: forwarded again,
+    a viewer got each as an SRTP replay (dropped unread, after crossing its link)."""
+    sub = await subscribe(router, "pupil")
+    pub = await publish(router, "teacher", audio=False, noise=True)
+    try:
+        await sub.wait_for(lambda: sub.frames("video") >= 5, 20)
+        (producer,) = router.producers()
+        (consumer,) = producer._fanout
+        layer = producer.layers[0]
+        assert layer.ssrc is not None and producer._rtx_pts
+        held = max(
+            (sp for seq in range(65536) if (sp := layer.history.get(seq)) is not None),
+            key=lambda sp: sp.timestamp,
+        )
+        rtx_pt = next(iter(producer._rtx_pts))
+        assert rtx_pt is not None
+        copy = RtpHeader(
+            payload_type=rtx_pt,
+            marker=held.marker,
+            sequence_number=1,
+            timestamp=held.timestamp,
+            ssrc=layer.ssrc + 1,
+            payload=held.sequence_number.to_bytes(2, "big") + held.payload,
+            padding_size=0,
+            abs_send_time=None,
+            audio_level=None,
+        )
+        sent = consumer.packets_sent + consumer.retransmissions
+        producer._on_rtp(copy, hooks.arrival_ms())
+        assert consumer.packets_sent + consumer.retransmissions == sent
+        assert producer.duplicates == 1
     finally:
         await sub.close()
         await pub.pc.close()
