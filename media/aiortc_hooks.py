@@ -68,6 +68,7 @@ __all__ = [
     "SenderIds",
     "answered_extension_ids",
     "codec_preferences",
+    "free_extension_id",
     "header_extension_ids",
     "hook_receiver",
     "hook_sender",
@@ -337,16 +338,31 @@ def with_rrtr(sdp: str) -> str:
     return _VIDEO_RTPMAP.sub(add, sdp)
 
 
-def with_viewer_transport_cc(sdp: str) -> str:
+def free_extension_id(sdp: str, lowest: int = 4) -> int | None:
+    """The smallest one-byte extension ID from `lowest` that no extmap in `sdp` uses. From 4:
+    aiortc gives its own extensions fixed IDs 1-3 (mid, audio level, abs-send-time) and offers
+    only those of the kinds present, so a lower ID free in one offer is taken in the next."""
+    used = {int(n) for n in re.findall(r"(?m)^a=extmap:(\d+)", sdp)}
+    return next((n for n in range(lowest, 15) if n not in used), None)
+
+
+def with_viewer_transport_cc(sdp: str, ext_id: int) -> str:
     """Offer a viewer transport-wide congestion control on video (server → viewer offers): the
-    transport-wide sequence number extension and `transport-cc` feedback for each video
-    payload type. The viewer's browser then reports when each numbered packet arrived
-    (`link.ViewerLink`); its agreed ID is read back with `transport_cc_ids` on the answer."""
+    transport-wide sequence number extension under `ext_id` and `transport-cc` feedback for
+    each video payload type. The viewer's browser then reports when each numbered packet
+    arrived (`link.ViewerLink`); the agreed ID is read back with `transport_cc_ids`. Keep
+    `ext_id` the same in every offer of a connection (RFC 8843: one ID per bundle)."""
 
     def add(m: re.Match[str]) -> str:
         return f"{m.group(1)}{m.group(3)}a=rtcp-fb:{m.group(2)} transport-cc{m.group(3)}"
 
-    return with_extension(_VIDEO_RTPMAP.sub(add, sdp), TRANSPORT_CC_URI)
+    out = []
+    for section in _sections(_VIDEO_RTPMAP.sub(add, sdp)):
+        if section.startswith("m=video ") and f" {TRANSPORT_CC_URI}" not in section:
+            eol = "\r\n" if "\r\n" in section else "\n"
+            section = section.rstrip("\r\n") + f"{eol}a=extmap:{ext_id} {TRANSPORT_CC_URI}{eol}"
+        out.append(section)
+    return "".join(out)
 
 
 def _sections(sdp: str) -> list[str]:

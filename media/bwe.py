@@ -149,7 +149,7 @@ class LinkEstimate:
     _recent: dict[int, Reported] = field(default_factory=dict)
     _minima: deque[tuple[float, float]] = field(default_factory=deque)  # (at, min delay)
     _probe_end_s: float = -1e9
-    _overusing: int = 0  # feedbacks in a row that read overuse
+    overusing: int = 0  # feedbacks in a row that read overuse
 
     def start_probe(self, first_seq: int, target_bps: float, now_s: float) -> None:
         """A probe cluster starts with number `first_seq`."""
@@ -182,8 +182,8 @@ class LinkEstimate:
         newest = max(p[1] for p in packets) if packets else now_s
         for seq in [n for n, p in recent.items() if p[1] < newest - self.window_s]:
             del recent[seq]
-        self._overusing = self._overusing + 1 if self._overuse(now_s) else 0
-        overuse = self._overusing >= self.overuse_feedbacks
+        self.overusing = self.overusing + 1 if self._overuse(now_s) else 0
+        overuse = self.overusing >= self.overuse_feedbacks
         if overuse:
             self.overuses += 1
             self.last_overuse_s = now_s

@@ -57,6 +57,8 @@ _AFTER_TWCC = TWCC_SEQ_AT + 2
 _KEYFRAME_AGAIN_S = 0.5
 # The longest the old layer stays stopped waiting for the lower layer's keyframe.
 _DRAIN_MAX_S = 1.0
+# A viewer that agreed transport-cc but sent no feedback this long: its receiver reports decide.
+_FEEDBACK_STALE_S = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -527,8 +529,16 @@ class AiortcConsumer:
         """The viewer's report on this copy: feed the link estimate, pick the layer."""
         rw = self._rewriter
         choice = self._choice
-        if rw is None or choice is None or self._probed is not None:
+        if rw is None or choice is None:
             return
+        link = self._link
+        if (
+            self._probed is not None
+            and link is not None
+            and link.last_feedback_s is not None
+            and _monotonic() - link.last_feedback_s < _FEEDBACK_STALE_S
+        ):
+            return  # the link's feedback decides (link_feedback)
         report = next((r for r in packet.reports if r.ssrc == rw.ssrc), None)
         if report is None:
             return

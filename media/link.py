@@ -39,6 +39,7 @@ class ViewerLink:
         self.ext_id = 0  # the transport-wide sequence number's ID the viewer agreed; 0: none
         self.consumers: list[AiortcConsumer] = []  # video copies numbered on this link
         self.feedbacks = 0
+        self.last_feedback_s: float | None = None
         self.probes = 0
         self.padding_packets = 0
         self._asker: AiortcConsumer | None = None
@@ -58,11 +59,14 @@ class ViewerLink:
         if parsed is None:
             return
         self.feedbacks += 1
-        now = time.monotonic()
+        now = self.last_feedback_s = time.monotonic()
         overuse, result = self.estimate.feedback(now, self.log.reported(*parsed))
         if overuse:
             e = self.estimate
-            logger.info(
+            # The first feedback of a stretch of overuse at INFO, the rest at DEBUG.
+            first = e.overusing == e.overuse_feedbacks
+            logger.log(
+                logging.INFO if first else logging.DEBUG,
                 "link overuse: loss %.2f queue %.0f ms acked %s sent %s -> estimate %s",
                 e.loss,
                 e.queue_s * 1000,

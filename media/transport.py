@@ -69,6 +69,7 @@ class AiortcTransport:
         self._lost_task: asyncio.Task[None] | None = None
         # Subscribe: the viewer's link, measured from its transport feedback when agreed.
         self.link = ViewerLink()
+        self._twcc_id: int | None = None  # the ID offered for transport-wide numbers
         self.pc.on("connectionstatechange", self._connection_state_changed)
 
     @property
@@ -276,10 +277,14 @@ class AiortcTransport:
             offer = await self.pc.createOffer()
             await self.pc.setLocalDescription(offer)
             sdp = hooks.with_rrtr(hooks.without_remb(self.pc.localDescription.sdp))
+            if self._settings.viewer_transport_cc:
+                # One ID for the connection's life: chosen once, kept in every re-offer.
+                if self._twcc_id is None:
+                    self._twcc_id = hooks.free_extension_id(sdp)
+                if self._twcc_id is not None and f"a=extmap:{self._twcc_id} " not in sdp:
+                    sdp = hooks.with_viewer_transport_cc(sdp, self._twcc_id)
             if self._settings.video_playout_delay_ms is not None:
                 sdp = hooks.with_extension(sdp, PLAYOUT_DELAY_URI)
-            if self._settings.viewer_transport_cc:
-                sdp = hooks.with_viewer_transport_cc(sdp)
             return hooks.announce(sdp, self._settings)
 
     async def accept_answer(self, sdp: str) -> None:
@@ -297,8 +302,9 @@ class AiortcTransport:
             )
             twcc = hooks.transport_cc_ids(sdp) if self._settings.viewer_transport_cc else {}
             if twcc and not self.link.ext_id:
-                # One ID across the bundle (RFC 8843); the offer always uses the same one.
+                # One ID across the bundle (RFC 8843); every offer uses the same one.
                 self.link.ext_id = next(iter(twcc.values()))
+            twcc = {mid: i for mid, i in twcc.items() if i == self.link.ext_id}
             for consumer in self.consumers:
                 if not consumer.closed and consumer.mid is not None:
                     if delay is not None and consumer.mid in playout_ids:

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from media.aiortc_hooks import transport_cc_ids, with_viewer_transport_cc
+from media.aiortc_hooks import free_extension_id, transport_cc_ids, with_viewer_transport_cc
 from media.bwe import LinkEstimate, Reported, SendLog, probe_rate
 from media.layer_select import ProbedChoice
+from media.router import AiortcRouter
+from media.settings import MediaSettings
+from media.transport import AiortcTransport
 from media.twcc import TRANSPORT_CC_URI, feedback_packet, feedback_packets, parse_feedback
 
 LAYERS = [150_000.0, 580_000.0]  # the bench's calm picture: 240 and 480 lines
@@ -350,11 +355,66 @@ OFFER = (
 
 
 def test_the_viewer_is_offered_transport_cc_on_video_only() -> None:
-    sdp = with_viewer_transport_cc(OFFER)
+    ext_id = free_extension_id(OFFER)
+    assert ext_id == 4  # aiortc's own IDs 1-3 are skipped even where this offer lacks them
+    sdp = with_viewer_transport_cc(OFFER, ext_id)
     audio, video_section = sdp.split("m=video")
     assert TRANSPORT_CC_URI not in audio and "transport-cc" not in audio
-    assert f"a=extmap:2 {TRANSPORT_CC_URI}" in video_section
+    assert f"a=extmap:4 {TRANSPORT_CC_URI}" in video_section
     assert "a=rtcp-fb:97 transport-cc" in video_section
     assert "a=rtcp-fb:98 transport-cc" not in video_section  # not on RTX
     # A browser's answer that keeps both is read back per MID.
-    assert transport_cc_ids(sdp) == {"1": 2}
+    assert transport_cc_ids(sdp) == {"1": 4}
+
+
+async def test_the_transport_wide_id_stays_the_same_across_offers() -> None:
+    """aiortc offers its audio-level extension (ID 2) only once an audio m-line exists: an ID
+    picked as "the smallest free" moved from 2 to 4 between a viewer's first offer (camera) and
+    the next (camera + mic), and the browser then read other extensions as the numbers."""
+    router = AiortcRouter()
+    try:
+        settings = MediaSettings()
+        transport = AiortcTransport(router, "pupil", "subscribe", settings)
+        producer = _producer("video")
+        transport._add_consumer(producer)  # type: ignore[arg-type]
+        first = await transport.create_offer()
+        transport._negotiating = False
+        transport._add_consumer(_producer("audio"))  # type: ignore[arg-type]
+        second = await transport.create_offer()
+        ids = [
+            re.findall(rf"a=extmap:(\d+) {re.escape(TRANSPORT_CC_URI)}", o) for o in (first, second)
+        ]
+        assert ids[0] and set(ids[0]) == set(ids[1]) and len(set(ids[1])) == 1, ids
+        await transport.close()
+    finally:
+        await router.close()
+
+
+class _FakeProducer:
+    """What a subscribe transport reads of a producer to offer its copy."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.codec = (
+            RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+            if kind == "video"
+            else RTCRtpCodecParameters(
+                mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111
+            )
+        )
+        self.participant_id = "teacher"
+        self.id = kind
+        self.source = "camera" if kind == "video" else "mic"
+        self.top = 0
+        self.simulcast = False
+        self.closed = False
+
+    def attach(self, consumer: object) -> None:
+        pass
+
+    def detach(self, consumer: object) -> None:
+        pass
+
+
+def _producer(kind: str) -> _FakeProducer:
+    return _FakeProducer(kind)
