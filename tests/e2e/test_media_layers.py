@@ -157,9 +157,10 @@ async def test_a_pupil_on_a_slow_link_gets_the_low_layer_and_the_others_keep_the
     playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
 ) -> None:
     """On a shaped 300 kbit/s line the pupil moves to the low layer within seconds and then
-    plays it for 20 s with no gap over 300 ms: the server goes up only after a probe showed the
-    line carries the high layer (the loss rule before it tried the high layer blindly after
-    8 s clean, filled the line's queue and froze the picture for 0.4-1.2 s each time)."""
+    plays it for 20 s with no layer switch and no gap over 500 ms: the server goes up only
+    after a probe showed the line carries the high layer (the loss rule before it tried the
+    high layer blindly after 8 s clean, filled the line's queue and froze the picture for
+    0.4-3.2 s each time)."""
     browsers = harness_browsers(playwright, chromium_path, demo_data, tmp_path, count=3)
     async with browsers as h:
         teacher, slow, fast = h.pages
@@ -182,25 +183,38 @@ async def test_a_pupil_on_a_slow_link_gets_the_low_layer_and_the_others_keep_the
             # The slow pupil's picture shrinks to a lower layer within seconds ...
             reached = await slow.evaluate(WATCH_VIDEO, {"ms": 8000, "atMost": top // 2})
             assert reached["reachedAt"] is not None, reached
-            # ... and keeps playing it, while the other pupil keeps the full picture.
+            # ... and keeps playing it, while the other pupil keeps the full picture; and
+            # nobody's layer moves (the loss rule tried the high layer again after 8 s).
+            switched = await layer_switches(fast)
             watched, others = await asyncio.gather(
                 slow.evaluate(WATCH_VIDEO, {"ms": 20_000, "atMost": top // 2}),
                 fast.evaluate(WATCH_VIDEO, {"ms": 20_000, "atMost": None}),
             )
-        report = {"reached": reached, "slow": watched, "fast": others}
+            switched = await layer_switches(fast) - switched
+        report = {"reached": reached, "slow": watched, "fast": others, "switches": switched}
         report["sent"] = await sent_layers(teacher)
         print(report)  # the figures, shown with pytest -rP
         assert watched["reachedAt"] is not None and watched["reachedAt"] < 1000, report
         assert watched["frames"] >= 100, report  # decoding on, not a still picture
-        assert watched["longestGapMs"] <= 300, report  # no freeze on the low layer
+        assert switched == 0, report  # no blind try of the high layer, no false move down
+        # No freeze on the low layer. Bound: the unlimited pupil itself shows gaps of 300 ms on
+        # this machine at load 13-20 (its rendering starved); the loss rule's tries gave
+        # 0.8-3.2 s.
+        assert watched["longestGapMs"] <= 500, report
         assert max(watched["heights"]) <= top // 2, report  # never back up on this line
         assert watched["audioSamples"] > 0, report
         # The other pupil still gets the full picture.
         assert others["heights"] == [top] and others["longestGapMs"] <= 1000, report
-        # Operators see the switches (/metrics answers loopback without a token).
-        metrics = await fast.evaluate("fetch('/metrics').then((r) => r.text())")
-        switches = re.search(r"^sabaq_media_layer_switches_total (\S+)$", metrics, re.M)
-        assert switches is not None and float(switches.group(1)) >= 1, metrics[-2000:]
+        # Operators see the switch down (/metrics answers loopback without a token).
+        assert await layer_switches(fast) >= 1
+
+
+async def layer_switches(page: Page) -> float:
+    """The server's count of layer switches, all viewers (/metrics answers loopback)."""
+    metrics = await page.evaluate("fetch('/metrics').then((r) => r.text())")
+    switches = re.search(r"^sabaq_media_layer_switches_total (\S+)$", metrics, re.M)
+    assert switches is not None, metrics[-2000:]
+    return float(switches.group(1))
 
 
 # Runs in the pupil's page: frames decoded and picture height per tile source.
