@@ -367,7 +367,7 @@ class AiortcConsumer:
                 + ext[_AFTER_TWCC:]
                 + payload
             )
-            log.send_s[n] = _monotonic()
+            log.send_s[n] = sp.arrived_s or _monotonic()
             log.size[n] = len(data)
         sink(data)
         self.packets_sent += 1

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .consumer import AiortcConsumer
 
 logger = logging.getLogger(__name__)
+_monotonic = time.monotonic
 
 __all__ = ["RTCP_PSFB_FIR", "RTCP_PSFB_PLI", "AiortcProducer", "Layer"]
 
@@ -398,6 +399,8 @@ class AiortcProducer:
             packet.audio_level,
             not self._keyframe_codec or is_keyframe_start(self._keyframe_codec, payload),
             layer.index,
+            {},
+            _monotonic(),
         )
         layer.history.add(seq, sp)
         for consumer in self._fanout:

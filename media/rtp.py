@@ -54,6 +54,9 @@ class SourcePacket:
     # Extension blocks already serialised for this packet, shared by consumers whose
     # connections agreed the same IDs and MID (the common case).
     ext_cache: dict[int, bytes] = field(default_factory=dict)  # by extension_key()
+    # When it arrived (time.monotonic()): the send time of its copies, forwarded in the same
+    # call, for viewers' transport feedback (one clock read per packet, not per viewer).
+    arrived_s: float = 0.0
 
 
 @dataclass(slots=True, frozen=True)
