@@ -76,6 +76,8 @@ class WindowMin:
 # a second and the network's one-way time changes slowly: a longer window.
 FRAME_WINDOW_MS = 2_000.0
 REPORT_WINDOW_MS = 10_000.0
+# The publisher's page reads its encoding time every 2 s: the quickest of the last five.
+ENCODE_WINDOW_MS = 10_000.0
 
 
 class StampCheck:
@@ -91,25 +93,32 @@ class StampCheck:
     A frame cannot reach the server before it was captured, encoded and carried over the
     network. So over the last seconds: the quickest frame's first packet arrived `gap` after
     its stamp; the quickest sender report took `one_way` (clocks that agree, as `report_now`
-    assumes); the publisher's browser says encoding takes `encode_ms` a frame. What of `gap`
-    the network and the encoder do not explain is the stamps' lead. Never negative: stamps
-    that are late (the aligner's usual small lag) are left alone.
+    assumes); the publisher's browser says encoding took `encode` ms a frame (the quickest of
+    its recent 2 s means: the quickest frame was encoded when the machine was least busy, and a
+    mean over a loaded machine's 10-50 ms per frame left the lead a few ms short, measured).
+    What of `gap` the network and the encoder do not explain is the stamps' lead. Never
+    negative: stamps that are late (the aligner's usual small lag) are left alone.
     """
 
-    __slots__ = ("encode_ms", "frames", "reports")
+    __slots__ = ("encodes", "frames", "reports")
 
     def __init__(
-        self, frame_window_ms: float = FRAME_WINDOW_MS, report_window_ms: float = REPORT_WINDOW_MS
+        self,
+        frame_window_ms: float = FRAME_WINDOW_MS,
+        report_window_ms: float = REPORT_WINDOW_MS,
+        encode_window_ms: float = ENCODE_WINDOW_MS,
     ) -> None:
         # first packet of each frame: arrival - capture stamp
         self.frames = WindowMin(frame_window_ms)
         self.reports = WindowMin(report_window_ms)  # each sender report: arrival - send time
-        self.encode_ms: float | None = None  # the publisher's own figure (its page's reading)
+        # the publisher's own encoding time per frame, each reading of its page
+        self.encodes = WindowMin(encode_window_ms)
 
     def early_ms(self, now_ms: float) -> float:
         """The stamps' lead now, ms (0 while anything is missing)."""
         gap = self.frames.get(now_ms)
         one_way = self.reports.get(now_ms)
-        if gap is None or one_way is None or self.encode_ms is None:
+        encode = self.encodes.get(now_ms)
+        if gap is None or one_way is None or encode is None:
             return 0.0
-        return max(0.0, gap - max(0.0, one_way) - self.encode_ms)
+        return max(0.0, gap - max(0.0, one_way) - encode)

@@ -478,7 +478,7 @@ class AiortcProducer:
         or "" for a stream without layers), from its page's reading: StampCheck needs it."""
         layer = self._single or self._by_rid.get(rid or None)
         if layer is not None and layer.stamps is not None:
-            layer.stamps.encode_ms = ms
+            layer.stamps.encodes.add(hooks.arrival_ms(), ms)
 
     def close(self) -> None:
         """Stop forwarding and close every consumer of this producer (idempotent)."""
