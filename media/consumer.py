@@ -115,6 +115,8 @@ class AiortcConsumer:
         # would only deepen the queue the lower layer's keyframe must cross), until the switch.
         self._draining = False
         self._drain_since = 0.0
+        self._drain_open = False  # the frame under way when draining began is not finished
+        self._drain_ts = 0
         self.probes_passed = 0
         self.probes_failed = 0
         self._loss = LossWindow()
@@ -305,7 +307,12 @@ class AiortcConsumer:
                 return
             self._switch(rw, sp)
         elif self._draining:
-            return  # the link is over-full: the old layer stops while the target's keyframe comes
+            # The link is over-full: the old layer stops while the target's keyframe comes,
+            # after the frame under way (a frame cut short is one the viewer waits on).
+            if not self._drain_open or sp.timestamp != self._drain_ts:
+                return
+            if sp.marker:
+                self._drain_open = False
         seq = sp.sequence_number
         offset = rw.seq_offset
         if offset is None:
@@ -397,6 +404,8 @@ class AiortcConsumer:
         self._burst_ts.clear()
         self._draining = False
         self._drain_since = 0.0
+        self._drain_open = False  # the frame under way when draining began is not finished
+        self._drain_ts = 0
 
     @property
     def layer(self) -> int | None:
@@ -507,6 +516,9 @@ class AiortcConsumer:
         if target < rw.layer and overuse:
             if not self._draining:
                 self._draining, self._drain_since = True, now_s
+                last = self.producer.layers[rw.layer].history.get(rw.highest)
+                self._drain_open = last is not None and not last.marker
+                self._drain_ts = last.timestamp if last is not None else 0
         elif self._draining and (target >= rw.layer or now_s - self._drain_since > _DRAIN_MAX_S):
             self._draining = False  # back up, or the target's keyframe is long overdue
 

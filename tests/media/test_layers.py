@@ -539,23 +539,31 @@ async def test_a_measured_link_numbers_each_packet_goes_down_at_once_and_probes_
         assert [read_extension(d, 1) for d in sent] == [b"1"] * 4  # the MID is still there
         assert [link.log.size[n] for n in range(4)] == [len(d) for d in sent]
 
+        # A frame of two packets under way: its first one is sent.
+        first_half = producer.packet(2, next(high), 90_000 + 3000 * 4)
+        first_half.marker = 0
+        consumer.forward(first_half)
+        assert len(sent) == 5
         # Overuse: the estimate fits the low layer only. Down at once, the low layer's
-        # keyframe asked for, and the high layer no longer forwarded meanwhile.
+        # keyframe asked for, and the high layer no longer forwarded meanwhile — after the
+        # frame under way ends (a cut frame is one the viewer would wait on).
         link.estimate.estimate_bps = RATES[0] + 100_000
         consumer.link_feedback(100.0, True, None)
         assert consumer.target_layer == 0 and producer.keyframe_requests[-1] == 0
-        consumer.forward(producer.packet(2, next(high), 90_000 + 3000 * 4))
-        assert len(sent) == 4  # draining
+        consumer.forward(producer.packet(2, next(high), 90_000 + 3000 * 4))  # its end
+        assert len(sent) == 6
+        consumer.forward(producer.packet(2, next(high), 90_000 + 3000 * 5))
+        assert len(sent) == 6  # draining
         consumer.forward(producer.packet(0, next(low), 5_000_000, key=True))
-        assert consumer.layer == 0 and len(sent) == 5 and transport_seq(sent[-1], 3) == 4
+        assert consumer.layer == 0 and len(sent) == 7 and transport_seq(sent[-1], 3) == 6
 
         # Clean since: after the hold a probe for the next layer up goes out as padding on the
         # RTX stream, numbered on the same link; no switch before its result.
         consumer.link_feedback(105.0, False, None)
         assert link.probing and consumer.target_layer == 0
-        padding = [d for d in sent[5:] if d[1] & 0x7F == 101]
+        padding = [d for d in sent[7:] if d[1] & 0x7F == 101]
         assert padding and all(d[0] & 0x20 and d[-1] == 255 for d in padding)
-        assert [transport_seq(d, 3) for d in sent[5:]] == list(range(5, len(sent)))
+        assert [transport_seq(d, 3) for d in sent[7:]] == list(range(7, len(sent)))
         # The probe's result covers the medium layer: up.
         need = consumer._probed.probe_need_bps
         link.estimate.estimate_bps = need
