@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 import struct
+import sys
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -275,21 +276,30 @@ def with_transport_cc(answer: str, offer: str) -> str:
 
 class TransportFeedbackLoop:
     """Sends transport feedback for one publish connection every FEEDBACK_INTERVAL_S while
-    packets arrive (libwebrtc's receivers send every 50 to 250 ms)."""
+    packets arrive (libwebrtc's receivers send every 50 to 250 ms).
+
+    Fed by the connection's `RtpTap` with every authenticated RTP packet that carries a
+    transport-wide number, whatever its SSRC: the browser's bandwidth probes are padding on
+    SSRCs no receiver may have claimed yet, and a number left out of the feedback reads to the
+    browser as a lost packet and a failed probe (docs/media.md, "The start-up ramp").
+    """
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
         self._dtls = dtls
         self.feedback = TransportFeedback()
         self._timer: asyncio.TimerHandle | None = None
-        self._sender_ssrc = 0
+        # Any SSRC of ours on the connection (a receiver's RTCP SSRC), read when sending.
+        self.sender_ssrc: Callable[[], int] = lambda: 0
         self._media_ssrc = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.sent = 0
+        self.recorded = 0
 
-    def record(self, seq: int, sender_ssrc: int, media_ssrc: int) -> None:
-        """A packet numbered `seq` arrived now."""
-        self.feedback.record(seq, time.monotonic_ns() // 1000)
-        self._sender_ssrc, self._media_ssrc = sender_ssrc, media_ssrc
+    def record(self, seq: int, media_ssrc: int, arrival_us: int) -> None:
+        """A packet numbered `seq` arrived at `arrival_us` (the socket's receive clock)."""
+        self.feedback.record(seq, arrival_us)
+        self.recorded += 1
+        self._media_ssrc = media_ssrc
         if self._timer is None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(FEEDBACK_INTERVAL_S, self._send)
@@ -298,7 +308,7 @@ class TransportFeedbackLoop:
         self._timer = None
         if self._dtls.state != "connected":
             return
-        packets = self.feedback.build(self._sender_ssrc, self._media_ssrc)
+        packets = self.feedback.build(self.sender_ssrc(), self._media_ssrc)
         if not packets:
             return
         self.sent += len(packets)
@@ -319,6 +329,49 @@ def feedback_loop(dtls: RTCDtlsTransport) -> TransportFeedbackLoop:
     if loop is None:
         loop = _feedback_loops[dtls] = TransportFeedbackLoop(dtls)
     return loop
+
+
+# Linux's SIOCGSTAMPNS: when the kernel received the datagram last read from a socket
+# (CLOCK_REALTIME, struct timespec of two 64-bit fields on 64-bit Linux).
+_SIOCGSTAMPNS = 0x8907
+_TIMESPEC = struct.Struct("qq")
+_KERNEL_STAMPS = sys.platform == "linux" and struct.calcsize("P") == 8
+
+
+def receive_clock(sock: Any) -> Callable[[], int]:
+    """A function giving, in µs, when the datagram just read from `sock` reached the kernel.
+
+    The event loop reads a socket when it gets to it: a busy loop (or machine) reads packets
+    that came milliseconds apart in one batch, stamping them alike, and the browser's probe
+    estimator then sees a probe arrive in no time and throws it away (its receive interval
+    must be positive), or sees queueing that never was on the line. The kernel's own receive
+    stamp is what a browser's network thread would have seen. Asked right after the read, in
+    the protocol's datagram callback (asyncio and uvloop read and call back one datagram at a
+    time). Elsewhere, or where the kernel has no stamp, the wall clock at the call (the same
+    clock, CLOCK_REALTIME, so the two can mix on one connection).
+    """
+    fileno = getattr(sock, "fileno", None)
+    fd = fileno() if fileno is not None else -1
+    if not _KERNEL_STAMPS or fd < 0:
+        return lambda: time.time_ns() // 1000
+    import fcntl  # Linux only (see _KERNEL_STAMPS)
+
+    buf = bytearray(_TIMESPEC.size)
+    ioctl, unpack = fcntl.ioctl, _TIMESPEC.unpack_from
+    # The first ask turns the socket's stamps on (it fails: nothing stamped yet); without it
+    # the first datagram after would have none.
+    with contextlib.suppress(OSError):
+        ioctl(fd, _SIOCGSTAMPNS, buf, True)
+
+    def now() -> int:
+        try:
+            ioctl(fd, _SIOCGSTAMPNS, buf, True)
+        except OSError:
+            return time.time_ns() // 1000
+        seconds, nanoseconds = unpack(buf)
+        return int(seconds) * 1_000_000 + int(nanoseconds) // 1000
+
+    return now
 
 
 _VIDEO_RTPMAP = re.compile(r"^(a=rtpmap:(\d+) (?!rtx/)[\w-]+/90000)(\r?\n)", re.MULTILINE)
@@ -526,12 +579,31 @@ class RtpTap:
         # taken here as bytes, since aiortc's parser reads any RTPFB as a NACK list.
         self.on_transport_feedback: Callable[[bytes], None] | None = None
         self.transport_feedback = 0
+        # Transport-wide congestion control (publish connections that agreed it): every RTP
+        # packet's number is recorded here, bound SSRC or not (`count_transport_cc`).
+        self.transport_cc: TransportFeedbackLoop | None = None
+        self.transport_cc_id = 0
+        self.handed_to_aiortc = 0  # RTP of unbound SSRCs, unprotected here, for aiortc
 
     def route_mid(self, mid_id: int, mid: str, handler: RawRtpHandler) -> None:
         """Bind each new SSRC whose MID header extension (ID `mid_id`) says `mid` to handler."""
         self.mid_id = mid_id
         self.mid_routes[mid.encode()] = handler
         self.install()
+
+    def count_transport_cc(self, extension_id: int, receiver: RTCRtpReceiver) -> None:
+        """Record every RTP packet's transport-wide number (header extension `extension_id`)
+        for the connection's feedback, from the first packet the tap sees; `receiver`'s RTCP
+        SSRC signs the feedback. Extension IDs are the same on every m-line of a bundle."""
+        if self.transport_cc is None:
+            self.transport_cc = feedback_loop(self._dtls)
+            rtcp_ssrc = receiver.__dict__
+
+            def sender_ssrc() -> int:
+                return int(rtcp_ssrc.get("_RTCRtpReceiver__rtcp_ssrc") or 0)
+
+            self.transport_cc.sender_ssrc = sender_ssrc
+        self.transport_cc_id = extension_id
 
     def bind(self, ssrc: int, handler: RawRtpHandler) -> None:
         """Send this SSRC's RTP to handler from now on (installs the tap on first use)."""
@@ -562,9 +634,15 @@ class RtpTap:
             if not isinstance(protocol, aioice.ice.StunProtocol):
                 continue  # e.g. a TURN allocation: stays on aiortc's path
             passthrough = protocol.datagram_received
+            received_at = receive_clock(
+                getattr(protocol.transport, "get_extra_info", lambda _: None)("socket")
+            )
 
             def datagram_received(
-                data: bytes, addr: tuple[Any, ...], passthrough: Any = passthrough
+                data: bytes,
+                addr: tuple[Any, ...],
+                passthrough: Any = passthrough,
+                received_at: Callable[[], int] = received_at,
             ) -> None:
                 if len(data) >= 12 and 127 < data[0] < 192:
                     # RTCP has payload types 192-208 in the second byte (RFC 5761).
@@ -578,15 +656,29 @@ class RtpTap:
                         handler = self.mid_routes.get(read_extension(data, self.mid_id) or b"")
                         if handler is not None:
                             handlers[ssrc] = handler
-                    if handler is not None:
-                        plain = unprotect(data)
-                        if plain is not None:
-                            self.packets += 1
-                            try:
-                                handler(plain, arrival_ms())
-                            except Exception:
-                                logger.exception("RTP handler failed")
+                    twcc = self.transport_cc
+                    if handler is None and twcc is None:
+                        passthrough(data, addr)
                         return
+                    plain = unprotect(data)
+                    if plain is None:
+                        return  # failed authentication or replayed: aiortc would drop it too
+                    if twcc is not None:
+                        seq = transport_seq(plain, self.transport_cc_id)
+                        if seq is not None:
+                            twcc.record(seq, ssrc, received_at())
+                    if handler is None:
+                        # A new SSRC (aiortc learns it and a hook binds it) or one that no
+                        # receiver takes (a probe's padding): aiortc's path, already counted.
+                        self.handed_to_aiortc += 1
+                        self._spawn(self._dtls._handle_rtp_data(plain, arrival_ms()))
+                        return
+                    self.packets += 1
+                    try:
+                        handler(plain, arrival_ms())
+                    except Exception:
+                        logger.exception("RTP handler failed")
+                    return
                 passthrough(data, addr)
 
             # The event loop looks the callback up on the protocol for each datagram
@@ -624,7 +716,10 @@ class RtpTap:
             for rrtr in find_rrtr(plain):
                 self.rrtr = (rrtr, time.monotonic())
         self.rtcp_routed += 1
-        task = asyncio.ensure_future(self._dtls._handle_rtcp_data(plain))
+        self._spawn(self._dtls._handle_rtcp_data(plain))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -662,14 +757,12 @@ class ReceiverHook:
         on_stream: StreamHandler | None = None,
     ) -> None:
         self._receiver = receiver
-        self._twcc_id = transport_cc_id
         # Simulcast: a new SSRC is handed on only once on_stream placed it by its RID (or, for
         # a retransmission stream, its repaired RID); until then it is not even counted, so the
         # publisher, seeing no receiver report on it, keeps sending the RID.
         self._rid_id, self._repaired_id = rid_ids
         self._on_stream = on_stream
         self._placed: set[int] = set()
-        self._twcc: TransportFeedbackLoop | None = None
         self._clock_rate = clock_rate
         self._ast_id, self._level_id = extension_ids
         self._on_rtp = on_rtp
@@ -684,6 +777,10 @@ class ReceiverHook:
             receiver.__dict__["_RTCRtpReceiver__remote_bitrate_estimator"] if remb else None
         )
         self._tap: RtpTap | None = None
+        if transport_cc_id:
+            # The tap records every packet's number, SSRCs not bound to us yet included.
+            self._tap = rtp_tap(receiver.transport)
+            self._tap.count_transport_cc(transport_cc_id, receiver)
         self._tasks: set[asyncio.Task[None]] = set()
         self.remb_sent = 0
         self._last_remb_ms = -REMB_INTERVAL_MS
@@ -729,14 +826,6 @@ class ReceiverHook:
                 ):
                     return
         header = parse_rtp(data, self._ast_id, self._level_id)
-        if self._twcc_id:
-            # Every packet counts for congestion control, padding-only probes on RTX too.
-            seq = transport_seq(data, self._twcc_id)
-            if seq is not None:
-                if self._twcc is None:
-                    self._twcc = feedback_loop(self._receiver.transport)
-                rtcp_ssrc = self._receiver.__dict__["_RTCRtpReceiver__rtcp_ssrc"] or 0
-                self._twcc.record(seq, rtcp_ssrc, _SSRC.unpack_from(data, 8)[0])
         if header is not None:
             self.packets_tapped += 1
             self.record(header, arrival_time_ms)

@@ -370,11 +370,16 @@ class AiortcTransport:
         if self._closed:
             return
         if self.pc.connectionState == "connected":
-            if any(p.simulcast for p in self.producers.values()):
+            for t in self.pc.getTransceivers():
+                tap = hooks.rtp_tap(t.receiver.transport)
                 # Simulcast SSRCs are unsignalled: take them at the tap by MID from the start.
-                for t in self.pc.getTransceivers():
-                    hooks.rtp_tap(t.receiver.transport).install()
-                    break
+                # With transport-cc every packet's number must be counted from the first,
+                # the browser's start-up probes included (docs/media.md, "The start-up ramp").
+                if tap.transport_cc is not None or any(
+                    p.simulcast for p in self.producers.values()
+                ):
+                    tap.install()
+                break
             # DTLS is up: each viewer copy starts now (a cached keyframe goes out at once).
             for consumer in list(self.consumers):
                 if not consumer.closed and consumer.active:

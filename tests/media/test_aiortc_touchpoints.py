@@ -271,6 +271,13 @@ def test_rtp_tap_touch_points() -> None:
     assert "data = self._rx_srtp.unprotect_rtcp(data)" in recv
     assert params(RTCDtlsTransport._handle_rtcp_data) == ["self", "data"]
     assert "RtcpPacket.parse(data)" in source(RTCDtlsTransport._handle_rtcp_data)
+    # With transport-cc the tap decrypts every RTP packet (to count it) and hands aiortc the
+    # plaintext of SSRCs not bound yet: aiortc's own path does the same after unprotect.
+    assert params(RTCDtlsTransport._handle_rtp_data) == ["self", "data", "arrival_time_ms"]
+    assert "await self._handle_rtp_data(data, arrival_time_ms=arrival_time_ms)" in recv
+    assert "RtpPacket.parse(data, self._rtp_header_extensions_map)" in source(
+        RTCDtlsTransport._handle_rtp_data
+    )
     # aiortc's arrival clock, which arrival_ms reproduces without datetime arithmetic.
     assert abs(arrival_ms() - aiortc.clock.current_ms()) <= 2
     # REMB: aiortc's receiver estimates video only, and its sender applies REMB to the encoder.
