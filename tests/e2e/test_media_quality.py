@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Playwright
 
 from bench.glass import SOURCE as NOISE_CANVAS
-from tests.e2e.test_media import ENTER, harness_browsers, playwright
+from tests.e2e.test_media import ENTER, Harness, harness_browsers, playwright
 
 pytestmark = pytest.mark.e2e
 __all__ = ["playwright"]  # the fixture, shared with test_media.py
@@ -38,6 +38,19 @@ async ([want, deadlineMs]) => {
   }
 }
 """
+
+
+async def teacher_then_pupil(h: Harness) -> None:
+    """The teacher (page 0) enters a new room publishing the camera, the first pupil (page 1)
+    enters it receiving only."""
+    login, password = h.teacher
+    sent: dict[str, Any] = await h.pages[0].evaluate(
+        ENTER, {"login": login, "password": password, "roomId": None, "publish": ["camera"]}
+    )
+    login, password = h.pupils[0]
+    await h.pages[1].evaluate(
+        ENTER, {"login": login, "password": password, "roomId": sent["roomId"], "publish": []}
+    )
 
 
 @pytest.mark.timeout(120)
@@ -103,14 +116,7 @@ async def test_a_low_playout_delay_has_the_pupils_browser_show_frames_as_decoded
     monkeypatch.setenv("SABAQ_MEDIA_VIDEO_PLAYOUT_MAX_MS", "200")  # `sabaq serve` inherits it
     browsers = harness_browsers(playwright, chromium_path, demo_data, tmp_path, count=2)
     async with browsers as h:
-        login, password = h.teacher
-        sent: dict[str, Any] = await h.pages[0].evaluate(
-            ENTER, {"login": login, "password": password, "roomId": None, "publish": ["camera"]}
-        )
-        login, password = h.pupils[0]
-        await h.pages[1].evaluate(
-            ENTER, {"login": login, "password": password, "roomId": sent["roomId"], "publish": []}
-        )
+        await teacher_then_pupil(h)
         got: dict[str, Any] = await h.pages[1].evaluate(HELD, [150, 40_000])
         assert got["offered"] and got["agreed"], got
         assert got["decoded"] >= 150, got
@@ -185,14 +191,7 @@ async def test_the_pupils_page_dates_frames_on_the_servers_capture_time_line(
     own captureTime, whose error this replaces)."""
     browsers = harness_browsers(playwright, chromium_path, demo_data, tmp_path, count=2)
     async with browsers as h:
-        login, password = h.teacher
-        sent: dict[str, Any] = await h.pages[0].evaluate(
-            ENTER, {"login": login, "password": password, "roomId": None, "publish": ["camera"]}
-        )
-        login, password = h.pupils[0]
-        await h.pages[1].evaluate(
-            ENTER, {"login": login, "password": password, "roomId": sent["roomId"], "publish": []}
-        )
+        await teacher_then_pupil(h)
         teacher: dict[str, Any] = await h.pages[0].evaluate(ENCODE_TIMES)
         mid = teacher["mid"]
         # The fake camera's 640x480 goes as two layers (web/src/media.js cameraLayers).

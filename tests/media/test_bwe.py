@@ -45,7 +45,7 @@ def line(
 def video(start: float, seconds: float, bps: float, fps: float = 25.0) -> list[tuple[float, int]]:
     """Frames of `bps` at `fps`, each sent as a burst of packets of at most 1,200 bytes."""
     sends = []
-    frame = bps / 8 / fps
+    frame = int(bps / 8 / fps)  # whole bytes: a fraction left over would never be sent
     t = start
     while t < start + seconds:
         left = frame
@@ -60,8 +60,17 @@ def video(start: float, seconds: float, bps: float, fps: float = 25.0) -> list[t
 class Link:
     """A viewer link: sends numbered, the browser's feedback every 50 ms."""
 
-    def __init__(self, kbps: float | None, stall: float = 0.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        kbps: float | None,
+        stall: float = 0.0,
+        seed: int = 0,
+        loss: float = 0.0,
+        queue_ms: float = 200.0,
+    ) -> None:
         self.kbps = kbps
+        self.loss = loss  # dropped at random, whatever the rate (a radio link, bench --loss)
+        self.queue_ms = queue_ms
         self.log = SendLog()
         self.estimate = LinkEstimate()
         self.pending: list[tuple[int, float]] = []  # (16-bit number, arrival)
@@ -76,8 +85,12 @@ class Link:
     def send(self, sends: list[tuple[float, int]]) -> None:
         """Send and run the feedback loop over the sends' time span."""
         arrivals = (
-            line(sends, self.kbps) if self.kbps is not None else [t + 0.0005 for t, _ in sends]
+            line(sends, self.kbps, self.queue_ms)
+            if self.kbps is not None
+            else [t + 0.0005 for t, _ in sends]
         )
+        if self.loss:
+            arrivals = [None if self.rng.random() < self.loss else a for a in arrivals]
         stalls = []
         if self.stall:
             t = min(at for at, _ in sends)
@@ -221,6 +234,24 @@ def test_the_high_layer_into_a_300_kbit_line_is_overuse_within_a_third_of_a_seco
     assert estimate is not None and 200_000 <= estimate <= 300_000
     # Below the line's rate it keeps the low layer and the audio.
     assert estimate >= LAYERS[0] + 64_000
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 1000))
+def test_random_loss_is_not_a_full_link(seed: int) -> None:
+    """5 % of packets lost at random (bench.glass --loss 5): a lower layer would lose as many,
+    so the viewer keeps the top one (at a 10 % threshold a 0.5 s window read 10-12 % now and
+    then, and moved the viewer to a 5 fps low layer for the rest of the run)."""
+    link = Link(kbps=None, seed=seed, loss=0.05)
+    link.send(video(0.0, 20.0, 1_700_000, fps=30.0))
+    assert link.overuses == []
+
+
+def test_a_policer_at_half_the_rate_is_overuse() -> None:
+    """No queue to read (a policer drops what is over its rate): the loss says it."""
+    link = Link(kbps=300, queue_ms=0.0)
+    link.send(video(0.0, 2.0, 600_000))
+    assert link.overuses, "never saw the loss"
 
 
 def test_the_same_line_carrying_the_low_layer_is_not_overuse() -> None:

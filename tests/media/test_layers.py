@@ -436,6 +436,18 @@ class _Producer:
         return sp
 
 
+def _consumer_of(pc: RTCPeerConnection) -> tuple[_Producer, AiortcConsumer]:
+    """A three-layer test producer and a pupil's consumer of it on `pc`'s video sender."""
+    producer = _Producer()
+    consumer = AiortcConsumer(
+        producer=cast(AiortcProducer, producer),
+        viewer_id="pupil",
+        transceiver=pc.addTransceiver("video", direction="sendonly"),
+        on_close=lambda c: None,
+    )
+    return producer, consumer
+
+
 def _header(data: bytes) -> tuple[int, int, bytes]:
     return int.from_bytes(data[2:4], "big"), int.from_bytes(data[4:8], "big"), data[12:]
 
@@ -443,14 +455,7 @@ def _header(data: bytes) -> tuple[int, int, bytes]:
 async def test_a_viewer_switches_only_at_the_target_layers_keyframe() -> None:
     pc = RTCPeerConnection()
     try:
-        transceiver = pc.addTransceiver("video", direction="sendonly")
-        producer = _Producer()
-        consumer = AiortcConsumer(
-            producer=cast(AiortcProducer, producer),
-            viewer_id="pupil",
-            transceiver=transceiver,
-            on_close=lambda c: None,
-        )
+        producer, consumer = _consumer_of(pc)
         sent: list[bytes] = []
         rw = Rewriter(ssrc=42, payload_type=100, seq_start=65530, ts_offset=1000)
         rw.layer = 2
@@ -507,14 +512,7 @@ async def test_a_measured_link_numbers_each_packet_goes_down_at_once_and_probes_
     stops the old layer until the lower keyframe, and going up starts with a padding probe."""
     pc = RTCPeerConnection()
     try:
-        transceiver = pc.addTransceiver("video", direction="sendonly")
-        producer = _Producer()
-        consumer = AiortcConsumer(
-            producer=cast(AiortcProducer, producer),
-            viewer_id="pupil",
-            transceiver=transceiver,
-            on_close=lambda c: None,
-        )
+        producer, consumer = _consumer_of(pc)
         sent: list[bytes] = []
         rw = Rewriter(ssrc=42, payload_type=100, seq_start=100, ts_offset=0)
         rw.layer = 2
