@@ -43,6 +43,7 @@ from .rtp import (
     extension_block,
     extension_key,
     playout_delay_value,
+    rewrite_vp8_ids,
 )
 
 _HEADER = struct.Struct("!BBHII")
@@ -227,6 +228,9 @@ class AiortcConsumer:
             payload_type=int(ids.codec.payloadType or 0),
             seq_start=random.randrange(0x8000),  # noqa: S311
             ts_offset=random.randrange(1 << 32),  # noqa: S311
+            # Each encoding numbers its own VP8 pictures: a viewer moved between them gets them
+            # renumbered (Rewriter.vp8_payload). One layer: forwarded as it is.
+            vp8=self.producer.simulcast and self.producer.codec.mimeType.lower() == "video/vp8",
         )
         if self.producer.simulcast:
             # The best layer being sent now (a browser starting up may not send its top one
@@ -262,6 +266,7 @@ class AiortcConsumer:
             self._burst_ts[sp.sequence_number] = (sp.timestamp, timestamp)
             ext = extension_block(self._ext_ids, self._mid, sp.abs_send_time, None)
             ext = self._numbered(ext, len(sp.payload) + sp.padding_size)
+            payload = rw.vp8_payload(sp.payload) if rw.vp8 else sp.payload
             sink(
                 build_packet(
                     payload_type=rw.payload_type,
@@ -270,7 +275,7 @@ class AiortcConsumer:
                     timestamp=rw.map_ts(timestamp),
                     ssrc=rw.ssrc,
                     extensions=ext,
-                    payload=sp.payload,
+                    payload=payload,
                     padding_size=sp.padding_size,
                 )
             )
@@ -330,6 +335,8 @@ class AiortcConsumer:
                 self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level
             )
         payload = sp.payload
+        if rw.vp8:
+            payload = rw.vp8_payload(payload)
         log = self._twcc
         if sp.padding_size:
             data = build_packet(
@@ -598,7 +605,7 @@ class AiortcConsumer:
         found = rw.locate(consumer_seq) if rw is not None and not self._closed else None
         if rw is None or found is None:
             return
-        layer, source_seq, ts_offset = found
+        layer, source_seq, ts_offset, pid_offset, tl0_offset = found
         sp = self.producer.layers[layer].history.get(source_seq)
         if sp is None:
             # Lost on the publisher's side too: ask for it there; its repair is forwarded to
@@ -612,6 +619,10 @@ class AiortcConsumer:
             return
         ext = extension_block(self._ext_ids, self._mid, sp.abs_send_time, sp.audio_level)
         ext = self._numbered(ext, len(sp.payload) + (2 if self._rtx is not None else 0))
+        body = sp.payload
+        if pid_offset or tl0_offset:
+            # What the first send carried: that anchoring's offsets, not the current ones.
+            body = rewrite_vp8_ids(body, pid_offset, tl0_offset)
         timestamp = sp.timestamp
         moved = self._burst_ts.get(sp.sequence_number)
         if moved is not None and moved[0] == timestamp:
@@ -621,9 +632,9 @@ class AiortcConsumer:
             pt, ssrc = self._rtx
             seq = self._rtx_seq
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-            payload = consumer_seq.to_bytes(2, "big") + sp.payload
+            payload = consumer_seq.to_bytes(2, "big") + body
         else:
-            pt, ssrc, seq, payload = rw.payload_type, rw.ssrc, consumer_seq, sp.payload
+            pt, ssrc, seq, payload = rw.payload_type, rw.ssrc, consumer_seq, body
         data = build_packet(
             payload_type=pt,
             marker=sp.marker,

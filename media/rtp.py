@@ -317,7 +317,19 @@ class Rewriter:
     # Earlier anchorings kept across layer switches, newest last, so that a viewer's NACK for a
     # packet sent just before a switch still finds it: (first consumer seq, count, seq offset,
     # ts offset, layer).
-    previous: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    previous: list[tuple[int, int, int, int, int, int, int]] = field(default_factory=list)
+    # Layered VP8 only (`vp8`): the payload descriptor's picture ID and TL0PICIDX are per
+    # encoding, each from its own random start, and Chromium's frame buffer and reference
+    # finder go by the picture ID: a jump back at a switch drops frames as "older than the
+    # last decoded" until a keyframe. So they are moved by offsets chosen at each switch to run
+    # on from the last ones sent (`vp8_payload`); like the sequence offset, one pair per
+    # anchoring (kept in `previous` for retransmissions).
+    vp8: bool = False
+    pid_offset: int = 0
+    tl0_offset: int = 0
+    last_pid: int = -1  # the newest picture ID / TL0PICIDX sent (rewritten), -1 = none yet
+    last_tl0: int = -1
+    reanchor: bool = False  # the next packet forwarded (a switch's keyframe) sets the offsets
 
     @property
     def started(self) -> bool:
@@ -352,21 +364,66 @@ class Rewriter:
         (locate()) and timestamps move by a new offset, chosen by the caller so the viewer's
         clock runs on (see layers.switch_ts_offset)."""
         if self.seq_offset is not None:
-            segment = (self.seq_start, self.highest_index + 1, self.seq_offset, self.ts_offset)
-            self.previous = [*self.previous[-(_KEPT_SEGMENTS - 1) :], (*segment, self.layer)]
+            segment = (
+                self.seq_start,
+                self.highest_index + 1,
+                self.seq_offset,
+                self.ts_offset,
+                self.layer,
+                self.pid_offset,
+                self.tl0_offset,
+            )
+            self.previous = [*self.previous[-(_KEPT_SEGMENTS - 1) :], segment]
             self.seq_start = (self.map_seq(self.highest) + 1) % _SEQ_MOD
         self.seq_offset = None
         self.layer = layer
         self.ts_offset = ts_offset
+        self.reanchor = self.vp8
 
-    def locate(self, consumer_seq: int) -> tuple[int, int, int] | None:
-        """(layer, producer seq, ts offset) a consumer sequence number was sent from, under the
-        current anchoring or one before a layer switch; None if it was never sent."""
+    def vp8_payload(self, payload: bytes) -> bytes:
+        """A layered VP8 payload as this viewer gets it: picture ID and TL0PICIDX moved by this
+        anchoring's offsets, set on the first packet after a switch (its keyframe) so that its
+        picture ID is the last one sent + 1, and its TL0PICIDX the last + 1 (at temporal layer
+        0; the same otherwise). Other packets, or without those fields: unchanged."""
+        ids = vp8_ids(payload)
+        if ids is None:
+            return payload
+        pid, pid_bytes, tl0, tid = ids
+        if self.reanchor:
+            self.reanchor = False
+            if pid_bytes and self.last_pid >= 0:
+                self.pid_offset = (self.last_pid + 1 - pid) & 0x7FFF
+            if tl0 >= 0 and self.last_tl0 >= 0:
+                self.tl0_offset = (self.last_tl0 + (tid <= 0) - tl0) & 0xFF
+        if pid_bytes:
+            # Only newer ones count (a reordered packet is not the last one sent).
+            mask = 0x7FFF if pid_bytes == 2 else 0x7F
+            out = (pid + self.pid_offset) & mask
+            if self.last_pid < 0 or (out - self.last_pid) & mask <= mask >> 1:
+                self.last_pid = out
+        if tl0 >= 0:
+            out = (tl0 + self.tl0_offset) & 0xFF
+            if self.last_tl0 < 0 or (out - self.last_tl0) & 0xFF < 0x80:
+                self.last_tl0 = out
+        if not self.pid_offset and not self.tl0_offset:
+            return payload
+        return _moved(payload, ids, self.pid_offset, self.tl0_offset)
+
+    def locate(self, consumer_seq: int) -> tuple[int, int, int, int, int] | None:
+        """(layer, producer seq, ts offset, picture-ID offset, TL0PICIDX offset) a consumer
+        sequence number was sent with, under the current anchoring or one before a layer
+        switch; None if it was never sent. A retransmission repeats what was sent."""
         if self.maps(consumer_seq):
-            return self.layer, self.unmap_seq(consumer_seq), self.ts_offset
-        for first, count, seq_offset, ts_offset, layer in reversed(self.previous):
+            return (
+                self.layer,
+                self.unmap_seq(consumer_seq),
+                self.ts_offset,
+                self.pid_offset,
+                self.tl0_offset,
+            )
+        for first, count, seq_offset, ts_offset, layer, pid, tl0 in reversed(self.previous):
             if (consumer_seq - first) % _SEQ_MOD < count:
-                return layer, (consumer_seq - seq_offset) % _SEQ_MOD, ts_offset
+                return layer, (consumer_seq - seq_offset) % _SEQ_MOD, ts_offset, pid, tl0
         return None
 
     def maps(self, consumer_seq: int) -> bool:
@@ -428,6 +485,69 @@ def _vp8_frame_start(payload: bytes) -> int | None:
     if len(payload) <= pos:
         return None
     return pos
+
+
+def vp8_ids(payload: bytes) -> tuple[int, int, int, int] | None:
+    """The RFC 7741 payload descriptor's (picture ID, its size in bytes: 1 for 7 bits, 2 for
+    15 bits, 0 if absent; TL0PICIDX or -1; TID or -1); None without the extension byte (X)
+    or if truncated."""
+    size = len(payload)
+    if size < 2 or not payload[0] & 0x80:
+        return None
+    ext = payload[1]
+    pos = 2
+    pid = -1
+    pid_bytes = 0
+    if ext & 0x80:
+        if size <= pos:
+            return None
+        pid = payload[pos]
+        if pid & 0x80:
+            if size <= pos + 1:
+                return None
+            pid = ((pid & 0x7F) << 8) | payload[pos + 1]
+            pid_bytes = 2
+        else:
+            pid_bytes = 1
+        pos += pid_bytes
+    tl0 = -1
+    if ext & 0x40:
+        if size <= pos:
+            return None
+        tl0 = payload[pos]
+        pos += 1
+    tid = -1
+    if ext & 0x20:  # T: the TID/Y/KEYIDX byte (also there with K alone, TID then unused)
+        if size <= pos:
+            return None
+        tid = payload[pos] >> 6
+    return pid, pid_bytes, tl0, tid
+
+
+def rewrite_vp8_ids(payload: bytes, pid_offset: int, tl0_offset: int) -> bytes:
+    """`payload` with its descriptor's picture ID (in its own width: mod 2**15 or 2**7) and
+    TL0PICIDX (mod 256) moved by the offsets; the rest byte for byte. A copy: the producer's
+    payload is shared by every viewer."""
+    ids = vp8_ids(payload)
+    return payload if ids is None else _moved(payload, ids, pid_offset, tl0_offset)
+
+
+def _moved(
+    payload: bytes, ids: tuple[int, int, int, int], pid_offset: int, tl0_offset: int
+) -> bytes:
+    pid, pid_bytes, tl0, _ = ids
+    out = bytearray(payload)
+    pos = 2
+    if pid_bytes == 2:
+        pid = (pid + pid_offset) & 0x7FFF
+        out[2] = 0x80 | (pid >> 8)
+        out[3] = pid & 0xFF
+    elif pid_bytes == 1:
+        out[2] = (pid + pid_offset) & 0x7F
+    pos += pid_bytes
+    if tl0 >= 0:
+        out[pos] = (tl0 + tl0_offset) & 0xFF
+    return bytes(out)
 
 
 def _vp8_keyframe_start(payload: bytes) -> bool:

@@ -4,6 +4,7 @@ transceiver fed by hand)."""
 
 from __future__ import annotations
 
+import asyncio
 import fractions
 import itertools
 from typing import Any, cast
@@ -36,6 +37,8 @@ from media.rtp import (
     SourcePacket,
     extension_key,
     read_extension,
+    rewrite_vp8_ids,
+    vp8_ids,
     vp8_keyframe_size,
 )
 from media.simulcast import REPAIRED_RID_URI, RID_URI, simulcast_offers, with_simulcast
@@ -200,7 +203,7 @@ def test_a_pause_forgets_the_numbers_before_it() -> None:
     rw.accept(501)
     rw.switch(1, 7)
     rw.start(9000)
-    assert rw.locate(11) == (0, 501, 0)
+    assert rw.locate(11) == (0, 501, 0, 0, 0)
     rw.resume()
     rw.start(9100)
     assert rw.locate(11) is None and rw.locate(12) is None
@@ -571,3 +574,145 @@ async def test_a_measured_link_numbers_each_packet_goes_down_at_once_and_probes_
         consumer.close()
     finally:
         await pc.close()
+
+
+# -- VP8 picture IDs across switches -----------------------------------------------------------
+
+# Chromium's temporal pattern with three temporal layers: TID of each frame in turn.
+_TIDS = (0, 2, 1, 2)
+
+
+def _vp8(pid: int, tl0: int, tid: int, start: bool, key: bool, body: bytes) -> bytes:
+    """A VP8 payload as Chromium sends it: descriptor with X, I (15-bit M), L, T; the frame
+    tag's P bit 0 on a keyframe."""
+    first = 0x80 | (0x10 if start else 0)
+    descriptor = bytes([first, 0xE0, 0x80 | (pid >> 8), pid & 0xFF, tl0, (tid << 6) | 0x20])
+    return descriptor + (bytes([0x00 if key else 0x01]) if start else b"") + body
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    starts=st.lists(st.tuples(st.integers(0, 0x7FFF), st.integers(0, 255)), min_size=3, max_size=3),
+    runs=st.lists(
+        # (layer, frames, packets per frame, frames the layer sent while not forwarded)
+        st.tuples(st.integers(0, 2), st.integers(1, 12), st.integers(1, 3), st.integers(0, 40_000)),
+        min_size=1,
+        max_size=7,
+    ),
+    body=st.binary(min_size=0, max_size=20),
+)
+def test_picture_ids_run_on_across_switches_and_resends_repeat_them(
+    starts: list[tuple[int, int]], runs: list[tuple[int, int, int, int]], body: bytes
+) -> None:
+    """Each layer numbers its own pictures from its own start (Chromium: random); whatever the
+    switches, the viewer sees picture IDs +1 per frame (the same within one), TL0PICIDX +1 per
+    temporal-layer-0 frame and otherwise the same, every other byte as the publisher sent it,
+    and a NACKed packet resent as it was first sent, even from before a switch."""
+
+    async def run() -> None:
+        pc = RTCPeerConnection()
+        try:
+            transceiver = pc.addTransceiver("video", direction="sendonly")
+            producer = _Producer()
+            consumer = AiortcConsumer(
+                producer=cast(AiortcProducer, producer),
+                viewer_id="pupil",
+                transceiver=transceiver,
+                on_close=lambda c: None,
+            )
+            sent: list[bytes] = []
+            rw = Rewriter(ssrc=42, payload_type=100, seq_start=100, ts_offset=0, vp8=True)
+            rw.layer = runs[0][0]
+            consumer._rewriter = rw
+            consumer._sink = sent.append
+            # Per layer: next picture ID, TL0PICIDX, sequence number, frame count.
+            state = [[pid, tl0, 1000 * i, 0] for i, (pid, tl0) in enumerate(starts)]
+            sources: list[tuple[bytes, int]] = []  # (payload, TID) of each packet forwarded
+            for n, (layer, frames, per_frame, skipped) in enumerate(runs):
+                st_ = state[layer]
+                if n and runs[n - 1][0] != layer:  # it went on while another was forwarded
+                    st_[0] = (st_[0] + skipped) & 0x7FFF
+                    st_[1] = (st_[1] + skipped // 4) & 0xFF
+                    st_[3] += skipped
+                consumer.target_layer = layer
+                for frame in range(frames):
+                    tid = 0 if frame == 0 else _TIDS[frame % 4]
+                    if tid == 0:
+                        st_[1] = (st_[1] + 1) & 0xFF
+                    ts = layer * 7_000_000 + 3000 * st_[3]
+                    for k in range(per_frame):
+                        payload = _vp8(st_[0], st_[1], tid, k == 0, frame == 0, body)
+                        seq = st_[2] = (st_[2] + 1) & 0xFFFF
+                        sp = SourcePacket(
+                            96,
+                            int(k == per_frame - 1),
+                            seq,
+                            ts,
+                            payload,
+                            keyframe_start=frame == 0 and k == 0,
+                            layer=layer,
+                        )
+                        producer.layers[layer].history.add(seq, sp)
+                        producer.layers[layer].last_ts = ts
+                        count = len(sent)
+                        consumer.forward(sp)
+                        assert len(sent) == count + 1
+                        sources.append((payload, tid))
+                    st_[0] = (st_[0] + 1) & 0x7FFF
+                    st_[3] += 1
+            assert consumer.layer_switches == sum(a[0] != b[0] for a, b in itertools.pairwise(runs))
+            ids = [vp8_ids(d[12:]) for d in sent]
+            for n, (data, (source, tid)) in enumerate(zip(sent, sources, strict=True)):
+                out = data[12:]
+                # Only the picture ID and TL0PICIDX bytes differ.
+                assert len(out) == len(source) and out[:2] == source[:2] and out[5:] == source[5:]
+                if n == 0:
+                    continue
+                now, last = ids[n], ids[n - 1]
+                assert now is not None and last is not None and now[3] == tid
+                new_frame = data[4:8] != sent[n - 1][4:8]
+                assert now[0] == (last[0] + new_frame) & 0x7FFF
+                assert now[2] == (last[2] + (new_frame and tid == 0)) & 0xFF
+            # Before any switch nothing is touched.
+            first = sum(
+                r[1] * r[2] for r in itertools.takewhile(lambda r: r[0] == runs[0][0], runs)
+            )
+            assert [d[12:] for d in sent[:first]] == [s for s, _ in sources[:first]]
+
+            # The viewer lost everything of the last three anchorings: each packet is resent
+            # with the picture IDs it first had, whatever the current offsets.
+            anchorings = [list(g) for _, g in itertools.groupby(runs, key=lambda r: r[0])]
+            count = sum(r[1] * r[2] for g in anchorings[-3:] for r in g)
+            kept = sent[-count:]
+            nack = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=1, media_ssrc=42)
+            nack.lost = [int.from_bytes(d[2:4], "big") for d in kept]
+            consumer._resend.burst_bytes = consumer._resend.tokens = 1e9
+            await consumer._on_rtcp(nack)
+            assert sent[-len(kept) :] == kept
+            consumer.close()
+        finally:
+            await pc.close()
+
+    asyncio.run(run())
+
+
+def test_vp8_ids_read_and_move_both_widths_and_leave_the_rest() -> None:
+    long = bytes([0x90, 0xE0, 0x80 | 0x7F, 0xFE, 255, 0x40, 9, 8, 7])
+    assert vp8_ids(long) == (0x7FFE, 2, 255, 1)
+    assert rewrite_vp8_ids(long, 3, 2) == bytes([0x90, 0xE0, 0x80, 0x01, 1, 0x40, 9, 8, 7])
+    short = bytes([0x90, 0x80, 0x7F, 5])  # 7-bit picture ID, no TL0PICIDX: mod 2**7
+    assert vp8_ids(short) == (0x7F, 1, -1, -1)
+    assert rewrite_vp8_ids(short, 0x102, 9) == bytes([0x90, 0x80, 0x01, 5])
+    plain = bytes([0x10, 1, 2, 3])  # no X: nothing to move
+    assert vp8_ids(plain) is None and rewrite_vp8_ids(plain, 5, 5) is plain
+    assert vp8_ids(bytes([0x90, 0x80, 0x80])) is None  # truncated 15-bit ID
+    rw = Rewriter(ssrc=1, payload_type=96, seq_start=0, ts_offset=0, vp8=True)
+    assert rw.vp8_payload(plain) is plain and rw.vp8_payload(long) is long  # no switch yet
+
+
+def test_a_single_layer_stream_is_forwarded_byte_for_byte() -> None:
+    """Without layers (vp8 off) or for other codecs the payload is the producer's own."""
+    rw = Rewriter(ssrc=1, payload_type=96, seq_start=0, ts_offset=0)
+    assert not rw.vp8
+    rw.switch(0, 0)  # a pause/resume of a single layer keeps its own numbers
+    assert not rw.reanchor
