@@ -255,13 +255,15 @@ async () => {
 }
 """
 DIRECT_ANSWER = """
-async (offer) => {
+async ({ offer, width, height }) => {
   const pc = new RTCPeerConnection({ iceServers: [] });
   pc.addEventListener("track", (e) => {
     const video = document.createElement("video");
     video.dataset.glass = "direct";  // READER tells it from the room's tiles (--paired)
     video.muted = true; video.autoplay = true; video.playsInline = true;
-    video.style.width = "640px";
+    // Drawn as large as the room page drew its tile (see `Display`).
+    video.style.cssText =
+      `display:block;width:${width}px;height:${height}px;object-fit:contain;background:#000`;
     video.srcObject = new MediaStream([e.track]);
     document.body.append(video);
     video.play().catch(() => {});
@@ -275,6 +277,23 @@ async (offer) => {
 }
 """
 
+
+# The largest video of a path ("sabaq": the room's tiles, "direct") showing a picture: its size
+# on the page (CSS px), and the window's.
+DISPLAY = """
+(path) => {
+  const shown = [...document.querySelectorAll("video")]
+    .filter((v) => (v.dataset.glass || "sabaq") === path && v.videoWidth > 0)
+    .map((v) => v.getBoundingClientRect());
+  shown.sort((a, b) => b.width * b.height - a.width * a.height);
+  const box = shown[0];
+  return { viewport: [innerWidth, innerHeight],
+           video_css_px: box ? [Math.round(box.width), Math.round(box.height)] : null };
+}
+"""
+
+# A direct call's video is drawn at its own size unless told otherwise (the --paired corner).
+NATIVE = {"viewport": [1366, 900], "video_css_px": [640, 480]}
 
 # From the first frame to the window: congestion control ramps up (Chromium starts at 300 kbps).
 SETTLE_S = 10
@@ -413,7 +432,7 @@ async def paired_window(
     pupil's room page: the two copies of each picture are matched by the time in it, so the
     machine's load, the pages and the moment are the same for both (`--paired`)."""
     offer = await host.evaluate(DIRECT_OFFER)
-    answer = await viewer.evaluate(DIRECT_ANSWER, offer)
+    answer = await viewer.evaluate(DIRECT_ANSWER, answer_args(offer, NATIVE))
     await host.evaluate(
         "(sdp) => window.__direct.setRemoteDescription({type: 'answer', sdp})", answer
     )
@@ -477,6 +496,7 @@ async def through_sabaq(
     # Let congestion control settle and the page take a few readings (it reads every 2 s).
     await asyncio.sleep(SETTLE_S)
     result = await window(host, viewer, seconds, ns, loss, shows_estimate=True)
+    result["display"] = await viewer.evaluate(DISPLAY, "sabaq")
     if paired:
         result["paired"] = await paired_window(host, viewer, seconds, ns, loss)
     await viewer.context.close()
@@ -484,23 +504,44 @@ async def through_sabaq(
     return result, round(first, 1)
 
 
+def answer_args(offer: str, display: dict[str, Any]) -> dict[str, Any]:
+    """DIRECT_ANSWER's argument: the offer, and the video's size on the page (CSS px)."""
+    width, height = display.get("video_css_px") or NATIVE["video_css_px"]
+    return {"offer": offer, "width": width, "height": height}
+
+
 async def direct(
-    teacher_browser: Browser, pupil_browser: Browser, url: str, seconds: float, ns: str, loss: float
+    teacher_browser: Browser,
+    pupil_browser: Browser,
+    url: str,
+    seconds: float,
+    ns: str,
+    loss: float,
+    display: dict[str, Any],
 ) -> dict[str, Any]:
+    """The control: the same pair of browsers connected directly, the pupil's page the size of
+    the room page and its video drawn as large as the room page drew the teacher's tile
+    (`display`). Headless Chromium composites in software, where drawing a video scaled to
+    1006x754 CSS px took 6-7 ms per display frame against 0.5 ms for one at 640x480 (viz's
+    `Display::DrawAndSwap`), and `expectedDisplayTime` counts it (docs/media.md "A bigger
+    picture costs a refresh"): a control drawn smaller measured the page, not the path."""
     publisher = await (await teacher_browser.new_context()).new_page()
     await publisher.add_init_script(SOURCE)
     await publisher.goto(url + "/healthz")
-    viewer = await (await pupil_browser.new_context()).new_page()
+    width, height = display.get("viewport") or NATIVE["viewport"]
+    context = await pupil_browser.new_context(viewport={"width": width, "height": height})
+    viewer = await context.new_page()
     await viewer.add_init_script(READER)
     await viewer.goto(url + "/healthz")
     offer = await publisher.evaluate(DIRECT_OFFER)
-    answer = await viewer.evaluate(DIRECT_ANSWER, offer)
+    answer = await viewer.evaluate(DIRECT_ANSWER, answer_args(offer, display))
     await publisher.evaluate(
         "(sdp) => window.__direct.setRemoteDescription({type: 'answer', sdp})", answer
     )
     await viewer.wait_for_function("() => window.__glass.first !== null", timeout=30000)
     await asyncio.sleep(SETTLE_S)
     result = await window(publisher, viewer, seconds, ns, loss, shows_estimate=False)
+    result["display"] = await viewer.evaluate(DISPLAY, "direct")
     await viewer.context.close()
     await publisher.context.close()
     return result
@@ -544,7 +585,9 @@ async def bench(seconds: float, loss: float, paired: bool = False) -> dict[str, 
                         loss,
                         paired,
                     )
-                    control = await direct(teacher_browser, pupil_browser, url, seconds, ns, loss)
+                    control = await direct(
+                        teacher_browser, pupil_browser, url, seconds, ns, loss, sabaq["display"]
+                    )
                 finally:
                     await pupil_browser.close()
                     await teacher_browser.close()
