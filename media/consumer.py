@@ -64,6 +64,11 @@ _FEEDBACK_STALE_S = 2.0
 logger = logging.getLogger(__name__)
 
 
+# A viewer that NACKed within this long gets its last packet resent when the stream goes quiet
+# (probe_tail): its link is losing packets now.
+TAIL_PROBE_AFTER_NACK_MS = 10_000.0
+
+
 class AiortcConsumer:
     """Writes a producer's packets onto a negotiated, never-encoding aiortc sender."""
 
@@ -98,6 +103,8 @@ class AiortcConsumer:
         self._resend = ResendGate()
         self.keyframe_requests = 0
         self.nacks_received = 0
+        self.tail_probes = 0  # last packets resent after a quiet spell (probe_tail)
+        self._nacked_ms = -TAIL_PROBE_AFTER_NACK_MS  # when this viewer last NACKed (ms)
         self.keyframe_requests_received = 0  # PLI/FIR from the viewer
         self.layer_switches = 0  # moves from one simulcast layer to another
         # Simulcast: the layer this viewer's link can carry (from its receiver reports) and the
@@ -600,6 +607,24 @@ class AiortcConsumer:
                 self._first_picture()
         return self._sink
 
+    def probe_tail(self, layer: int) -> None:
+        """The publisher's stream `layer` went quiet (AiortcProducer._tail_tick): if this
+        viewer gets that layer and lost packets lately, resend the last packet it was sent.
+        A lost last packet leaves no gap a viewer can NACK until the next frame comes, 33-100
+        ms later; a copy it already holds it drops. Within the resend budget (ResendGate);
+        links without recent NACKs pay nothing."""
+        rw = self._rewriter
+        if (
+            rw is None
+            or rw.layer != layer
+            or rw.seq_offset is None
+            or hooks.arrival_ms() - self._nacked_ms > TAIL_PROBE_AFTER_NACK_MS
+        ):
+            return
+        sent = self.retransmissions
+        self._retransmit(rw.map_seq(rw.highest))
+        self.tail_probes += self.retransmissions - sent
+
     def _retransmit(self, consumer_seq: int) -> None:
         rw = self._rewriter
         found = rw.locate(consumer_seq) if rw is not None and not self._closed else None
@@ -655,6 +680,7 @@ class AiortcConsumer:
             self._on_receiver_report(packet)
         elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             self.nacks_received += 1
+            self._nacked_ms = hooks.arrival_ms()
             for seq in packet.lost:
                 self._retransmit(seq)
         elif (

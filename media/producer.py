@@ -47,6 +47,10 @@ __all__ = ["RTCP_PSFB_FIR", "RTCP_PSFB_PLI", "AiortcProducer", "Layer"]
 # A layer that sent nothing for this long is taken as stopped (the publisher's own bandwidth
 # or CPU adaptation turns encodings off): viewers are moved off it.
 LAYER_IDLE_MS = 1500
+# How long a video stream may be quiet before its last frame's tail counts as possibly lost
+# (`_tail_tick`): longer than Chromium's pacer leaves between two packets of one frame (about
+# 2 ms at its 2.5x pacing rate), far shorter than the 33-100 ms between frames.
+TAIL_S = 0.010
 
 
 @dataclass(slots=True, eq=False)
@@ -80,6 +84,8 @@ class Layer:
     height: int = 0
     timer: asyncio.TimerHandle | None = None  # a held keyframe request
     repair_timer: asyncio.TimerHandle | None = None
+    tail_timer: asyncio.TimerHandle | None = None  # the watch on a quiet stream (_tail_tick)
+    tail_done: int | None = None  # the newest packet whose quiet was already dealt with
 
 
 class AiortcProducer:
@@ -126,6 +132,7 @@ class AiortcProducer:
         self.duplicates = 0  # retransmissions of packets already held (not forwarded again)
         self.keyframe_requests_sent = 0
         self.nacks_sent = 0
+        self.tail_probes = 0  # NACKs for the packet after an unfinished frame (_tail_tick)
         self._keyframe_codec = "" if kind == "audio" else self.codec.mimeType.lower()
         self._vp8 = self._keyframe_codec == "video/vp8"
         video = kind == "video"
@@ -365,7 +372,9 @@ class AiortcProducer:
             payload = payload[2:]
             payload_type = apt
             if layer.repair is not None and layer.ssrc is not None:
-                layer.repair.received(seq, arrival_time_ms)
+                layer.repair.received(seq, arrival_time_ms, bool(packet.marker))
+                if layer.tail_timer is None:
+                    self._arm_tail(layer, TAIL_S)
                 # Counted for the media stream too: the loss our receiver reports to the
                 # publisher (its page's "loss") is the loss left after repair.
                 self._hook.count_repaired(layer.ssrc, seq, packet.timestamp)
@@ -383,9 +392,11 @@ class AiortcProducer:
             layer.last_ts = packet.timestamp
             layer.last_ms = arrival_time_ms
             if layer.repair is not None:
-                holes = layer.repair.received(seq, arrival_time_ms)
+                holes = layer.repair.received(seq, arrival_time_ms, bool(packet.marker))
                 if holes:
                     self._nack_upstream(layer, holes)
+                if layer.tail_timer is None:
+                    self._arm_tail(layer, TAIL_S)
         self.packets_received += 1
         layer.octets += len(payload)
         sp = SourcePacket(
@@ -446,6 +457,37 @@ class AiortcProducer:
         else:
             self._arm_repair(layer)
 
+    def _arm_tail(self, layer: Layer, delay_s: float) -> None:
+        if not self._closed:
+            loop = asyncio.get_running_loop()
+            layer.tail_timer = loop.call_later(delay_s, self._tail_tick, layer)
+
+    def _tail_tick(self, layer: Layer) -> None:
+        """The stream has been quiet for TAIL_S (one timer per layer, armed by the packet that
+        finds none armed: a few calls per frame, not one per packet). A frame's tail lost on
+        either hop is otherwise seen only when the next frame comes (RepairSchedule, module
+        docstring): towards the publisher, ask once for the packet after an unfinished frame;
+        towards each viewer whose link lost packets lately, resend the last packet it got
+        (AiortcConsumer.probe_tail). Once per quiet spell."""
+        layer.tail_timer = None
+        repair = layer.repair
+        if self._closed or repair is None or repair.highest is None:
+            return
+        quiet_ms = hooks.arrival_ms() - repair.newest_ms
+        if quiet_ms < TAIL_S * 1000:
+            self._arm_tail(layer, TAIL_S - quiet_ms / 1000)
+            return
+        if layer.tail_done == repair.highest:
+            return
+        layer.tail_done = repair.highest
+        after = repair.tail_probe(hooks.arrival_ms())
+        if after is not None and layer.ssrc is not None:
+            self.tail_probes += 1
+            self.nacks_sent += 1
+            self._spawn(hooks.send_nack(self._receiver, layer.ssrc, [after]))
+        for consumer in self._fanout:
+            consumer.probe_tail(layer.index)
+
     def ask_repair(self, seq: int, layer: int | None = None) -> None:
         """A viewer NACKed a packet we do not hold: ask the publisher for it (unless asked for
         within the retry interval); the repair reaches every viewer through the fan-out."""
@@ -486,10 +528,10 @@ class AiortcProducer:
             return
         self._closed = True
         for layer in self.layers:
-            for timer in (layer.timer, layer.repair_timer):
+            for timer in (layer.timer, layer.repair_timer, layer.tail_timer):
                 if timer is not None:
                     timer.cancel()
-            layer.timer = layer.repair_timer = None
+            layer.timer = layer.repair_timer = layer.tail_timer = None
         self._hook.close()
         for consumer in list(self.consumers):
             consumer.close()

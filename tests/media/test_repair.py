@@ -12,7 +12,7 @@ from media.repair import WINDOW, RepairSchedule
 from media.router import AiortcRouter
 from media.rtp import RtpHeader
 
-from .helpers import publish, subscribe
+from .helpers import drop_incoming_rtp, publish, subscribe
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -71,6 +71,29 @@ def test_late_and_duplicate_packets_change_nothing() -> None:
     assert r.received(7, 1) == []
     assert r.received(6, 1) == []  # older, not a hole: a late original
     assert r.holes == {} and r.repaired == 0
+
+
+def test_an_unfinished_frame_followed_by_quiet_asks_once_for_the_next_packet() -> None:
+    r = RepairSchedule(tail_ms=10)
+    assert r.tail_probe(0) is None  # nothing received
+    r.received(65534, 0, marker=True)
+    assert r.tail_probe(50) is None  # the frame ended: nothing to ask for
+    r.received(65535, 60, marker=False)
+    assert r.tail_probe(69) is None  # not quiet long enough
+    assert r.tail_probe(70) == 0  # across the wrap
+    assert r.tail_probe(90) is None  # asked once
+    r.received(0, 91, marker=False)  # the repair: still no marker
+    assert r.tail_probe(101) == 1
+    r.received(3, 102, marker=True)
+    assert r.tail_probe(200) is None and set(r.holes) == {1, 2}
+
+
+def test_a_repair_of_an_older_packet_does_not_move_the_newest() -> None:
+    r = RepairSchedule(tail_ms=10)
+    r.received(1, 0, marker=True)
+    r.received(3, 0, marker=False)
+    r.received(2, 5, marker=True)  # a hole repaired, the newest still unfinished
+    assert r.tail_probe(10) == 4
 
 
 @pytest.fixture
@@ -153,4 +176,65 @@ async def test_a_retransmission_of_a_packet_held_is_not_forwarded_again(
         assert producer.duplicates == 1
     finally:
         await sub.close()
+        await pub.pc.close()
+
+
+async def test_a_lost_frame_tail_is_asked_for_before_the_next_frame(router: AiortcRouter) -> None:
+    """The publisher→server hop loses the last packet of one frame (its marker) and nothing
+    else. Without a tail probe the server sees the hole only when the next frame comes; with
+    it, the repair comes first."""
+    sub = await subscribe(router, "pupil")
+    pub = await publish(router, "teacher", audio=False, noise=True)
+    try:
+        await sub.wait_for(lambda: sub.frames("video") >= 5, 20)
+        (producer,) = router.producers()
+        hook: Any = producer._hook
+        deliver = hook._on_rtp
+        dropped: list[int] = []
+        order: list[str] = []
+
+        def lossy(header: RtpHeader, arrival_ms: int) -> None:
+            seq = header.sequence_number
+            if header.payload_type in producer._rtx_pts:
+                seq = int.from_bytes(header.payload[:2], "big")
+                if dropped and seq == dropped[0]:
+                    order.append("repair")
+            elif not dropped and header.marker and sub.frames("video") >= 10:
+                dropped.append(seq)
+                return  # the original tail is lost
+            elif dropped and not order and (seq - dropped[0]) % 65536 < 32768:
+                order.append("next frame")
+            deliver(header, arrival_ms)
+
+        hook._on_rtp = lossy
+        await sub.wait_for(lambda: bool(order), 10)
+        assert order[0] == "repair", order
+        assert producer.tail_probes >= 1
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+async def test_a_viewer_losing_packets_gets_its_last_packet_again_when_the_stream_pauses(
+    router: AiortcRouter,
+) -> None:
+    """A viewer's lost last packet leaves it no gap to NACK until the next frame: a viewer
+    that NACKed lately gets the last packet resent once the stream is quiet; one whose link
+    loses nothing gets nothing extra."""
+    lossy_sub = await subscribe(router, "pupil1")
+    clean_sub = await subscribe(router, "pupil2")
+    pub = await publish(router, "teacher", audio=False, noise=True)
+    try:
+        await lossy_sub.wait_for(lambda: lossy_sub.frames("video") >= 3, 20)
+        await clean_sub.wait_for(lambda: clean_sub.frames("video") >= 3, 20)
+        counts = drop_incoming_rtp(lossy_sub.pc, 0.05)
+        (producer,) = router.producers()
+        by_viewer = {c.viewer_id: c for c in producer._fanout}
+        lossy, clean = by_viewer["pupil1"], by_viewer["pupil2"]
+        await lossy_sub.wait_for(lambda: lossy.tail_probes >= 3, 20)
+        assert counts["dropped"] > 0 and lossy.nacks_received > 0
+        assert clean.tail_probes == 0
+    finally:
+        await lossy_sub.close()
+        await clean_sub.close()
         await pub.pc.close()
