@@ -134,7 +134,11 @@ async () => {
   await new Promise((r) => setTimeout(r, 2000));  // the interval the page reads over
   const got = h.linkDetails(before, await snap(), 2, false);
   const camera = pc.getTransceivers().find((t) => t.sender.track?.kind === "video");
-  return {encode: got.encode_ms || {}, mid: camera ? camera.mid : null};
+  const modes = {};
+  for (const s of (await pc.getStats()).values()) {
+    if (s.type === "outbound-rtp" && s.kind === "video") modes[s.rid || ""] = s.scalabilityMode;
+  }
+  return {encode: got.encode_ms || {}, mid: camera ? camera.mid : null, modes};
 }
 """
 
@@ -197,6 +201,8 @@ async def test_the_pupils_page_dates_frames_on_the_servers_capture_time_line(
         # The fake camera's 640x480 goes as two layers (web/src/media.js cameraLayers).
         assert set(teacher["encode"]) == {f"{mid}/l", f"{mid}/h"}, teacher
         assert all(0 < ms < 1000 for ms in teacher["encode"].values()), teacher
+        # One temporal layer each, as a direct call (Chromium's simulcast default is L1T3).
+        assert teacher["modes"] == {"l": "L1T1", "h": "L1T1"}, teacher
         got: dict[str, Any] = await h.pages[1].evaluate(READINGS, [3, 60_000])
         assert got["answers"] >= 2 and len(got["readings"]) >= 3, got
         lines = dict(got["lines"])

@@ -28,22 +28,39 @@ export const SOURCES = ["mic", "camera", "screen"];
 // keeping the first encodings it is given: asking for more would lose the full-size one. The
 // top one's cap is set to what Chromium allows one stream of that size (1.7 Mbit/s at 640×480):
 // its simulcast table alone would hold it near 0.8 Mbit/s.
+// Each layer one temporal layer (L1T1), as a direct call's one encoding: Chromium's simulcast
+// default, L1T3, only pays off for a server that thins temporal layers, which this one does not
+// (it moves a viewer between encodings); with it the encoder dropped frames two in a row (100 ms
+// between pictures at 20 frames/s, the longest gaps at 5 % loss: docs/media.md "Temporal
+// layers"). A browser that does not know scalabilityMode is given the layers without it.
 // The screen stays one encoding: text must stay sharp, and a slide changes seldom.
 export function cameraLayers(height) {
+  const mode = { scalabilityMode: "L1T1" };
   if (height >= 540) {
     return [
-      { rid: "l", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-      { rid: "m", scaleResolutionDownBy: 2, maxBitrate: 500_000 },
-      { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 2_500_000 },
+      { rid: "l", scaleResolutionDownBy: 4, maxBitrate: 150_000, ...mode },
+      { rid: "m", scaleResolutionDownBy: 2, maxBitrate: 500_000, ...mode },
+      { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 2_500_000, ...mode },
     ];
   }
   if (height >= 270) {
     return [
-      { rid: "l", scaleResolutionDownBy: 2, maxBitrate: 150_000 },
-      { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 1_700_000 },
+      { rid: "l", scaleResolutionDownBy: 2, maxBitrate: 150_000, ...mode },
+      { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 1_700_000, ...mode },
     ];
   }
   return null;
+}
+
+/** addTransceiver, retried without scalabilityMode where a browser refuses it. */
+function addWithLayers(pc, track, init) {
+  try {
+    return pc.addTransceiver(track, init);
+  } catch (e) {
+    if (!init.sendEncodings) throw e;
+    const plain = init.sendEncodings.map(({ scalabilityMode, ...rest }) => rest);
+    return pc.addTransceiver(track, { ...init, sendEncodings: plain });
+  }
 }
 
 function toError(e, command) {
@@ -425,7 +442,7 @@ export class MediaSession {
     const init = { direction: "sendonly", streams: [stream] };
     const layers = source === "camera" ? cameraLayers(track.getSettings().height || 0) : null;
     if (layers) init.sendEncodings = layers;
-    const transceiver = this.up.addTransceiver(track, init);
+    const transceiver = addWithLayers(this.up, track, init);
     this.sending.set(source, { track, transceiver });
     try {
       await this.negotiate();
