@@ -612,15 +612,23 @@ class AiortcConsumer:
         viewer gets that layer and lost packets lately, resend the last packet it was sent.
         A lost last packet leaves no gap a viewer can NACK until the next frame comes, 33-100
         ms later; a copy it already holds it drops. Within the resend budget (ResendGate);
-        links without recent NACKs pay nothing."""
+        links without recent NACKs pay nothing, and neither does a link held below the best
+        layer sent: its losses are its capacity, which a resend would only crowd further
+        (measured: 2.5-3.4 s gaps on the e2e 300 kbit/s line when it was not spared)."""
         rw = self._rewriter
+        now = hooks.arrival_ms()
         if (
             rw is None
             or rw.layer != layer
             or rw.seq_offset is None
-            or hooks.arrival_ms() - self._nacked_ms > TAIL_PROBE_AFTER_NACK_MS
+            or now - self._nacked_ms > TAIL_PROBE_AFTER_NACK_MS
         ):
             return
+        producer = self.producer
+        if producer.simulcast:
+            sending = producer.sending_layers(now)
+            if sending and layer < sending[-1]:
+                return
         sent = self.retransmissions
         self._retransmit(rw.map_seq(rw.highest))
         self.tail_probes += self.retransmissions - sent
