@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from media.repair import WINDOW, RepairSchedule
 from media.router import AiortcRouter
 from media.rtp import RtpHeader
 
-from .helpers import drop_incoming_rtp, publish, subscribe
+from .helpers import Subscriber, drop_incoming_rtp, publish, subscribe
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -103,15 +104,25 @@ async def router() -> AsyncIterator[AiortcRouter]:
     await r.close()
 
 
-async def test_a_lost_retransmission_is_asked_for_again(router: AiortcRouter) -> None:
-    """The publisher→server hop loses one packet and its first retransmission, and nothing
-    else: only a retry on a timer repairs it (the old rule NACKed when a new gap appeared)."""
+@asynccontextmanager
+async def teacher_to_pupil(router: AiortcRouter) -> AsyncIterator[tuple[Subscriber, Any, Any]]:
+    """A pupil watching an aiortc teacher's noise video: (the pupil, the producer, the
+    producer's RTP hook, whose `_on_rtp` a test wraps to lose chosen packets)."""
     sub = await subscribe(router, "pupil")
     pub = await publish(router, "teacher", audio=False, noise=True)
     try:
         await sub.wait_for(lambda: sub.frames("video") >= 5, 20)
         (producer,) = router.producers()
-        hook: Any = producer._hook
+        yield sub, producer, producer._hook
+    finally:
+        await sub.close()
+        await pub.pc.close()
+
+
+async def test_a_lost_retransmission_is_asked_for_again(router: AiortcRouter) -> None:
+    """The publisher→server hop loses one packet and its first retransmission, and nothing
+    else: only a retry on a timer repairs it (the old rule NACKed when a new gap appeared)."""
+    async with teacher_to_pupil(router) as (sub, producer, hook):
         deliver = hook._on_rtp
         target: list[int] = []
         arrivals: list[int] = []
@@ -135,9 +146,6 @@ async def test_a_lost_retransmission_is_asked_for_again(router: AiortcRouter) ->
         assert len(arrivals) >= 3  # NACKs in flight may bring more than one repair
         frames = sub.frames("video")
         await sub.wait_for(lambda: sub.frames("video") >= frames + 30, 10)
-    finally:
-        await sub.close()
-        await pub.pc.close()
 
 
 async def test_a_retransmission_of_a_packet_held_is_not_forwarded_again(
@@ -183,12 +191,7 @@ async def test_a_lost_frame_tail_is_asked_for_before_the_next_frame(router: Aior
     """The publisher→server hop loses the last packet of one frame (its marker) and nothing
     else. Without a tail probe the server sees the hole only when the next frame comes; with
     it, the repair comes first."""
-    sub = await subscribe(router, "pupil")
-    pub = await publish(router, "teacher", audio=False, noise=True)
-    try:
-        await sub.wait_for(lambda: sub.frames("video") >= 5, 20)
-        (producer,) = router.producers()
-        hook: Any = producer._hook
+    async with teacher_to_pupil(router) as (sub, producer, hook):
         deliver = hook._on_rtp
         dropped: list[int] = []
         order: list[str] = []
@@ -210,9 +213,6 @@ async def test_a_lost_frame_tail_is_asked_for_before_the_next_frame(router: Aior
         await sub.wait_for(lambda: bool(order), 10)
         assert order[0] == "repair", order
         assert producer.tail_probes >= 1
-    finally:
-        await sub.close()
-        await pub.pc.close()
 
 
 async def test_a_viewer_losing_packets_gets_its_last_packet_again_when_the_stream_pauses(
