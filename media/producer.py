@@ -47,10 +47,6 @@ __all__ = ["RTCP_PSFB_FIR", "RTCP_PSFB_PLI", "AiortcProducer", "Layer"]
 # A layer that sent nothing for this long is taken as stopped (the publisher's own bandwidth
 # or CPU adaptation turns encodings off): viewers are moved off it.
 LAYER_IDLE_MS = 1500
-# How long a video stream may be quiet before its last frame's tail counts as possibly lost
-# (`_tail_tick`): longer than Chromium's pacer leaves between two packets of one frame (about
-# 2 ms at its 2.5x pacing rate), far shorter than the 33-100 ms between frames.
-TAIL_S = 0.010
 
 
 @dataclass(slots=True, eq=False)
@@ -374,7 +370,7 @@ class AiortcProducer:
             if layer.repair is not None and layer.ssrc is not None:
                 layer.repair.received(seq, arrival_time_ms, bool(packet.marker))
                 if layer.tail_timer is None:
-                    self._arm_tail(layer, TAIL_S)
+                    self._arm_tail(layer, layer.repair.tail_ms)
                 # Counted for the media stream too: the loss our receiver reports to the
                 # publisher (its page's "loss") is the loss left after repair.
                 self._hook.count_repaired(layer.ssrc, seq, packet.timestamp)
@@ -396,7 +392,7 @@ class AiortcProducer:
                 if holes:
                     self._nack_upstream(layer, holes)
                 if layer.tail_timer is None:
-                    self._arm_tail(layer, TAIL_S)
+                    self._arm_tail(layer, layer.repair.tail_ms)
         self.packets_received += 1
         layer.octets += len(payload)
         sp = SourcePacket(
@@ -457,13 +453,13 @@ class AiortcProducer:
         else:
             self._arm_repair(layer)
 
-    def _arm_tail(self, layer: Layer, delay_s: float) -> None:
+    def _arm_tail(self, layer: Layer, delay_ms: float) -> None:
         if not self._closed:
             loop = asyncio.get_running_loop()
-            layer.tail_timer = loop.call_later(delay_s, self._tail_tick, layer)
+            layer.tail_timer = loop.call_later(delay_ms / 1000, self._tail_tick, layer)
 
     def _tail_tick(self, layer: Layer) -> None:
-        """The stream has been quiet for TAIL_S (one timer per layer, armed by the packet that
+        """The stream has been quiet for `RepairSchedule.tail_ms` (one timer per layer, armed by the packet that
         finds none armed: a few calls per frame, not one per packet). A frame's tail lost on
         either hop is otherwise seen only when the next frame comes (RepairSchedule, module
         docstring): towards the publisher, ask once for the packet after an unfinished frame;
@@ -474,8 +470,8 @@ class AiortcProducer:
         if self._closed or repair is None or repair.highest is None:
             return
         quiet_ms = hooks.arrival_ms() - repair.newest_ms
-        if quiet_ms < TAIL_S * 1000:
-            self._arm_tail(layer, TAIL_S - quiet_ms / 1000)
+        if quiet_ms < repair.tail_ms:
+            self._arm_tail(layer, repair.tail_ms - quiet_ms)
             return
         if layer.tail_done == repair.highest:
             return

@@ -40,6 +40,8 @@ class RepairSchedule:
     give_up_ms: float = 150.0
     # Time-bounded by give_up_ms: at the floor of retry_ms, up to 30 asks fit in it.
     max_tries: int = 30
+    # Longer than Chromium's pacer leaves between two packets of one frame (about 2 ms at its
+    # 2.5x pacing rate), far shorter than the 33-100 ms between frames.
     tail_ms: float = 10.0
     highest: int | None = None
     # Whether the newest packet ended a frame (RTP marker), when it came, and the last number
