@@ -461,10 +461,10 @@ class AiortcProducer:
     def _tail_tick(self, layer: Layer) -> None:
         """The stream has been quiet for `RepairSchedule.tail_ms` (one timer per layer, armed
         by the packet that finds none armed: a few calls per frame, not one per packet). A
-        frame's tail lost on either hop is otherwise seen only when the next frame comes (RepairSchedule, module
-        docstring): towards the publisher, ask once for the packet after an unfinished frame;
-        towards each viewer whose link lost packets lately, resend the last packet it got
-        (AiortcConsumer.probe_tail). Once per quiet spell."""
+        frame's tail lost on either hop is otherwise seen only when the next frame comes
+        (RepairSchedule, module docstring): towards the publisher, ask once for the packet
+        after an unfinished frame; towards each viewer whose link lost packets lately, resend
+        the last packet it got (AiortcConsumer.probe_tail). Once per quiet spell."""
         layer.tail_timer = None
         repair = layer.repair
         if self._closed or repair is None or repair.highest is None:
