@@ -81,7 +81,6 @@ class Layer:
     timer: asyncio.TimerHandle | None = None  # a held keyframe request
     repair_timer: asyncio.TimerHandle | None = None
     tail_timer: asyncio.TimerHandle | None = None  # the watch on a quiet stream (_tail_tick)
-    tail_done: int | None = None  # the newest packet whose quiet was already dealt with
 
 
 class AiortcProducer:
@@ -369,8 +368,6 @@ class AiortcProducer:
             payload_type = apt
             if layer.repair is not None and layer.ssrc is not None:
                 layer.repair.received(seq, arrival_time_ms, bool(packet.marker))
-                if layer.tail_timer is None:
-                    self._arm_tail(layer, layer.repair.tail_ms)
                 # Counted for the media stream too: the loss our receiver reports to the
                 # publisher (its page's "loss") is the loss left after repair.
                 self._hook.count_repaired(layer.ssrc, seq, packet.timestamp)
@@ -391,8 +388,8 @@ class AiortcProducer:
                 holes = layer.repair.received(seq, arrival_time_ms, bool(packet.marker))
                 if holes:
                     self._nack_upstream(layer, holes)
-                if layer.tail_timer is None:
-                    self._arm_tail(layer, layer.repair.tail_ms)
+        if layer.repair is not None and layer.tail_timer is None:
+            self._arm_tail(layer, layer.repair.tail_ms)
         self.packets_received += 1
         layer.octets += len(payload)
         sp = SourcePacket(
@@ -469,14 +466,14 @@ class AiortcProducer:
         repair = layer.repair
         if self._closed or repair is None or repair.highest is None:
             return
-        quiet_ms = hooks.arrival_ms() - repair.newest_ms
+        now = hooks.arrival_ms()
+        quiet_ms = now - repair.newest_ms
         if quiet_ms < repair.tail_ms:
             self._arm_tail(layer, repair.tail_ms - quiet_ms)
             return
-        if layer.tail_done == repair.highest:
+        if not repair.quiet_spell(now):
             return
-        layer.tail_done = repair.highest
-        after = repair.tail_probe(hooks.arrival_ms())
+        after = repair.tail_probe(now)
         if after is not None and layer.ssrc is not None:
             self.tail_probes += 1
             self.nacks_sent += 1

@@ -44,11 +44,13 @@ class RepairSchedule:
     # 2.5x pacing rate), far shorter than the 33-100 ms between frames.
     tail_ms: float = 10.0
     highest: int | None = None
-    # Whether the newest packet ended a frame (RTP marker), when it came, and the last number
-    # asked for by tail_probe (asked once).
+    # Whether the newest packet ended a frame (RTP marker), when it came, the last number
+    # asked for by tail_probe (asked once), and the newest packet whose quiet spell was
+    # reported by quiet_spell (once per spell).
     newest_marker: bool = True
     newest_ms: float = 0.0
     probed: int | None = None
+    quiet_at: int | None = None
     holes: dict[int, _Hole] = field(default_factory=dict)
     rtt_ms: float | None = None  # smoothed, from first-try repairs (unambiguous)
     repaired: int = 0
@@ -107,6 +109,16 @@ class RepairSchedule:
         if now - hole.sent_ms < self.retry_ms or hole.tries >= self.max_tries:
             return False
         hole.sent_ms, hole.tries = now, hole.tries + 1
+        return True
+
+    def quiet_spell(self, now: float) -> bool:
+        """True once per quiet spell: nothing came for `tail_ms` since the newest packet, and
+        this is the first call to say so since that packet came."""
+        if self.highest is None or now - self.newest_ms < self.tail_ms:
+            return False
+        if self.quiet_at == self.highest:
+            return False
+        self.quiet_at = self.highest
         return True
 
     def tail_probe(self, now: float) -> int | None:

@@ -89,6 +89,19 @@ def test_an_unfinished_frame_followed_by_quiet_asks_once_for_the_next_packet() -
     assert r.tail_probe(200) is None and set(r.holes) == {1, 2}
 
 
+def test_a_quiet_spell_is_reported_once_until_a_new_packet_comes() -> None:
+    r = RepairSchedule(tail_ms=10)
+    assert r.quiet_spell(100) is False  # nothing received
+    r.received(5, 0, marker=True)
+    assert r.quiet_spell(9) is False  # not quiet long enough
+    assert r.quiet_spell(10) is True
+    assert r.quiet_spell(50) is False  # the same spell
+    r.received(4, 60)  # an older packet repaired: the newest is still 5
+    assert r.quiet_spell(75) is False
+    r.received(6, 80, marker=True)
+    assert r.quiet_spell(90) is True
+
+
 def test_a_repair_of_an_older_packet_does_not_move_the_newest() -> None:
     r = RepairSchedule(tail_ms=10)
     r.received(1, 0, marker=True)
