@@ -389,6 +389,9 @@ async def test_week_switch_add_form_and_language(
     await teacher.get_by_label(EN["lang.label"], exact=True).select_option("ru")
     await expect(teacher.locator("html")).to_have_attribute("lang", "ru")
     await expect(teacher.get_by_role("heading", level=1)).to_have_text(ru["journal.schedule_title"])
+    # The week loads after the heading: read its title once it is there (a clean-clone run read
+    # it empty at load and then waited for an empty title).
+    await expect(teacher.locator("#week-title")).to_contain_text(re.compile(r"\d{4}-W\d{2}"))
     this_week = await teacher.locator("#week-title").inner_text()
 
     # A lesson added through the form on a day in 2030 shows that week's schedule.
