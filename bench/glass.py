@@ -226,6 +226,44 @@ async () => {
 }
 """
 
+# The viewer's video receiver, summed over its connections: counters for the window's deltas.
+RECEIVED = """
+async () => {
+  const sum = { jitter: 0, target: 0, emitted: 0, processing: 0, decode: 0, decoded: 0 };
+  for (const pc of window.__pcs) {
+    if (pc.connectionState !== "connected") continue;
+    for (const s of (await pc.getStats()).values()) {
+      if (s.type !== "inbound-rtp" || s.kind !== "video") continue;
+      sum.jitter += s.jitterBufferDelay || 0;
+      sum.target += s.jitterBufferTargetDelay || 0;
+      sum.emitted += s.jitterBufferEmittedCount || 0;
+      sum.processing += s.totalProcessingDelay || 0;
+      sum.decode += s.totalDecodeTime || 0;
+      sum.decoded += s.framesDecoded || 0;
+    }
+  }
+  return sum;
+}
+"""
+
+
+def per_frame_ms(before: dict[str, float], after: dict[str, float]) -> dict[str, float | None]:
+    """The viewer's receiver in the window, ms per frame: its jitter buffer's wait and target,
+    receive to decoded (`processing`), and decoding alone."""
+    emitted = after["emitted"] - before["emitted"]
+    decoded = after["decoded"] - before["decoded"]
+
+    def each(key: str, count: float) -> float | None:
+        return round((after[key] - before[key]) * 1000 / count, 1) if count > 0 else None
+
+    return {
+        "jitter_buffer": each("jitter", emitted),
+        "jitter_target": each("target", emitted),
+        "processing": each("processing", decoded),
+        "decode": each("decode", decoded),
+    }
+
+
 CREATE_ROOM = """
 async () => {
   const classes = (await (await fetch("/api/classes")).json()).classes;
@@ -338,6 +376,7 @@ async def window(
     try:
         await viewer.evaluate("() => { window.__glass.frames = []; window.__glass.bad = 0; }")
         before = await publisher.evaluate(SENT)
+        received_before = await viewer.evaluate(RECEIVED)
         estimates: list[tuple[float, float]] = []
         targets: list[float] = []
         available: list[float] = []
@@ -358,6 +397,7 @@ async def window(
                 if shown[1] == shown[1] and shown[0] == shown[0] and fresh:  # not NaN
                     estimates.append((shown[0], shown[1]))
         after = await publisher.evaluate(SENT)
+        received_after = await viewer.evaluate(RECEIVED)
         glass = await viewer.evaluate("() => window.__glass")
         remote_rtt = await viewer.evaluate(REMOTE_RTT)
     finally:
@@ -380,10 +420,15 @@ async def window(
         "estimate_error": summary(errors),
         "capture_based": summary([f["capture"] for f in frames if f["capture"] is not None]),
         "receive_to_display": summary([f["received"] for f in frames if f["received"] is not None]),
+        # The part before the pupil's page: encoding, pacing, the network and the server.
+        "picture_to_receive": summary(
+            [f["truth"] - f["received"] for f in frames if f["received"] is not None]
+        ),
         "publisher_kbps": round((after["bytes"] - before["bytes"]) * 8 / span_s / 1000),
         "target_kbps": round(statistics.median(targets) / 1000) if targets else None,
         "estimate_kbps": round(statistics.median(available) / 1000) if available else None,
         "longest_gap_ms": round(max(gaps), 1) if gaps else None,
+        "receiver_ms_per_frame": per_frame_ms(received_before, received_after),
         "sent_width": min(widths) if widths else None,
         "viewer_rtt_measurements": remote_rtt,
         "frames": len(frames),

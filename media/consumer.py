@@ -8,6 +8,7 @@ import struct
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from aiortc import RTCRtpTransceiver
@@ -195,9 +196,20 @@ class AiortcConsumer:
         return self._rewriter is not None
 
     def set_playout_delay(self, ext_id: int, min_ms: int, max_ms: int) -> None:
-        """Send the playout-delay extension (agreed under `ext_id`) on this video copy."""
+        """Send the playout-delay extension (agreed under `ext_id`) on this video copy; while
+        forwarding, from the next packet on (the block is cached per packet and IDs)."""
         if self.producer.kind == "video" and 0 < ext_id < 15:
             self._playout = (ext_id, playout_delay_value(min_ms, max_ms))
+            if self._rewriter is not None:
+                self._ext_ids = replace(
+                    self._ext_ids, playout_delay=ext_id, playout_delay_value=self._playout[1]
+                )
+                self._ext_key = extension_key(self._ext_ids, self._mid)
+
+    @property
+    def playout_id(self) -> int:
+        """The playout-delay extension's ID on this copy, 0 where it is not sent."""
+        return self._playout[0]
 
     def set_link(self, link: ViewerLink) -> None:
         """Number this video copy on the viewer's link (it agreed transport-cc): its feedback

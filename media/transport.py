@@ -23,6 +23,7 @@ from .interfaces import (
 )
 from .layers import ReceivedLayer
 from .link import ViewerLink
+from .playout import PlayoutChoice
 from .producer import AiortcProducer
 from .rtp import PLAYOUT_DELAY_URI
 from .settings import MediaSettings
@@ -70,6 +71,10 @@ class AiortcTransport:
         # Subscribe: the viewer's link, measured from its transport feedback when agreed.
         self.link = ViewerLink()
         self._twcc_id: int | None = None  # the ID offered for transport-wide numbers
+        # Subscribe: how the viewer's browser is asked to show video (playout-delay extension),
+        # from its page's jitter readings; None where the settings send no extension.
+        delay = settings.video_playout_delay_ms
+        self.playout = PlayoutChoice(delay) if delay is not None else None
         self.pc.on("connectionstatechange", self._connection_state_changed)
 
     @property
@@ -296,9 +301,9 @@ class AiortcTransport:
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
             except Exception as exc:
                 raise NegotiationError(str(exc)) from exc
-            delay = self._settings.video_playout_delay_ms
+            playout = self.playout
             playout_ids = (
-                hooks.answered_extension_ids(sdp, PLAYOUT_DELAY_URI) if delay is not None else {}
+                hooks.answered_extension_ids(sdp, PLAYOUT_DELAY_URI) if playout is not None else {}
             )
             twcc = hooks.transport_cc_ids(sdp) if self._settings.viewer_transport_cc else {}
             if twcc and not self.link.ext_id:
@@ -307,8 +312,8 @@ class AiortcTransport:
             twcc = {mid: i for mid, i in twcc.items() if i == self.link.ext_id}
             for consumer in self.consumers:
                 if not consumer.closed and consumer.mid is not None:
-                    if delay is not None and consumer.mid in playout_ids:
-                        consumer.set_playout_delay(playout_ids[consumer.mid], *delay)
+                    if playout is not None and consumer.mid in playout_ids:
+                        consumer.set_playout_delay(playout_ids[consumer.mid], *playout.delay_ms)
                     if consumer.mid in twcc:
                         consumer.set_link(self.link)
                     consumer.activate()
@@ -330,6 +335,17 @@ class AiortcTransport:
             for c in self.consumers
             if c.mid is not None and not c.closed
         }
+
+    def line_jitter(self, jitter_ms: float) -> tuple[int, int] | None:
+        """The viewer's page read this jitter on its line (subscribe; `media_quality`): the
+        new (min, max) playout delay asked of its browser when that changes it, else None."""
+        playout = self.playout
+        if playout is None or not playout.reading(jitter_ms):
+            return None
+        for consumer in self.consumers:
+            if not consumer.closed and consumer.playout_id:
+                consumer.set_playout_delay(consumer.playout_id, *playout.delay_ms)
+        return playout.delay_ms
 
     def received(self) -> list[ReceivedLayer]:
         """Per video this viewer is forwarded: the layer and what holds it there (subscribe)."""

@@ -204,9 +204,9 @@ def media_settings(settings: Settings) -> MediaSettings:
             IceServer(s.urls, s.username, s.credential) for s in settings.ice_servers
         ),
         video_playout_delay_ms=(
-            None
-            if settings.media_video_playout_max_ms is None
-            else (0, settings.media_video_playout_max_ms)
+            (0, settings.media_video_playout_max_ms)
+            if settings.media_video_playout_max_ms
+            else None
         ),
     )
 
@@ -493,6 +493,16 @@ class MediaSignalling:
         down = peer.subscribe
         if down is not None and not down.closed:
             reading["received"] = [received_json(r) for r in down.received()]
+            delay = down.line_jitter(q.jitter_ms)
+            if delay is not None:
+                how = "as decoded" if delay[1] <= 500 else "smoothed by its browser"
+                log.info(
+                    "room %s: %s's line reads %d ms of jitter: its video is now shown %s",
+                    room_id,
+                    pid,
+                    q.jitter_ms,
+                    how,
+                )
         await self._sig.sio.emit("participant_quality", reading, room=f"staff:{room_id}")
         return {"ok": True}
 

@@ -99,12 +99,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="STUN/TURN servers (JSON list) for the SFU and browsers; empty: host only",
     )
-    media_video_playout_max_ms: int | None = Field(
-        None,
-        ge=10,
+    media_video_playout_max_ms: int = Field(
+        200,
+        ge=0,
         le=500,
-        description="ask viewers' browsers to render forwarded video as soon as it is decoded, "
-        "buffering at most this long (playout-delay extension, minimum 0; docs/media.md)",
+        description="while a viewer's line is steady, ask its browser to show forwarded video "
+        "as soon as it is decoded, holding a frame at most this long (playout-delay extension, "
+        "minimum 0; a jittery line gets the browser's own smoothing; docs/media.md); 0: never",
     )
     drain_seconds: float = Field(
         10.0,
@@ -131,6 +132,15 @@ class Settings(BaseSettings):
     @classmethod
     def _media_ip(cls, value: str | None) -> str | None:
         return None if value is None else _ip(value)
+
+    @field_validator("media_video_playout_max_ms")
+    @classmethod
+    def _playout_max(cls, value: int) -> int:
+        # The extension counts in 10 ms: below that the maximum would be 0, which asks for
+        # no buffering at all (a different mode), not a small one.
+        if 0 < value < 10:
+            raise ValueError("must be 0 (never) or from 10 to 500 ms")
+        return value
 
     @field_validator("ice_servers", mode="before")
     @classmethod

@@ -109,11 +109,11 @@ async def test_a_low_playout_delay_has_the_pupils_browser_show_frames_as_decoded
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """SABAQ_MEDIA_VIDEO_PLAYOUT_MAX_MS: the server offers the playout-delay extension, the
-    pupil's Chromium agrees it, and with minimum 0 it hands each frame to the decoder as it
-    completes instead of holding it to a render time (measured: 0.7 ms per frame against 5-60
-    ms without, the same run's direct call 5-10 ms)."""
-    monkeypatch.setenv("SABAQ_MEDIA_VIDEO_PLAYOUT_MAX_MS", "200")  # `sabaq serve` inherits it
+    """By default (SABAQ_MEDIA_VIDEO_PLAYOUT_MAX_MS=200) the server offers the playout-delay
+    extension, the pupil's Chromium agrees it, and on this steady line (minimum 0) it hands
+    each frame to the decoder as it completes instead of holding it to a render time
+    (measured: 0.7 ms per frame against 5-60 ms without, the same run's direct call 5-10 ms)."""
+    monkeypatch.delenv("SABAQ_MEDIA_VIDEO_PLAYOUT_MAX_MS", raising=False)  # the default
     browsers = harness_browsers(playwright, chromium_path, demo_data, tmp_path, count=2)
     async with browsers as h:
         await teacher_then_pupil(h)

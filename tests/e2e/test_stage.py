@@ -59,6 +59,25 @@ STAGE_BOX = """
 """
 
 
+# Runs in a page: every element from a stage video up to the stage that clips it with rounded
+# corners (or the video's own rounding). A rounded clip around a playing video makes the
+# compositor draw it into a picture of its own and then onto the page, every frame: without a
+# GPU a screen refresh later (web/public/style.css, docs/media.md "A rounded stage").
+ROUNDED_CLIPS = """
+() => {
+  const found = [];
+  for (const video of document.querySelectorAll("#stage-main video")) {
+    for (let el = video; el && el.id !== "stage"; el = el.parentElement) {
+      const s = getComputedStyle(el);
+      const clips = el === video || s.overflow !== "visible";
+      if (clips && s.borderRadius !== "0px") found.push(`${el.tagName}.${el.className}`);
+    }
+  }
+  return found;
+}
+"""
+
+
 # The stage's main region as a whole (a grid of tiles in Discussion).
 MAIN_BOX = """
 () => {
@@ -194,6 +213,9 @@ async def test_the_stage_is_large_in_view_and_follows_the_layout(
         assert_large_and_in_view(box)
         mine = await wait_stage(host, "camera")
         assert_large_and_in_view(mine)
+        assert (
+            await pupil.evaluate(ROUNDED_CLIPS) == [] and await host.evaluate(ROUNDED_CLIPS) == []
+        )
         await shot(pupil, "desktop-pupil-camera-lecture")
         await shot(host, "desktop-teacher-camera-lecture")
 
@@ -202,6 +224,7 @@ async def test_the_stage_is_large_in_view_and_follows_the_layout(
         box = await wait_stage(pupil, "screen")
         assert box["pip"] == "camera", box
         assert_large_and_in_view(box)
+        assert await pupil.evaluate(ROUNDED_CLIPS) == []
         await shot(pupil, "desktop-pupil-screen-lecture")
         await shot(host, "desktop-teacher-screen-lecture")
         # The toolbar's hint (here: how to ask for the microphone) has a row of its own: it lay

@@ -21,6 +21,7 @@ from media.rtp import (
     playout_delay_value,
 )
 from media.settings import MediaSettings
+from media.transport import AiortcTransport
 
 from .helpers import loopback_configuration, publish
 
@@ -104,6 +105,10 @@ def test_offers_add_it_to_video_under_a_free_id_and_answers_are_read() -> None:
     assert hooks.answered_extension_ids(sdp, PLAYOUT_DELAY_URI) == {}
 
 
+# A viewer's packet list → an event set at each new video packet (viewer_packets).
+ARRIVED: dict[int, asyncio.Event] = {}
+
+
 @pytest.fixture
 async def router() -> AsyncIterator[AiortcRouter]:
     r = AiortcRouter(MediaSettings(video_playout_delay_ms=(0, 200)))
@@ -113,15 +118,17 @@ async def router() -> AsyncIterator[AiortcRouter]:
 
 async def viewer_packets(
     router: AiortcRouter, *, browser_accepts: bool
-) -> tuple[list[bytes], dict[str, int], RTCPeerConnection]:
+) -> tuple[list[bytes], dict[str, int], RTCPeerConnection, AiortcTransport]:
     """A viewer whose answer accepts the offered extension (as Chromium does) or not (as
-    aiortc does); the video RTP it receives, decrypted, and the IDs it agreed."""
+    aiortc does); the video RTP it receives, decrypted (a list that keeps growing), the IDs
+    it agreed, and its subscribe transport on the server."""
     pc = RTCPeerConnection(loopback_configuration())
     transport = await router.create_transport("viewer", "subscribe")
     agreed: dict[str, int] = {}
     video_ssrcs: set[int] = set()
     got: list[bytes] = []
     done = asyncio.Event()
+    arrived = ARRIVED[id(got)] = asyncio.Event()
 
     async def negotiate(_t: Any) -> None:
         offer = await transport.create_offer()
@@ -147,6 +154,7 @@ async def viewer_packets(
             async def tap(data: bytes, arrival_time_ms: int, original: Any = original) -> None:
                 if int.from_bytes(data[8:12], "big") in video_ssrcs:
                     got.append(data)
+                    arrived.set()
                 if len(got) >= 20:
                     done.set()
                 await original(data, arrival_time_ms)
@@ -157,11 +165,11 @@ async def viewer_packets(
     await publish(router, "teacher", audio=True)
     async with asyncio.timeout(30):
         await done.wait()
-    return got, agreed, pc
+    return got, agreed, pc, transport
 
 
 async def test_video_to_a_browser_that_agreed_carries_min_0_max_200(router: AiortcRouter) -> None:
-    packets, agreed, pc = await viewer_packets(router, browser_accepts=True)
+    packets, agreed, pc, _ = await viewer_packets(router, browser_accepts=True)
     try:
         assert len(agreed) == 1  # the video m-line only
         (ext_id,) = agreed.values()
@@ -170,8 +178,44 @@ async def test_video_to_a_browser_that_agreed_carries_min_0_max_200(router: Aior
         await pc.close()
 
 
+async def test_a_jittery_line_switches_the_packets_to_smoothing_and_back(
+    router: AiortcRouter,
+) -> None:
+    """The viewer's jitter readings (AiortcTransport.line_jitter) change the element on the
+    video already flowing: (0, 10 s), the browser's own values, then (0, 200 ms) again."""
+    packets, agreed, pc, transport = await viewer_packets(router, browser_accepts=True)
+    (ext_id,) = agreed.values()
+
+    async def until(value: int) -> int:
+        """Index of the first packet from now on carrying `value`."""
+        arrived, at, want = ARRIVED[id(packets)], len(packets), value.to_bytes(3, "big")
+        async with asyncio.timeout(10):
+            while True:
+                for i in range(at, len(packets)):
+                    if elements(packets[i]).get(ext_id) == want:
+                        return i
+                at = len(packets)
+                arrived.clear()
+                await arrived.wait()
+
+    try:
+        assert transport.line_jitter(2) is None  # steady: nothing changes
+        assert transport.line_jitter(40) == (0, 10_000)
+        smoothed = await until(playout_delay_value(0, 10_000))
+        for _ in range(3):
+            changed = transport.line_jitter(1)
+        assert changed == (0, 200)
+        low = await until(playout_delay_value(0, 200))
+        assert low > smoothed
+        # Every packet carries one of the two values, none without the element.
+        values = {elements(p).get(ext_id) for p in packets}
+        assert values == {b"\x00\x00\x14", b"\x00\x03\xe8"}
+    finally:
+        await pc.close()
+
+
 async def test_nothing_is_added_where_the_answer_left_it_out(router: AiortcRouter) -> None:
-    packets, agreed, pc = await viewer_packets(router, browser_accepts=False)
+    packets, agreed, pc, _ = await viewer_packets(router, browser_accepts=False)
     try:
         assert agreed == {}
         assert all(PLAYOUT_DELAY_URI not in str(e) for e in agreed)

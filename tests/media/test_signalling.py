@@ -314,6 +314,29 @@ async def test_connection_readings_reach_hosts_only(
         assert sent == [(a_id, "poor"), (a_id, "fair"), (b_id, "poor")]
 
 
+@pytest.mark.timeout(30)
+async def test_a_viewers_jitter_reading_chooses_how_its_browser_shows_video(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A viewer's page reads its line's jitter (`media_quality.jitter_ms`): a jittery line has
+    its subscribe side ask for the browser's own smoothing, a steady one low-latency rendering
+    again after three readings (media/playout.py; the packets: test_playout_delay.py)."""
+    async with peers("host", "a") as (host, a):
+        _, pupil = await media_clients(live_server, host, a)
+        clock = _TestClock()
+        monkeypatch.setattr(server.media_signalling, "time", clock)
+        playout = hub(live_server)._peers[pupil.participant_id].subscribe.playout  # type: ignore[union-attr]
+        assert playout is not None and playout.delay_ms == (0, 200)  # the default setting
+        reading = {"level": "good", "delay_ms": 40, "rtt_ms": 2, "loss_pct": 0}
+        readings = [40, 2, 2, 2]
+        seen = []
+        for jitter in readings:
+            clock.now += 1
+            assert (await a.call("media_quality", {**reading, "jitter_ms": jitter}))["ok"]
+            seen.append(playout.delay_ms)
+        assert seen == [(0, 10_000), (0, 10_000), (0, 10_000), (0, 200)]
+
+
 @pytest.mark.timeout(60)
 async def test_readings_carry_the_layer_the_server_forwards_each_video(
     live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
