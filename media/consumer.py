@@ -31,6 +31,7 @@ from .layer_select import LayerChoice, LossWindow, ProbedChoice
 from .layers import RateMeter, ReceivedLayer, layer_limit, switch_ts_offset
 from .link import ViewerLink
 from .producer import AiortcProducer
+from .repair import TAIL_PROBE_AFTER_NACK_MS
 from .resend import ResendGate
 from .rtp import (
     ABS_SEND_TIME_URI,
@@ -63,11 +64,6 @@ _DRAIN_MAX_S = 1.0
 _FEEDBACK_STALE_S = 2.0
 
 logger = logging.getLogger(__name__)
-
-
-# A viewer that NACKed within this long gets its last packet resent when the stream goes quiet
-# (probe_tail): its link is losing packets now.
-TAIL_PROBE_AFTER_NACK_MS = 10_000.0
 
 
 class AiortcConsumer:
@@ -700,7 +696,7 @@ class AiortcConsumer:
             self._on_receiver_report(packet)
         elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             self.nacks_received += 1
-            self._nacked_ms = hooks.arrival_ms()
+            self._nacked_ms = self.producer.viewer_nacked_ms = hooks.arrival_ms()
             for seq in packet.lost:
                 self._retransmit(seq)
         elif (
