@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 _MOD = 1 << 16
+_HALF = 1 << 15
 # A viewer that NACKed within this long gets its last packet resent when the stream goes quiet
 # (AiortcConsumer.probe_tail): its link is losing packets now. With none that recent, the
 # producer's tail watch stops at each frame's end (AiortcProducer._tail_tick).
 TAIL_PROBE_AFTER_NACK_MS = 10_000.0
-_HALF = 1 << 15
 # How far back a hole is tracked, in packets (more would be history the publisher lost too).
 WINDOW = 512
 
