@@ -493,9 +493,8 @@ class MediaSignalling:
         down = peer.subscribe
         if down is not None and not down.closed:
             reading["received"] = [received_json(r) for r in down.received()]
-            delay = down.line_jitter(q.jitter_ms)
-            if delay is not None:
-                how = "as decoded" if delay[1] <= 500 else "smoothed by its browser"
+            if down.line_jitter(q.jitter_ms) is not None and down.playout is not None:
+                how = "as decoded" if down.playout.low_latency else "smoothed by its browser"
                 log.info(
                     "room %s: %s's line reads %d ms of jitter: its video is now shown %s",
                     room_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -105,10 +105,6 @@ def test_offers_add_it_to_video_under_a_free_id_and_answers_are_read() -> None:
     assert hooks.answered_extension_ids(sdp, PLAYOUT_DELAY_URI) == {}
 
 
-# A viewer's packet list → an event set at each new video packet (viewer_packets).
-ARRIVED: dict[int, asyncio.Event] = {}
-
-
 @pytest.fixture
 async def router() -> AsyncIterator[AiortcRouter]:
     r = AiortcRouter(MediaSettings(video_playout_delay_ms=(0, 200)))
@@ -116,19 +112,28 @@ async def router() -> AsyncIterator[AiortcRouter]:
     await r.close()
 
 
-async def viewer_packets(
-    router: AiortcRouter, *, browser_accepts: bool
-) -> tuple[list[bytes], dict[str, int], RTCPeerConnection, AiortcTransport]:
+class Viewer(NamedTuple):
+    """What viewer_packets gives: the video RTP received, decrypted (a list that keeps
+    growing), the IDs agreed, the viewer's connection, its subscribe transport on the server,
+    and an event set at each new video packet."""
+
+    packets: list[bytes]
+    agreed: dict[str, int]
+    pc: RTCPeerConnection
+    transport: AiortcTransport
+    arrived: asyncio.Event
+
+
+async def viewer_packets(router: AiortcRouter, *, browser_accepts: bool) -> Viewer:
     """A viewer whose answer accepts the offered extension (as Chromium does) or not (as
-    aiortc does); the video RTP it receives, decrypted (a list that keeps growing), the IDs
-    it agreed, and its subscribe transport on the server."""
+    aiortc does), once it has received 20 video packets."""
     pc = RTCPeerConnection(loopback_configuration())
     transport = await router.create_transport("viewer", "subscribe")
     agreed: dict[str, int] = {}
     video_ssrcs: set[int] = set()
     got: list[bytes] = []
     done = asyncio.Event()
-    arrived = ARRIVED[id(got)] = asyncio.Event()
+    arrived = asyncio.Event()
 
     async def negotiate(_t: Any) -> None:
         offer = await transport.create_offer()
@@ -165,11 +170,11 @@ async def viewer_packets(
     await publish(router, "teacher", audio=True)
     async with asyncio.timeout(30):
         await done.wait()
-    return got, agreed, pc, transport
+    return Viewer(got, agreed, pc, transport, arrived)
 
 
 async def test_video_to_a_browser_that_agreed_carries_min_0_max_200(router: AiortcRouter) -> None:
-    packets, agreed, pc, _ = await viewer_packets(router, browser_accepts=True)
+    packets, agreed, pc, _, _ = await viewer_packets(router, browser_accepts=True)
     try:
         assert len(agreed) == 1  # the video m-line only
         (ext_id,) = agreed.values()
@@ -183,12 +188,12 @@ async def test_a_jittery_line_switches_the_packets_to_smoothing_and_back(
 ) -> None:
     """The viewer's jitter readings (AiortcTransport.line_jitter) change the element on the
     video already flowing: (0, 10 s), the browser's own values, then (0, 200 ms) again."""
-    packets, agreed, pc, transport = await viewer_packets(router, browser_accepts=True)
+    packets, agreed, pc, transport, arrived = await viewer_packets(router, browser_accepts=True)
     (ext_id,) = agreed.values()
 
     async def until(value: int) -> int:
         """Index of the first packet from now on carrying `value`."""
-        arrived, at, want = ARRIVED[id(packets)], len(packets), value.to_bytes(3, "big")
+        at, want = len(packets), value.to_bytes(3, "big")
         async with asyncio.timeout(10):
             while True:
                 for i in range(at, len(packets)):
@@ -215,7 +220,7 @@ async def test_a_jittery_line_switches_the_packets_to_smoothing_and_back(
 
 
 async def test_nothing_is_added_where_the_answer_left_it_out(router: AiortcRouter) -> None:
-    packets, agreed, pc, _ = await viewer_packets(router, browser_accepts=False)
+    packets, agreed, pc, _, _ = await viewer_packets(router, browser_accepts=False)
     try:
         assert agreed == {}
         assert all(PLAYOUT_DELAY_URI not in str(e) for e in agreed)

@@ -173,8 +173,6 @@ function wireRoom() {
     if (choice === "start") startLesson();
   });
   byId("start").addEventListener("click", () => {
-    // Shown by renderRoom once the lesson has loaded; a click queued before that does nothing.
-    if (!data.lesson) return;
     byId("start-dialog-text").textContent = t("journal.start_confirm_text", {
       subject: data.lesson.subject,
       class: data.lesson.class_name,
