@@ -183,6 +183,49 @@ async ([count, deadlineMs]) => {
 """
 
 
+# A browser that refuses `scalabilityMode` in sendEncodings (older Chromium, other engines):
+# addTransceiver throws with it, as theirs do, and counts how often.
+REFUSES_SCALABILITY_MODE = """
+(() => {
+  const real = RTCPeerConnection.prototype.addTransceiver;
+  window.__refused = 0;
+  RTCPeerConnection.prototype.addTransceiver = function (track, init) {
+    if (init && init.sendEncodings && init.sendEncodings.some((e) => "scalabilityMode" in e)) {
+      window.__refused += 1;
+      throw new DOMException("scalabilityMode is not supported", "OperationError");
+    }
+    return real.call(this, track, init);
+  };
+})();
+"""
+
+
+@pytest.mark.timeout(120)
+async def test_a_browser_that_refuses_scalability_mode_still_sends_the_cameras_layers(
+    playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    """web/src/media.js asks for L1T1 layers; where addTransceiver refuses the setting, the
+    page adds the same layers without it instead of failing to publish the camera."""
+    browsers = harness_browsers(
+        playwright,
+        chromium_path,
+        demo_data,
+        tmp_path,
+        count=1,
+        teacher_init=REFUSES_SCALABILITY_MODE,
+    )
+    async with browsers as h:
+        login, password = h.teacher
+        sent: dict[str, Any] = await h.pages[0].evaluate(
+            ENTER, {"login": login, "password": password, "roomId": None, "publish": ["camera"]}
+        )
+        assert sent["publishing"] == [True], sent
+        assert await h.pages[0].evaluate("window.__refused") == 1
+        teacher: dict[str, Any] = await h.pages[0].evaluate(ENCODE_TIMES)
+        # Both layers sent, in the browser's own temporal mode.
+        assert set(teacher["modes"]) == {"l", "h"}, teacher
+
+
 @pytest.mark.timeout(150)
 async def test_the_pupils_page_dates_frames_on_the_servers_capture_time_line(
     playwright: Playwright, chromium_path: Path, demo_data: Path, tmp_path: Path
